@@ -1,0 +1,74 @@
+// Every finding code, one per line, each under its one-line meaning (DESIGN.md section 3).
+// Codes are stable: logs, JSON output, metrics and tests key on them. Never rename one.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace tlsprobe::inspect::codes {
+
+// A certificate on the verified path is past notAfter at the evaluation time.
+inline constexpr std::string_view cert_expired = "cert.expired";
+// A certificate on the path is before notBefore (or the client's clock is wrong).
+inline constexpr std::string_view cert_not_yet_valid = "cert.not_yet_valid";
+// notAfter is within warn_days.
+inline constexpr std::string_view cert_expiring_soon = "cert.expiring_soon";
+// The leaf is its own issuer and not a trust anchor.
+inline constexpr std::string_view cert_self_signed = "cert.self_signed";
+// The chain ends in a root that is not in the trust store.
+inline constexpr std::string_view chain_untrusted_root = "chain.untrusted_root";
+// The server did not send an intermediate needed to reach a trusted root.
+inline constexpr std::string_view chain_incomplete = "chain.incomplete";
+// All certificates are there but not leaf-first in issuer order.
+inline constexpr std::string_view chain_wrong_order = "chain.wrong_order";
+// The trust anchor itself was sent.
+inline constexpr std::string_view chain_contains_root = "chain.contains_root";
+// Certificates that are not on the path were sent.
+inline constexpr std::string_view chain_extra_certs = "chain.extra_certs";
+// The leaf does not cover the requested name.
+inline constexpr std::string_view name_mismatch = "name.mismatch";
+// The name is not covered and the certificate is the server's default one.
+inline constexpr std::string_view sni_default_cert = "sni.default_cert";
+// The server refuses clients that send no SNI.
+inline constexpr std::string_view sni_required = "sni.required";
+// RSA < 2048 bits, EC < 256 bits.
+inline constexpr std::string_view key_weak = "key.weak";
+// SHA-1 or MD5 signature on a non-root certificate.
+inline constexpr std::string_view sig_weak = "sig.weak";
+// The best protocol the server speaks is TLS 1.1 or older.
+inline constexpr std::string_view tls_protocol_old = "tls.protocol_old";
+// No handshake: alert or reason in the message.
+inline constexpr std::string_view tls_handshake_failed = "tls.handshake_failed";
+// DNS, refused, timeout.
+inline constexpr std::string_view probe_unreachable = "probe.unreachable";
+// Edge and origin leaves differ and the origin's is newer.
+inline constexpr std::string_view edge_stale = "edge.stale";
+// Edge leaf differs from the origin's in a way that is not staleness.
+inline constexpr std::string_view edge_mismatch = "edge.mismatch";
+// The origin's own chain fails verification.
+inline constexpr std::string_view origin_untrusted = "origin.untrusted";
+// A client connected without SNI.
+inline constexpr std::string_view client_no_sni = "client.no_sni";
+// SNI and HTTP Host disagree.
+inline constexpr std::string_view client_sni_host_mismatch = "client.sni_host_mismatch";
+// An HTTPS page loads http:// subresources.
+inline constexpr std::string_view http_mixed_content = "http.mixed_content";
+// HTTPS response without Strict-Transport-Security.
+inline constexpr std::string_view http_hsts_missing = "http.hsts_missing";
+// A plain-HTTP request was answered without a redirect to https.
+inline constexpr std::string_view http_no_https_redirect = "http.no_https_redirect";
+// The redirect to https is 302/307, not 301/308.
+inline constexpr std::string_view http_redirect_not_permanent = "http.redirect_not_permanent";
+
+inline constexpr std::array<std::string_view, 26> all = {
+    cert_expired,       cert_not_yet_valid,   cert_expiring_soon,
+    cert_self_signed,   chain_untrusted_root, chain_incomplete,
+    chain_wrong_order,  chain_contains_root,  chain_extra_certs,
+    name_mismatch,      sni_default_cert,     sni_required,
+    key_weak,           sig_weak,             tls_protocol_old,
+    tls_handshake_failed, probe_unreachable,  edge_stale,
+    edge_mismatch,      origin_untrusted,     client_no_sni,
+    client_sni_host_mismatch, http_mixed_content, http_hsts_missing,
+    http_no_https_redirect, http_redirect_not_permanent};
+
+}  // namespace tlsprobe::inspect::codes

@@ -1,0 +1,77 @@
+// What the network saw, as plain data: diagnosis reads these and never touches a socket.
+#pragma once
+
+#include "certs/certificate.hpp"
+#include "inspect/finding.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tlsprobe::inspect {
+
+enum class HandshakeOutcome {
+  ok,                // a TLS handshake completed (whatever the certificate)
+  unreachable,       // no TCP connection: DNS failure, refused, connect timeout
+  handshake_failed,  // TCP connected but no TLS handshake completed
+};
+
+// Why a connection or handshake failed, as a person would say it.
+enum class FailureKind {
+  none,
+  dns,               // the name did not resolve
+  refused,           // connection refused
+  connect_timeout,   // no answer to the TCP connect in time
+  network,           // other socket error (unreachable network, reset before TLS…)
+  handshake_timeout, // connected, but the handshake did not finish in time
+  not_tls,           // the server answered with something that is not TLS (e.g. HTTP)
+  closed,            // the server closed the connection during the handshake
+  alert,             // the server sent a TLS alert (alert name in `alert`)
+  no_common_version, // no protocol version in common
+  client_cert_required,  // the server requires a client certificate
+  other,
+};
+
+std::string_view to_string(FailureKind k);
+
+// One TLS handshake made (or tried) against one address.
+struct HandshakeObservation {
+  Role role = Role::direct;  // direct, edge, origin, nosni, othersni
+  std::string host;          // the name asked for (target host; may be an IP literal)
+  std::uint16_t port = 443;
+  std::string address;       // "ip:port" actually dialled ("[v6]:port" for IPv6)
+  std::optional<std::string> sni;  // the SNI sent; nullopt = none sent
+  HandshakeOutcome outcome = HandshakeOutcome::ok;
+  FailureKind failure = FailureKind::none;
+  std::string failure_detail;  // OpenSSL reason or socket error text
+  std::string alert;           // TLS alert description received, if any ("handshake_failure")
+  double elapsed_ms = 0;       // time spent until success or failure
+  std::string tls_version;     // "1.3", "1.2", "1.1", "1.0" (best the server agreed to)
+  // True when the version above was only reached by a legacy handshake (TLS 1.1 or older
+  // with the security level lowered), because TLS 1.2/1.3 failed.
+  bool legacy_handshake = false;
+  std::string cipher;          // OpenSSL cipher name
+  std::string alpn;            // negotiated ALPN, empty when none
+  certs::Chain chain;          // as presented, in the order sent
+};
+
+// What a client sent in its ClientHello (proxy: tunnel and intercept modes).
+struct ClientHelloObservation {
+  std::optional<std::string> sni;
+  std::vector<std::string> alpn;
+  std::vector<std::string> versions;  // "1.3", "1.2", … from supported_versions or legacy
+  std::string connect_host;           // host named in CONNECT or Host
+  std::string http_host;              // HTTP Host seen inside (intercept/reverse), if any
+};
+
+// One target's observations: the main handshake(s) and the extra ones that explain them.
+struct Observations {
+  std::string target;  // "host:port" as the user named it
+  std::string host;
+  std::uint16_t port = 443;
+  std::vector<HandshakeObservation> handshakes;
+  std::optional<ClientHelloObservation> client;
+};
+
+}  // namespace tlsprobe::inspect

@@ -1,0 +1,76 @@
+// In-memory test PKI: roots, intermediates and leaves with any names, dates, keys and
+// signature algorithms. Dates are explicit (tests never depend on today's date unless
+// they ask for it with `now()`).
+#pragma once
+
+#include "certs/certificate.hpp"
+#include "certs/ossl.hpp"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace tlsprobe::testpki {
+
+using certs::TimePoint;
+using namespace std::chrono_literals;
+
+enum class KeyKind { ec_p256, ec_p384, ec_p224, rsa_1024, rsa_2048, ed25519 };
+enum class SigHash { sha256, sha384, sha1, md5 };
+
+// A fixed evaluation instant used by most tests: 2026-06-01T00:00:00Z.
+TimePoint fixed_now();
+// The real clock, for tests that hand certificates to real clients (curl, openssl).
+TimePoint now();
+
+struct CertSpec {
+  std::string common_name;                 // subject CN (empty: no CN)
+  std::string organization = "tlsprobe test";
+  std::vector<std::string> dns_names;      // SAN dNSName
+  std::vector<std::string> ip_names;       // SAN iPAddress ("127.0.0.1", "::1")
+  TimePoint not_before = fixed_now() - std::chrono::days(30);
+  TimePoint not_after = fixed_now() + std::chrono::days(365);
+  KeyKind key = KeyKind::ec_p256;
+  SigHash hash = SigHash::sha256;          // hash used by the *issuer* to sign this cert
+  bool is_ca = false;
+  std::string aia_issuer_url;              // AIA caIssuers URI, empty for none
+  long serial = 0;                         // 0: a fresh random serial
+};
+
+// A certificate with its private key.
+struct Issued {
+  certs::Certificate cert;
+  std::shared_ptr<EVP_PKEY> key;
+  EVP_PKEY* pkey() const { return key.get(); }
+  std::string cert_pem() const;
+  std::string key_pem() const;
+};
+
+// Self-signed CA root (spec.is_ca forced true).
+Issued make_root(CertSpec spec);
+// Certificate signed by `issuer` (for an intermediate set spec.is_ca = true).
+Issued issue(const Issued& issuer, CertSpec spec);
+// Self-signed leaf (not a CA).
+Issued make_self_signed(CertSpec spec);
+
+// A typical healthy hierarchy: root -> intermediate -> leaf for `names`.
+struct Hierarchy {
+  Issued root, intermediate, leaf;
+  certs::Chain fullchain() const { return {leaf.cert, intermediate.cert}; }
+};
+Hierarchy make_hierarchy(std::vector<std::string> names, TimePoint now = fixed_now());
+
+// Writes PEM to a temporary file that is removed when the object is destroyed.
+class TempPemFile {
+ public:
+  explicit TempPemFile(const std::string& pem);
+  ~TempPemFile();
+  TempPemFile(const TempPemFile&) = delete;
+  TempPemFile& operator=(const TempPemFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace tlsprobe::testpki

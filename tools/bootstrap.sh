@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian 12 machine (README "Set up"):
+#   tools/bootstrap.sh deps   install the Debian packages tlsprobe needs (idempotent, quiet)
+#   tools/bootstrap.sh build  deps + configure + build (build dir: $BUILD_DIR, default ./build)
+#   tools/bootstrap.sh run    build, then run the main job: `tlsprobe proxy` on 127.0.0.1:8080
+#   tools/bootstrap.sh test   build with warnings as errors, then run every test (ctest)
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=${BUILD_DIR:-$here/build}
+jobs=${JOBS:-$(nproc)}
+
+# Build and runtime dependencies, then what the tests call (real clients and servers).
+packages=(build-essential cmake ninja-build pkg-config
+  libboost1.81-dev libboost-json1.81-dev libssl-dev openssl libspdlog-dev libfmt-dev
+  catch2 libtomlplusplus-dev libcli11-dev zlib1g-dev
+  curl nginx-light ca-certificates jq procps)
+
+install_deps() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "bootstrap: installing ${missing[*]}" >&2
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >/dev/null
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+configure_and_build() {
+  local werror=$1
+  cmake -S "$here" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
+    -DTLSPROBE_WERROR="$werror" ${CMAKE_EXTRA:-} >/dev/null
+  cmake --build "$build_dir" -j "$jobs"
+}
+
+case "${1:-build}" in
+  deps) install_deps ;;
+  build) install_deps; configure_and_build OFF ;;
+  run)
+    install_deps; configure_and_build OFF
+    shift || true
+    exec "$build_dir/tools/tlsprobe" proxy "$@"
+    ;;
+  test)
+    install_deps; configure_and_build ON
+    cd "$build_dir" && ctest --output-on-failure -j "$jobs" --timeout 900
+    ;;
+  *) echo "usage: tools/bootstrap.sh deps|build|run|test" >&2; exit 64 ;;
+esac
