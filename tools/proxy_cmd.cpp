@@ -1,0 +1,13 @@
+// `tlsprobe proxy`: not built yet (placeholder so the dispatcher links).
+#include "commands.hpp"
+
+#include <cstdio>
+
+namespace tlsprobe::tools {
+
+int proxy_main(int, char**) {
+  std::fputs("tlsprobe proxy: not available in this build yet\n", stderr);
+  return exit_usage;
+}
+
+}  // namespace tlsprobe::tools

@@ -1,0 +1,13 @@
+// `tlsprobe watch`: not built yet (placeholder so the dispatcher links).
+#include "commands.hpp"
+
+#include <cstdio>
+
+namespace tlsprobe::tools {
+
+int watch_main(int, char**) {
+  std::fputs("tlsprobe watch: not available in this build yet\n", stderr);
+  return exit_usage;
+}
+
+}  // namespace tlsprobe::tools
