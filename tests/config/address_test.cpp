@@ -1,0 +1,131 @@
+#include "config/address.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace tlsprobe::config;
+
+TEST_CASE("parse_host_port accepts host, IPv4 and bracketed IPv6 with and without port") {
+  auto a = parse_host_port("www.example.com:8443", 443);
+  REQUIRE(a);
+  CHECK(a->host == "www.example.com");
+  CHECK(a->port == 8443);
+
+  auto b = parse_host_port("example.com", 443);
+  REQUIRE(b);
+  CHECK(b->port == 443);
+
+  auto c = parse_host_port("[::1]:8080", 0);
+  REQUIRE(c);
+  CHECK(c->host == "::1");
+  CHECK(c->port == 8080);
+  CHECK(format_host_port(*c) == "[::1]:8080");
+
+  auto d = parse_host_port("[2001:db8::1]", 443);
+  REQUIRE(d);
+  CHECK(d->host == "2001:db8::1");
+  CHECK(d->port == 443);
+
+  auto e = parse_host_port("127.0.0.1:65535", 0);
+  REQUIRE(e);
+  CHECK(e->port == 65535);
+}
+
+TEST_CASE("parse_host_port rejects bad ports and garbage with a reason") {
+  for (const char* bad :
+       {"host:0", "host:65536", "host:99999999999", "host:", "host:8a", ":80", "", "::1", "::1:80",
+        "[::1", "[::1]x", "[nothost]:80", "ho st:80", "host:-1"}) {
+    INFO(bad);
+    auto r = parse_host_port(bad, 443);
+    CHECK_FALSE(r);
+    CHECK_FALSE(r.error.empty());
+    CHECK(r.error.find('\n') == std::string::npos);
+  }
+  CHECK_FALSE(parse_host_port("example.com", 0));  // port required
+}
+
+TEST_CASE("parse_cidr and cidr_contains handle IPv4, IPv6 and IPv4-mapped IPv6") {
+  auto v4 = parse_cidr("10.0.0.0/8");
+  REQUIRE(v4);
+  CHECK(cidr_contains(*v4, "10.1.2.3"));
+  CHECK_FALSE(cidr_contains(*v4, "11.0.0.1"));
+  CHECK(cidr_contains(*v4, "::ffff:10.9.9.9"));
+  CHECK(cidr_contains(*v4, "[::ffff:10.9.9.9]"));
+  CHECK_FALSE(cidr_contains(*v4, "not-an-ip"));
+
+  auto v6 = parse_cidr("2001:db8::/32");
+  REQUIRE(v6);
+  CHECK(cidr_contains(*v6, "2001:db8:1::5"));
+  CHECK_FALSE(cidr_contains(*v6, "2001:db9::1"));
+  CHECK_FALSE(cidr_contains(*v6, "10.0.0.1"));
+
+  auto host = parse_cidr("192.168.1.7");
+  REQUIRE(host);
+  CHECK(cidr_contains(*host, "192.168.1.7"));
+  CHECK_FALSE(cidr_contains(*host, "192.168.1.8"));
+
+  auto all4 = parse_cidr("0.0.0.0/0");
+  REQUIRE(all4);
+  CHECK(cidr_contains(*all4, "8.8.8.8"));
+  CHECK_FALSE(cidr_contains(*all4, "2001:db8::1"));  // only the IPv4 space
+
+  auto host_bits = parse_cidr("10.1.2.3/8");  // host bits cleared, not rejected
+  REQUIRE(host_bits);
+  CHECK(cidr_contains(*host_bits, "10.200.0.1"));
+
+  auto odd = parse_cidr("192.168.0.0/23");
+  REQUIRE(odd);
+  CHECK(cidr_contains(*odd, "192.168.1.255"));
+  CHECK_FALSE(cidr_contains(*odd, "192.168.2.0"));
+
+  for (const char* bad : {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "10.0.0/8",
+                          "example.com/8", "", "10.0.0.0/-1"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_cidr(bad));
+  }
+}
+
+TEST_CASE("is_loopback recognises IPv4, IPv6, mapped and localhost") {
+  CHECK(is_loopback("127.0.0.1"));
+  CHECK(is_loopback("127.8.9.10"));
+  CHECK(is_loopback("::1"));
+  CHECK(is_loopback("[::1]"));
+  CHECK(is_loopback("::ffff:127.0.0.1"));
+  CHECK(is_loopback("localhost"));
+  CHECK_FALSE(is_loopback("0.0.0.0"));
+  CHECK_FALSE(is_loopback("::"));
+  CHECK_FALSE(is_loopback("192.168.1.1"));
+  CHECK_FALSE(is_loopback("::2"));
+  CHECK_FALSE(is_loopback("example.com"));
+}
+
+TEST_CASE("parse_duration accepts seconds and units") {
+  using namespace std::chrono;
+  CHECK(*parse_duration("10") == seconds(10));
+  CHECK(*parse_duration("10s") == seconds(10));
+  CHECK(*parse_duration("500ms") == milliseconds(500));
+  CHECK(*parse_duration("5m") == minutes(5));
+  CHECK(*parse_duration("1h") == hours(1));
+  CHECK(*parse_duration("0s") == milliseconds(0));
+  for (const char* bad : {"", "s", "10 s", "-5s", "10d", "1.5s", "10sec", "99999999999999h"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_duration(bad));
+  }
+}
+
+TEST_CASE("parse_url splits scheme, authority and path") {
+  auto u = parse_url("https://origin.internal:8443/base");
+  REQUIRE(u);
+  CHECK(u->scheme == "https");
+  CHECK(u->authority.host == "origin.internal");
+  CHECK(u->authority.port == 8443);
+  CHECK(u->path == "/base");
+  auto d = parse_url("http://example.com");
+  REQUIRE(d);
+  CHECK(d->authority.port == 80);
+  CHECK(d->path == "/");
+  CHECK(parse_url("HTTPS://[::1]")->authority.port == 443);
+  CHECK_FALSE(parse_url("ftp://example.com"));
+  CHECK_FALSE(parse_url("example.com"));
+  CHECK_FALSE(parse_url("https://user@example.com"));
+  CHECK_FALSE(parse_url("https://example.com:0/"));
+}
