@@ -23,18 +23,20 @@ TimePoint fixed_now();
 // The real clock, for tests that hand certificates to real clients (curl, openssl).
 TimePoint now();
 
+// Every member has a default initializer so that designated initializers
+// (`{.common_name = "R"}`) compile without -Wmissing-field-initializers under -Werror.
 struct CertSpec {
-  std::string common_name;                 // subject CN (empty: no CN)
+  std::string common_name{};  // subject CN (empty: no CN)
   std::string organization = "tlsprobe test";
-  std::vector<std::string> dns_names;      // SAN dNSName
-  std::vector<std::string> ip_names;       // SAN iPAddress ("127.0.0.1", "::1")
+  std::vector<std::string> dns_names{};  // SAN dNSName
+  std::vector<std::string> ip_names{};   // SAN iPAddress ("127.0.0.1", "::1")
   TimePoint not_before = fixed_now() - std::chrono::days(30);
   TimePoint not_after = fixed_now() + std::chrono::days(365);
   KeyKind key = KeyKind::ec_p256;
-  SigHash hash = SigHash::sha256;          // hash used by the *issuer* to sign this cert
+  SigHash hash = SigHash::sha256;  // hash used by the *issuer* to sign this cert
   bool is_ca = false;
-  std::string aia_issuer_url;              // AIA caIssuers URI, empty for none
-  long serial = 0;                         // 0: a fresh random serial
+  std::string aia_issuer_url{};  // AIA caIssuers URI, empty for none
+  long serial = 0;               // 0: a fresh random serial
 };
 
 // A certificate with its private key.
