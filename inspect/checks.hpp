@@ -1,0 +1,107 @@
+// Internal to inspect/: the checks diagnose() runs, one group per file, and the facts
+// they share. Not a public header: tools/ and proxy/ call diagnose() only.
+//
+// Files: check_chain.cpp (cert.*, chain.*, key.*, sig.*, tls.*, probe.*), check_names.cpp
+// (name.*, sni.*), check_edge.cpp (edge.*, origin.*), check_client.cpp (client.*),
+// remedies.cpp (message, remedy and equivalents per code, in one table).
+#pragma once
+
+#include "certs/chain_path.hpp"
+#include "certs/verify.hpp"
+#include "inspect/diagnose.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tlsprobe::inspect::detail {
+
+// Where a certificate sits on the verified path (evidence["position"]).
+enum class Position { leaf, intermediate, root };
+std::string_view to_string(Position p);
+
+// One certificate of the path a client verifies, leaf first.
+struct PathCert {
+  certs::Certificate cert;
+  Position position = Position::leaf;
+  int depth = 0;            // 0 = leaf, as OpenSSL counts
+  bool from_store = false;  // the anchor was taken from the trust store, not sent
+  bool is_anchor = false;   // a trust anchor (sent or not)
+};
+
+// What every check of one completed handshake needs, computed once.
+struct HandshakeFacts {
+  const HandshakeObservation* obs = nullptr;
+  std::string endpoint;              // "host:port" ("[v6]:port")
+  std::string requested_name;        // the name a client checks the leaf against
+  certs::ChainPath path;             // certs::analyze_chain of the presented chain
+  std::vector<PathCert> path_certs;  // the path (plus the store's anchor), leaf first
+  certs::VerifyResult verify;        // OpenSSL with name and time (evidence only)
+  certs::TimePoint verify_at{};      // DiagnoseOptions::at
+};
+
+// Handshakes of these roles get certificate findings; nosni/othersni only explain others.
+bool is_main_role(Role r);
+// "host:port", bracketing IPv6 literals.
+std::string endpoint_of(std::string_view host, std::uint16_t port);
+// "host:port (subject DN)": the Finding.subject of a finding about one certificate.
+std::string subject_of(std::string_view endpoint, const certs::Certificate& cert);
+// Lower case, trailing dot removed: the form names are compared in.
+std::string normalize_name(std::string_view name);
+// Joins with ", ".
+std::string join(const std::vector<std::string>& parts, std::string_view sep = ", ");
+// Whole days from `from` to `to` (negative when `to` is earlier), rounded toward zero.
+long long days_between(certs::TimePoint from, certs::TimePoint to);
+
+// Only for completed handshakes with a non-empty chain.
+HandshakeFacts analyze_handshake(const HandshakeObservation& obs, const DiagnoseOptions& options,
+                                 const certs::TrustStore& trust);
+
+// A finding with code, severity, role and subject; message, remedy and equivalents are
+// filled later by explain() from the evidence.
+Finding make_finding(std::string_view code, Severity severity, Role role, std::string subject);
+// Adds subject DN, CN, sha256, dates and names of `cert` to the evidence, keys prefixed
+// with `prefix` ("edge_" -> "edge_sha256").
+void add_cert_evidence(Finding& f, const certs::Certificate& cert, std::string_view prefix = "");
+
+// check_chain.cpp
+// probe.unreachable / tls.handshake_failed for a handshake that did not complete.
+void check_failure(const HandshakeObservation& obs, Findings& out);
+// cert.*, chain.*, key.*, sig.*, tls.protocol_old for a completed handshake.
+void check_chain(const HandshakeFacts& facts, const DiagnoseOptions& options, Findings& out);
+
+// check_names.cpp
+// name.mismatch, or sni.default_cert when the leaf is the server's default certificate.
+void check_names(const HandshakeFacts& facts, const Observations& obs, Findings& out);
+// sni.required: once per target, from the nosni handshakes.
+void check_sni_required(const Observations& obs, Findings& out);
+// "www_vs_apex" | "ip_address" | "wildcard_depth" | "other_names", and the SAN that
+// explains it (empty for other_names / ip_address).
+struct MismatchHint {
+  std::string hint;
+  std::string closest_name;
+};
+MismatchHint mismatch_hint(const certs::Certificate& leaf, std::string_view requested_name);
+
+// check_edge.cpp
+// edge.stale / edge.mismatch for one edge (or direct) handshake against the origin's.
+void check_edge(const HandshakeFacts& edge, const HandshakeFacts& origin,
+                const DiagnoseOptions& options, Findings& out);
+// origin.untrusted, given the origin handshake's own findings.
+void check_origin(const HandshakeFacts& origin, const Findings& origin_findings, Findings& out);
+
+// check_client.cpp
+void check_client(const Observations& obs, Findings& out);
+
+// remedies.cpp
+// Fills message, remedy and the equivalents not already set, from the table row for
+// `f.code` (or "code#variant" when `variant` is given), substituting {evidence_key} and
+// {subject} placeholders.
+void explain(Finding& f, std::string_view variant = {});
+
+// diagnose.cpp
+// Sets browser_shows on the one finding of one handshake that Chrome would show.
+void mark_browser_shows(Findings& one_handshake);
+
+}  // namespace tlsprobe::inspect::detail

@@ -1,0 +1,103 @@
+// diagnose(): runs the checks per handshake, marks the one error Chrome would show for
+// each handshake, adds the target-wide and client findings, and sorts worst first.
+#include "inspect/diagnose.hpp"
+
+#include "inspect/checks.hpp"
+#include "inspect/codes.hpp"
+
+#include <optional>
+
+namespace tlsprobe::inspect {
+
+namespace detail {
+
+namespace {
+
+// Chrome reports one error per connection, the most serious by
+// net/cert/cert_status_flags.cc MapCertStatusToNetError: AUTHORITY_INVALID before
+// COMMON_NAME_INVALID before WEAK_SIGNATURE_ALGORITHM before WEAK_KEY before DATE_INVALID.
+// A connection that never completes (or only with TLS <= 1.1, which Chrome no longer
+// speaks) shows a network error before any certificate error. nullopt: Chrome shows nothing.
+std::optional<int> chrome_rank(const Finding& f) {
+  if (f.severity != Severity::error) return std::nullopt;
+  const std::string_view c = f.code;
+  if (c == codes::probe_unreachable || c == codes::tls_handshake_failed ||
+      c == codes::tls_protocol_old)
+    return 0;
+  if (c == codes::cert_self_signed || c == codes::chain_untrusted_root) return 1;
+  if (c == codes::chain_incomplete) {
+    // Chrome fetches the missing intermediate from the AIA URL and then shows nothing.
+    auto it = f.evidence.find("aia_url");
+    if (it != f.evidence.end() && !it->second.empty()) return std::nullopt;
+    return 1;
+  }
+  if (c == codes::name_mismatch || c == codes::sni_default_cert) return 2;
+  if (c == codes::sig_weak) return 3;
+  if (c == codes::key_weak) return 4;
+  if (c == codes::cert_expired || c == codes::cert_not_yet_valid) return 5;
+  return std::nullopt;
+}
+
+}  // namespace
+
+void mark_browser_shows(Findings& one_handshake) {
+  Finding* best = nullptr;
+  int best_rank = 0;
+  for (auto& f : one_handshake) {
+    f.browser_shows = false;
+    auto r = chrome_rank(f);
+    if (r && (!best || *r < best_rank)) {
+      best = &f;
+      best_rank = *r;
+    }
+  }
+  if (best) best->browser_shows = true;
+}
+
+}  // namespace detail
+
+Findings diagnose(const Observations& obs, const DiagnoseOptions& options) {
+  using namespace detail;
+  // No store given: nothing is trusted (every chain is reported as untrusted), rather
+  // than crashing on a contract violation.
+  static const certs::TrustStore no_trust = certs::TrustStore::from_anchors({});
+  const certs::TrustStore& trust = options.trust ? *options.trust : no_trust;
+
+  // Facts of every completed main handshake, computed once (edges need the origin's).
+  std::vector<std::optional<HandshakeFacts>> facts(obs.handshakes.size());
+  const HandshakeFacts* origin = nullptr;
+  for (std::size_t i = 0; i < obs.handshakes.size(); ++i) {
+    const auto& h = obs.handshakes[i];
+    if (!is_main_role(h.role) || h.outcome != HandshakeOutcome::ok) continue;
+    facts[i] = analyze_handshake(h, options, trust);
+    if (h.role == Role::origin && !origin && !h.chain.empty()) origin = &*facts[i];
+  }
+
+  Findings all;
+  for (std::size_t i = 0; i < obs.handshakes.size(); ++i) {
+    const auto& h = obs.handshakes[i];
+    // nosni/othersni handshakes only explain others (DESIGN.md section 8).
+    if (!is_main_role(h.role)) continue;
+    Findings group;
+    if (h.outcome != HandshakeOutcome::ok) {
+      check_failure(h, group);  // a failed handshake has no certificate to judge
+    } else {
+      const auto& f = *facts[i];
+      check_chain(f, options, group);
+      check_names(f, obs, group);
+      if (h.role == Role::origin && !h.chain.empty()) {
+        const Findings own = group;  // origin.untrusted reports the worst of these
+        check_origin(f, own, group);
+      }
+      if (h.role != Role::origin && origin) check_edge(f, *origin, options, group);
+    }
+    mark_browser_shows(group);
+    all.insert(all.end(), group.begin(), group.end());
+  }
+  check_sni_required(obs, all);
+  check_client(obs, all);
+  sort_by_severity(all);
+  return all;
+}
+
+}  // namespace tlsprobe::inspect

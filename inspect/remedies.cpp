@@ -1,0 +1,394 @@
+// Message, remedy and client equivalents for every code diagnose() emits, in one table.
+//
+// Rows are keyed by code, or "code#variant" for a more precise wording (a variant row's
+// empty fields fall back to the code's row). Text may use {evidence_key} and {subject}
+// placeholders, filled from the finding. Prose may change at any time: tests assert on
+// codes and evidence only. Equivalents follow PEERS.md section 2 (OpenSSL verify code
+// number and name, Chrome net:: error, Firefox error, curl's message).
+#include "inspect/checks.hpp"
+
+#include <array>
+
+namespace tlsprobe::inspect::detail {
+
+namespace {
+
+struct Text {
+  std::string_view key;
+  std::string_view message;
+  std::string_view remedy;
+  std::string_view openssl, chrome, firefox, curl;
+};
+
+// clang-format off
+constexpr std::array kTexts = {
+    // --- dates ---
+    Text{"cert.expired",
+         "The {position} certificate {certificate} expired on {not_after} ({days_expired} days "
+         "before {at}); every client refuses the connection.",
+         "Renew the certificate and install it with its chain (e.g. `certbot renew`, then reload "
+         "the web server); automate renewal and monitor expiry.",
+         "10 X509_V_ERR_CERT_HAS_EXPIRED", "net::ERR_CERT_DATE_INVALID",
+         "SEC_ERROR_EXPIRED_CERTIFICATE", "SSL certificate problem: certificate has expired"},
+    Text{"cert.expired#intermediate",
+         "The intermediate certificate {certificate} on the verified path expired on {not_after} "
+         "({days_expired} days before {at}); every client refuses the chain even though the leaf "
+         "may be valid.",
+         "Replace the expired intermediate in the chain file with the CA's current intermediate "
+         "(download it from the CA, or use the fullchain.pem your ACME client writes) and reload "
+         "the server.",
+         "", "", "SEC_ERROR_EXPIRED_ISSUER_CERTIFICATE", ""},
+    Text{"cert.expired#root",
+         "The root {certificate} that the path ends in expired on {not_after}; OpenSSL-based "
+         "clients refuse the chain.",
+         "Serve a chain that leads to a current root (the CA's current intermediate, without the "
+         "old cross-sign), or update the clients' trust stores.",
+         "", "", "SEC_ERROR_EXPIRED_ISSUER_CERTIFICATE", ""},
+    Text{"cert.not_yet_valid",
+         "The {position} certificate {certificate} is not valid before {not_before} "
+         "({days_until_valid} days after {at}). Either the certificate was issued with a future "
+         "start date, or the clock of the machine checking it is wrong (behind).",
+         "First check the client's clock (NTP, time zone, a dead CMOS battery); if the clock is "
+         "right, reissue the certificate with a correct notBefore or wait until {not_before}.",
+         "9 X509_V_ERR_CERT_NOT_YET_VALID", "net::ERR_CERT_DATE_INVALID",
+         "MOZILLA_PKIX_ERROR_NOT_YET_VALID_CERTIFICATE",
+         "SSL certificate problem: certificate is not yet valid"},
+    Text{"cert.not_yet_valid#issuer", "", "", "", "",
+         "MOZILLA_PKIX_ERROR_NOT_YET_VALID_ISSUER_CERTIFICATE", ""},
+    Text{"cert.expiring_soon",
+         "The {position} certificate {certificate} expires on {not_after}, in {days_left} days "
+         "(warning threshold {warn_days} days).",
+         "Renew it now (`certbot renew` or your CA's renewal), install the new fullchain and reload "
+         "the server; check that automatic renewal runs and that the server reloads after it.",
+         "none yet (10 X509_V_ERR_CERT_HAS_EXPIRED after {not_after})",
+         "none yet (net::ERR_CERT_DATE_INVALID after {not_after})",
+         "none yet (SEC_ERROR_EXPIRED_CERTIFICATE after {not_after})",
+         "none yet (\"certificate has expired\" after {not_after})"},
+    // --- trust ---
+    Text{"cert.self_signed",
+         "The server's certificate {certificate} is self-signed (its own issuer) and is not a "
+         "trusted anchor: every client refuses it unless it is installed on that client.",
+         "Use a certificate from a public CA (e.g. Let's Encrypt with certbot) or from an internal "
+         "CA whose root is deployed to the clients; to trust this one certificate on purpose, add "
+         "it to the client's trust store (tlsprobe `--ca-file`, curl `--cacert`).",
+         "18 X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT", "net::ERR_CERT_AUTHORITY_INVALID",
+         "MOZILLA_PKIX_ERROR_SELF_SIGNED_CERT", "SSL certificate problem: self-signed certificate"},
+    Text{"chain.untrusted_root",
+         "The chain ends in {root}, which is not in the trust store (an internal or private CA?).",
+         "If the CA is your own, install its root in the clients' trust stores (tlsprobe: "
+         "`--ca-file root.pem`); for a public site use a certificate from a publicly trusted CA.",
+         "20 X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "net::ERR_CERT_AUTHORITY_INVALID",
+         "SEC_ERROR_UNKNOWN_ISSUER",
+         "SSL certificate problem: unable to get local issuer certificate"},
+    Text{"chain.untrusted_root#sent",
+         "The server sent the root {root} and the chain ends in it, but it is not in the trust "
+         "store (an internal or private CA?): sending a root does not make clients trust it.",
+         "", "19 X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN", "", "",
+         "SSL certificate problem: self-signed certificate in certificate chain"},
+    Text{"chain.untrusted_root#not_sent",
+         "{certificate} is issued by {missing_issuer}, which is not a trusted root and was not "
+         "sent (an internal CA?); the certificate has no AIA URL to fetch a missing intermediate "
+         "from.",
+         "If {missing_issuer} is your internal root, install it in the clients' trust stores "
+         "(tlsprobe: `--ca-file`). If it is an intermediate, serve it with the leaf as one "
+         "fullchain file (nginx `ssl_certificate /etc/ssl/fullchain.pem;`, Apache "
+         "`SSLCertificateFile` with the chain appended).",
+         "", "", "", ""},
+    Text{"chain.incomplete",
+         "The server sent {certificate} without the intermediate that issued it "
+         "({missing_issuer}, published at {aia_url}). Desktop browsers may still work (Chrome "
+         "fetches the intermediate via AIA, Firefox preloads intermediates), but curl, Python, "
+         "Java, Go, mobile apps and CDN origin pulls fail.",
+         "Serve the leaf and its intermediate(s) together as one fullchain file: nginx "
+         "`ssl_certificate /etc/ssl/fullchain.pem;` (leaf first, then the intermediate); Apache "
+         "2.4.8+ `SSLCertificateFile` with the intermediate appended after the leaf (older "
+         "Apache: `SSLCertificateChainFile`); certbot users: use fullchain.pem, not cert.pem. The "
+         "missing intermediate can be downloaded from {aia_url}.",
+         "20 X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY (or 21 "
+         "X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE when only the leaf is sent)",
+         "none when Chrome fetches the intermediate via AIA, else net::ERR_CERT_AUTHORITY_INVALID",
+         "none when Firefox has the intermediate preloaded, else SEC_ERROR_UNKNOWN_ISSUER",
+         "SSL certificate problem: unable to get local issuer certificate"},
+    // --- layout ---
+    Text{"chain.wrong_order",
+         "The server sent its certificates out of order ({sent_order}); the leaf must come first "
+         "and each certificate must be followed by the one that issued it ({path_order}).",
+         "Rebuild the chain file in order: leaf, then its issuer, then the next one up (`cat "
+         "cert.pem intermediate.pem > fullchain.pem`) and reload. Most clients reorder, but some "
+         "embedded and older TLS stacks refuse an unordered chain.",
+         "none (OpenSSL builds the path from the untrusted set)", "none", "none", "none"},
+    Text{"chain.contains_root",
+         "The server sends the trust anchor {certificate} itself; clients must already have it, "
+         "so it only adds bytes to every handshake.",
+         "Remove the root from the chain file: serve the leaf and intermediates only.", "none",
+         "none", "none", "none"},
+    Text{"chain.extra_certs",
+         "The server sends {certificate} (not after {not_after}), which is not on the path "
+         "clients verify: an old cross-sign or an unrelated certificate. Its dates do not affect "
+         "clients that build the verified path.",
+         "Remove it from the chain file unless an old client still needs that cross-signed path.",
+         "none", "none", "none", "none"},
+    // --- names ---
+    Text{"name.mismatch",
+         "The certificate {certificate} does not cover {requested_name}; it names: {names}.",
+         "Issue a certificate whose subjectAltName includes {requested_name} (certbot: add `-d "
+         "{requested_name}`), or check that DNS for {requested_name} points to the right server. "
+         "Browsers ignore the CN: the name must be a SAN.",
+         "62 X509_V_ERR_HOSTNAME_MISMATCH", "net::ERR_CERT_COMMON_NAME_INVALID",
+         "SSL_ERROR_BAD_CERT_DOMAIN",
+         "SSL: no alternative certificate subject name matches target host name "
+         "'{requested_name}'"},
+    Text{"name.mismatch#www_vs_apex",
+         "The certificate {certificate} covers {closest_name} but not {requested_name}: www and "
+         "the bare domain are different names to a client.",
+         "Reissue the certificate with both names (certbot `-d example.com -d www.example.com`), "
+         "or serve only the covered name and redirect to it from a vhost that has a certificate "
+         "for the other.",
+         "", "", "", ""},
+    Text{"name.mismatch#ip_address",
+         "The server was reached by the IP address {requested_name}, and the certificate "
+         "{certificate} has no IP address SAN for it (it names: {names}).",
+         "Connect by host name, or issue a certificate with an iPAddress SAN for "
+         "{requested_name} (public CAs rarely issue those; an internal CA can).",
+         "64 X509_V_ERR_IP_ADDRESS_MISMATCH", "", "", ""},
+    Text{"name.mismatch#wildcard_depth",
+         "The wildcard {closest_name} covers exactly one label, so it does not cover "
+         "{requested_name}.",
+         "Add {requested_name} itself (or a wildcard for its parent domain) as a SAN and reissue "
+         "the certificate.",
+         "", "", "", ""},
+    Text{"sni.default_cert",
+         "The server answered {requested_name} with its default certificate {certificate}, the "
+         "same one it sends to clients without SNI; it does not cover the name, so the virtual "
+         "host for {requested_name} has no TLS configuration of its own.",
+         "Configure TLS for {requested_name}: nginx: a `server` block with `listen 443 ssl;`, "
+         "`server_name {requested_name};` and its own `ssl_certificate`/`ssl_certificate_key`; "
+         "Apache: a `<VirtualHost *:443>` with `ServerName {requested_name}`, `SSLEngine on` and "
+         "its certificate. Check the spelling of server_name/ServerName and that DNS points here.",
+         "62 X509_V_ERR_HOSTNAME_MISMATCH", "net::ERR_CERT_COMMON_NAME_INVALID",
+         "SSL_ERROR_BAD_CERT_DOMAIN",
+         "SSL: no alternative certificate subject name matches target host name "
+         "'{requested_name}'"},
+    Text{"sni.default_cert#othersni",
+         "The server answered {requested_name} with its default certificate {certificate}, the "
+         "same one it sends for an unknown name ({default_via_sni}); it does not cover the name, "
+         "so the virtual host for {requested_name} has no TLS configuration of its own.",
+         "", "", "", "", ""},
+    Text{"sni.required",
+         "The server refuses clients that send no SNI (the handshake without SNI failed: "
+         "{failure} {alert}). Current clients always send SNI; very old ones (Android 2.x, Java "
+         "6, IE on Windows XP) and scripts or monitors that connect by IP address fail.",
+         "Nothing to change for current clients. To serve clients without SNI, make one server "
+         "block the default (nginx `listen 443 ssl default_server;`, Apache: the first "
+         "`<VirtualHost *:443>`) with a certificate for the main name.",
+         "none with SNI (s_client sends it); without SNI the handshake fails",
+         "none (browsers always send SNI)", "none (browsers always send SNI)",
+         "none (curl sends SNI for host names)"},
+    // --- crypto ---
+    Text{"key.weak",
+         "The {position} certificate {certificate} has a {key_type} key of {key_bits} bits; "
+         "clients require at least 2048 bits for RSA and 256 for EC (DSA is refused).",
+         "Generate a new key (RSA 2048+ or ECDSA P-256: `openssl req -new -newkey ec -pkeyopt "
+         "ec_paramgen_curve:P-256 ...`) and have the certificate reissued for it.",
+         "66 X509_V_ERR_EE_KEY_TOO_SMALL", "net::ERR_CERT_WEAK_KEY",
+         "MOZILLA_PKIX_ERROR_INADEQUATE_KEY_SIZE",
+         "SSL certificate problem: EE certificate key too weak"},
+    Text{"key.weak#ca", "",
+         "The CA's certificate has a weak key: get the CA's current intermediate (or another CA).",
+         "67 X509_V_ERR_CA_KEY_TOO_SMALL", "", "",
+         "SSL certificate problem: CA certificate key too weak"},
+    Text{"sig.weak",
+         "The {position} certificate {certificate} is signed with {signature_algorithm} "
+         "({weak_hash}), which browsers and OpenSSL at its default security level refuse.",
+         "Have the certificate reissued with a SHA-256 signature; for an intermediate, use the "
+         "CA's current SHA-256 intermediate in the chain file.",
+         "68 X509_V_ERR_CA_MD_TOO_WEAK", "net::ERR_CERT_WEAK_SIGNATURE_ALGORITHM",
+         "SEC_ERROR_CERT_SIGNATURE_ALGORITHM_DISABLED",
+         "SSL certificate problem: CA signature digest algorithm too weak"},
+    // --- protocol ---
+    Text{"tls.protocol_old",
+         "The best protocol {subject} speaks is TLS {tls_version}; browsers removed TLS 1.0 and "
+         "1.1 in 2020 and OpenSSL 3 refuses them at its default security level.",
+         "Enable TLS 1.2 and 1.3 (nginx `ssl_protocols TLSv1.2 TLSv1.3;`, Apache `SSLProtocol "
+         "-all +TLSv1.2 +TLSv1.3`), upgrading the TLS library or appliance if it cannot.",
+         "SSL routines::unsupported protocol (no X509 verify code)",
+         "net::ERR_SSL_VERSION_OR_CIPHER_MISMATCH", "SSL_ERROR_UNSUPPORTED_VERSION",
+         "(35) error:0A000102:SSL routines::unsupported protocol"},
+    Text{"tls.handshake_failed",
+         "The TLS handshake with {subject} ({address}) failed: {detail}",
+         "Check the server's TLS configuration and its error log for this name.",
+         "no verify code (handshake error: {detail})", "net::ERR_SSL_PROTOCOL_ERROR",
+         "SSL_ERROR_HANDSHAKE_FAILURE_ALERT", "(35) TLS connect error: {detail}"},
+    Text{"tls.handshake_failed#client_cert_required",
+         "The TLS handshake with {subject} failed: the server requires a client certificate.",
+         "Present the client certificate the server expects (curl `--cert`/`--key`), or make "
+         "client authentication optional for this name (nginx `ssl_verify_client optional;`, "
+         "Apache `SSLVerifyClient optional`).",
+         "", "net::ERR_BAD_SSL_CLIENT_AUTH_CERT", "SSL_ERROR_RX_CERTIFICATE_REQUIRED_ALERT",
+         "(56) OpenSSL SSL_read: tlsv13 alert certificate required"},
+    Text{"tls.handshake_failed#not_tls",
+         "The TLS handshake with {subject} failed: the server does not speak TLS on this port "
+         "(it answered with something else, often plain HTTP).",
+         "Use the HTTPS port (usually 443), or enable TLS on this one (nginx `listen 443 ssl;`).",
+         "", "net::ERR_SSL_PROTOCOL_ERROR", "SSL_ERROR_RX_RECORD_TOO_LONG",
+         "(35) error:0A00010B:SSL routines::wrong version number"},
+    Text{"tls.handshake_failed#no_common_version",
+         "The TLS handshake with {subject} failed: no protocol version in common.",
+         "Enable TLS 1.2 and 1.3 on the server (nginx `ssl_protocols TLSv1.2 TLSv1.3;`).", "",
+         "net::ERR_SSL_VERSION_OR_CIPHER_MISMATCH", "SSL_ERROR_UNSUPPORTED_VERSION",
+         "(35) error:0A00042E:SSL routines::tlsv1 alert protocol version"},
+    Text{"tls.handshake_failed#closed",
+         "The TLS handshake with {subject} failed: the server closed the connection during the "
+         "handshake.",
+         "Check the server's error log: common causes are no certificate configured for this "
+         "name, a firewall or load balancer cutting TLS, or a server that rejects this SNI.",
+         "", "net::ERR_CONNECTION_CLOSED", "PR_END_OF_FILE_ERROR",
+         "(35) OpenSSL SSL_connect: SSL_ERROR_SYSCALL"},
+    Text{"tls.handshake_failed#alert",
+         "The TLS handshake with {subject} failed: the server sent the TLS alert \"{alert}\".",
+         "Check the server's TLS error log; common causes: no cipher in common "
+         "(handshake_failure), the name is unknown to the server (unrecognized_name), a client "
+         "certificate is required.",
+         "", "", "", "(35) error:0A000410:SSL routines::sslv3 alert {alert}"},
+    Text{"tls.handshake_failed#timeout",
+         "The TLS handshake with {subject} did not finish within {elapsed_ms} ms.",
+         "Check that the server (or a middlebox) answers TLS on this port; an overloaded server "
+         "or a filtering firewall can stall the handshake.",
+         "", "net::ERR_TIMED_OUT", "NS_ERROR_NET_TIMEOUT", "(28) SSL connection timeout"},
+    // --- reachability ---
+    Text{"probe.unreachable",
+         "{subject} could not be reached ({failure}: {detail}) after {elapsed_ms} ms.",
+         "Check the address, routing and firewalls between tlsprobe and {address}.",
+         "none (no TLS connection)", "net::ERR_ADDRESS_UNREACHABLE", "NS_ERROR_NET_INTERRUPT",
+         "(7) Failed to connect"},
+    Text{"probe.unreachable#dns",
+         "The name {host} did not resolve (after {elapsed_ms} ms).",
+         "Check the DNS records (A/AAAA) for {host}, or give the address with `--connect ADDR:PORT`.",
+         "", "net::ERR_NAME_NOT_RESOLVED", "NS_ERROR_UNKNOWN_HOST",
+         "(6) Could not resolve host: {host}"},
+    Text{"probe.unreachable#refused",
+         "{address} refused the connection (after {elapsed_ms} ms): nothing listens on port "
+         "{port}.",
+         "Start the server or open port {port} (check `ss -ltn` on the server and the firewall).",
+         "", "net::ERR_CONNECTION_REFUSED", "NS_ERROR_CONNECTION_REFUSED",
+         "(7) Failed to connect to {host} port {port}: Connection refused"},
+    Text{"probe.unreachable#timeout",
+         "No answer from {subject} ({address}) within {elapsed_ms} ms: the host is down or a "
+         "firewall drops the packets.",
+         "Check that the host is up and that firewalls allow port {port}; raise `--timeout` for a "
+         "slow path.",
+         "", "net::ERR_CONNECTION_TIMED_OUT", "NS_ERROR_NET_TIMEOUT",
+         "(28) Failed to connect to {host} port {port}: Connection timed out"},
+    // --- edge / origin ---
+    Text{"edge.stale",
+         "The edge {edge_address} serves the older certificate {edge_certificate} (issued "
+         "{edge_not_before}, expires {edge_not_after}, {edge_days_left} days left) while the "
+         "origin serves a newer one (issued {origin_not_before}): the origin was renewed and the "
+         "CDN still serves the old copy.",
+         "Upload the renewed certificate to the CDN (or trigger its certificate sync), and add "
+         "that step to the renewal hook so the next renewal reaches the edges too.",
+         "none while the edge's copy is valid; 10 X509_V_ERR_CERT_HAS_EXPIRED once it expires",
+         "none while valid; net::ERR_CERT_DATE_INVALID once expired",
+         "none while valid; SEC_ERROR_EXPIRED_CERTIFICATE once expired",
+         "none while valid; \"certificate has expired\" once expired"},
+    Text{"edge.mismatch",
+         "The edge {edge_address} serves {edge_certificate}, which differs from the origin's "
+         "certificate {origin_certificate} in: {differs}.",
+         "Deploy the origin's certificate to this edge (or set edge_cert = \"own\" if the CDN is "
+         "meant to serve its own certificate); check that this edge address belongs to the "
+         "right CDN configuration.",
+         "none unless the edge's certificate fails on its own", "none", "none", "none"},
+    Text{"edge.mismatch#own",
+         "The edge {edge_address} serves its own certificate {edge_certificate}, which does not "
+         "cover {requested_name}.",
+         "Add {requested_name} to the CDN's certificate for this site (or upload one that covers "
+         "it), and check that the edge address belongs to the right CDN configuration.",
+         "62 X509_V_ERR_HOSTNAME_MISMATCH", "net::ERR_CERT_COMMON_NAME_INVALID",
+         "SSL_ERROR_BAD_CERT_DOMAIN",
+         "SSL: no alternative certificate subject name matches target host name "
+         "'{requested_name}'"},
+    Text{"origin.untrusted",
+         "The origin's own chain fails verification for {requested_name} ({reason}; OpenSSL: "
+         "{openssl_code} {openssl_error}): a CDN that checks its origin strictly refuses it.",
+         "Fix the origin's certificate (see the findings with role origin): a full chain from a "
+         "CA the CDN trusts, covering the name the CDN asks for, valid dates; do not rely on the "
+         "CDN's lax origin mode.",
+         "", "none (browsers do not connect to the origin)", "none", ""},
+    // --- client ---
+    Text{"client.no_sni",
+         "The client connected to {connect_host} without sending SNI: a server with several "
+         "names answers it with its default certificate (and tlsprobe probes the upstream "
+         "without SNI too, as the client did).",
+         "Update the client or its TLS library (every current one sends SNI); Java: "
+         "`-Djsse.enableSNIExtension=true`; Python: pass `server_hostname`; connect by host name, "
+         "not by IP address.",
+         "none", "none (browsers always send SNI)", "none (browsers always send SNI)",
+         "none (curl sends SNI for host names)"},
+    Text{"client.sni_host_mismatch",
+         "The client sent SNI {sni} but HTTP Host {http_host}: servers route TLS by one and HTTP "
+         "by the other, so the response may come from another site (or this is domain "
+         "fronting).",
+         "Make the client use one name for TLS and HTTP: check proxies and load balancers that "
+         "rewrite Host, and use `curl --resolve` or `--connect-to` instead of overriding the "
+         "Host header.",
+         "none", "none", "none", "none"},
+};
+// clang-format on
+
+const Text* find_text(std::string_view key) {
+  for (const auto& t : kTexts)
+    if (t.key == key) return &t;
+  return nullptr;
+}
+
+// Replaces {name} with the finding's evidence[name] ({subject}: the finding's subject).
+// An unknown placeholder becomes empty rather than leaking braces into the output.
+std::string fill(std::string_view tmpl, const Finding& f) {
+  std::string out;
+  out.reserve(tmpl.size() + 64);
+  std::size_t i = 0;
+  while (i < tmpl.size()) {
+    const auto open = tmpl.find('{', i);
+    if (open == std::string_view::npos) break;
+    const auto close = tmpl.find('}', open);
+    if (close == std::string_view::npos) break;
+    out.append(tmpl.substr(i, open - i));
+    const std::string key(tmpl.substr(open + 1, close - open - 1));
+    if (key == "subject") {
+      out += f.subject;
+    } else if (auto it = f.evidence.find(key); it != f.evidence.end()) {
+      out += it->second;
+    }
+    i = close + 1;
+  }
+  out.append(tmpl.substr(i));
+  return out;
+}
+
+std::string_view pick(std::string_view variant_text, std::string_view base_text) {
+  return variant_text.empty() ? base_text : variant_text;
+}
+
+}  // namespace
+
+void explain(Finding& f, std::string_view variant) {
+  const Text* base = find_text(f.code);
+  const Text* var = nullptr;
+  if (!variant.empty()) var = find_text(f.code + "#" + std::string(variant));
+  if (!base) return;  // every emitted code has a row (tested)
+  const Text empty{};
+  const Text& v = var ? *var : empty;
+
+  if (f.message.empty()) f.message = fill(pick(v.message, base->message), f);
+  if (f.remedy.empty()) f.remedy = fill(pick(v.remedy, base->remedy), f);
+  const std::pair<const char*, std::string_view> eq[] = {
+      {"openssl", pick(v.openssl, base->openssl)},
+      {"chrome", pick(v.chrome, base->chrome)},
+      {"firefox", pick(v.firefox, base->firefox)},
+      {"curl", pick(v.curl, base->curl)},
+  };
+  for (const auto& [name, text] : eq)
+    if (!f.equivalents.count(name) && !text.empty()) f.equivalents[name] = fill(text, f);
+}
+
+}  // namespace tlsprobe::inspect::detail
