@@ -181,7 +181,7 @@ void add_san(X509* x, const CertSpec& spec) {
 
 // Builds and signs one certificate. `issuer_cert` null = self-signed with `subject_key`.
 Issued build(CertSpec spec, const Issued* issuer, bool leaf_profile) {
-  std::shared_ptr<EVP_PKEY> key = key_for(spec.key);
+  std::shared_ptr<EVP_PKEY> key = spec.subject_key ? spec.subject_key : key_for(spec.key);
   X509Ptr x{X509_new()};
   if (!x) fail("X509_new");
   if (X509_set_version(x.get(), X509_VERSION_3) != 1) fail("version");
@@ -203,7 +203,7 @@ Issued build(CertSpec spec, const Issued* issuer, bool leaf_profile) {
     add_conf_ext(x.get(), &ctx, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature");
   } else {
     add_conf_ext(x.get(), &ctx, NID_basic_constraints, "critical,CA:FALSE");
-    bool rsa = spec.key == KeyKind::rsa_1024 || spec.key == KeyKind::rsa_2048;
+    bool rsa = EVP_PKEY_get_base_id(key.get()) == EVP_PKEY_RSA;
     add_conf_ext(x.get(), &ctx, NID_key_usage,
                  rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature");
     if (leaf_profile) add_conf_ext(x.get(), &ctx, NID_ext_key_usage, "serverAuth");

@@ -7,6 +7,7 @@
 #include "certs/ossl.hpp"
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ struct CertSpec {
   bool is_ca = false;
   std::string aia_issuer_url{};  // AIA caIssuers URI, empty for none
   long serial = 0;               // 0: a fresh random serial
+  // When set, the certificate gets this key instead of a new one of kind `key`: for
+  // cross-signed certificates and re-issued roots (same subject and key, other issuer/dates).
+  std::shared_ptr<EVP_PKEY> subject_key{};
 };
 
 // A certificate with its private key.
