@@ -161,8 +161,11 @@ VerifyResult verify_chain(const Chain& presented, const TrustStore& trust,
     throw std::runtime_error("X509_STORE_CTX_init: " + openssl_errors());
   X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_SERVER);
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());  // borrowed
-  X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(options.at.time_since_epoch().count()));
-  if (!options.check_time) X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_NO_CHECK_TIME);
+  // OpenSSL honours USE_CHECK_TIME (set by set_time) before NO_CHECK_TIME: set one only.
+  if (options.check_time)
+    X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(options.at.time_since_epoch().count()));
+  else
+    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_NO_CHECK_TIME);
   if (!options.host.empty()) {
     std::string host = strip_for_check(options.host);
     // SANs only, like browsers (OpenSSL would otherwise fall back to the CN), and no
