@@ -1,0 +1,289 @@
+#include "inspect/check_http.hpp"
+
+#include "inspect/codes.hpp"
+
+#include <zlib.h>
+
+#include <cstdlib>
+#include <vector>
+
+namespace tlsprobe::inspect {
+namespace {
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = lower(c);
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (lower(s[i]) != prefix[i]) return false;
+  return true;
+}
+
+// The host part of a Host header or URL authority, lower case, without port and trailing dot;
+// IPv6 brackets kept.
+std::string host_only(std::string_view authority) {
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  std::string_view h = authority;
+  if (!h.empty() && h.front() == '[') {
+    auto close = h.find(']');
+    h = h.substr(0, close == std::string_view::npos ? h.size() : close + 1);
+  } else {
+    h = h.substr(0, h.find(':'));
+  }
+  std::string out = to_lower(h);
+  if (!out.empty() && out.back() == '.') out.pop_back();
+  return out;
+}
+
+// The authority of an absolute URL after "scheme://" (up to '/', '?' or '#').
+std::string_view url_authority(std::string_view url) {
+  auto sep = url.find("://");
+  if (sep == std::string_view::npos) return {};
+  url.remove_prefix(sep + 3);
+  return url.substr(0, url.find_first_of("/?#"));
+}
+
+// One inflate pass (windowBits selects gzip / zlib / raw); appends to out up to max_bytes.
+bool inflate_into(std::string_view in, int window_bits, std::size_t max_bytes, DecodedBody& out) {
+  z_stream zs{};
+  if (inflateInit2(&zs, window_bits) != Z_OK) return false;
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));  // zlib never writes it
+  zs.avail_in = static_cast<uInt>(in.size());
+  std::vector<char> chunk(16384);
+  int rc = Z_OK;
+  while (true) {
+    zs.next_out = reinterpret_cast<Bytef*>(chunk.data());
+    zs.avail_out = static_cast<uInt>(chunk.size());
+    rc = inflate(&zs, Z_NO_FLUSH);
+    std::size_t produced = chunk.size() - zs.avail_out;
+    std::size_t room = max_bytes - out.text.size();
+    out.text.append(chunk.data(), std::min(produced, room));
+    if (produced > room) {
+      out.truncated = true;
+      break;
+    }
+    if (rc == Z_STREAM_END) {
+      // Concatenated gzip members (RFC 1952 §2.2) are legal; decode them too.
+      if (zs.avail_in > 0 && window_bits == 15 + 16 && inflateReset(&zs) == Z_OK) continue;
+      break;
+    }
+    if (rc != Z_OK) {  // Z_BUF_ERROR: input ended early (truncated body); others: corrupt
+      out.corrupt = true;
+      break;
+    }
+  }
+  inflateEnd(&zs);
+  return true;
+}
+
+std::string page_url(const HttpExchange& ex) {
+  return (ex.https ? "https://" : "http://") + ex.host + ex.path;
+}
+
+Finding make(std::string_view code, Severity sev, const HttpExchange& ex) {
+  Finding f;
+  f.code = std::string(code);
+  f.severity = sev;
+  f.role = Role::direct;
+  f.subject = ex.host;
+  f.evidence["url"] = page_url(ex);
+  f.evidence["status"] = std::to_string(ex.status);
+  return f;
+}
+
+bool is_html(const HttpExchange& ex) {
+  auto ct = ex.header("Content-Type");
+  if (!ct) return false;
+  std::string type = to_lower(trim(ct->substr(0, ct->find(';'))));
+  return type == "text/html" || type == "application/xhtml+xml";
+}
+
+void check_mixed_content(const HttpExchange& ex, const HttpCheckOptions& opt, Findings& out) {
+  if (!is_html(ex)) return;
+  auto decoded =
+      decode_body(ex.body, ex.header("Content-Encoding").value_or(""), opt.max_decoded_bytes);
+  if (!decoded) return;  // a coding we cannot read: say nothing rather than guess
+  HtmlScanOptions scan;
+  scan.max_input = opt.max_decoded_bytes;
+  scan.max_resources = opt.max_resources;
+  auto found = find_insecure_subresources(decoded->text, scan);
+  if (found.count == 0) return;
+  Finding f = make(codes::http_mixed_content, Severity::warning, ex);
+  std::string list;
+  for (const auto& r : found.insecure) list += (list.empty() ? "" : "\n") + r;
+  f.evidence["resources"] = list;
+  f.evidence["count"] = std::to_string(found.count);
+  if (ex.body_truncated || decoded->truncated || decoded->corrupt || found.input_truncated)
+    f.evidence["body_partial"] = "true";
+  f.message = "The HTTPS page " + page_url(ex) + " loads " + std::to_string(found.count) +
+              " resource(s) over plain http:// (first: " + found.insecure.front() +
+              "); browsers block scripts, frames and stylesheets and flag the page as not secure.";
+  f.remedy =
+      "Serve the listed resources over https:// and change their URLs to https:// or to "
+      "relative URLs (\"/js/app.js\", or \"//host/path\"); as a stopgap send the header "
+      "`Content-Security-Policy: upgrade-insecure-requests` (nginx: add_header "
+      "Content-Security-Policy \"upgrade-insecure-requests\" always; Apache: Header always set "
+      "Content-Security-Policy \"upgrade-insecure-requests\").";
+  f.equivalents["chrome"] = "Mixed Content: The page at '" + page_url(ex) +
+                            "' was loaded over HTTPS, but requested an insecure resource '" +
+                            found.insecure.front() +
+                            "'. This request has been blocked; the content must be served over "
+                            "HTTPS.";
+  f.equivalents["firefox"] =
+      "Blocked loading mixed active content \"" + found.insecure.front() + "\"";
+  out.push_back(std::move(f));
+}
+
+// max-age value of a Strict-Transport-Security header (RFC 6797 §6.1), nullopt if absent.
+std::optional<long long> hsts_max_age(std::string_view header) {
+  while (!header.empty()) {
+    auto semi = header.find(';');
+    std::string_view d = trim(header.substr(0, semi));
+    if (istarts_with(d, "max-age")) {
+      auto eq = d.find('=');
+      if (eq == std::string_view::npos) return std::nullopt;
+      std::string_view v = trim(d.substr(eq + 1));
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+      if (v.empty() || v.size() > 15) return std::nullopt;
+      long long n = 0;
+      for (char c : v) {
+        if (c < '0' || c > '9') return std::nullopt;
+        n = n * 10 + (c - '0');
+      }
+      return n;
+    }
+    if (semi == std::string_view::npos) break;
+    header.remove_prefix(semi + 1);
+  }
+  return std::nullopt;
+}
+
+void check_hsts(const HttpExchange& ex, Findings& out) {
+  if (ex.status < 200) return;
+  auto sts = ex.header("Strict-Transport-Security");
+  std::optional<long long> max_age;
+  if (sts) {
+    max_age = hsts_max_age(*sts);
+    if (max_age && *max_age > 0) return;
+  }
+  Finding f = make(codes::http_hsts_missing, Severity::info, ex);
+  if (sts) f.evidence["hsts"] = std::string(*sts);
+  f.message = sts ? "The HTTPS response from " + ex.host +
+                        " has a Strict-Transport-Security header without a usable max-age, so "
+                        "browsers keep no HTTPS-only policy for it."
+                  : "The HTTPS response from " + ex.host +
+                        " has no Strict-Transport-Security header: a browser that is sent to "
+                        "http:// later (typed name, old link, attacker) will use plain HTTP.";
+  f.remedy =
+      "Send HSTS on every HTTPS response once the whole site (and its subdomains, with "
+      "includeSubDomains) works over HTTPS. nginx: add_header Strict-Transport-Security "
+      "\"max-age=31536000; includeSubDomains\" always; Apache (mod_headers): Header always set "
+      "Strict-Transport-Security \"max-age=31536000; includeSubDomains\". Start with a short "
+      "max-age (300) if unsure.";
+  out.push_back(std::move(f));
+}
+
+void check_redirect(const HttpExchange& ex, Findings& out) {
+  if (ex.status < 200) return;
+  auto location = ex.header("Location");
+  const bool is_redirect = ex.status >= 300 && ex.status < 400 && location;
+  if (is_redirect) {
+    std::string_view loc = trim(*location);
+    if (istarts_with(loc, "https://") && host_only(url_authority(loc)) == host_only(ex.host)) {
+      if (ex.status == 301 || ex.status == 308) return;  // permanent: what we want
+      Finding f = make(codes::http_redirect_not_permanent, Severity::info, ex);
+      f.evidence["location"] = std::string(loc);
+      f.message = "http://" + ex.host + " redirects to HTTPS with a temporary " +
+                  std::to_string(ex.status) +
+                  ": browsers and search engines keep asking the http:// URL first.";
+      f.remedy =
+          "Make the redirect permanent (301, or 308 to keep the method). nginx: return 301 "
+          "https://$host$request_uri; Apache: Redirect permanent / https://" +
+          host_only(ex.host) + "/ (or RewriteRule ^ https://%{HTTP_HOST}%{REQUEST_URI} [R=301,L]).";
+      out.push_back(std::move(f));
+      return;
+    }
+  }
+  Finding f = make(codes::http_no_https_redirect, Severity::warning, ex);
+  if (location) f.evidence["location"] = std::string(trim(*location));
+  f.message = "The plain-HTTP request for http://" + ex.host + ex.path + " was answered with " +
+              std::to_string(ex.status) +
+              (is_redirect ? " to " + std::string(trim(*location)) +
+                                 ", not a redirect to https:// on the same host"
+                           : " instead of a redirect to https://") +
+              ": visitors who type the name or follow an old link stay on an unencrypted page.";
+  f.remedy =
+      "Redirect every plain-HTTP request to the same host over HTTPS. nginx (in the port 80 "
+      "server block): return 301 https://$host$request_uri; Apache (port 80 VirtualHost): "
+      "Redirect permanent / https://" +
+      host_only(ex.host) + "/ ; then add HSTS so browsers skip the http:// request altogether.";
+  out.push_back(std::move(f));
+}
+
+}  // namespace
+
+std::optional<DecodedBody> decode_body(std::string_view body, std::string_view content_encoding,
+                                       std::size_t max_bytes) {
+  // Codings in the order they were applied (RFC 9110 §8.4); decode from the last one.
+  std::vector<std::string> codings;
+  std::string_view ce = content_encoding;
+  while (!ce.empty()) {
+    auto comma = ce.find(',');
+    std::string c = to_lower(trim(ce.substr(0, comma)));
+    if (!c.empty() && c != "identity") codings.push_back(c);
+    if (comma == std::string_view::npos) break;
+    ce.remove_prefix(comma + 1);
+  }
+  if (codings.size() > 3) return std::nullopt;  // nobody stacks codings like that
+  DecodedBody cur;
+  cur.text =
+      std::string(body.substr(0, codings.empty() ? std::min(body.size(), max_bytes) : body.size()));
+  cur.truncated = codings.empty() && body.size() > max_bytes;
+  for (auto it = codings.rbegin(); it != codings.rend(); ++it) {
+    DecodedBody next;
+    int window_bits = 0;
+    if (*it == "gzip" || *it == "x-gzip") {
+      window_bits = 15 + 16;  // gzip wrapper only
+    } else if (*it == "deflate") {
+      // "deflate" means the zlib format (RFC 9110 §8.4.1.2), but some servers send raw
+      // deflate: a zlib header is 0x78 xx with (b0*256+b1) % 31 == 0.
+      const auto* p = reinterpret_cast<const unsigned char*>(cur.text.data());
+      bool zlib_wrapped =
+          cur.text.size() >= 2 && (p[0] & 0x0f) == 8 && ((p[0] << 8) | p[1]) % 31 == 0;
+      window_bits = zlib_wrapped ? 15 : -15;
+    } else {
+      return std::nullopt;
+    }
+    if (!inflate_into(cur.text, window_bits, max_bytes, next)) return std::nullopt;
+    next.truncated = next.truncated || cur.truncated;
+    next.corrupt = next.corrupt || cur.corrupt;
+    cur = std::move(next);
+  }
+  return cur;
+}
+
+Findings check_http(const HttpExchange& exchange, const HttpCheckOptions& options) {
+  Findings out;
+  if (exchange.status == 0) return out;  // no response: nothing to judge
+  if (exchange.https) {
+    check_mixed_content(exchange, options, out);
+    check_hsts(exchange, out);
+  } else {
+    check_redirect(exchange, out);
+  }
+  return out;
+}
+
+}  // namespace tlsprobe::inspect

@@ -1,0 +1,268 @@
+#include "inspect/html_scan.hpp"
+
+#include <cctype>
+#include <unordered_set>
+
+namespace tlsprobe::inspect {
+namespace {
+
+// Distinct URLs remembered for dedup and counting: bounds memory on hostile pages.
+constexpr std::size_t max_distinct = 10000;
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+
+bool istarts_with(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (lower(s[i]) != prefix[i]) return false;
+  return true;
+}
+
+// Position of `needle` (lower case) in s from `from`, ASCII case-insensitive; npos if none.
+std::size_t ifind(std::string_view s, std::string_view needle, std::size_t from) {
+  if (needle.empty() || s.size() < needle.size()) return std::string_view::npos;
+  for (std::size_t i = from; i + needle.size() <= s.size(); ++i)
+    if (lower(s[i]) == needle[0] && istarts_with(s.substr(i), needle)) return i;
+  return std::string_view::npos;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// Decodes the few character references that matter in URLs. Minimal on purpose: named
+// references beyond these five never form "http://", and non-ASCII numeric ones are kept as
+// written.
+std::string decode_entities(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (std::size_t i = 0; i < v.size();) {
+    if (v[i] != '&') {
+      out.push_back(v[i++]);
+      continue;
+    }
+    static constexpr std::pair<std::string_view, char> named[] = {
+        {"&amp;", '&'}, {"&quot;", '"'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&apos;", '\''}};
+    bool done = false;
+    for (auto [name, ch] : named) {
+      if (istarts_with(v.substr(i), name)) {
+        out.push_back(ch);
+        i += name.size();
+        done = true;
+        break;
+      }
+    }
+    if (done) continue;
+    if (i + 2 < v.size() && v[i + 1] == '#') {
+      std::size_t j = i + 2;
+      bool hex = j < v.size() && lower(v[j]) == 'x';
+      if (hex) ++j;
+      unsigned long code = 0;
+      std::size_t digits = 0;
+      while (j < v.size() && digits < 8) {
+        char c = lower(v[j]);
+        int d = c >= '0' && c <= '9' ? c - '0' : (hex && c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1);
+        if (d < 0) break;
+        code = code * (hex ? 16 : 10) + static_cast<unsigned long>(d);
+        ++j, ++digits;
+      }
+      if (digits > 0 && code > 0 && code < 0x80) {
+        out.push_back(static_cast<char>(code));
+        i = (j < v.size() && v[j] == ';') ? j + 1 : j;
+        continue;
+      }
+    }
+    out.push_back(v[i++]);
+  }
+  return out;
+}
+
+struct Attribute {
+  std::string name;  // lower case
+  std::string_view raw_value;
+};
+
+class Scanner {
+ public:
+  Scanner(std::string_view html, const HtmlScanOptions& options) : s_(html), options_(options) {}
+
+  HtmlScanResult run() {
+    std::size_t i = 0;
+    while (i < s_.size()) {
+      std::size_t lt = s_.find('<', i);
+      if (lt == std::string_view::npos) break;
+      i = lt + 1;
+      std::string_view rest = s_.substr(lt);
+      if (rest.starts_with("<!--")) {
+        auto end = s_.find("-->", lt + 4);
+        if (end == std::string_view::npos) break;  // unterminated comment hides the rest
+        i = end + 3;
+        continue;
+      }
+      if (rest.starts_with("<!") || rest.starts_with("<?") || rest.starts_with("</")) {
+        auto end = s_.find('>', lt + 1);
+        if (end == std::string_view::npos) break;
+        i = end + 1;
+        continue;
+      }
+      // Tag name: letters and digits after '<'; "<" followed by anything else is text.
+      std::size_t j = lt + 1;
+      std::string tag;
+      while (j < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[j])) || s_[j] == '-'))
+        tag.push_back(lower(s_[j++]));
+      if (tag.empty()) continue;
+      attrs_.clear();
+      std::size_t end = parse_attributes(j);
+      if (end == std::string_view::npos) break;  // tag cut off by the end: not loaded
+      i = end;
+      on_tag(tag);
+      // Raw-text elements: their content is not markup (a "<img src=http://…>" inside a
+      // script string is not loaded by the parser).
+      if (tag == "script" || tag == "style" || tag == "textarea" || tag == "title") {
+        auto close = ifind(s_, "</" + tag, i);
+        if (close == std::string_view::npos) break;
+        i = close;
+      }
+    }
+    return std::move(result_);
+  }
+
+ private:
+  // Parses attributes from `j` up to and including '>'; returns the position after '>', or
+  // npos when the input ends first. Values are views into the input.
+  std::size_t parse_attributes(std::size_t j) {
+    const std::size_t n = s_.size();
+    while (j < n) {
+      while (j < n && (is_space(s_[j]) || s_[j] == '/')) ++j;
+      if (j >= n) return std::string_view::npos;
+      if (s_[j] == '>') return j + 1;
+      Attribute a;
+      while (j < n && !is_space(s_[j]) && s_[j] != '=' && s_[j] != '>' && s_[j] != '/') {
+        if (a.name.size() < 64) a.name.push_back(lower(s_[j]));
+        ++j;
+      }
+      if (a.name.empty()) {  // a stray '=' or similar: skip one character
+        ++j;
+        continue;
+      }
+      std::size_t k = j;
+      while (k < n && is_space(s_[k])) ++k;
+      if (k < n && s_[k] == '=') {
+        ++k;
+        while (k < n && is_space(s_[k])) ++k;
+        if (k >= n) return std::string_view::npos;
+        if (s_[k] == '"' || s_[k] == '\'') {
+          char q = s_[k];
+          auto close = s_.find(q, k + 1);
+          if (close == std::string_view::npos) return std::string_view::npos;
+          a.raw_value = s_.substr(k + 1, close - k - 1);
+          j = close + 1;
+        } else {
+          std::size_t start = k;
+          while (k < n && !is_space(s_[k]) && s_[k] != '>') ++k;
+          a.raw_value = s_.substr(start, k - start);
+          j = k;
+        }
+      }
+      attrs_.push_back(a);
+    }
+    return std::string_view::npos;
+  }
+
+  const Attribute* attr(std::string_view name) const {
+    for (const auto& a : attrs_)
+      if (a.name == name) return &a;  // the first one wins, as in HTML
+    return nullptr;
+  }
+
+  void check_url(std::string_view raw) {
+    std::string url = decode_entities(raw);
+    std::string_view v = trim(url);
+    if (!istarts_with(v, "http://")) return;
+    std::string u(v);
+    if (seen_.size() >= max_distinct || !seen_.insert(u).second) return;
+    ++result_.count;
+    if (result_.insecure.size() < options_.max_resources) result_.insecure.push_back(std::move(u));
+  }
+
+  void check_attr(std::string_view name) {
+    if (const Attribute* a = attr(name)) check_url(a->raw_value);
+  }
+
+  // srcset: comma-separated "URL [descriptor]" candidates (HTML §4.8.4.3.1, simplified:
+  // commas inside URLs are rare in srcset and only shorten a URL here).
+  void check_srcset() {
+    const Attribute* a = attr("srcset");
+    if (!a) return;
+    std::string decoded = decode_entities(a->raw_value);
+    std::string_view v = decoded;
+    while (!v.empty()) {
+      auto comma = v.find(',');
+      std::string_view cand = trim(v.substr(0, comma));
+      auto sp = cand.find_first_of(" \t\n\r\f");
+      check_url(cand.substr(0, sp));
+      if (comma == std::string_view::npos) break;
+      v.remove_prefix(comma + 1);
+    }
+  }
+
+  bool link_loads() const {
+    const Attribute* rel = attr("rel");
+    if (!rel) return false;
+    std::string r = decode_entities(rel->raw_value);
+    for (auto& c : r) c = lower(c);
+    std::string_view v = r;
+    while (!v.empty()) {
+      while (!v.empty() && is_space(v.front())) v.remove_prefix(1);
+      std::size_t end = 0;
+      while (end < v.size() && !is_space(v[end])) ++end;
+      std::string_view token = v.substr(0, end);
+      if (token == "stylesheet" || token == "icon" || token == "preload" ||
+          token == "modulepreload" || token == "apple-touch-icon")
+        return true;
+      v.remove_prefix(end);
+    }
+    return false;
+  }
+
+  void on_tag(const std::string& tag) {
+    if (tag == "script" || tag == "iframe" || tag == "frame" || tag == "embed" || tag == "track" ||
+        tag == "audio") {
+      check_attr("src");
+    } else if (tag == "img" || tag == "source") {
+      check_attr("src");
+      check_srcset();
+    } else if (tag == "video") {
+      check_attr("src");
+      check_attr("poster");
+    } else if (tag == "link") {
+      if (link_loads()) check_attr("href");
+    } else if (tag == "form") {
+      check_attr("action");
+    } else if (tag == "object") {
+      check_attr("data");
+    }
+  }
+
+  std::string_view s_;
+  const HtmlScanOptions& options_;
+  std::vector<Attribute> attrs_;
+  std::unordered_set<std::string> seen_;
+  HtmlScanResult result_;
+};
+
+}  // namespace
+
+HtmlScanResult find_insecure_subresources(std::string_view html, const HtmlScanOptions& options) {
+  bool truncated = html.size() > options.max_input;
+  if (truncated) html = html.substr(0, options.max_input);
+  auto result = Scanner(html, options).run();
+  result.input_truncated = truncated;
+  return result;
+}
+
+}  // namespace tlsprobe::inspect
