@@ -205,3 +205,31 @@ TEST_CASE("concurrent verification with a shared store", "[certs][verify]") {
   for (auto& th : threads) th.join();
   CHECK(ok == 200);
 }
+
+TEST_CASE("weak keys and hashes still verify (they are findings, not trust failures)",
+          "[certs][verify]") {
+  auto root = make_root({.common_name = "RSA R", .key = KeyKind::rsa_2048});
+  auto trust = TrustStore::from_anchors({root.cert});
+  auto sha1 = issue(root, {.common_name = "s", .dns_names = {"s.test"}, .hash = SigHash::sha1});
+  CHECK(certs::verify_chain({sha1.cert}, trust, at(fixed_now(), "s.test")).ok);
+  auto small = issue(root, {.common_name = "k", .dns_names = {"k.test"}, .key = KeyKind::rsa_1024});
+  CHECK(certs::verify_chain({small.cert}, trust, at(fixed_now(), "k.test")).ok);
+  auto p224 = issue(root, {.common_name = "e", .dns_names = {"e.test"}, .key = KeyKind::ec_p224});
+  CHECK(certs::verify_chain({p224.cert}, trust, at(fixed_now(), "e.test")).ok);
+  auto ed_root = make_root({.common_name = "Ed R", .key = KeyKind::ed25519});
+  auto ed = issue(ed_root, {.common_name = "d", .dns_names = {"d.test"}, .key = KeyKind::ed25519});
+  CHECK(certs::verify_chain({ed.cert}, TrustStore::from_anchors({ed_root.cert}),
+                            at(fixed_now(), "d.test"))
+            .ok);
+}
+
+TEST_CASE("an intermediate as the only anchor: OpenSSL needs partial-chain, which is off",
+          "[certs][verify]") {
+  // analyze_chain calls this anchored (browsers and Go accept any anchor); verify_chain
+  // follows OpenSSL without X509_V_FLAG_PARTIAL_CHAIN, as curl and OpenSSL clients do.
+  auto h = make_hierarchy({"a.test"});
+  auto trust = TrustStore::from_anchors({h.intermediate.cert});
+  auto r = certs::verify_chain(h.fullchain(), trust, at(fixed_now(), "a.test"));
+  CHECK_FALSE(r.ok);
+  CHECK(r.openssl_code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT);
+}
