@@ -200,7 +200,9 @@ void check_layout(const HandshakeFacts& facts, Findings& out) {
     out.push_back(std::move(f));
   }
 
-  if (path.anchor_was_sent && path.anchor) {
+  // A leaf that is itself the anchor (a pinned self-signed certificate) is not a root
+  // "sent in addition": nothing is wasted.
+  if (path.anchor_was_sent && path.anchor && !(*path.anchor == obs.chain.front())) {
     const auto& root = *path.anchor;
     auto f = make_finding(codes::chain_contains_root, Severity::info, obs.role,
                           subject_of(facts.endpoint, root));

@@ -313,7 +313,9 @@ constexpr std::array kTexts = {
          "Fix the origin's certificate (see the findings with role origin): a full chain from a "
          "CA the CDN trusts, covering the name the CDN asks for, valid dates; do not rely on the "
          "CDN's lax origin mode.",
-         "", "none (browsers do not connect to the origin)", "none", ""},
+         "{openssl_code} {openssl_error}", "none (browsers do not connect to the origin)",
+         "none (browsers do not connect to the origin)",
+         "SSL certificate problem: {openssl_text} (curl against the origin)"},
     // --- client ---
     Text{"client.no_sni",
          "The client connected to {connect_host} without sending SNI: a server with several "
