@@ -1,0 +1,133 @@
+#include "proxy/client_session.hpp"
+
+#include "proxy/forward_session.hpp"
+#include "proxy/tunnel_session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+
+#include <cstdio>
+#include <exception>
+
+namespace tlsprobe::proxy {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::as_tuple;
+using asio::use_awaitable;
+
+std::optional<PolicyRefusal> check_request_policy(ProxyContext& ctx, const http::fields& head) {
+  if (ctx.settings.basic_auth) {
+    const auto it = head.find(http::field::proxy_authorization);
+    if (it == head.end() || !basic_auth_matches(it->value(), *ctx.settings.basic_auth)) {
+      ++ctx.counters.auth_failures;
+      return PolicyRefusal{
+          http::status::proxy_authentication_required,
+          it == head.end() ? "proxy authentication required" : "proxy authentication failed"};
+    }
+  }
+  for (auto it = head.find(http::field::via); it != head.end() && it->name() == http::field::via;
+       ++it) {
+    if (via_names_us(it->value(), ctx.via_token)) {
+      ++ctx.counters.loops;
+      return PolicyRefusal{http::status::forbidden,
+                           "request loop: this request already passed through this proxy"};
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+bool is_quiet_end(const boost::system::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+         ec == asio::error::bad_descriptor;
+}
+
+asio::awaitable<void> serve(std::shared_ptr<SessionConnection> conn) {
+  auto& ctx = *conn->ctx;
+  const auto& s = ctx.settings;
+  auto head = std::make_unique<RequestHeadParser>();
+  // Bounds the request line and all headers together (Beast counts both).
+  head->header_limit(s.limits.max_header_bytes);
+  beast::flat_buffer buffer;
+  conn->expires_after(s.timeouts.header);
+  auto [ec, n] =
+      co_await http::async_read_header(conn->client, buffer, *head, as_tuple(use_awaitable));
+  if (ec) {
+    if (conn->timed_out) {
+      co_await send_error_and_close(conn, http::status::request_timeout,
+                                    "request head not received in time");
+    } else if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+      ++ctx.counters.bad_requests;
+      co_await send_error_and_close(conn, http::status::request_header_fields_too_large,
+                                    "request header too large (limit " +
+                                        std::to_string(s.limits.max_header_bytes) + " bytes)");
+    } else if (is_quiet_end(ec) && buffer.size() == 0) {
+      conn->close();  // the client left without asking anything
+    } else {
+      ++ctx.counters.bad_requests;
+      co_await send_error_and_close(conn, http::status::bad_request,
+                                    "bad request: " + ec.message());
+    }
+    co_return;
+  }
+  const auto& req = head->get();
+  if (auto refusal = check_request_policy(ctx, req)) {
+    co_await send_error_and_close(conn, refusal->status, refusal->reason);
+    co_return;
+  }
+  if (req.method() == http::verb::connect) {
+    auto target = parse_authority(req.target());
+    if (!target) {
+      ++ctx.counters.bad_requests;
+      co_await send_error_and_close(conn, http::status::bad_request,
+                                    "bad CONNECT target: expected host:port");
+      co_return;
+    }
+    // Bytes the client sent right behind the CONNECT head (before our 200) belong to
+    // the tunnel: usually nothing, sometimes the ClientHello itself.
+    std::string early = beast::buffers_to_string(buffer.data());
+    co_await run_tunnel(conn, std::move(*target), std::move(early));
+    co_return;
+  }
+  const auto target = parse_absolute_target(req.target());
+  if (!target) {
+    ++ctx.counters.bad_requests;
+    co_await send_error_and_close(conn, http::status::bad_request,
+                                  "not a proxy request: use CONNECT or an absolute http:// URL");
+    co_return;
+  }
+  if (target->scheme != "http") {
+    ++ctx.counters.bad_requests;
+    co_await send_error_and_close(conn, http::status::bad_request,
+                                  "https:// URLs go through CONNECT, not as a plain request");
+    co_return;
+  }
+  co_await run_forward(conn, std::move(head), std::move(buffer));
+}
+
+}  // namespace
+
+void start_client_session(std::shared_ptr<SessionConnection> conn) {
+  auto ex = conn->strand;
+  asio::co_spawn(ex, serve(conn), [conn](std::exception_ptr e) {
+    // Sessions take every result as a value; an exception here is a bug (bad_alloc at
+    // worst). Report it and drop this connection only.
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        std::fprintf(stderr, "tlsprobe: session error: %s\n", x.what());
+      }
+    }
+    conn->close();
+  });
+}
+
+}  // namespace tlsprobe::proxy

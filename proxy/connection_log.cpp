@@ -1,0 +1,77 @@
+#include "proxy/connection_log.hpp"
+
+#include <spdlog/async.h>
+#include <spdlog/async_logger.h>
+#include <spdlog/details/thread_pool.h>
+#include <spdlog/sinks/rotating_file_sink.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+
+namespace tlsprobe::proxy {
+
+ConnectionLog::ConnectionLog(ConnectionLogOptions options) : options_(std::move(options)) {
+  const std::filesystem::path p(options_.path);
+  std::error_code ec;
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
+  try {
+    auto sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
+        options_.path, options_.max_file_bytes, options_.max_files);
+    pool_ = std::make_shared<spdlog::details::thread_pool>(options_.queue_lines, 1);
+    logger_ = std::make_shared<spdlog::async_logger>("tlsprobe.connections", std::move(sink), pool_,
+                                                     spdlog::async_overflow_policy::overrun_oldest);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot open log file " + options_.path + ": " + e.what());
+  }
+  logger_->set_pattern("%v");
+  logger_->set_level(spdlog::level::info);
+  // Lines are flushed at least every few seconds by the worker and always on stop();
+  // flushing every line would put an fflush per connection on the worker thread.
+  logger_->flush_on(spdlog::level::err);
+  // A failed write (disk full, /dev/full) must not end the proxy: count it as dropped.
+  logger_->set_error_handler([this](const std::string&) { ++write_errors_; });
+}
+
+ConnectionLog::~ConnectionLog() { stop(); }
+
+void ConnectionLog::write(const std::string& json_line) {
+  std::lock_guard lock(mutex_);
+  if (!logger_) {
+    ++after_stop_;
+    return;
+  }
+  ++submitted_;
+  logger_->info("{}", json_line);
+}
+
+void ConnectionLog::stop() {
+  std::shared_ptr<spdlog::details::thread_pool> pool;
+  {
+    std::lock_guard lock(mutex_);
+    if (!logger_) return;
+    logger_->flush();
+    logger_.reset();
+    pool = std::move(pool_);
+  }
+  overruns_at_stop_ = pool->overrun_counter();
+  // The pool's destructor queues its terminate messages behind every pending line and joins
+  // the worker, so all lines are written (and the sink's file closed) when it returns.
+  pool.reset();
+}
+
+std::uint64_t ConnectionLog::lines_dropped() const {
+  std::uint64_t overruns = overruns_at_stop_;
+  if (pool_) overruns = pool_->overrun_counter();
+  return overruns + write_errors_.load() + after_stop_.load();
+}
+
+void ConnectionLog::announce_once(const std::string& key, const std::string& human_line) {
+  {
+    std::lock_guard lock(announce_mutex_);
+    if (announced_.size() >= 100'000 || !announced_.insert(key).second) return;
+  }
+  std::fprintf(stderr, "%s\n", human_line.c_str());
+}
+
+}  // namespace tlsprobe::proxy

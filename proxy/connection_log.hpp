@@ -1,0 +1,68 @@
+// ConnectionLog: the JSON-lines connection log (DESIGN.md section 6). Lines go through an
+// spdlog async logger with a size-rotating file sink and the pattern "%v", so a session
+// never waits for the disk: when the queue is full the oldest queued line is dropped and
+// counted (spdlog 1.10 has no discard policy; overrun_oldest is the non-blocking one).
+// stop() writes everything queued and closes the file; it is called on shutdown.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+namespace spdlog {
+class async_logger;
+namespace details {
+class thread_pool;
+}
+}  // namespace spdlog
+
+namespace tlsprobe::proxy {
+
+struct ConnectionLogOptions {
+  std::string path = "tlsprobe-logs/connections.jsonl";
+  std::size_t max_file_bytes = 100 * 1024 * 1024;  // rotate at this size
+  std::size_t max_files = 5;                       // rotated files kept
+  std::size_t queue_lines = 8192;                  // async queue bound
+};
+
+class ConnectionLog {
+ public:
+  // Opens (creates) the file and its directory. Throws std::runtime_error naming the path
+  // when it cannot be opened: a startup error, reported by tools/.
+  explicit ConnectionLog(ConnectionLogOptions options);
+  ~ConnectionLog();
+  ConnectionLog(const ConnectionLog&) = delete;
+  ConnectionLog& operator=(const ConnectionLog&) = delete;
+
+  // Queues one line (no trailing newline). Never blocks on I/O. Safe from any thread.
+  void write(const std::string& json_line);
+  // Writes every queued line, flushes and closes. Later writes are counted as dropped.
+  void stop();
+
+  // One short human line on stderr, once per distinct `key` (e.g. subject + code) for the
+  // life of the process: "new finding" lines that do not repeat for every connection.
+  void announce_once(const std::string& key, const std::string& human_line);
+
+  std::uint64_t lines_submitted() const { return submitted_.load(); }
+  // Lines lost: queue overruns, write errors (disk full), writes after stop().
+  std::uint64_t lines_dropped() const;
+  const std::string& path() const { return options_.path; }
+
+ private:
+  ConnectionLogOptions options_;
+  std::shared_ptr<spdlog::details::thread_pool> pool_;
+  std::shared_ptr<spdlog::async_logger> logger_;
+  std::mutex mutex_;  // guards logger_/pool_ against stop() racing write()
+  std::atomic<std::uint64_t> submitted_{0};
+  std::atomic<std::uint64_t> write_errors_{0};
+  std::atomic<std::uint64_t> after_stop_{0};
+  std::uint64_t overruns_at_stop_ = 0;
+  std::mutex announce_mutex_;
+  std::set<std::string> announced_;
+};
+
+}  // namespace tlsprobe::proxy

@@ -1,0 +1,281 @@
+#include "proxy/forward_session.hpp"
+
+#include "proxy/client_session.hpp"
+#include "proxy/connection_log.hpp"
+#include "proxy/log_record.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <limits>
+#include <vector>
+
+namespace tlsprobe::proxy {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::as_tuple;
+using asio::use_awaitable;
+
+namespace {
+
+constexpr std::size_t kChunkBytes = 64 * 1024;  // body relay buffer, one per connection
+constexpr int kMaxInterimResponses = 8;         // 1xx answers skipped before the final one
+
+// Streams one message from `in` to `out`: the head (already parsed into `p` and edited by
+// the caller), then the body in chunks of at most `chunk.size()` bytes (Beast's relay
+// pattern with buffer_body). Counts bytes written to `out`. False on any error.
+template <bool isRequest>
+asio::awaitable<bool> relay_message(SessionConnection& conn, tcp::socket& in,
+                                    beast::flat_buffer& in_buf,
+                                    http::parser<isRequest, http::buffer_body>& p, tcp::socket& out,
+                                    std::vector<char>& chunk, std::uint64_t& count) {
+  http::serializer<isRequest, http::buffer_body> sr{p.get()};
+  const auto idle = conn.ctx->settings.timeouts.idle;
+  do {
+    if (!p.is_done()) {
+      p.get().body().data = chunk.data();
+      p.get().body().size = chunk.size();
+      conn.expires_after(idle);
+      auto [ec, n] = co_await http::async_read(in, in_buf, p, as_tuple(use_awaitable));
+      // need_buffer: the chunk is full, which is how buffer_body says "write this first".
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) co_return false;
+      p.get().body().size = chunk.size() - p.get().body().size;
+      p.get().body().data = chunk.data();
+      p.get().body().more = !p.is_done();
+    } else {
+      p.get().body().data = nullptr;
+      p.get().body().size = 0;
+    }
+    conn.expires_after(idle);
+    auto [ec, n] = co_await http::async_write(out, sr, as_tuple(use_awaitable));
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) co_return false;
+    count += n;
+  } while (!p.is_done() && !sr.is_done());
+  co_return true;
+}
+
+// True when an idle upstream connection may carry another request: no FIN and no stray
+// bytes waiting. A peek, not a read: nothing is consumed.
+bool upstream_reusable(tcp::socket& s) {
+  char c;
+  const auto r = ::recv(s.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+template <class Fields>
+void add_via(Fields& f, unsigned version, const std::string& token) {
+  std::string ours = (version >= 11 ? "1.1 " : "1.0 ") + token;
+  const auto it = f.find(http::field::via);
+  if (it != f.end()) ours = std::string(it->value()) + ", " + ours;
+  f.set(http::field::via, ours);
+}
+
+std::string host_header(const Authority& a) {
+  std::string h = a.host.find(':') != std::string::npos ? "[" + a.host + "]" : a.host;
+  if (a.port != 80) h += ":" + std::to_string(a.port);
+  return h;
+}
+
+}  // namespace
+
+asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
+                                  std::unique_ptr<RequestHeadParser> head,
+                                  beast::flat_buffer buffer) {
+  auto& ctx = *conn->ctx;
+  const auto& s = ctx.settings;
+  ++ctx.counters.forwards;
+  ConnectionFacts facts;
+  facts.mode = LogMode::forward;
+  facts.start = conn->started;
+  facts.client_address = address_text(conn->client_endpoint);
+  facts.client_port = conn->client_endpoint.port();
+  std::uint64_t up = 0, down = 0;
+  std::optional<Authority> connected;  // authority of the open upstream connection
+  beast::flat_buffer upstream_buf;
+  std::vector<char> chunk(kChunkBytes);
+  std::optional<std::pair<http::status, std::string>> error;
+  std::string end_reason;
+
+  for (bool first = true;; first = false) {
+    if (!first) {
+      head = std::make_unique<RequestHeadParser>();
+      head->header_limit(s.limits.max_header_bytes);
+      conn->expires_after(s.timeouts.idle);  // keep-alive: wait this long for the next request
+      auto [ec, n] =
+          co_await http::async_read_header(conn->client, buffer, *head, as_tuple(use_awaitable));
+      if (ec == http::error::header_limit) {
+        error.emplace(http::status::request_header_fields_too_large, "request header too large");
+      } else if (ec && buffer.size() > 0 && !conn->timed_out && ec != asio::error::eof &&
+                 ec != http::error::end_of_stream) {
+        error.emplace(http::status::bad_request, "bad request: " + ec.message());
+      }
+      if (ec) break;
+      if (auto refusal = check_request_policy(ctx, head->get())) {
+        error.emplace(refusal->status, refusal->reason);
+        break;
+      }
+    }
+    const auto target = parse_absolute_target(head->get().target());
+    if (!target || target->scheme != "http" || head->get().method() == http::verb::connect) {
+      ++ctx.counters.bad_requests;
+      error.emplace(http::status::bad_request,
+                    "only absolute http:// requests can follow on this connection");
+      break;
+    }
+
+    // From here the request streams: switch to a parser whose body goes through our chunk.
+    http::request_parser<http::buffer_body> req_p{std::move(*head)};
+    req_p.body_limit(s.limits.max_body_bytes ? s.limits.max_body_bytes
+                                             : std::numeric_limits<std::uint64_t>::max());
+    auto& req = req_p.get();
+    const bool client_keep = req.keep_alive();
+    const bool req_chunked = req.chunked();
+    const bool is_head = req.method() == http::verb::head;
+    strip_hop_by_hop(req);
+    // Transfer-Encoding is hop-by-hop, but the framing is re-applied on our side: the
+    // parser de-chunks and the serializer chunks again.
+    if (req_chunked) req.chunked(true);
+    if (const auto it = req.find(http::field::expect);
+        it != req.end() && beast::iequals(it->value(), "100-continue")) {
+      // Answer the expectation ourselves: the body then streams straight through, and
+      // the origin never sends an interim response we would have to relay.
+      req.erase(http::field::expect);
+      static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
+      conn->expires_after(s.timeouts.idle);
+      auto [cec, cn] =
+          co_await asio::async_write(conn->client, asio::buffer(cont), as_tuple(use_awaitable));
+      if (cec) break;
+    }
+    req.target(target->origin_form);
+    req.set(http::field::host, host_header(target->authority));
+    add_via(req, req.version(), ctx.via_token);
+    req.keep_alive(true);
+
+    facts.destination_domain = is_ip_literal(target->authority.host) ? "" : target->authority.host;
+    facts.destination_port = target->authority.port;
+    facts.http = HttpFacts{};
+    facts.http->method = std::string(req.method_string());
+    facts.http->url = "http://" + host_header(target->authority) + target->origin_form;
+
+    const bool same = connected && connected->host == target->authority.host &&
+                      connected->port == target->authority.port && conn->upstream &&
+                      conn->upstream->is_open() && upstream_reusable(*conn->upstream);
+    if (!same) {
+      if (conn->upstream) {
+        boost::system::error_code ignored;
+        conn->upstream->close(ignored);
+        conn->upstream.reset();
+      }
+      connected.reset();
+      upstream_buf.clear();
+      const auto r = co_await connect_upstream(conn, target->authority);
+      if (r.failure != UpstreamFailure::none) {
+        error.emplace(status_for(r.failure), r.reason);
+        end_reason = r.reason;
+        break;
+      }
+      boost::system::error_code ignored;
+      conn->upstream->set_option(tcp::no_delay(true), ignored);
+      conn->client.set_option(tcp::no_delay(true), ignored);
+      connected = target->authority;
+      facts.destination_address = address_text(r.endpoint);
+    }
+
+    if (!co_await relay_message(*conn, conn->client, buffer, req_p, *conn->upstream, chunk, up)) {
+      if (!conn->closed) error.emplace(http::status::bad_gateway, "sending the request failed");
+      break;
+    }
+
+    // The response head; 1xx interim answers (103 Early Hints…) are skipped.
+    std::optional<http::response_parser<http::buffer_body>> res_p;
+    bool got_head = false;
+    for (int i = 0; i < kMaxInterimResponses; ++i) {
+      res_p.emplace();
+      res_p->header_limit(s.limits.max_header_bytes * 2);
+      res_p->body_limit(s.limits.max_body_bytes ? s.limits.max_body_bytes
+                                                : std::numeric_limits<std::uint64_t>::max());
+      if (is_head) res_p->skip(true);
+      conn->expires_after(s.timeouts.upstream_response);
+      auto [ec, n] = co_await http::async_read_header(*conn->upstream, upstream_buf, *res_p,
+                                                      as_tuple(use_awaitable));
+      if (ec) {
+        if (conn->timed_out)
+          error.emplace(http::status::gateway_timeout, "the origin did not answer in time");
+        else
+          error.emplace(http::status::bad_gateway,
+                        "bad or no response from the origin: " + ec.message());
+        break;
+      }
+      const auto code = res_p->get().result_int();
+      if (code >= 100 && code < 200 && code != 101) continue;
+      got_head = true;
+      break;
+    }
+    if (!got_head) {
+      if (!error) error.emplace(http::status::bad_gateway, "too many interim responses");
+      break;
+    }
+    auto& res = res_p->get();
+    facts.http->status = static_cast<int>(res.result_int());
+    bool upstream_keep = res.keep_alive();
+    bool keep = client_keep && !ctx.draining.load();
+    const bool res_chunked = res.chunked();
+    strip_hop_by_hop(res);
+    if (res_chunked) {
+      res.chunked(true);
+    } else if (!is_head && !res.has_content_length() && res_p->need_eof()) {
+      // The origin delimits the body by closing: chunk it for an HTTP/1.1 client so its
+      // connection can stay open; an HTTP/1.0 client gets the close.
+      upstream_keep = false;
+      if (req.version() >= 11)
+        res.chunked(true);
+      else
+        keep = false;
+    }
+    add_via(res, res.version(), ctx.via_token);
+    res.keep_alive(keep);
+    if (!co_await relay_message(*conn, *conn->upstream, upstream_buf, *res_p, conn->client, chunk,
+                                down)) {
+      end_reason = "relay of the response failed";
+      break;
+    }
+    if (!upstream_keep) {
+      boost::system::error_code ignored;
+      conn->upstream->close(ignored);
+      conn->upstream.reset();
+      connected.reset();
+    }
+    if (!keep) break;
+  }
+
+  facts.bytes_client_to_server = up;
+  facts.bytes_server_to_client = down;
+  if (error) {
+    if (end_reason.empty()) end_reason = error->second;
+    facts.reason = end_reason;
+  } else if (!end_reason.empty()) {
+    facts.reason = end_reason;
+  }
+  facts.end = std::chrono::system_clock::now();
+  if (!facts.destination_domain.empty() || !facts.destination_address.empty() || error) {
+    if (ctx.log) ctx.log->write(to_json_line(make_connection_record(facts)));
+  }
+  if (error && !conn->closed)
+    co_await send_error_and_close(conn, error->first, error->second);
+  else
+    conn->close();
+}
+
+}  // namespace tlsprobe::proxy

@@ -1,0 +1,109 @@
+#include "proxy/server.hpp"
+
+#include "proxy/listener.hpp"
+#include "proxy/side_probe.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <thread>
+#include <vector>
+
+namespace tlsprobe::proxy {
+
+namespace asio = boost::asio;
+using asio::as_tuple;
+using asio::use_awaitable;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// Waits until `done()` or `limit` has passed, checking every 20 ms.
+template <class Pred>
+asio::awaitable<bool> wait_until(asio::steady_timer& t, std::chrono::milliseconds limit,
+                                 Pred done) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= end) co_return false;
+    t.expires_after(std::chrono::milliseconds(20));
+    co_await t.async_wait(as_tuple(use_awaitable));
+  }
+  co_return true;
+}
+
+}  // namespace
+
+Server::Server(ProxySettings settings, ConnectionLog* log)
+    : settings_(std::move(settings)),
+      log_(log),
+      ioc_(settings_.threads
+               ? static_cast<int>(settings_.threads)
+               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))) {}
+
+Server::~Server() = default;
+
+boost::system::error_code Server::start() {
+  ctx_ = std::make_shared<ProxyContext>(settings_, log_, side_probe_);
+  listener_ = std::make_shared<Listener>(ioc_, ctx_);
+  if (auto ec = listener_->open(settings_.listen)) return ec;
+  listener_->start();
+  return {};
+}
+
+tcp::endpoint Server::local_endpoint() const {
+  return listener_ ? listener_->local_endpoint() : tcp::endpoint{};
+}
+
+void Server::run(SignalHandling signals) {
+  std::optional<asio::signal_set> sigs;
+  if (signals == SignalHandling::install) {
+    sigs.emplace(ioc_, SIGINT, SIGTERM);
+    sigs->async_wait([this](const boost::system::error_code& ec, int) {
+      if (!ec) shutdown();
+    });
+  }
+  unsigned n = settings_.threads ? settings_.threads : std::thread::hardware_concurrency();
+  if (n == 0) n = 1;
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < n; ++i) threads.emplace_back([this] { ioc_.run(); });
+  ioc_.run();
+  for (auto& t : threads) t.join();
+}
+
+void Server::shutdown() {
+  if (shutting_down_.exchange(true)) return;
+  asio::post(ioc_, [this] { begin_shutdown(); });
+}
+
+void Server::begin_shutdown() {
+  asio::co_spawn(
+      ioc_,
+      [this]() -> asio::awaitable<void> {
+        auto ctx = ctx_;
+        ctx->draining = true;
+        if (listener_) listener_->stop();
+        asio::steady_timer t(ioc_);
+        // 1. Let open connections finish on their own, for at most the drain period.
+        co_await wait_until(
+            t, std::chrono::duration_cast<std::chrono::milliseconds>(settings_.timeouts.drain),
+            [&] { return ctx->open_connections() == 0; });
+        // 2. Close the rest: each writes its log line as it ends.
+        ctx->close_all();
+        co_await wait_until(t, std::chrono::milliseconds(2000),
+                            [&] { return ctx->open_connections() == 0; });
+        // 3. Lines still waiting for their probe: the probe timeout bounds each.
+        co_await wait_until(
+            t,
+            std::chrono::duration_cast<std::chrono::milliseconds>(settings_.timeouts.probe) +
+                std::chrono::milliseconds(1000),
+            [&] { return ctx->pending_lines() <= 0; });
+        ioc_.stop();
+      },
+      asio::detached);
+}
+
+}  // namespace tlsprobe::proxy

@@ -1,0 +1,91 @@
+// What the client, tunnel and forward sessions share: the per-connection state object
+// (sockets, strand, one deadline), upstream connection with a timeout and loop check, and
+// the proxy's own error answers.
+//
+// Sessions are C++20 coroutines (asio::awaitable) spawned on the connection's strand; every
+// completion is taken as a tuple (asio::as_tuple), so no exception crosses a handler.
+#pragma once
+
+#include "proxy/http_util.hpp"
+#include "proxy/server_context.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/http/status.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace tlsprobe::proxy {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+// The connection's strand (the listener accepts each socket onto a fresh one).
+using Strand = asio::any_io_executor;
+
+// One client connection and, once connected, its upstream. All members are used only on
+// `strand`. One deadline covers whatever the session waits for now (header, connect,
+// idle): when it passes, the watchdog cancels both sockets and sets timed_out, so the
+// pending operation completes with operation_aborted and the session answers (408/504) or
+// closes. Moving the deadline is an assignment, cheap enough to do on every read.
+class SessionConnection : public std::enable_shared_from_this<SessionConnection> {
+ public:
+  SessionConnection(tcp::socket client, std::shared_ptr<ProxyContext> ctx);
+  ~SessionConnection();
+
+  // Registers with the context (connection limit) and starts the watchdog. False when the
+  // limit is reached (the caller answers 503 and drops the connection).
+  bool admit();
+
+  void expires_after(std::chrono::steady_clock::duration d);
+  void expires_never();
+  // Cancels pending operations on both sockets (deadline passed or shutdown).
+  void cancel();
+  // Closes both sockets; later operations fail at once. Idempotent.
+  void close();
+
+  Strand strand;
+  tcp::socket client;
+  std::optional<tcp::socket> upstream;
+  std::optional<tcp::resolver> resolver;
+  std::shared_ptr<ProxyContext> ctx;
+  bool timed_out = false;
+  bool closed = false;
+  tcp::endpoint client_endpoint;
+  std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
+
+ private:
+  asio::awaitable<void> watchdog();
+  asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point armed_ = std::chrono::steady_clock::time_point::max();
+  std::optional<std::uint64_t> id_;
+};
+
+// Why an upstream connection failed; each maps to one HTTP status.
+enum class UpstreamFailure { none, bad_target, resolve, refused, timeout, loop, other };
+boost::beast::http::status status_for(UpstreamFailure f);
+
+struct UpstreamResult {
+  UpstreamFailure failure = UpstreamFailure::none;
+  std::string reason;      // one line for the error answer and the log
+  tcp::endpoint endpoint;  // connected endpoint
+};
+
+// Resolves `target` ([resolve] first, IP literals directly), refuses loops to the proxy
+// itself, connects conn.upstream within settings.timeouts.connect.
+asio::awaitable<UpstreamResult> connect_upstream(std::shared_ptr<SessionConnection> conn,
+                                                 const Authority& target);
+
+// Writes the proxy's own error answer (one-line reason) within 2 s, then closes.
+asio::awaitable<void> send_error_and_close(std::shared_ptr<SessionConnection> conn,
+                                           boost::beast::http::status status, std::string reason);
+
+// "127.0.0.1", "::1": an address without brackets or port.
+std::string address_text(const tcp::endpoint& ep);
+
+}  // namespace tlsprobe::proxy
