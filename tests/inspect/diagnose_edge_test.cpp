@@ -173,3 +173,15 @@ TEST_CASE("an unreachable origin gives probe.unreachable with role origin and no
   CHECK(fs[0].code == codes::probe_unreachable);
   CHECK(fs[0].role == Role::origin);
 }
+
+TEST_CASE("browser_shows is chosen per handshake: two broken edges, one mark each",
+          "[diagnose][browser]") {
+  auto c = cdn();
+  auto expired = leaf_chain(c, -95, -2);
+  auto fs = run(
+      observations(kHost, {edge(expired, "198.51.100.7:443"), edge(expired, "198.51.100.8:443")}),
+      options(c.trust));
+  REQUIRE(count(fs, codes::cert_expired) == 2);
+  for (const auto& f : fs)
+    if (f.code == codes::cert_expired) CHECK(f.browser_shows);
+}

@@ -82,8 +82,11 @@ inline Findings run(const Observations& obs, const DiagnoseOptions& opt) {
       CHECK(f.equivalents.count(key) == 1);
     }
     if (f.browser_shows) {
-      std::string id =
-          std::string(to_string(f.role)) + " " + f.subject.substr(0, f.subject.find(' '));
+      // A handshake: role, endpoint and the address dialled (edges share host:port).
+      auto addr = f.evidence.find("address");
+      std::string id = std::string(to_string(f.role)) + " " +
+                       f.subject.substr(0, f.subject.find(' ')) + " " +
+                       (addr == f.evidence.end() ? std::string() : addr->second);
       CHECK(std::find(shown.begin(), shown.end(), id) == shown.end());
       shown.push_back(id);
     }

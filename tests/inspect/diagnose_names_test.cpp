@@ -201,3 +201,19 @@ TEST_CASE("sni.required when the handshake without SNI fails and the one with SN
     CHECK(run(obs3, options(s.trust)).empty());
   }
 }
+
+TEST_CASE("a self-signed default certificate: Chrome shows the authority error first",
+          "[diagnose][browser]") {
+  auto s = site();
+  auto self = make_self_signed(leaf_spec({"localhost"}));
+  auto obs = observations(kHost, {handshake(Role::direct, kHost, {self.cert}),
+                                  handshake(Role::nosni, kHost, {self.cert})});
+  auto fs = run(obs, options(s.trust));
+  auto* dc = find(fs, codes::sni_default_cert);
+  auto* ss = find(fs, codes::cert_self_signed);
+  REQUIRE(dc);
+  REQUIRE(ss);
+  CHECK(ss->browser_shows);
+  CHECK_FALSE(dc->browser_shows);
+  CHECK(ev(*dc, "default_via") == "nosni");
+}
