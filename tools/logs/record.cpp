@@ -97,7 +97,9 @@ CertView chain_cert(const json::object& o) {
 }  // namespace
 
 RecordParser::RecordParser()
-    : arena_(64 * 1024), parser_(&arena_, reader_options(), temp_.data(), temp_.size()) {}
+    : arena_buffer_(std::make_unique<unsigned char[]>(arena_size)),
+      arena_(arena_buffer_.get(), arena_size),
+      parser_(&arena_, reader_options(), temp_.data(), temp_.size()) {}
 
 bool RecordParser::parse(std::string_view line, RecordView& out) {
   out.clear();

@@ -10,6 +10,7 @@
 #include <boost/json/value.hpp>
 
 #include <array>
+#include <memory>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -62,7 +63,11 @@ class RecordParser {
   const boost::json::value& value() const { return root_; }
 
  private:
-  std::array<unsigned char, 4096> temp_{};  // parser's stack for nesting
+  static constexpr std::size_t arena_size = 64 * 1024;  // holds a typical record's DOM
+  std::array<unsigned char, 4096> temp_{};              // parser's stack for nesting
+  // The arena's first block is ours, so that release() between lines frees nothing and
+  // the next line reuses it; only records larger than it cost an allocation.
+  std::unique_ptr<unsigned char[]> arena_buffer_;
   boost::json::monotonic_resource arena_;
   boost::json::parser parser_;
   boost::json::value root_;
