@@ -156,6 +156,24 @@ bool is_loopback(std::string_view address) {
   return (*ip)[10] == 0xff && (*ip)[11] == 0xff && (*ip)[12] == 127;
 }
 
+bool client_allowed(const std::vector<Cidr>& allow, std::string_view address) {
+  if (is_loopback(address)) return true;
+  for (const auto& c : allow)
+    if (cidr_contains(c, address)) return true;
+  return false;
+}
+
+std::string listen_policy_error(std::string_view listen, const std::vector<std::string>& allow) {
+  auto hp = parse_host_port(listen, 8080);
+  if (!hp) return "listen address \"" + std::string(listen) + "\": " + hp.error;
+  for (const auto& a : allow)
+    if (auto c = parse_cidr(a); !c) return "allow \"" + a + "\": " + c.error;
+  if (is_loopback(hp->host) || !allow.empty()) return {};
+  return "refusing to listen on non-loopback address " + format_host_port(*hp) +
+         " without --allow CIDR (or `allow` in the config): anyone who can reach it could use "
+         "the proxy";
+}
+
 Parsed<Duration> parse_duration(std::string_view text) {
   using P = Parsed<Duration>;
   std::size_t i = 0;

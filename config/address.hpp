@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tlsprobe::config {
 
@@ -67,6 +68,16 @@ Parsed<Cidr> parse_cidr(std::string_view text);
 // True when the address (IPv4, IPv6 or IPv4-mapped IPv6, brackets allowed) is in the CIDR.
 // An address that is not an IP literal is never contained.
 bool cidr_contains(const Cidr& cidr, std::string_view address);
+
+// The proxy's client check: loopback clients are always allowed (local use keeps working
+// when a LAN is added); others only when an `allow` CIDR contains them. Empty allow =
+// loopback only (DESIGN.md section 5, "safe by default").
+bool client_allowed(const std::vector<Cidr>& allow, std::string_view address);
+
+// Startup check on the merged config and flags: empty when `listen` is a loopback address or
+// `allow` is non-empty; otherwise a one-line reason naming --allow. Also reports an unparsable
+// listen address or CIDR.
+std::string listen_policy_error(std::string_view listen, const std::vector<std::string>& allow);
 
 // 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104; also the name "localhost", because a listen
 // address of "localhost:8080" only ever binds loopback.

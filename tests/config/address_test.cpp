@@ -129,3 +129,25 @@ TEST_CASE("parse_url splits scheme, authority and path") {
   CHECK_FALSE(parse_url("https://user@example.com"));
   CHECK_FALSE(parse_url("https://example.com:0/"));
 }
+
+TEST_CASE("client_allowed: loopback always, others only inside an allow CIDR") {
+  std::vector<Cidr> none;
+  CHECK(client_allowed(none, "127.0.0.1"));
+  CHECK(client_allowed(none, "::1"));
+  CHECK_FALSE(client_allowed(none, "192.168.1.5"));
+  std::vector<Cidr> lan = {*parse_cidr("192.168.1.0/24")};
+  CHECK(client_allowed(lan, "192.168.1.5"));
+  CHECK(client_allowed(lan, "::ffff:192.168.1.5"));
+  CHECK(client_allowed(lan, "127.0.0.1"));
+  CHECK_FALSE(client_allowed(lan, "10.0.0.1"));
+}
+
+TEST_CASE("listen_policy_error refuses a public listen address without allow") {
+  CHECK(listen_policy_error("127.0.0.1:8080", {}).empty());
+  CHECK(listen_policy_error("[::1]:8080", {}).empty());
+  CHECK(listen_policy_error("localhost:8080", {}).empty());
+  CHECK_FALSE(listen_policy_error("0.0.0.0:8080", {}).empty());
+  CHECK(listen_policy_error("0.0.0.0:8080", {"10.0.0.0/8"}).empty());
+  CHECK_FALSE(listen_policy_error("0.0.0.0:8080", {"10.0.0.0/99"}).empty());
+  CHECK_FALSE(listen_policy_error("0.0.0.0:0", {"10.0.0.0/8"}).empty());
+}
