@@ -287,7 +287,9 @@ void check_protocol(const HandshakeFacts& facts, Findings& out) {
   const std::string v = lower(obs.tls_version);
   const bool old = v == "1.1" || v == "1.0" || v == "ssl3" || v == "3.0" || v == "tlsv1" ||
                    v == "tlsv1.1" || v == "sslv3";
-  if (!old && !obs.legacy_handshake) return;
+  // A legacy handshake that reached TLS 1.2 means weak ciphers or keys, not an old
+  // protocol: no code of ours covers it, so only the version decides here.
+  if (!old) return;
   auto f = make_finding(codes::tls_protocol_old, Severity::error, obs.role, facts.endpoint);
   add_handshake_evidence(f, obs);
   f.evidence["tls_version"] = obs.tls_version;

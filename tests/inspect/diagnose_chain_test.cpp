@@ -354,6 +354,11 @@ TEST_CASE("tls.protocol_old for TLS 1.1 and legacy handshakes, not for TLS 1.2",
   CHECK(ev(*f, "tls_version") == "1.1");
   CHECK(f->browser_shows);
 
+  hs.tls_version = "1.0";
+  CHECK(count(run(observations(kHost, {hs}), options(trust)), codes::tls_protocol_old) == 1);
+  hs.tls_version = "SSLv3";
+  CHECK(count(run(observations(kHost, {hs}), options(trust)), codes::tls_protocol_old) == 1);
+
   hs.tls_version = "1.2";
   hs.legacy_handshake = false;
   CHECK(run(observations(kHost, {hs}), options(trust)).empty());
