@@ -96,8 +96,12 @@ void make_private_dirs(const fs::path& dir) {
   if (fs::is_directory(dir, ec)) return;
   const fs::path parent = dir.parent_path();
   if (!parent.empty() && parent != dir) make_private_dirs(parent);
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+  if (::mkdir(dir.c_str(), 0700) == 0) {
+    // Exactly 0700: a umask such as 0277 would otherwise leave us a directory we cannot write.
+    if (::chmod(dir.c_str(), 0700) != 0) fail(dir.string() + ": cannot chmod: " + errno_text());
+  } else if (errno != EEXIST) {
     fail(dir.string() + ": cannot create directory: " + errno_text());
+  }
   if (!fs::is_directory(dir, ec)) fail(dir.string() + ": exists and is not a directory");
 }
 
