@@ -64,7 +64,10 @@ class Loader {
   // itself, so typos never pass silently.
   void walk(const toml::table& table, const std::string& prefix,
             const std::vector<KeySpec>& specs) const {
-    for (auto&& [k, v] : table) {
+    // No structured bindings here: clang 14 cannot capture them in the lambda below.
+    for (auto&& entry : table) {
+      const toml::key& k = entry.first;
+      const toml::node& v = entry.second;
       auto it = std::find_if(specs.begin(), specs.end(),
                              [&](const KeySpec& s) { return s.name == k.str(); });
       if (it == specs.end()) {
