@@ -127,7 +127,8 @@ HandshakeFacts analyze_handshake(const HandshakeObservation& obs, const Diagnose
   certs::VerifyOptions vo;
   vo.at = options.at;
   vo.host = facts.requested_name;
-  facts.verify = certs::verify_chain(obs.chain, trust, vo);
+  // Nothing to verify without a certificate (the checks skip such a handshake).
+  if (!obs.chain.empty()) facts.verify = certs::verify_chain(obs.chain, trust, vo);
   facts.verify_at = options.at;
   return facts;
 }

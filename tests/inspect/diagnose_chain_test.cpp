@@ -415,3 +415,12 @@ TEST_CASE("probe.unreachable says which failure and after how long", "[diagnose]
   CHECK(ev(fs3.at(0), "which") == "timeout");
   CHECK(ev(fs3.at(0), "elapsed_ms") == "10000");
 }
+
+TEST_CASE("a completed handshake without a certificate gives no certificate finding",
+          "[diagnose]") {
+  auto trust = certs::TrustStore::from_anchors({});
+  auto fs = run(
+      observations(kHost, {handshake(Role::direct, kHost, {}), handshake(Role::origin, kHost, {})}),
+      options(trust));
+  CHECK(fs.empty());
+}
