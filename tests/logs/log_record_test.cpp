@@ -1,0 +1,258 @@
+// The connection-log record builder (proxy/log_record.hpp): ECS field names and formats,
+// error.code and event.outcome, certificate facts kept on failure, hostile strings.
+#include "log_fixtures.hpp"
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include <cctype>
+
+using namespace tlsprobe;
+using namespace tlsprobe::logtest;
+namespace json = boost::json;
+
+namespace {
+
+// Parses with Boost.JSON's strict defaults (invalid UTF-8 rejected).
+json::object parse_strict(const std::string& line) {
+  json::value v = json::parse(line);
+  return v.as_object();
+}
+
+const json::value& at_path(const json::object& o, std::initializer_list<std::string_view> path) {
+  const json::value* v = nullptr;
+  const json::object* cur = &o;
+  for (auto key : path) {
+    REQUIRE(cur != nullptr);
+    v = cur->if_contains(key);
+    INFO("missing key " << key);
+    REQUIRE(v != nullptr);
+    cur = v->if_object();
+  }
+  return *v;
+}
+
+bool is_upper_hex(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!std::isdigit(static_cast<unsigned char>(c)) && !(c >= 'A' && c <= 'F')) return false;
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("a healthy tunnel record has the ECS fields in their formats", "[log_record]") {
+  const auto pki = testpki::make_hierarchy({"www.example.com"});
+  const auto facts = tunnel_facts("www.example.com", pki.fullchain());
+  const std::string line = line_of(facts);
+  CHECK(line.find('\n') == std::string::npos);
+  const json::object r = parse_strict(line);
+
+  CHECK(at_path(r, {"@timestamp"}).as_string() == "2026-06-01T00:00:00.250Z");
+  CHECK(at_path(r, {"event", "kind"}).as_string() == "event");
+  CHECK(at_path(r, {"event", "category"}).as_array().at(0).as_string() == "network");
+  CHECK(at_path(r, {"event", "type"}).as_array().at(0).as_string() == "connection");
+  CHECK(at_path(r, {"event", "outcome"}).as_string() == "success");
+  CHECK(at_path(r, {"event", "duration"}).to_number<std::int64_t>() == 1'500'000'000);
+  CHECK(r.if_contains("error") == nullptr);
+  CHECK(at_path(r, {"client", "address"}).as_string() == "127.0.0.1");
+  CHECK(at_path(r, {"client", "port"}).to_number<int>() == 50123);
+  CHECK(at_path(r, {"destination", "domain"}).as_string() == "www.example.com");
+  CHECK(at_path(r, {"destination", "address"}).as_string() == "192.0.2.10");
+  CHECK(at_path(r, {"destination", "port"}).to_number<int>() == 443);
+  CHECK(at_path(r, {"network", "bytes"}).to_number<int>() == 517 + 4096);
+
+  CHECK(at_path(r, {"tls", "version"}).as_string() == "1.3");
+  CHECK(at_path(r, {"tls", "version_protocol"}).as_string() == "tls");
+  CHECK(at_path(r, {"tls", "next_protocol"}).as_string() == "h2");
+  CHECK(at_path(r, {"tls", "established"}).as_bool());
+  CHECK(at_path(r, {"tls", "client", "server_name"}).as_string() == "www.example.com");
+  const auto& leaf = pki.leaf.cert;
+  const auto sha = at_path(r, {"tls", "server", "hash", "sha256"}).as_string();
+  CHECK(sha == leaf.sha256_hex());
+  CHECK(sha.size() == 64);
+  CHECK(is_upper_hex(sha));
+  const auto serial = at_path(r, {"tls", "server", "x509", "serial_number"}).as_string();
+  CHECK(is_upper_hex(serial));
+  CHECK(serial == leaf.serial_hex());
+  CHECK(at_path(r, {"tls", "server", "not_after"}).as_string() ==
+        proxy::format_timestamp_s(leaf.not_after()));
+  CHECK(at_path(r, {"tls", "server", "x509", "subject", "common_name"}).as_string() ==
+        leaf.common_name());
+  CHECK(at_path(r, {"tls", "server", "x509", "issuer", "common_name"}).as_string() ==
+        pki.intermediate.cert.common_name());
+  CHECK(at_path(r, {"tls", "server", "x509", "public_key_algorithm"}).as_string() == "EC");
+  CHECK(at_path(r, {"tls", "server", "x509", "public_key_size"}).to_number<int>() == 256);
+  CHECK(at_path(r, {"tls", "server", "x509", "public_key_curve"}).as_string() == "prime256v1");
+  CHECK(at_path(r, {"tls", "server", "x509", "alternative_names"}).as_array().at(0).as_string() ==
+        "www.example.com");
+
+  CHECK(at_path(r, {"tlsprobe", "schema"}).to_number<int>() == 1);
+  CHECK(at_path(r, {"tlsprobe", "mode"}).as_string() == "tunnel");
+  CHECK(at_path(r, {"tlsprobe", "role"}).as_string() == "direct");
+  CHECK(at_path(r, {"tlsprobe", "client_hello", "alpn"}).as_array().size() == 2);
+  CHECK(at_path(r, {"tlsprobe", "bytes", "server_to_client"}).to_number<int>() == 4096);
+  CHECK(at_path(r, {"tlsprobe", "probe", "status"}).as_string() == "ok");
+  const auto& chain = at_path(r, {"tlsprobe", "chain"}).as_array();
+  REQUIRE(chain.size() == 2);
+  CHECK(chain[0].at("sha256").as_string() == leaf.sha256_hex());
+  CHECK(chain[0].at("key").as_string() == "EC 256 prime256v1");
+  CHECK(chain[1].at("subject").as_string() == pki.intermediate.cert.subject());
+  CHECK(at_path(r, {"tlsprobe", "verify", "ok"}).as_bool());
+  CHECK(at_path(r, {"tlsprobe", "findings"}).as_array().empty());
+}
+
+TEST_CASE("error findings set error.code and event.outcome failure", "[log_record]") {
+  const auto pki = testpki::make_hierarchy({"www.example.com"});
+  auto facts = tunnel_facts("www.example.com", {pki.leaf.cert});
+  facts.findings.push_back(finding(inspect::codes::cert_expiring_soon, inspect::Severity::warning,
+                                   "www.example.com:443"));
+  facts.findings.push_back(
+      finding(inspect::codes::chain_incomplete, inspect::Severity::error, "www.example.com:443"));
+  facts.verify = proxy::VerifyFacts{false, 20, "unable to get local issuer certificate"};
+  const json::object r = parse_strict(line_of(facts));
+  CHECK(at_path(r, {"event", "outcome"}).as_string() == "failure");
+  CHECK(at_path(r, {"error", "code"}).as_string() == "chain.incomplete");
+  // Certificate facts survive failed verification.
+  CHECK(at_path(r, {"tls", "server", "hash", "sha256"}).as_string() == pki.leaf.cert.sha256_hex());
+  CHECK(at_path(r, {"tlsprobe", "chain"}).as_array().size() == 1);
+  CHECK(at_path(r, {"tlsprobe", "verify", "openssl_code"}).to_number<int>() == 20);
+  const auto& findings = at_path(r, {"tlsprobe", "findings"}).as_array();
+  REQUIRE(findings.size() == 2);
+  const auto& f = findings[1].as_object();
+  CHECK(f.at("code").as_string() == "chain.incomplete");
+  CHECK(f.at("severity").as_string() == "error");
+  CHECK(f.at("role").as_string() == "direct");
+  CHECK(f.at("evidence").at("depth").as_string() == "0");
+  CHECK(f.at("equivalents").at("openssl").as_string() == "X509_V_ERR_TEST");
+  CHECK(f.at("browser_shows").as_bool() == false);
+}
+
+TEST_CASE("error.code is the finding a browser would show", "[log_record]") {
+  const auto pki = testpki::make_hierarchy({"www.example.com"});
+  auto facts = tunnel_facts("www.example.com", pki.fullchain());
+  facts.findings.push_back(
+      finding(inspect::codes::cert_expired, inspect::Severity::error, "www.example.com:443"));
+  auto shown = finding(inspect::codes::name_mismatch, inspect::Severity::error, "x");
+  shown.browser_shows = true;
+  facts.findings.push_back(shown);
+  const json::object r = parse_strict(line_of(facts));
+  CHECK(at_path(r, {"error", "code"}).as_string() == "name.mismatch");
+}
+
+TEST_CASE("warnings alone keep event.outcome success", "[log_record]") {
+  const auto pki = testpki::make_hierarchy({"www.example.com"});
+  auto facts = tunnel_facts("www.example.com", pki.fullchain());
+  facts.findings.push_back(
+      finding(inspect::codes::cert_expiring_soon, inspect::Severity::warning, "x"));
+  const json::object r = parse_strict(line_of(facts));
+  CHECK(at_path(r, {"event", "outcome"}).as_string() == "success");
+  CHECK(r.if_contains("error") == nullptr);
+}
+
+TEST_CASE("a client without SNI gets no tls.client.server_name", "[log_record]") {
+  const auto pki = testpki::make_hierarchy({"www.example.com"});
+  auto facts = tunnel_facts("www.example.com", pki.fullchain());
+  facts.client_hello->sni.reset();
+  facts.handshake->sni.reset();
+  const json::object r = parse_strict(line_of(facts));
+  CHECK(at_path(r, {"tls", "client"}).as_object().if_contains("server_name") == nullptr);
+  CHECK(at_path(r, {"tlsprobe", "client_hello"}).as_object().if_contains("sni") == nullptr);
+}
+
+TEST_CASE("a failed handshake is logged with outcome failure and no server", "[log_record]") {
+  proxy::ConnectionFacts facts;
+  facts.end = at(testpki::fixed_now());
+  facts.start = facts.end - 10s;
+  facts.mode = proxy::LogMode::watch;
+  facts.role = inspect::Role::origin;
+  facts.destination_domain = "origin.example.com";
+  facts.destination_address = "198.51.100.7";
+  facts.destination_port = 8443;
+  inspect::HandshakeObservation hs;
+  hs.outcome = inspect::HandshakeOutcome::unreachable;
+  hs.failure = inspect::FailureKind::connect_timeout;
+  hs.failure_detail = "timed out after 10 s";
+  facts.handshake = hs;
+  facts.probe = proxy::ProbeFacts{proxy::ProbeStatus::failed, "connect timeout", 10000};
+  facts.findings.push_back(finding(inspect::codes::probe_unreachable, inspect::Severity::error, "x",
+                                   inspect::Role::origin));
+  const json::object r = parse_strict(line_of(facts));
+  CHECK(at_path(r, {"event", "outcome"}).as_string() == "failure");
+  CHECK(at_path(r, {"error", "code"}).as_string() == "probe.unreachable");
+  CHECK(at_path(r, {"tls", "established"}).as_bool() == false);
+  CHECK(at_path(r, {"tls"}).as_object().if_contains("server") == nullptr);
+  CHECK(at_path(r, {"tlsprobe", "role"}).as_string() == "origin");
+  CHECK(at_path(r, {"tlsprobe", "mode"}).as_string() == "watch");
+  CHECK(at_path(r, {"tlsprobe", "handshake_failure", "kind"}).as_string() == "connect_timeout");
+  CHECK(at_path(r, {"tlsprobe", "probe", "status"}).as_string() == "failed");
+  CHECK(r.if_contains("client") == nullptr);
+}
+
+TEST_CASE("edge records carry the origin comparison", "[log_record]") {
+  const auto pki = testpki::make_hierarchy({"www.example.com"});
+  auto facts = tunnel_facts("www.example.com", pki.fullchain());
+  facts.mode = proxy::LogMode::watch;
+  facts.role = inspect::Role::edge;
+  proxy::CompareFacts compare;
+  compare.origin_address = "198.51.100.7:443";
+  compare.origin_sha256 = std::string(64, 'A');
+  compare.origin_not_after = testpki::fixed_now() + std::chrono::days(90);
+  facts.compare = compare;
+  const json::object r = parse_strict(line_of(facts));
+  CHECK(at_path(r, {"tlsprobe", "compare", "origin_address"}).as_string() == "198.51.100.7:443");
+  CHECK(at_path(r, {"tlsprobe", "compare", "origin_sha256"}).as_string() == std::string(64, 'A'));
+  CHECK(at_path(r, {"tlsprobe", "compare", "origin_not_after"}).as_string() ==
+        "2026-08-30T00:00:00Z");
+}
+
+TEST_CASE("invalid UTF-8 and control characters still give valid JSON", "[log_record]") {
+  CHECK(proxy::sanitize_utf8("caf\xc3\xa9") == "caf\xc3\xa9");
+  CHECK(proxy::sanitize_utf8("a\xff"
+                             "b") ==
+        "a\xEF\xBF\xBD"
+        "b");
+  CHECK(proxy::sanitize_utf8("\xc3") == "\xEF\xBF\xBD");                  // truncated
+  CHECK(proxy::sanitize_utf8("\xc0\xaf") == "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong
+  CHECK(proxy::sanitize_utf8("\xed\xa0\x80") ==
+        "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+
+  const auto pki = testpki::make_hierarchy({"www.example.com"});
+  auto facts = tunnel_facts("evil\xff\xfe.example.com", pki.fullchain());
+  facts.findings.push_back(finding(inspect::codes::name_mismatch, inspect::Severity::error,
+                                   "CN=<script>\x1b[31m\xc0\xaf\"quote\"\n"));
+  facts.client_hello->alpn.push_back("\x80\x81");
+  const std::string line = line_of(facts);
+  CHECK(line.find('\n') == std::string::npos);
+  const json::object r = parse_strict(line);  // throws on invalid UTF-8 or escapes
+  CHECK(at_path(r, {"destination", "domain"}).as_string() ==
+        "evil\xEF\xBF\xBD\xEF\xBF\xBD.example.com");
+  const auto subject = at_path(r, {"tlsprobe", "findings"}).as_array()[0].at("subject").as_string();
+  CHECK(std::string_view(subject).find("\x1b[31m") != std::string_view::npos);  // kept, escaped
+  CHECK(line.find("\\u001b") != std::string::npos);
+}
+
+TEST_CASE("timestamps are RFC 3339 UTC with milliseconds", "[log_record]") {
+  using namespace std::chrono;
+  const sys_days day = year{2026} / March / 9;
+  CHECK(proxy::format_timestamp_ms(day + 7h + 5min + 3s + 42ms) == "2026-03-09T07:05:03.042Z");
+  CHECK(proxy::format_timestamp_s(certs::TimePoint(day)) == "2026-03-09T00:00:00Z");
+  CHECK(proxy::describe_key(certs::KeyInfo{"RSA", 2048, ""}) == "RSA 2048");
+}
+
+// Not run by default: prints the example record of docs/log-format.md
+// (`tests_logs "[.example]"`), so that the documented line is one the code really writes.
+TEST_CASE("example record for docs/log-format.md", "[.example]") {
+  const auto pki = testpki::make_hierarchy({"shop.example.com", "www.shop.example.com"});
+  auto facts = tunnel_facts("shop.example.com", {pki.leaf.cert});
+  facts.findings.push_back(
+      finding(inspect::codes::chain_incomplete, inspect::Severity::error, "shop.example.com:443"));
+  facts.findings.back().message =
+      "The server sent only the leaf; the issuer is not in the trust store.";
+  facts.findings.back().remedy =
+      "Serve the full chain (leaf then intermediate), e.g. fullchain.pem.";
+  facts.findings.back().browser_shows = true;
+  facts.verify = proxy::VerifyFacts{false, 20, "unable to get local issuer certificate"};
+  std::printf("%s\n", line_of(facts).c_str());
+  SUCCEED();
+}
