@@ -1,0 +1,32 @@
+// Running a child process from a test with a hard time limit, capturing its output.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace tlsprobe::testsupport {
+
+struct ProcessResult {
+  int exit_code = -1;      // exit status; -1 when killed by a signal or not started
+  int signal = 0;          // the signal that ended it, 0 when it exited
+  bool timed_out = false;  // killed (SIGKILL) because it ran past the limit
+  std::string out, err;    // everything written to stdout and stderr
+  double elapsed_ms = 0;
+};
+
+// Runs argv[0] (looked up in PATH when it has no '/') with `argv`, stdin from /dev/null
+// (or `input` when not empty). Kills it with SIGKILL after `timeout`.
+ProcessResult run_process(const std::vector<std::string>& argv,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                          const std::string& input = {});
+
+// Runs the tlsprobe binary built with the tests (TLSPROBE_BINARY) with `args`
+// ({"probe", "example.com", "--format", "json"}).
+ProcessResult run_tlsprobe(const std::vector<std::string>& args,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// Path of the tlsprobe binary under test.
+std::string tlsprobe_binary();
+
+}  // namespace tlsprobe::testsupport
