@@ -140,17 +140,24 @@ void check_trust(const HandshakeFacts& facts, Findings& out) {
     case certs::PathEnd::missing_issuer: {
       // The path stops at a certificate whose issuer was neither sent nor trusted. That is
       // either a missing intermediate or an internal root that is (correctly) not sent.
-      // Rule: when the last certificate on the path carries an AIA CA Issuers URL, its
-      // issuer is published by a CA for clients to fetch -> chain.incomplete (public CAs
-      // always set it). Without AIA there is nothing a client could fetch, which is how
-      // internal CAs issue -> chain.untrusted_root ("issued by X, not trusted, not sent").
+      // Rule:
+      // - The path stops at an intermediate the server sent (a CA certificate): the server
+      //   did send its chain, and what is missing is the issuer of that intermediate, almost
+      //   always a root the client does not trust (an internal CA, or a retired public
+      //   root) -> chain.untrusted_root with root_sent=false.
+      // - The path stops at the leaf, and the leaf carries an AIA CA Issuers URL: its issuer
+      //   is published for clients to fetch, so it is an intermediate the server should have
+      //   sent -> chain.incomplete (public CAs always set AIA).
+      // - The leaf has no AIA: nothing a client could fetch, which is how internal CAs that
+      //   sign leaves directly issue -> chain.untrusted_root ("issued by X, not trusted").
       const std::size_t last_idx = path.path.empty() ? 0 : path.path.back();
       const auto& last = obs.chain[std::min(last_idx, obs.chain.size() - 1)];
       const std::string aia = !path.missing_issuer_aia_url.empty() ? path.missing_issuer_aia_url
                                                                    : last.aia_issuer_url();
       const std::string missing =
           !path.missing_issuer.empty() ? path.missing_issuer : last.issuer();
-      const bool incomplete = !aia.empty();
+      const bool stops_at_sent_intermediate = path.path.size() > 1 && last.is_ca();
+      const bool incomplete = !aia.empty() && !stops_at_sent_intermediate;
       auto f = make_finding(incomplete ? codes::chain_incomplete : codes::chain_untrusted_root,
                             Severity::error, obs.role, subject_of(facts.endpoint, last));
       add_cert_evidence(f, last);

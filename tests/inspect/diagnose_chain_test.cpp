@@ -240,6 +240,30 @@ TEST_CASE("chain.incomplete names the missing issuer and its AIA URL", "[diagnos
   }
 }
 
+TEST_CASE(
+    "intermediate sent, its root neither sent nor trusted: chain.untrusted_root, even with AIA",
+    "[diagnose][trust]") {
+  // An internal hierarchy (root -> issuing CA -> leaf) served correctly as leaf + issuing CA
+  // to a client that lacks the internal root: the fix is trusting the root, not serving more.
+  auto root = make_root(ca_spec("Corp Root"));
+  auto ispec = ca_spec("Corp Issuing CA");
+  ispec.aia_issuer_url = "http://pki.corp.test/root.crt";
+  auto inter = issue(root, ispec);
+  auto spec = leaf_spec({kHost});
+  spec.aia_issuer_url = "http://pki.corp.test/issuing.crt";
+  auto leaf = issue(inter, spec);
+  auto pub = make_hierarchy({"other.test"});
+  auto trust = trust_root(pub.root);
+  auto fs = run(observations(kHost, {handshake(Role::direct, kHost, {leaf.cert, inter.cert})}),
+                options(trust));
+  REQUIRE(count(fs, codes::chain_untrusted_root) == 1);
+  auto* f = find(fs, codes::chain_untrusted_root);
+  CHECK(ev(*f, "root_sent") == "false");
+  CHECK(ev(*f, "missing_issuer") == root.cert.subject());
+  CHECK(ev(*f, "certificate") == inter.cert.subject());
+  CHECK(count(fs, codes::chain_incomplete) == 0);
+}
+
 TEST_CASE("chain.wrong_order when intermediates are sent out of issuer order",
           "[diagnose][layout]") {
   auto root = make_root(ca_spec("Order Root"));
