@@ -1,4 +1,5 @@
 #include "certs/certificate.hpp"
+#include "certs/pem.hpp"
 #include "pki/test_pki.hpp"
 
 #include <catch2/catch.hpp>
@@ -158,4 +159,36 @@ TEST_CASE("escape_for_display neutralises hostile text", "[certs][escape]") {
   CHECK(escape_for_display("\xED\xA0\x80") == "\\xed\\xa0\\x80");
   CHECK(escape_for_display("\xF4\x90\x80\x80") == "\\xf4\\x90\\x80\\x80");
   CHECK(escape_for_display("\xFF") == "\\xff");
+}
+
+TEST_CASE("hostile subject text never reaches a terminal raw", "[certs][escape]") {
+  auto root = make_root({.common_name = "R"});
+  std::string cn = "evil\x1b[2J\xE2\x80\xAEmoc.\n";
+  auto leaf = issue(root, {.common_name = cn, .organization = "O, with \"quotes\"+plus"});
+  // The DN is RFC 4514: special characters escaped, the most specific RDN first.
+  CHECK(leaf.cert.subject().rfind("CN=evil", 0) == 0);
+  CHECK(leaf.cert.subject().find(",O=O\\, with \\\"quotes\\\"\\+plus") != std::string::npos);
+  CHECK(leaf.cert.common_name() == cn);  // the raw value, for matching and JSON
+  for (const std::string& s : {leaf.cert.subject(), leaf.cert.common_name()}) {
+    std::string shown = certs::escape_for_display(s);
+    CHECK(shown.find('\x1b') == std::string::npos);
+    CHECK(shown.find('\n') == std::string::npos);
+    CHECK(shown.find("\xE2\x80\xAE") == std::string::npos);
+  }
+  // Non-ASCII stays readable UTF-8 in the DN (not "\C3\A9").
+  auto utf = issue(root, {.common_name = "caf\xC3\xA9.test"});
+  CHECK(utf.cert.subject() == "CN=caf\xC3\xA9.test,O=tlsprobe test");
+}
+
+TEST_CASE("system roots parse with sensible facts", "[certs][certificate]") {
+  auto roots = certs::read_pem_file("/etc/ssl/certs/ca-certificates.crt");
+  REQUIRE(roots.size() > 50);
+  for (const auto& r : roots) {
+    INFO(r.subject());
+    CHECK_FALSE(r.subject().empty());
+    CHECK(r.sha256_hex().size() == 64);
+    CHECK(r.not_before() < r.not_after());
+    CHECK((r.key().type == "RSA" || r.key().type == "EC"));
+    CHECK(r.key().bits >= 2048 / (r.key().type == "EC" ? 8 : 1));
+  }
 }
