@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +48,8 @@ struct SiteSettings {
   bool edge_cert_own = false;
 };
 
+class Interceptor;  // proxy/intercept_session.hpp
+
 struct ProxySettings {
   boost::asio::ip::tcp::endpoint listen{boost::asio::ip::make_address("127.0.0.1"), 8080};
   std::vector<Cidr> allow;  // clients allowed besides loopback; required for a public listen
@@ -58,6 +61,8 @@ struct ProxySettings {
   // [resolve]: host name -> address (IP literal) used instead of the system resolver.
   std::map<std::string, std::string> resolve;
   std::vector<SiteSettings> sites;
+  // Set: CONNECT is intercepted (proxy/intercept_session.hpp); null: tunnelled.
+  std::shared_ptr<Interceptor> intercept;
 };
 
 // True when `client` may use the proxy: loopback always, others only inside `allow`.
