@@ -1,0 +1,736 @@
+#include "proxy/intercept_session.hpp"
+
+#include "certs/pem.hpp"
+#include "inspect/client_hello.hpp"
+#include "proxy/ca_page.hpp"
+#include "proxy/connection_log.hpp"
+#include "proxy/error_page.hpp"
+#include "proxy/http_inspect.hpp"
+#include "proxy/log_record.hpp"
+#include "proxy/side_probe.hpp"
+#include "proxy/tunnel_session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <openssl/err.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <limits>
+#include <set>
+#include <span>
+
+namespace tlsprobe::proxy {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::as_tuple;
+using asio::use_awaitable;
+
+namespace {
+
+constexpr std::size_t kChunkBytes = 64 * 1024;  // body relay buffer, one per connection
+constexpr int kMaxInterimResponses = 8;         // 1xx answers skipped before the final one
+constexpr int kMaxExplainRequests = 100;        // 502 answers on one keep-alive connection
+constexpr int kMaxPeekRounds = 4000;            // ClientHello peeks (bounded loop)
+constexpr auto kPeekBackoff = std::chrono::milliseconds(2);
+
+// ALPN for intercepted clients: http/1.1 when offered, otherwise no ALPN at all (an h2-only
+// client then fails cleanly instead of speaking h2 at an HTTP/1.1 relay).
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned inlen, void*) {
+  static constexpr unsigned char ours[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, outlen, ours, sizeof ours, in, inlen) ==
+      OPENSSL_NPN_NEGOTIATED) {
+    *out = selected;
+    return SSL_TLSEXT_ERR_OK;
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
+enum class PeekStatus { ok, not_tls, invalid, too_large, closed, error };
+
+struct PeekResult {
+  PeekStatus status = PeekStatus::error;
+  inspect::ClientHelloObservation hello;
+  std::string detail;
+};
+
+// Reads the ClientHello without consuming it (MSG_PEEK), so the TLS server engine later
+// reads the very same bytes. A ClientHello split over segments is peeked again after a
+// short pause (the socket stays readable while unread bytes wait). The caller's deadline
+// bounds the time; kMaxPeekRounds bounds the loop.
+asio::awaitable<PeekResult> peek_client_hello(SessionConnection& conn, std::size_t limit) {
+  PeekResult out;
+  std::vector<std::uint8_t> buf(limit);
+  asio::steady_timer pause(conn.strand);
+  ssize_t last = -1;
+  for (int round = 0; round < kMaxPeekRounds; ++round) {
+    auto [ec] = co_await conn.client.async_wait(tcp::socket::wait_read, as_tuple(use_awaitable));
+    if (ec) {
+      out.status = PeekStatus::error;
+      out.detail = conn.timed_out ? "ClientHello not received in time" : ec.message();
+      co_return out;
+    }
+    const ssize_t n =
+        ::recv(conn.client.native_handle(), buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0) {
+      out.status = PeekStatus::closed;
+      out.detail = "client closed before its ClientHello";
+      co_return out;
+    }
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
+      out.status = PeekStatus::error;
+      out.detail = std::strerror(errno);
+      co_return out;
+    }
+    const auto r = inspect::parse_client_hello(
+        std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(n)));
+    switch (r.status) {
+      case inspect::ClientHelloStatus::ok:
+        out.status = PeekStatus::ok;
+        out.hello = inspect::to_observation(r.hello);
+        co_return out;
+      case inspect::ClientHelloStatus::not_tls:
+        out.status = PeekStatus::not_tls;
+        out.detail = r.error;
+        co_return out;
+      case inspect::ClientHelloStatus::invalid:
+        out.status =
+            r.error == "client_hello_too_large" ? PeekStatus::too_large : PeekStatus::invalid;
+        out.detail = r.error;
+        co_return out;
+      case inspect::ClientHelloStatus::need_more:
+        if (static_cast<std::size_t>(n) >= limit) {
+          out.status = PeekStatus::too_large;
+          out.detail = "client_hello_too_large";
+          co_return out;
+        }
+        if (n == last) {
+          pause.expires_after(kPeekBackoff);
+          co_await pause.async_wait(as_tuple(use_awaitable));
+        }
+        last = n;
+        break;
+    }
+  }
+  out.status = PeekStatus::error;
+  out.detail = "ClientHello incomplete";
+  co_return out;
+}
+
+// Waits for the side probe of (host, SNI) on the connection's strand, at most `timeout`.
+asio::awaitable<std::shared_ptr<const SideProbeResult>> await_side_probe(
+    SessionConnection& conn, const SideProbeRequest& req) {
+  struct Waiter {
+    explicit Waiter(Strand ex) : timer(std::move(ex)) {}
+    asio::steady_timer timer;
+    std::shared_ptr<const SideProbeResult> result;
+  };
+  auto w = std::make_shared<Waiter>(conn.strand);
+  w->timer.expires_after(req.timeout + std::chrono::seconds(1));
+  auto ex = conn.strand;
+  conn.ctx->side_probe->lookup(req, [w, ex](std::shared_ptr<const SideProbeResult> r, bool) {
+    // Any thread (or inline for a cache hit): hand over on the strand.
+    asio::post(ex, [w, r = std::move(r)] {
+      w->result = r;
+      w->timer.cancel();
+    });
+  });
+  co_await w->timer.async_wait(as_tuple(use_awaitable));
+  co_return w->result;
+}
+
+bool client_rejected_certificate(const boost::system::error_code& ec) {
+  if (ec.category() != asio::error::get_ssl_category()) return false;
+  const int reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+  return reason == SSL_AD_REASON_OFFSET + SSL_AD_UNKNOWN_CA ||
+         reason == SSL_AD_REASON_OFFSET + SSL_AD_BAD_CERTIFICATE;
+}
+
+// Streams one message `in` -> `out` (Beast's buffer_body relay), handing body bytes to the
+// inspector. False on any error.
+template <bool isRequest>
+asio::awaitable<bool> relay_message(SessionConnection& conn, TlsStream& in,
+                                    beast::flat_buffer& in_buf,
+                                    http::parser<isRequest, http::buffer_body>& p, TlsStream& out,
+                                    std::vector<char>& chunk, std::uint64_t& count,
+                                    HttpInspector* inspector) {
+  http::serializer<isRequest, http::buffer_body> sr{p.get()};
+  const auto idle = conn.ctx->settings.timeouts.idle;
+  do {
+    if (!p.is_done()) {
+      p.get().body().data = chunk.data();
+      p.get().body().size = chunk.size();
+      conn.expires_after(idle);
+      auto [ec, n] = co_await http::async_read(in, in_buf, p, as_tuple(use_awaitable));
+      if (ec == http::error::need_buffer) ec = {};  // the chunk is full: write it first
+      if (ec) co_return false;
+      p.get().body().size = chunk.size() - p.get().body().size;
+      p.get().body().data = chunk.data();
+      p.get().body().more = !p.is_done();
+      if (inspector && p.get().body().size > 0) inspector->body(chunk.data(), p.get().body().size);
+    } else {
+      p.get().body().data = nullptr;
+      p.get().body().size = 0;
+    }
+    conn.expires_after(idle);
+    auto [ec, n] = co_await http::async_write(out, sr, as_tuple(use_awaitable));
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) co_return false;
+    count += n;
+  } while (!p.is_done() && !sr.is_done());
+  co_return true;
+}
+
+// Raw copy after a 101 (WebSocket and other upgrades): until either side ends.
+asio::awaitable<void> pump(SessionConnection& conn, TlsStream& from, TlsStream& to,
+                           std::uint64_t& count) {
+  std::vector<char> buf(16 * 1024);
+  for (;;) {
+    conn.expires_after(conn.ctx->settings.timeouts.idle);
+    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), as_tuple(use_awaitable));
+    if (ec) break;
+    auto [wec, wn] =
+        co_await asio::async_write(to, asio::buffer(buf.data(), n), as_tuple(use_awaitable));
+    if (wec) break;
+    count += wn;
+  }
+  conn.close();
+}
+
+std::string url_host(const std::string& host, std::uint16_t port) {
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  if (port != 443) h += ":" + std::to_string(port);
+  return h;
+}
+
+// Per-connection state of one intercepted CONNECT.
+struct Intercepted {
+  std::shared_ptr<SessionConnection> conn;
+  Interceptor* ix = nullptr;
+  Authority target;
+  ConnectionFacts facts;
+  std::string requested;  // name minted for: SNI, else the CONNECT host
+  std::set<std::string> seen_findings;
+  std::uint64_t up = 0, down = 0;
+
+  void add_findings(inspect::Findings fs) {
+    for (auto& f : fs) {
+      // Once per connection per (code, evidence): a keep-alive page load repeats them.
+      std::string key = f.code + "|" + f.subject;
+      for (const auto& [k, v] : f.evidence) key += "|" + k + "=" + v;
+      if (seen_findings.insert(key).second) facts.findings.push_back(std::move(f));
+    }
+  }
+
+  // client.sni_host_mismatch for one request (and client.no_sni once).
+  void check_client(const std::string& http_host) {
+    if (!facts.client_hello) return;
+    inspect::Observations obs;
+    obs.host = target.host;
+    obs.port = target.port;
+    obs.target = target.host + ":" + std::to_string(target.port);
+    obs.client = *facts.client_hello;
+    obs.client->http_host = http_host;
+    inspect::DiagnoseOptions o;
+    o.at = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    o.trust = &ix->upstream().trust();
+    inspect::Findings out;
+    for (auto& f : inspect::diagnose(obs, o))
+      if (f.role == inspect::Role::client) out.push_back(std::move(f));
+    add_findings(std::move(out));
+  }
+
+  void write_log(std::string reason) {
+    if (!reason.empty() && facts.reason.empty()) facts.reason = std::move(reason);
+    facts.end = std::chrono::system_clock::now();
+    facts.bytes_client_to_server = up;
+    facts.bytes_server_to_client = down;
+    inspect::sort_by_severity(facts.findings);
+    auto& ctx = *conn->ctx;
+    if (ctx.log) ctx.log->write(to_json_line(make_connection_record(facts)));
+  }
+};
+
+// Answers every request on the connection with the 502 page; never reads the upstream.
+asio::awaitable<void> serve_explain(Intercepted& st, TlsStream& client,
+                                    const inspect::Findings& findings,
+                                    const certs::Certificate* leaf) {
+  auto& conn = *st.conn;
+  const auto& s = conn.ctx->settings;
+  beast::flat_buffer buffer;
+  for (int i = 0; i < kMaxExplainRequests; ++i) {
+    http::request_parser<http::empty_body> p;
+    p.header_limit(s.limits.max_header_bytes);
+    conn.expires_after(i == 0 ? s.timeouts.header : s.timeouts.idle);
+    auto [ec, n] = co_await http::async_read_header(client, buffer, p, as_tuple(use_awaitable));
+    if (ec) break;
+    ++st.ix->counters.requests;
+    const auto& req = p.get();
+    const std::string host(req[http::field::host]);
+    st.check_client(host);
+    const auto page =
+        render_error_page(findings, accepts_html(req[http::field::accept]), st.requested, leaf);
+    // A request body is not read: the connection closes after the answer.
+    const bool body =
+        req.chunked() || (req.has_content_length() && req[http::field::content_length] != "0");
+    const bool keep =
+        req.keep_alive() && !body && !conn.ctx->draining.load() && i + 1 < kMaxExplainRequests;
+    http::response<http::string_body> res{http::status::bad_gateway, req.version()};
+    res.set(http::field::server, "tlsprobe");
+    res.set(http::field::content_type, page.content_type);
+    res.set(http::field::cache_control, "no-store");
+    res.body() = page.body;
+    res.keep_alive(keep);
+    res.prepare_payload();
+    st.facts.http = HttpFacts{
+        std::string(req.method_string()),
+        "https://" + url_host(st.target.host, st.target.port) + std::string(req.target()), 502};
+    conn.expires_after(s.timeouts.idle);
+    auto [wec, wn] = co_await http::async_write(client, res, as_tuple(use_awaitable));
+    if (wec) break;
+    st.down += wn;
+    if (!keep) break;
+  }
+}
+
+// HTTP/1.1 relay between the intercepted client and the verified (or passed) upstream.
+asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream& upstream) {
+  auto& conn = *st.conn;
+  auto& ctx = *conn.ctx;
+  const auto& s = ctx.settings;
+  beast::flat_buffer client_buf, upstream_buf;
+  std::vector<char> chunk(kChunkBytes);
+  HttpInspector inspector(true);
+  const std::uint64_t body_limit =
+      s.limits.max_body_bytes ? s.limits.max_body_bytes : std::numeric_limits<std::uint64_t>::max();
+  for (bool first = true;; first = false) {
+    http::request_parser<http::empty_body> head;
+    head.header_limit(s.limits.max_header_bytes);
+    conn.expires_after(first ? s.timeouts.header : s.timeouts.idle);
+    auto [ec, n] =
+        co_await http::async_read_header(client, client_buf, head, as_tuple(use_awaitable));
+    if (ec) {
+      if (ec == http::error::header_limit) st.facts.reason = "request header too large";
+      break;
+    }
+    ++st.ix->counters.requests;
+    http::request_parser<http::buffer_body> req_p{std::move(head)};
+    req_p.body_limit(body_limit);
+    auto& req = req_p.get();
+    const bool client_keep = req.keep_alive();
+    const bool req_chunked = req.chunked();
+    const bool is_head = req.method() == http::verb::head;
+    const std::string upgrade(req[http::field::upgrade]);
+    const std::string host(req[http::field::host]);
+    st.check_client(host);
+    inspector.request(req.method_string(), host, req.target());
+    strip_hop_by_hop(req);
+    // Framing is re-applied by the serializer; an upgrade asks again end to end.
+    if (req_chunked) req.chunked(true);
+    if (!upgrade.empty()) {
+      req.set(http::field::upgrade, upgrade);
+      req.set(http::field::connection, "upgrade");
+    } else {
+      req.keep_alive(true);
+    }
+    st.facts.http = HttpFacts{
+        std::string(req.method_string()),
+        "https://" + url_host(st.target.host, st.target.port) + std::string(req.target()), 0};
+    if (!co_await relay_message(conn, client, client_buf, req_p, upstream, chunk, st.up, nullptr)) {
+      st.facts.reason = conn.timed_out ? "idle timeout" : "relay of the request failed";
+      break;
+    }
+
+    std::optional<http::response_parser<http::buffer_body>> res_p;
+    bool got_head = false;
+    for (int i = 0; i < kMaxInterimResponses; ++i) {
+      res_p.emplace();
+      res_p->header_limit(s.limits.max_header_bytes * 2);
+      res_p->body_limit(body_limit);
+      if (is_head) res_p->skip(true);
+      conn.expires_after(s.timeouts.upstream_response);
+      auto [rec, rn] =
+          co_await http::async_read_header(upstream, upstream_buf, *res_p, as_tuple(use_awaitable));
+      if (rec) {
+        const bool timed_out = conn.timed_out;
+        const auto status = timed_out ? http::status::gateway_timeout : http::status::bad_gateway;
+        const std::string why =
+            timed_out ? "the origin did not answer in time"
+            : rec == http::error::header_limit
+                ? "the origin's response header is larger than the proxy accepts"
+                : "bad or no response from the origin: " + rec.message();
+        st.facts.reason = why;
+        st.facts.http->status = static_cast<int>(status);
+        if (!conn.closed) {
+          http::response<http::string_body> res{status, 11};
+          res.set(http::field::server, "tlsprobe");
+          res.set(http::field::content_type, "text/plain; charset=utf-8");
+          res.body() = why + "\n";
+          res.keep_alive(false);
+          res.prepare_payload();
+          conn.expires_after(std::chrono::seconds(2));
+          co_await http::async_write(client, res, as_tuple(use_awaitable));
+        }
+        co_return;
+      }
+      const auto code = res_p->get().result_int();
+      if (code >= 100 && code < 200 && code != 101) continue;
+      got_head = true;
+      break;
+    }
+    if (!got_head) {
+      st.facts.reason = "too many interim responses";
+      break;
+    }
+    auto& res = res_p->get();
+    const int status = static_cast<int>(res.result_int());
+    st.facts.http->status = status;
+    inspector.response(status, res.base());
+    if (status == 101) {
+      // Upgrade: the 101 head goes through with its Upgrade/Connection, then bytes both ways.
+      const std::string res_upgrade(res[http::field::upgrade]);
+      strip_hop_by_hop(res);
+      if (!res_upgrade.empty()) res.set(http::field::upgrade, res_upgrade);
+      res.set(http::field::connection, "upgrade");
+      http::serializer<false, http::buffer_body> sr{res};
+      conn.expires_after(s.timeouts.idle);
+      auto [wec, wn] = co_await http::async_write_header(client, sr, as_tuple(use_awaitable));
+      if (wec) break;
+      st.down += wn;
+      st.add_findings(inspector.finish());
+      // Bytes already buffered on either side belong to the new protocol.
+      if (upstream_buf.size() > 0) {
+        auto [e1, n1] =
+            co_await asio::async_write(client, upstream_buf.data(), as_tuple(use_awaitable));
+        if (e1) break;
+        st.down += n1;
+        upstream_buf.consume(n1);
+      }
+      if (client_buf.size() > 0) {
+        auto [e2, n2] =
+            co_await asio::async_write(upstream, client_buf.data(), as_tuple(use_awaitable));
+        if (e2) break;
+        st.up += n2;
+        client_buf.consume(n2);
+      }
+      st.facts.reason = "upgraded";
+      using namespace asio::experimental::awaitable_operators;
+      co_await (pump(conn, client, upstream, st.up) && pump(conn, upstream, client, st.down));
+      co_return;
+    }
+    bool keep = client_keep && res.keep_alive() && !ctx.draining.load();
+    const bool res_chunked = res.chunked();
+    strip_hop_by_hop(res);
+    if (res_chunked) {
+      res.chunked(true);
+    } else if (!is_head && !res.has_content_length() && res_p->need_eof()) {
+      keep = false;  // body delimited by the origin's close: close the client too
+    }
+    res.keep_alive(keep);
+    if (!co_await relay_message(conn, upstream, upstream_buf, *res_p, client, chunk, st.down,
+                                &inspector)) {
+      st.facts.reason = conn.timed_out ? "idle timeout" : "relay of the response failed";
+      st.add_findings(inspector.finish());
+      break;
+    }
+    st.add_findings(inspector.finish());
+    if (!keep) break;
+  }
+}
+
+}  // namespace
+
+Interceptor::Interceptor(InterceptOptions options)
+    : options_(std::move(options)),
+      policy_(options_.no_intercept),
+      upstream_(UpstreamTls::Options{options_.trust, options_.warn_days, options_.verdict_ttl,
+                                     10'000, 10'000}),
+      server_ctx_(asio::ssl::context::tls_server) {
+  minter_ = std::make_unique<certs::LeafMinter>(options_.ca);
+  mints_ = std::make_unique<certs::MintCache>(*minter_);
+  throwaway_minter_ = std::make_unique<certs::LeafMinter>(certs::Authority::make_throwaway());
+  throwaway_mints_ = std::make_unique<certs::MintCache>(*throwaway_minter_);
+  SSL_CTX* c = server_ctx_.native_handle();
+  SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+  SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_alpn_select_cb(c, &select_alpn, nullptr);
+  // Session resumption for returning clients: tickets are per SSL_CTX, fine for one CA.
+  static constexpr unsigned char sid[] = "tlsprobe-intercept";
+  SSL_CTX_set_session_id_context(c, sid, sizeof sid - 1);
+}
+
+Interceptor::~Interceptor() = default;
+
+InterceptorSetup make_interceptor(const std::filesystem::path& state_dir, certs::TrustStore trust,
+                                  int warn_days, OnUpstreamError policy,
+                                  std::vector<std::string> no_intercept) {
+  auto loaded = certs::Authority::load_or_create(state_dir);
+  InterceptOptions o{loaded.authority, std::move(trust),        warn_days,
+                     policy,           std::move(no_intercept), std::chrono::seconds(600)};
+  InterceptorSetup out;
+  out.interceptor = std::make_shared<Interceptor>(std::move(o));
+  out.ca_created = loaded.created;
+  return out;
+}
+
+bool is_ca_page_host(std::string_view host) { return certs::normalize_host(host) == kCaPageHost; }
+
+asio::awaitable<void> serve_ca_page(std::shared_ptr<SessionConnection> conn, std::string path) {
+  auto& ix = *conn->ctx->settings.intercept;
+  http::response<http::string_body> res;
+  res.version(11);
+  res.set(http::field::server, "tlsprobe");
+  res.set(http::field::cache_control, "no-store");
+  const auto q = path.find('?');
+  if (q != std::string::npos) path.resize(q);
+  if (path == "/" || path.empty()) {
+    res.result(http::status::ok);
+    res.set(http::field::content_type, "text/html; charset=utf-8");
+    res.body() = render_ca_install_page(ix.ca().certificate());
+  } else if (path == kCaPemPath) {
+    res.result(http::status::ok);
+    res.set(http::field::content_type, "application/x-pem-file");
+    res.set(http::field::content_disposition, "attachment; filename=\"tlsprobe-ca.pem\"");
+    res.body() = certs::write_pem(ix.ca().certificate());
+  } else if (path == kCaDerPath) {
+    res.result(http::status::ok);
+    res.set(http::field::content_type, "application/x-x509-ca-cert");
+    res.body() = ix.ca().certificate().der();
+  } else {
+    res.result(http::status::not_found);
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    res.body() = "not found: the tlsprobe CA is at / , " + std::string(kCaPemPath) + " and " +
+                 std::string(kCaDerPath) + "\n";
+  }
+  res.keep_alive(false);
+  res.prepare_payload();
+  conn->expires_after(std::chrono::seconds(10));
+  co_await http::async_write(conn->client, res, as_tuple(use_awaitable));
+  boost::system::error_code ignored;
+  conn->client.shutdown(tcp::socket::shutdown_send, ignored);
+  conn->close();
+}
+
+asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Authority target,
+                                    std::string early) {
+  auto& ctx = *conn->ctx;
+  auto& ix = *ctx.settings.intercept;
+  const auto decision = ix.policy().decide(target.host);
+  // Bytes sent before our 200 cannot be peeked again: such a client is tunnelled.
+  if (decision != InterceptDecision::intercept || !early.empty()) {
+    ++ix.counters.tunnelled;
+    co_await run_tunnel(conn, std::move(target), std::move(early));
+    co_return;
+  }
+  ++ix.counters.intercepted;
+  Intercepted st;
+  st.conn = conn;
+  st.ix = &ix;
+  st.target = target;
+  auto& facts = st.facts;
+  facts.mode = LogMode::intercept;
+  facts.start = conn->started;
+  facts.client_address = address_text(conn->client_endpoint);
+  facts.client_port = conn->client_endpoint.port();
+  if (!is_ip_literal(target.host)) facts.destination_domain = target.host;
+  facts.destination_port = target.port;
+
+  const auto up = co_await connect_upstream(conn, target);
+  if (up.failure != UpstreamFailure::none) {
+    if (up.endpoint.port() != 0) facts.destination_address = address_text(up.endpoint);
+    st.write_log(up.reason);
+    co_await send_error_and_close(conn, status_for(up.failure), up.reason);
+    co_return;
+  }
+  facts.destination_address = address_text(up.endpoint);
+  boost::system::error_code ignored;
+  conn->client.set_option(tcp::no_delay(true), ignored);
+  conn->upstream->set_option(tcp::no_delay(true), ignored);
+
+  static constexpr std::string_view established = "HTTP/1.1 200 Connection established\r\n\r\n";
+  conn->expires_after(ctx.settings.timeouts.header);
+  auto [wec, wn] =
+      co_await asio::async_write(conn->client, asio::buffer(established), as_tuple(use_awaitable));
+  if (wec) {
+    st.write_log("client gone before 200");
+    conn->close();
+    co_return;
+  }
+
+  // 2. The ClientHello, peeked.
+  conn->expires_after(ctx.settings.timeouts.header);
+  auto peek = co_await peek_client_hello(*conn, ctx.settings.limits.client_hello_bytes);
+  if (peek.status != PeekStatus::ok) {
+    ++ctx.counters.tls_not_found;
+    st.write_log(peek.status == PeekStatus::not_tls ? "not_tls" : "client_hello: " + peek.detail);
+    conn->close();
+    co_return;
+  }
+  ++ctx.counters.tls_found;
+  peek.hello.connect_host = target.host + ":" + std::to_string(target.port);
+  facts.client_hello = peek.hello;
+  const auto& hello = *facts.client_hello;
+  const bool sni_usable =
+      hello.sni && !hello.sni->empty() && !is_ip_literal(certs::normalize_host(*hello.sni));
+  st.requested =
+      sni_usable ? certs::normalize_host(*hello.sni) : certs::normalize_host(target.host);
+  bool offers_old = hello.versions.empty();
+  for (const auto& v : hello.versions)
+    if (v != "1.3") offers_old = true;
+
+  // 3. Upstream TLS, exactly the client's SNI.
+  const auto ep = up.endpoint;
+  UpstreamSpec spec;
+  spec.host = target.host;
+  spec.port = target.port;
+  spec.address = ep.address().is_v6()
+                     ? "[" + ep.address().to_string() + "]:" + std::to_string(ep.port())
+                     : ep.address().to_string() + ":" + std::to_string(ep.port());
+  if (sni_usable) spec.sni = hello.sni;
+  spec.tls13_only = !offers_old;
+  TlsStream upstream(*conn->upstream, ix.upstream().context());
+  conn->expires_after(ctx.settings.timeouts.connect);
+  auto obs = co_await ix.upstream().handshake(upstream, spec);
+  facts.handshake = obs;
+
+  inspect::Findings upstream_findings;
+  std::shared_ptr<const UpstreamVerdict> verdict;
+  bool upstream_ok = false;
+  if (obs.outcome != inspect::HandshakeOutcome::ok) {
+    upstream_findings = ix.upstream().diagnose_failure(obs);
+  } else {
+    verdict = ix.upstream().cached_verdict(obs);
+    if (!verdict) {
+      verdict = ix.upstream().verdict(obs);
+      // A name the leaf does not cover may be the server's default certificate: the side
+      // probe's no-SNI/other-SNI handshakes (cached per host) decide sni.default_cert.
+      bool name_problem = false;
+      for (const auto& f : verdict->findings)
+        if (f.code == "name.mismatch") name_problem = true;
+      if (name_problem && ctx.side_probe) {
+        SideProbeRequest req;
+        req.host = target.host;
+        req.port = target.port;
+        req.dial = spec.address;
+        req.sni = spec.sni;
+        req.timeout =
+            std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.timeouts.probe);
+        conn->expires_after(ctx.settings.timeouts.probe + std::chrono::seconds(2));
+        if (auto pr = co_await await_side_probe(*conn, req))
+          verdict = ix.upstream().verdict(obs, pr->observations.handshakes);
+      }
+    }
+    upstream_findings = verdict->findings;
+    facts.verify =
+        VerifyFacts{verdict->verify.ok, verdict->verify.openssl_code, verdict->verify.openssl_text};
+    upstream_ok = !verdict->failed;
+  }
+  st.add_findings(upstream_findings);
+  // client.no_sni (the per-request Host check comes with each request).
+  st.check_client("");
+
+  // 4. What the client gets.
+  enum class Serve { relay, explain, mirror, pass } serve = Serve::relay;
+  if (obs.outcome != inspect::HandshakeOutcome::ok) {
+    serve = Serve::explain;
+  } else if (!upstream_ok) {
+    switch (ix.on_upstream_error()) {
+      case OnUpstreamError::explain:
+        serve = Serve::explain;
+        break;
+      case OnUpstreamError::mirror:
+        serve = Serve::mirror;
+        break;
+      case OnUpstreamError::pass:
+        serve = Serve::pass;
+        break;
+    }
+  }
+  const certs::Certificate* upstream_leaf = obs.chain.empty() ? nullptr : &obs.chain.front();
+  certs::MintResult minted;
+  if (serve == Serve::explain) {
+    // Never launder: the upstream connection ends now, before any of its bytes is read,
+    // and the leaf carries only the requested name.
+    ++ix.counters.explained;
+    upstream.next_layer().close(ignored);
+    minted = ix.mints().get(nullptr, st.requested);
+  } else if (serve == Serve::mirror) {
+    ++ix.counters.mirrored;
+    minted = ix.throwaway_mints().get(upstream_leaf, st.requested);
+  } else {
+    ++(serve == Serve::pass ? ix.counters.passed : ix.counters.relayed);
+    minted = ix.mints().get(upstream_leaf, st.requested);
+  }
+  if (!minted) {
+    st.write_log("mint failed: " + minted.detail);
+    conn->close();
+    co_return;
+  }
+
+  // 5. TLS to the client with the minted leaf.
+  TlsStream client(conn->client, ix.server_context());
+  if (!certs::use_minted_leaf(client.native_handle(), *minted.leaf)) {
+    st.write_log("minted leaf refused by OpenSSL: " + certs::openssl_errors());
+    conn->close();
+    co_return;
+  }
+  conn->expires_after(ctx.settings.timeouts.header);
+  ERR_clear_error();
+  auto [hec] =
+      co_await client.async_handshake(asio::ssl::stream_base::server, as_tuple(use_awaitable));
+  if (hec) {
+    std::string reason = "client handshake failed: " + hec.message();
+    if (client_rejected_certificate(hec)) {
+      ++ix.counters.client_rejected;
+      if (serve == Serve::mirror) {
+        reason = "client rejected the mirrored (untrusted) certificate, as intended";
+      } else {
+        reason = "client rejected the minted certificate (" + hec.message() +
+                 "): pinned or without the tlsprobe CA; " + target.host +
+                 " is tunnelled from now on";
+        if (ix.policy().mark_pinned(target.host)) {
+          ++ix.counters.pinned;
+          if (ctx.log)
+            ctx.log->announce_once("pinned|" + target.host,
+                                   "tlsprobe: " + target.host +
+                                       " rejected the tlsprobe certificate; tunnelling it from "
+                                       "now on (pinned app, or the CA is not installed)");
+        }
+      }
+    }
+    st.write_log(reason);
+    conn->close();
+    co_return;
+  }
+
+  // 6. HTTP inside.
+  if (serve == Serve::explain) {
+    co_await serve_explain(st, client, upstream_findings, upstream_leaf);
+  } else {
+    co_await serve_relay(st, client, upstream);
+  }
+  const bool timed_out = conn->timed_out;
+  conn->close();
+  st.write_log(timed_out ? "idle timeout" : "");
+}
+
+}  // namespace tlsprobe::proxy
