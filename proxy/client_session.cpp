@@ -1,6 +1,7 @@
 #include "proxy/client_session.hpp"
 
 #include "proxy/forward_session.hpp"
+#include "proxy/intercept_session.hpp"
 #include "proxy/tunnel_session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -93,7 +94,9 @@ asio::awaitable<void> serve(std::shared_ptr<SessionConnection> conn) {
     // Bytes the client sent right behind the CONNECT head (before our 200) belong to
     // the tunnel: usually nothing, sometimes the ClientHello itself.
     std::string early = beast::buffers_to_string(buffer.data());
-    co_await run_tunnel(conn, std::move(*target), std::move(early));
+    // One co_await for both (a second one trips GCC 12's false -Wmismatched-new-delete).
+    co_await (ctx.settings.intercept ? run_intercept(conn, std::move(*target), std::move(early))
+                                     : run_tunnel(conn, std::move(*target), std::move(early)));
     co_return;
   }
   const auto target = parse_absolute_target(req.target());
@@ -109,7 +112,10 @@ asio::awaitable<void> serve(std::shared_ptr<SessionConnection> conn) {
                                   "https:// URLs go through CONNECT, not as a plain request");
     co_return;
   }
-  co_await run_forward(conn, std::move(head), std::move(buffer));
+  // http://tlsprobe.ca/ is answered by the proxy itself and never leaves it.
+  const bool ca_page = ctx.settings.intercept && is_ca_page_host(target->authority.host);
+  co_await (ca_page ? serve_ca_page(conn, target->origin_form)
+                    : run_forward(conn, std::move(head), std::move(buffer)));
 }
 
 }  // namespace
