@@ -216,3 +216,22 @@ TEST_CASE("cycles are bounded", "[certs][chain]") {
   CHECK(p.end == PathEnd::missing_issuer);
   CHECK(p.path.size() == 10);
 }
+
+TEST_CASE("a real issuer cycle terminates", "[certs][chain]") {
+  // X issues Y, and X' (X's subject and key) is issued by Y: X' <-> Y form a cycle.
+  auto x = make_root({.common_name = "Cycle X"});
+  auto y = issue(x, {.common_name = "Cycle Y", .is_ca = true});
+  auto x2 = issue(y, {.common_name = "Cycle X", .is_ca = true, .subject_key = x.key});
+  auto leaf = issue(y, {.common_name = "c.test"});
+  auto p = certs::analyze_chain({leaf.cert, y.cert, x2.cert, y.cert}, TrustStore::from_anchors({}));
+  CHECK(p.end == PathEnd::missing_issuer);
+  CHECK(p.path == V{0, 1, 2});
+  CHECK(p.missing_issuer == y.cert.subject());
+  CHECK(p.extra == V{3});
+  // With X trusted the cycle is cut at the anchor.
+  auto q = certs::analyze_chain({leaf.cert, y.cert, x2.cert}, TrustStore::from_anchors({x.cert}));
+  CHECK(q.end == PathEnd::anchored);
+  CHECK(q.path == V{0, 1});
+  CHECK(*q.anchor == x.cert);
+  CHECK(q.extra == V{2});
+}
