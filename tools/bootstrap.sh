@@ -13,6 +13,7 @@ jobs=${JOBS:-$(nproc)}
 packages=(build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libssl-dev openssl libspdlog-dev libfmt-dev
   catch2 libtomlplusplus-dev libcli11-dev zlib1g-dev
+  libnss3-tools mitmproxy sslsplit squid-openssl
   curl nginx-light ca-certificates jq procps chromium prometheus)
 
 install_deps() {
