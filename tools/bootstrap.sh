@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine (README "Set up"):
-#   tools/bootstrap.sh deps   install the Debian packages tlsprobe needs (idempotent, quiet)
+#   tools/bootstrap.sh deps   install the Debian packages tlsprobe and its tests need (idempotent, quiet)
+#   tools/bootstrap.sh bench-deps   install the peers the benchmarks compare with (squid, mitmproxy, …)
 #   tools/bootstrap.sh build  deps + configure + build (build dir: $BUILD_DIR, default ./build)
 #   tools/bootstrap.sh run    build, then run the main job: `tlsprobe proxy` on 127.0.0.1:8080
 #   tools/bootstrap.sh test   build with warnings as errors, then run every test (ctest)
@@ -9,16 +10,18 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${BUILD_DIR:-$here/build}
 jobs=${JOBS:-$(nproc)}
 
-# Build and runtime dependencies, then what the tests call (real clients and servers).
-packages=(build-essential cmake ninja-build pkg-config
+# What building and running needs.
+build_packages=(build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libssl-dev openssl libspdlog-dev libfmt-dev
-  catch2 libtomlplusplus-dev libcli11-dev zlib1g-dev
-  libnss3-tools mitmproxy sslsplit squid-openssl
-  curl nginx-light ca-certificates jq procps chromium prometheus)
+  catch2 libtomlplusplus-dev libcli11-dev zlib1g-dev ca-certificates)
+# What the tests call: real clients and servers, a browser, promtool, NSS tools.
+test_packages=(curl nginx-light jq procps chromium libnss3-tools prometheus)
+# Peers the benchmarks compare with (tools/bench/*); not needed by the tests.
+bench_packages=(squid tinyproxy mitmproxy sslsplit squid-openssl)
 
 install_deps() {
   local missing=()
-  for p in "${packages[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -38,16 +41,17 @@ configure_and_build() {
 }
 
 case "${1:-build}" in
-  deps) install_deps ;;
-  build) install_deps; configure_and_build OFF ;;
+  deps) install_deps "${build_packages[@]}" "${test_packages[@]}" ;;
+  bench-deps) install_deps "${bench_packages[@]}" ;;
+  build) install_deps "${build_packages[@]}"; configure_and_build OFF ;;
   run)
-    install_deps; configure_and_build OFF
+    install_deps "${build_packages[@]}"; configure_and_build OFF
     shift || true
     exec "$build_dir/tools/tlsprobe" proxy "$@"
     ;;
   test)
-    install_deps; configure_and_build ON
+    install_deps "${build_packages[@]}" "${test_packages[@]}"; configure_and_build ON
     cd "$build_dir" && ctest --output-on-failure -j "$jobs" --timeout 900
     ;;
-  *) echo "usage: tools/bootstrap.sh deps|build|run|test" >&2; exit 64 ;;
+  *) echo "usage: tools/bootstrap.sh deps|bench-deps|build|run|test" >&2; exit 64 ;;
 esac
