@@ -16,8 +16,9 @@ build_packages=(build-essential cmake ninja-build pkg-config
   catch2 libtomlplusplus-dev libcli11-dev zlib1g-dev ca-certificates)
 # What the tests call: real clients and servers, a browser, promtool, NSS tools.
 test_packages=(curl nginx-light jq procps chromium libnss3-tools prometheus)
-# Peers the benchmarks compare with (tools/bench/*); not needed by the tests.
-bench_packages=(squid tinyproxy mitmproxy sslsplit squid-openssl)
+# Peers the benchmarks compare with (tools/bench/*); not needed by the tests. squid-openssl
+# (ssl_bump) replaces the plain squid package and serves as the CONNECT peer too.
+bench_packages=(squid-openssl tinyproxy mitmproxy sslsplit)
 
 install_deps() {
   local missing=()
