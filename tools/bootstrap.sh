@@ -15,7 +15,8 @@ build_packages=(build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libssl-dev openssl libspdlog-dev libfmt-dev
   catch2 libtomlplusplus-dev libcli11-dev zlib1g-dev ca-certificates)
 # What the tests call: real clients and servers, a browser, promtool, NSS tools.
-test_packages=(curl nginx-light jq procps chromium libnss3-tools prometheus)
+test_packages=(curl nginx-light jq procps chromium libnss3-tools prometheus
+  clang libclang-rt-14-dev)  # libFuzzer and sanitizer runtimes (tools/fuzz.sh)
 # Peers the benchmarks compare with (tools/bench/*); not needed by the tests. squid-openssl
 # (ssl_bump) replaces the plain squid package and serves as the CONNECT peer too.
 bench_packages=(squid-openssl tinyproxy mitmproxy sslsplit)
