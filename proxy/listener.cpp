@@ -119,7 +119,10 @@ asio::awaitable<void> Listener::accept_loop() {
       conn->close();
       continue;
     }
-    start_client_session(std::move(conn));
+    if (starter_)
+      starter_(std::move(conn));
+    else
+      start_client_session(std::move(conn));
   }
 }
 

@@ -12,9 +12,14 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <functional>
 #include <memory>
 
 namespace tlsprobe::proxy {
+
+class SessionConnection;
+// Serves one admitted connection (default: start_client_session, the forward proxy).
+using SessionStarter = std::function<void(std::shared_ptr<SessionConnection>)>;
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
@@ -27,6 +32,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void start();
   // Stops accepting (thread-safe). Open connections are not touched.
   void stop();
+  // Reverse mode: accepted connections go to `starter` instead of the forward proxy. Set
+  // before start().
+  void set_session_starter(SessionStarter starter) { starter_ = std::move(starter); }
 
  private:
   boost::asio::awaitable<void> accept_loop();
@@ -37,6 +45,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::ip::tcp::acceptor acceptor_;
   int reserve_fd_ = -1;
+  SessionStarter starter_;
 };
 
 }  // namespace tlsprobe::proxy

@@ -13,12 +13,14 @@
 #include <boost/system/error_code.hpp>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 namespace tlsprobe::proxy {
 
 class ConnectionLog;
 class Listener;
+class SessionConnection;
 class SideProbe;
 
 enum class SignalHandling { install, none };
@@ -35,6 +37,11 @@ class Server {
   boost::asio::io_context& io_context() { return ioc_; }
   // Optional; set before start().
   void set_side_probe(std::shared_ptr<SideProbe> probe) { side_probe_ = std::move(probe); }
+  // Optional (reverse mode); set before start(): serves accepted connections instead of
+  // the forward proxy's client session.
+  void set_session_starter(std::function<void(std::shared_ptr<SessionConnection>)> starter) {
+    starter_ = std::move(starter);
+  }
 
   // Binds and listens. An error (address in use…) is returned, nothing thrown.
   boost::system::error_code start();
@@ -56,6 +63,7 @@ class Server {
   std::shared_ptr<SideProbe> side_probe_;
   std::shared_ptr<ProxyContext> ctx_;
   std::shared_ptr<Listener> listener_;
+  std::function<void(std::shared_ptr<SessionConnection>)> starter_;
   std::atomic<bool> shutting_down_{false};
 };
 
