@@ -406,10 +406,11 @@ void write_summary(std::ostream& out, const std::vector<const HostSummary*>& hos
       write_csv(out, hosts, now);
       break;
     case SummaryFormat::json: {
-      json::array all;
-      all.reserve(hosts.size());
-      for (const auto* h : hosts) all.emplace_back(host_json(*h, now));
-      out << json::serialize(all) << "\n";
+      // One host at a time: the document is as large as the host list, its DOM never is.
+      out << '[';
+      for (std::size_t i = 0; i < hosts.size(); ++i)
+        out << (i ? "," : "") << json::serialize(host_json(*hosts[i], now));
+      out << "]\n";
       break;
     }
   }
