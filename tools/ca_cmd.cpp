@@ -12,6 +12,7 @@
 #include "commands.hpp"
 
 #include <openssl/pem.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -55,6 +56,8 @@ int do_export(const fs::path& dir, const std::string& format) {
     return usage_error("no CA yet in " + dir.string() + ": run `tlsprobe ca init`");
   const certs::Certificate ca = Authority::read_certificate(dir);
   if (format == "der") {
+    if (::isatty(STDOUT_FILENO))
+      return usage_error("DER is binary: redirect it to a file (`> tlsprobe-ca.crt`)");
     const std::string& der = ca.der();
     if (std::fwrite(der.data(), 1, der.size(), stdout) != der.size())
       return usage_error("cannot write to stdout");
