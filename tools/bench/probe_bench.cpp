@@ -49,7 +49,10 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!ec) self->stream_.lowest_layer().close(ec);
     });
     stream_.async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](auto ec) {
-      if (ec) return self->timer_.cancel();
+      if (ec) {
+        self->timer_.cancel();
+        return;
+      }
       self->read();
     });
   }
@@ -57,7 +60,10 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void read() {
     stream_.async_read_some(asio::buffer(buf_), [self = shared_from_this()](auto ec, std::size_t) {
-      if (ec) return self->timer_.cancel();  // close_notify or close: done
+      if (ec) {
+        self->timer_.cancel();
+        return;
+      }  // close_notify or close: done
       self->read();
     });
   }
