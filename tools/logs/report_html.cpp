@@ -26,6 +26,14 @@ std::string status_class(int rank) {
   }
 }
 
+// "2026-06-01 00:00Z": short enough for a table cell.
+std::string short_time(Millis t) {
+  std::string s = format_ms(t);
+  if (s.size() < 16) return s;
+  s[10] = ' ';
+  return s.substr(0, 16) + "Z";
+}
+
 std::string days_cell(Millis now, Millis not_after) {
   if (not_after == no_time) return "";
   return std::to_string(days_between(now, not_after));
@@ -36,7 +44,7 @@ body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px;color:#1d2330;backgr
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #d5d9e0;padding-bottom:4px}
 h3{font-size:15px;margin:18px 0 6px}.meta{color:#5a6270;margin:0 0 12px}
 table{border-collapse:collapse;width:100%;margin:6px 0 12px}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #e4e7ec;vertical-align:top}
-th{background:#f3f5f8;font-weight:600}td.t{white-space:nowrap}td.t{white-space:nowrap}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f3f5f8;font-weight:600}td.t{white-space:nowrap}td.dn{max-width:260px;word-break:break-word}td.t{white-space:nowrap}td.dn{max-width:260px;word-break:break-word}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:1px 7px;border-radius:9px;font-size:12px;font-weight:600;color:#fff}
 .badge.error{background:#c62828}.badge.warning{background:#e08a00}.badge.info{background:#3b73b9}.badge.ok{background:#2e7d32}
 .mono{font-family:"DejaVu Sans Mono",monospace;font-size:12px;word-break:break-all}
@@ -58,9 +66,9 @@ void host_table(std::ostream& out, const std::vector<const HostSummary*>& hosts,
         << severity_name(rank) << "</span></td><td class=\"host\"><a href=\"#host-" << i << "\">"
         << h(host.host) << "</a></td><td class=\"num\">" << host.connections
         << "</td><td class=\"num\">" << host.failures << "</td><td class=\"t\">"
-        << format_ms(host.first_seen) << "</td><td class=\"t\">" << format_ms(host.last_seen)
-        << "</td><td>" << (leaf ? h(leaf->issuer) : "") << "</td><td class=\"t\">"
-        << (leaf ? h(leaf->not_after) : "") << "</td><td class=\"num\">";
+        << short_time(host.first_seen) << "</td><td class=\"t\">" << short_time(host.last_seen)
+        << "</td><td class=\"dn\">" << (leaf ? h(leaf->issuer) : "") << "</td><td class=\"t\">"
+        << (leaf ? h(leaf->not_after.substr(0, 10)) : "") << "</td><td class=\"num\">";
     if (leaf && leaf->not_after_ms != no_time) {
       const auto days = days_between(now, leaf->not_after_ms);
       out << "<span class=\""
