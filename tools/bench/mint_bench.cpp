@@ -1,10 +1,13 @@
 // mint_bench: CPU cost of the interception certificate work, per operation.
 //   mint_bench [mints] [hits]
-// Prints one line per measurement: name, operations, microseconds per operation. Numbers swing
-// on shared machines; compare ratios measured in one run (PEERS.md section 7).
+// Prints one line per measurement: name, operations, CPU and wall microseconds per operation.
+// Wall time swings on shared machines; quote CPU per operation and same-run ratios (PEERS.md
+// section 7).
 #include "certs/authority.hpp"
 #include "certs/leaf_minter.hpp"
 #include "certs/mint_cache.hpp"
+
+#include <time.h>
 
 #include <chrono>
 #include <cstdio>
@@ -17,12 +20,23 @@ namespace {
 using namespace tlsprobe::certs;
 using Clock = std::chrono::steady_clock;
 
+// CPU time of this thread: stable on a shared, loaded machine, unlike wall time.
+double thread_cpu_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
+}
+
 template <class F>
 void measure(const char* name, long n, F&& f) {
   const auto start = Clock::now();
+  const double cpu_start = thread_cpu_us();
   for (long i = 0; i < n; ++i) f(i);
-  const std::chrono::duration<double, std::micro> us = Clock::now() - start;
-  std::printf("%-34s %8ld ops %10.2f us/op\n", name, n, us.count() / static_cast<double>(n));
+  const double cpu = thread_cpu_us() - cpu_start;
+  const std::chrono::duration<double, std::micro> wall = Clock::now() - start;
+  const auto per = [n](double us) { return us / static_cast<double>(n); };
+  std::printf("%-34s %8ld ops %10.2f us/op cpu %10.2f us/op wall\n", name, n, per(cpu),
+              per(wall.count()));
 }
 
 }  // namespace
