@@ -196,11 +196,19 @@ AdminListener::~AdminListener() { stop(); }
 
 boost::system::error_code AdminListener::start(const std::string& address) {
   boost::system::error_code ec;
-  const auto parsed = parse_address_port(address);
-  if (!parsed.value) return asio::error::invalid_argument;
-  const auto ip = asio::ip::make_address(parsed.value->host, ec);
+  // "ADDR:PORT" or "[v6]:PORT"; port 0 (an ephemeral port, for tests) is allowed here,
+  // which parse_address_port rejects for probe targets.
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) return asio::error::invalid_argument;
+  std::string host = address.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  const std::string port_text = address.substr(colon + 1);
+  const auto port = port_text == "0" ? std::optional<std::uint16_t>(0) : parse_port(port_text);
+  if (!port) return asio::error::invalid_argument;
+  const auto ip = asio::ip::make_address(host, ec);
   if (ec) return ec;
-  const tcp::endpoint ep(ip, parsed.value->port);
+  const tcp::endpoint ep(ip, *port);
   auto& acceptor = impl_->acceptor;
   acceptor.open(ep.protocol(), ec);
   if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);

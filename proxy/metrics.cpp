@@ -47,13 +47,15 @@ std::string escape_label_value(std::string_view value) {
 
 namespace {
 
-// The shortest decimal that reads back as `v` ("0.1", not "0.10000000000000001").
+// The shortest plain decimal that reads back as `v` ("0.1", "10", not "0.10000000000000001"
+// or "1e+01"); exponent form only for values that need more than 9 decimals.
 std::string format_double(double v) {
   char buf[64];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-    if (std::strtod(buf, nullptr) == v) break;
+  for (int decimals = 0; decimals <= 9; ++decimals) {
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    if (std::strtod(buf, nullptr) == v) return buf;
   }
+  std::snprintf(buf, sizeof buf, "%.17g", v);
   return buf;
 }
 
