@@ -123,8 +123,11 @@ asio::awaitable<bool> relay_message(SessionConnection& conn, In& in, beast::flat
       p.get().body().data = chunk.data();
       p.get().body().more = !p.is_done();
     } else {
+      // No body (GET, HEAD, 204...) or its end: `more` must be false, or the serializer
+      // waits for a body buffer and never sends the head (buffer_body's default is true).
       p.get().body().data = nullptr;
       p.get().body().size = 0;
+      p.get().body().more = false;
     }
     conn.expires_after(idle);
     auto [ec, n] = co_await http::async_write(out, sr, as_tuple(use_awaitable));
