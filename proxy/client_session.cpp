@@ -56,6 +56,9 @@ asio::awaitable<void> serve(std::shared_ptr<SessionConnection> conn) {
   auto head = std::make_unique<RequestHeadParser>();
   // Bounds the request line and all headers together (Beast counts both).
   head->header_limit(s.limits.max_header_bytes);
+  // The body streams later under its own limit; the head parser must not refuse a
+  // large Content-Length (Beast's default limit for requests is 1 MB).
+  head->body_limit(boost::none);
   beast::flat_buffer buffer;
   conn->expires_after(s.timeouts.header);
   auto [ec, n] =
@@ -94,9 +97,13 @@ asio::awaitable<void> serve(std::shared_ptr<SessionConnection> conn) {
     // Bytes the client sent right behind the CONNECT head (before our 200) belong to
     // the tunnel: usually nothing, sometimes the ClientHello itself.
     std::string early = beast::buffers_to_string(buffer.data());
-    // One co_await for both (a second one trips GCC 12's false -Wmismatched-new-delete).
-    co_await (ctx.settings.intercept ? run_intercept(conn, std::move(*target), std::move(early))
-                                     : run_tunnel(conn, std::move(*target), std::move(early)));
+    // The awaitable is made in its own statement and then awaited: GCC 12 destroys
+    // temporaries of a conditional inside a co_await expression twice (a crash), and two
+    // co_await statements trip its false -Wmismatched-new-delete.
+    asio::awaitable<void> next = ctx.settings.intercept
+                                     ? run_intercept(conn, std::move(*target), std::move(early))
+                                     : run_tunnel(conn, std::move(*target), std::move(early));
+    co_await std::move(next);
     co_return;
   }
   const auto target = parse_absolute_target(req.target());
@@ -114,8 +121,10 @@ asio::awaitable<void> serve(std::shared_ptr<SessionConnection> conn) {
   }
   // http://tlsprobe.ca/ is answered by the proxy itself and never leaves it.
   const bool ca_page = ctx.settings.intercept && is_ca_page_host(target->authority.host);
-  co_await (ca_page ? serve_ca_page(conn, target->origin_form)
-                    : run_forward(conn, std::move(head), std::move(buffer)));
+  // As above: make the awaitable first, then await it.
+  asio::awaitable<void> next = ca_page ? serve_ca_page(conn, target->origin_form)
+                                       : run_forward(conn, std::move(head), std::move(buffer));
+  co_await std::move(next);
 }
 
 }  // namespace

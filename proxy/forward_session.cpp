@@ -54,8 +54,11 @@ asio::awaitable<bool> relay_message(SessionConnection& conn, tcp::socket& in,
       p.get().body().data = chunk.data();
       p.get().body().more = !p.is_done();
     } else {
+      // Nothing (more) to read: say so, or the serializer keeps waiting for body bytes and
+      // never sends a bodyless message's head.
       p.get().body().data = nullptr;
       p.get().body().size = 0;
+      p.get().body().more = false;
     }
     conn.expires_after(idle);
     auto [ec, n] = co_await http::async_write(out, sr, as_tuple(use_awaitable));
@@ -112,6 +115,9 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
     if (!first) {
       head = std::make_unique<RequestHeadParser>();
       head->header_limit(s.limits.max_header_bytes);
+      // The body streams later under its own limit; the head parser must not refuse a
+      // large Content-Length (Beast's default limit for requests is 1 MB).
+      head->body_limit(boost::none);
       conn->expires_after(s.timeouts.idle);  // keep-alive: wait this long for the next request
       auto [ec, n] =
           co_await http::async_read_header(conn->client, buffer, *head, as_tuple(use_awaitable));

@@ -1,13 +1,248 @@
-// `tlsprobe proxy`: not built yet (placeholder so the dispatcher links).
+// `tlsprobe proxy`: the forward proxy (DESIGN.md section 5). Flags override the config
+// file; every startup problem (bad flag, bad config, unreadable CA file, unusable listen
+// address, log file that cannot be opened) is one line on stderr and exit status 64.
 #include "commands.hpp"
 
+#include "certs/pem.hpp"
+#include "certs/trust_store.hpp"
+#include "config/address.hpp"
+#include "config/load.hpp"
+#include "inspect/diagnose.hpp"
+#include "proxy/connection_log.hpp"
+#include "proxy/prober.hpp"
+#include "proxy/reverse_service.hpp"
+#include "proxy/server.hpp"
+#include "proxy/side_probe.hpp"
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/ip/address.hpp>
+
+#include <sys/resource.h>
+
+#include <chrono>
 #include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace tlsprobe::tools {
 
-int proxy_main(int, char**) {
-  std::fputs("tlsprobe proxy: not available in this build yet\n", stderr);
+namespace {
+
+struct ProxyFlags {
+  std::string listen, config_file, log_file, mode, upstream, admin, state_dir;
+  std::string upstream_sni, tls_cert, tls_key;  // reverse mode
+  std::vector<std::string> ca_files, allow;
+  bool no_system_trust = false, intercept = false;
+  std::optional<int> warn_days;
+};
+
+int usage_error(const std::string& line) {
+  std::fprintf(stderr, "tlsprobe proxy: %s\n", line.c_str());
   return exit_usage;
+}
+
+// More descriptors than the default soft limit: every tunnel holds two.
+void raise_fd_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+std::size_t fd_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 1 << 20;
+  return static_cast<std::size_t>(rl.rlim_cur);
+}
+
+// The ProbeFunction of the running proxy: proxy::Prober with the proxy's own rules
+// (SNI exactly as the client sent it, the address the tunnel reached, the site's origin).
+proxy::ProbeFunction make_probe_function(std::shared_ptr<proxy::Prober> prober) {
+  return
+      [prober](const proxy::SideProbeRequest& r, std::function<void(inspect::Observations)> done) {
+        proxy::ProbeRequest req;
+        req.host = r.host;
+        req.port = r.port;
+        req.target = r.host + ":" + std::to_string(r.port);
+        req.connect = r.dial;
+        if (r.site) req.origin = r.site->origin;
+        if (r.sni) {
+          req.sni_mode = proxy::SniMode::name;
+          req.sni_name = *r.sni;
+        } else {
+          req.sni_mode = proxy::SniMode::none;
+        }
+        req.sni_checks = proxy::SniChecks::with_sni_required;
+        req.timeout = r.timeout;
+        prober->probe(std::move(req), std::move(done));
+      };
+}
+
+}  // namespace
+
+int proxy_main(int argc, char** argv) {
+  CLI::App app{"Run the forward proxy that probes every TLS connection on the side",
+               "tlsprobe proxy"};
+  ProxyFlags f;
+  app.add_option("--listen", f.listen, "ADDR:PORT to listen on (default 127.0.0.1:8080)");
+  app.add_option("--config", f.config_file, "TOML config file")->check(CLI::ExistingFile);
+  app.add_option("--log", f.log_file,
+                 "connection log file (default ./tlsprobe-logs/connections.jsonl)");
+  app.add_option("--ca-file", f.ca_files, "extra trust anchors (PEM), repeatable");
+  app.add_flag("--no-system-trust", f.no_system_trust, "do not trust the system CA store");
+  app.add_option("--warn-days", f.warn_days, "warn this many days before expiry (default 21)")
+      ->check(CLI::Range(0, 3650));
+  app.add_option("--allow", f.allow, "client CIDR allowed besides loopback, repeatable");
+  app.add_flag("--intercept", f.intercept, "terminate TLS with the tlsprobe CA");
+  app.add_option("--state-dir", f.state_dir, "directory of the tlsprobe CA");
+  app.add_option("--admin", f.admin, "admin listener ADDR:PORT or off");
+  app.add_option("--mode", f.mode, "forward or reverse")
+      ->check(CLI::IsMember({"forward", "reverse"}));
+  app.add_option("--upstream", f.upstream, "reverse mode: upstream URL");
+  app.add_option("--upstream-sni", f.upstream_sni, "reverse mode: SNI sent to the upstream");
+  app.add_option("--tls-cert", f.tls_cert, "reverse mode: certificate chain (PEM) for clients");
+  app.add_option("--tls-key", f.tls_key, "reverse mode: private key (PEM) of --tls-cert");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return exit_ok;
+  } catch (const CLI::ParseError& e) {
+    return usage_error(e.what());
+  }
+
+  config::Config cfg;
+  if (!f.config_file.empty()) {
+    try {
+      cfg = config::load_config(f.config_file);
+    } catch (const config::ConfigError& e) {
+      std::fprintf(stderr, "tlsprobe proxy: %s\n", e.what());
+      return exit_usage;
+    }
+  }
+  // Flags win over the file.
+  if (!f.listen.empty()) cfg.listen = f.listen;
+  if (!f.log_file.empty()) cfg.log.file = f.log_file;
+  for (const auto& c : f.ca_files) cfg.trust.ca_files.push_back(c);
+  if (f.no_system_trust) cfg.trust.system = false;
+  if (f.warn_days) cfg.warn_days = *f.warn_days;
+  for (const auto& a : f.allow) cfg.allow.push_back(a);
+  if (f.intercept) cfg.intercept.enabled = true;
+  if (!f.mode.empty()) cfg.mode = *config::parse_mode(f.mode);
+  if (!f.upstream.empty()) cfg.upstream = f.upstream;
+  if (!f.upstream_sni.empty()) cfg.upstream_sni = f.upstream_sni;
+  if (!f.tls_cert.empty()) cfg.tls_cert = f.tls_cert;
+  if (!f.tls_key.empty()) cfg.tls_key = f.tls_key;
+  if (!f.admin.empty()) cfg.admin = f.admin;
+
+  if (cfg.intercept.enabled) return usage_error("intercept mode is not available yet");
+
+  proxy::ProxySettings s;
+  const auto hp = config::parse_host_port(cfg.listen, 0);
+  if (!hp) return usage_error("--listen " + cfg.listen + ": " + hp.error);
+  boost::system::error_code aec;
+  auto listen_addr =
+      boost::asio::ip::make_address(hp->host == "localhost" ? "127.0.0.1" : hp->host, aec);
+  if (aec) return usage_error("--listen " + cfg.listen + ": the address must be an IP literal");
+  s.listen = {listen_addr, hp->port};
+  for (const auto& a : cfg.allow) {
+    auto c = proxy::parse_cidr_text(a);
+    if (!c) return usage_error("--allow " + a + ": not a CIDR (e.g. 10.0.0.0/8)");
+    s.allow.push_back(*c);
+  }
+  if (!config::is_loopback(listen_addr.to_string()) && s.allow.empty())
+    return usage_error("refusing to listen on " + cfg.listen +
+                       ", a non-loopback address, without --allow CIDR (who may use the proxy)");
+  if (cfg.auth) s.basic_auth = cfg.auth->user + ":" + cfg.auth->password;
+  s.timeouts.connect = cfg.timeouts.connect;
+  s.timeouts.header = cfg.timeouts.header;
+  s.timeouts.idle = cfg.timeouts.idle;
+  s.timeouts.probe = cfg.timeouts.probe;
+  s.timeouts.drain = cfg.timeouts.drain;
+  raise_fd_limit();
+  // Two descriptors per tunnel, and some left for the prober, the log and accept's reserve.
+  const std::size_t fd_bound = fd_limit() > 256 ? (fd_limit() - 128) / 2 : 64;
+  s.limits.max_connections = std::min<std::size_t>(cfg.limits.max_connections, fd_bound);
+  s.limits.max_header_bytes = cfg.limits.max_header_bytes;
+  s.probe_cache_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg.probe_cache_ttl);
+  s.resolve = cfg.resolve;
+  for (const auto& site : cfg.sites) {
+    proxy::SiteSettings ps;
+    ps.host = site.host;
+    ps.origin = site.origin;
+    ps.origin_sni = site.origin_sni;
+    ps.edge_cert_own = site.edge_cert == config::EdgeCert::own;
+    s.sites.push_back(std::move(ps));
+  }
+
+  std::shared_ptr<certs::TrustStore> trust;
+  try {
+    trust = std::make_shared<certs::TrustStore>(
+        cfg.trust.system ? certs::SystemTrust::include : certs::SystemTrust::exclude,
+        cfg.trust.ca_files);
+  } catch (const std::exception& e) {
+    return usage_error(e.what());
+  }
+
+  std::optional<proxy::ConnectionLog> log;
+  try {
+    proxy::ConnectionLogOptions lo;
+    lo.path = cfg.log.file;
+    lo.max_file_bytes = static_cast<std::size_t>(cfg.log.max_size_mb) * 1024 * 1024;
+    lo.max_files = cfg.log.max_files;
+    log.emplace(lo);
+  } catch (const std::exception& e) {
+    return usage_error(e.what());
+  }
+
+  proxy::Server server(s, &*log);
+  proxy::ProberOptions po;
+  po.resolve = cfg.resolve;
+  auto prober = std::make_shared<proxy::Prober>(server.io_context(), po);
+  const int warn_days = cfg.warn_days;
+  std::map<std::string, inspect::EdgeCert> edge_cert;
+  for (const auto& site : cfg.sites)
+    edge_cert[site.host] =
+        site.edge_cert == config::EdgeCert::own ? inspect::EdgeCert::own : inspect::EdgeCert::same;
+  auto diagnose = [trust, warn_days, edge_cert](const inspect::Observations& obs) {
+    inspect::DiagnoseOptions o;
+    o.at = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    o.warn_days = warn_days;
+    o.trust = trust.get();
+    if (auto it = edge_cert.find(obs.host); it != edge_cert.end()) o.edge_cert = it->second;
+    return inspect::diagnose(obs, o);
+  };
+  server.set_side_probe(
+      std::make_shared<proxy::SideProbe>(make_probe_function(prober), diagnose, s.probe_cache_ttl,
+                                         cfg.log.stderr_findings ? &*log : nullptr));
+  if (cfg.mode == config::Mode::reverse) {
+    try {
+      auto reverse = std::make_shared<proxy::ReverseService>(proxy::reverse_options_from_config(
+          cfg, f.state_dir.empty() ? cfg.intercept.state_dir : f.state_dir, trust, diagnose));
+      server.set_session_starter(reverse->starter());
+    } catch (const std::exception& e) {
+      return usage_error(e.what());
+    }
+  }
+  if (auto ec = server.start())
+    return usage_error("cannot listen on " + cfg.listen + ": " + ec.message());
+  const auto ep = server.local_endpoint();
+  const std::string shown = ep.address().is_v6()
+                                ? "[" + ep.address().to_string() + "]:" + std::to_string(ep.port())
+                                : ep.address().to_string() + ":" + std::to_string(ep.port());
+  std::fprintf(stderr, "tlsprobe proxy listening on %s (%s mode), log: %s\n", shown.c_str(),
+               std::string(config::to_string(cfg.mode)).c_str(), cfg.log.file.c_str());
+  std::fflush(stderr);
+  server.run(proxy::SignalHandling::install);
+  prober.reset();
+  log->stop();
+  std::fprintf(stderr, "tlsprobe proxy: stopped; %llu log lines, %llu dropped\n",
+               static_cast<unsigned long long>(log->lines_submitted()),
+               static_cast<unsigned long long>(log->lines_dropped()));
+  return exit_ok;
 }
 
 }  // namespace tlsprobe::tools
