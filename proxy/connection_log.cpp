@@ -26,9 +26,11 @@ ConnectionLog::ConnectionLog(ConnectionLogOptions options) : options_(std::move(
   }
   logger_->set_pattern("%v");
   logger_->set_level(spdlog::level::info);
-  // Lines are flushed at least every few seconds by the worker and always on stop();
-  // flushing every line would put an fflush per connection on the worker thread.
-  logger_->flush_on(spdlog::level::err);
+  // Every line is flushed by the worker thread (one write per line, never on a connection's
+  // thread): a failed write then fails exactly that line, so lines_dropped() counts every
+  // lost line (with stdio buffering one failed flush lost several lines but counted one),
+  // and readers (`tlsprobe logs follow`) see a line as soon as its connection closes.
+  logger_->flush_on(spdlog::level::info);
   // A failed write (disk full, /dev/full) must not end the proxy: count it as dropped.
   logger_->set_error_handler([this](const std::string&) { ++write_errors_; });
 }
