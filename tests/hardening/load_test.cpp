@@ -1,0 +1,307 @@
+// Load tests against the built tlsprobe binary: many concurrent tunnels held open and used,
+// a low descriptor limit (extra clients refused cleanly, the admitted ones served), and a
+// sustained mix of traffic after which descriptors and memory are back where they were.
+// CI runs the short form (2,000 tunnels, 8 s of mix). By hand, tools/load.sh runs them
+// larger: TLSPROBE_LOAD_TUNNELS=N and TLSPROBE_MIX_SECONDS=S override the sizes.
+#include "hardening/echo_server.hpp"
+#include "hardening/hardening_support.hpp"
+
+#include <atomic>
+#include <cstdlib>
+
+using namespace tlsprobe::hardening;
+
+namespace {
+
+std::size_t env_size(const char* name, std::size_t fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? static_cast<std::size_t>(std::strtoull(v, nullptr, 10)) : fallback;
+}
+
+constexpr const char* load_config = R"(
+[timeouts]
+connect = "2s"
+header = "10s"
+idle = "120s"
+probe = "3s"
+drain = "3s"
+[limits]
+max_connections = 20000
+)";
+
+// CPU seconds (user + system) a process has used so far.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// Opens `n` tunnels to `authority` in batches (CONNECTs of a batch in flight together).
+// Tunnels the proxy refused are counted in `refused` with their status line kept.
+struct Opened {
+  std::vector<Fd> tunnels;
+  std::size_t refused = 0, broken = 0;
+  std::vector<std::string> refusal_lines;
+};
+Opened open_many(std::uint16_t proxy_port, const std::string& authority, std::size_t n,
+                 Clock::time_point deadline) {
+  Opened out;
+  const std::string req = "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n";
+  for (std::size_t done = 0; done < n && Clock::now() < deadline;) {
+    const std::size_t batch = std::min<std::size_t>(250, n - done);
+    std::vector<Fd> fds;
+    for (std::size_t i = 0; i < batch; ++i) {
+      Fd fd = connect_loopback(proxy_port);
+      if (!fd || !send_all(fd.get(), req)) {
+        ++out.broken;
+        continue;
+      }
+      fds.push_back(std::move(fd));
+    }
+    for (auto& fd : fds) {
+      const auto head = read_head(fd.get(), 10s);
+      const auto line = head.data.substr(0, head.data.find("\r\n"));
+      if (line.rfind("HTTP/1.1 200", 0) == 0) {
+        out.tunnels.push_back(std::move(fd));
+      } else {
+        ++out.refused;
+        if (out.refusal_lines.size() < 3) out.refusal_lines.push_back(line);
+      }
+    }
+    done += batch;
+  }
+  return out;
+}
+
+// Sends a distinct message on every tunnel, then reads every echo back (all in flight).
+// Returns how many echoes came back intact.
+std::size_t use_all(std::vector<Fd>& tunnels, const std::string& tag, Clock::time_point deadline) {
+  std::vector<std::string> want(tunnels.size()), got(tunnels.size());
+  for (std::size_t i = 0; i < tunnels.size(); ++i) {
+    want[i] = tag + " " + std::to_string(i) + "\n";
+    (void)send_all(tunnels[i].get(), want[i]);
+  }
+  std::vector<pollfd> pfds;
+  std::vector<std::size_t> index;
+  std::size_t ok = 0;
+  std::vector<bool> done(tunnels.size(), false);
+  char buf[256];
+  while (ok < tunnels.size() && Clock::now() < deadline) {
+    pfds.clear();
+    index.clear();
+    for (std::size_t i = 0; i < tunnels.size(); ++i)
+      if (!done[i]) {
+        pfds.push_back({tunnels[i].get(), POLLIN, 0});
+        index.push_back(i);
+      }
+    if (::poll(pfds.data(), pfds.size(), 200) <= 0) continue;
+    for (std::size_t k = 0; k < pfds.size(); ++k) {
+      if (!pfds[k].revents) continue;
+      const auto i = index[k];
+      const auto n = ::recv(tunnels[i].get(), buf, sizeof buf, MSG_DONTWAIT);
+      if (n <= 0) {
+        done[i] = true;  // closed: counted as a failure
+        continue;
+      }
+      got[i].append(buf, static_cast<std::size_t>(n));
+      if (got[i].size() >= want[i].size()) {
+        done[i] = true;
+        if (got[i] == want[i]) ++ok;
+      }
+    }
+  }
+  return ok;
+}
+
+// Waits (bounded) until the proxy holds at most `fds` descriptors.
+std::size_t settle_fds(pid_t pid, std::size_t fds, std::chrono::milliseconds limit) {
+  const auto deadline = Clock::now() + limit;
+  std::size_t now = open_fds(pid);
+  while (now > fds && Clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+    now = open_fds(pid);
+  }
+  return now;
+}
+
+}  // namespace
+
+TEST_CASE("thousands of concurrent tunnels held open and used", "[hardening][load]") {
+  const std::size_t n = env_size("TLSPROBE_LOAD_TUNNELS", 2000);
+  // This process holds the client ends; the echo child and the proxy hold theirs.
+  const auto limit = raise_own_fd_limit(n + 256);
+  if (limit < n + 256) {
+    WARN("RLIMIT_NOFILE hard limit " << limit << " is below " << n + 256 << ": skipped");
+    return;
+  }
+  EchoServerProcess echo(n + 256);
+  ProxyProcess proxy({.config_toml = load_config});
+  const std::size_t fds_idle = open_fds(proxy.pid());
+  const long rss_idle = rss_kib(proxy.pid());
+  const auto deadline = Clock::now() + std::chrono::seconds(30 + n / 100);
+
+  const auto t0 = Clock::now();
+  auto opened = open_many(proxy.port(), echo.authority(), n, deadline);
+  const double open_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  INFO("refused " << opened.refused << " broken " << opened.broken << " first refusal: "
+                  << (opened.refusal_lines.empty() ? "" : opened.refusal_lines[0]));
+  REQUIRE(opened.tunnels.size() == n);
+
+  const auto t1 = Clock::now();
+  const std::size_t ok1 = use_all(opened.tunnels, "first", deadline);
+  const std::size_t ok2 = use_all(opened.tunnels, "second", deadline);
+  const double use_s = std::chrono::duration<double>(Clock::now() - t1).count();
+  const std::size_t fds_open = open_fds(proxy.pid());
+  const long rss_open = rss_kib(proxy.pid());
+  CHECK(ok1 == n);
+  CHECK(ok2 == n);
+  CHECK(fds_open >= 2 * n);
+
+  opened.tunnels.clear();
+  const std::size_t fds_after = settle_fds(proxy.pid(), fds_idle + 4, 15s);
+  const long rss_after = rss_kib(proxy.pid());
+  WARN("load: " << n << " tunnels opened in " << open_s << " s, two echo rounds over all in "
+                << use_s << " s; proxy fds " << fds_idle << " -> " << fds_open << " -> "
+                << fds_after << ", RSS KiB " << rss_idle << " -> " << rss_open << " -> "
+                << rss_after << " (" << (rss_open - rss_idle) * 1024 / static_cast<long>(n)
+                << " bytes per tunnel)");
+  CHECK(fds_after <= fds_idle + 4);
+  const auto exit = proxy.stop();
+  CHECK(exit.code == 0);
+  CHECK(read_lines(proxy.log_path()).size() == n);
+}
+
+TEST_CASE("a low descriptor limit: extra clients are refused cleanly, the rest are served",
+          "[hardening][load]") {
+  EchoServerProcess echo;
+  // 256 descriptors: the proxy admits (256 - 128) / 2 = 64 clients (tools/proxy_cmd.cpp).
+  ProxyProcess proxy({.config_toml = load_config, .fd_limit = 256});
+  const auto deadline = Clock::now() + 60s;
+  auto opened = open_many(proxy.port(), echo.authority(), 150, deadline);
+  INFO("admitted " << opened.tunnels.size() << ", refused " << opened.refused << ", broken "
+                   << opened.broken << "; first refusal: "
+                   << (opened.refusal_lines.empty() ? "" : opened.refusal_lines[0]));
+  CHECK(opened.tunnels.size() >= 32);
+  CHECK(opened.tunnels.size() <= 64);
+  CHECK(opened.refused + opened.broken == 150 - opened.tunnels.size());
+  for (const auto& line : opened.refusal_lines) CHECK(line.rfind("HTTP/1.1 503", 0) == 0);
+
+  // Refused clients keep knocking; the proxy must not spin on accept.
+  const double cpu0 = cpu_seconds(proxy.pid());
+  for (int i = 0; i < 50; ++i) {
+    std::string status;
+    (void)open_tunnel(proxy.port(), echo.authority(), &status, 2s);
+  }
+  std::this_thread::sleep_for(1s);
+  const double cpu = cpu_seconds(proxy.pid()) - cpu0;
+  CHECK(cpu < 1.0);
+
+  CHECK(use_all(opened.tunnels, "admitted", deadline) == opened.tunnels.size());
+  opened.tunnels.clear();
+  std::this_thread::sleep_for(300ms);
+  // Once they are gone, new clients are served again.
+  auto again = open_many(proxy.port(), echo.authority(), 20, deadline);
+  CHECK(again.tunnels.size() == 20);
+  CHECK(use_all(again.tunnels, "again", deadline) == 20);
+  again.tunnels.clear();
+  CHECK(proxy.stop().code == 0);
+}
+
+TEST_CASE("a sustained mix of traffic leaves descriptors and memory flat", "[hardening][load]") {
+  const auto seconds = std::chrono::seconds(env_size("TLSPROBE_MIX_SECONDS", 8));
+  EchoServerProcess echo;
+  ProxyProcess proxy({.config_toml = load_config});
+  const std::uint16_t refused_port = [] {
+    // Bound and never listening: connections to it are refused (502).
+    Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len);
+    return ntohs(a.sin_port);
+  }();
+
+  std::atomic<std::uint64_t> tunnels{0}, forwards{0}, bad{0}, refused{0}, failures{0};
+  auto run_mix = [&](std::chrono::seconds how_long) {
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 6; ++w) {
+      workers.emplace_back([&, w] {
+        for (std::uint64_t i = 0; !stop.load(); ++i) {
+          switch ((i + static_cast<std::uint64_t>(w)) % 4) {
+            case 0:
+            case 1: {  // a tunnel carrying 16 KiB each way
+              auto t = open_tunnel(proxy.port(), echo.authority(), nullptr, 5s);
+              const std::string msg(16384, static_cast<char>('a' + i % 26));
+              if (t && send_all(t.get(), msg) && ::shutdown(t.get(), SHUT_WR) == 0 &&
+                  read_to_end(t.get(), 5s).data == msg)
+                ++tunnels;
+              else
+                ++failures;
+              break;
+            }
+            case 2: {  // a plain-HTTP request in absolute form
+              auto c = connect_loopback(proxy.port());
+              const std::string req = "GET http://" + echo.authority() +
+                                      "/x HTTP/1.1\r\nHost: " + echo.authority() +
+                                      "\r\nConnection: close\r\n\r\n";
+              const auto r = c && send_all(c.get(), req) ? read_to_end(c.get(), 5s) : ReadResult{};
+              if (r.data.rfind("HTTP/1.1 200", 0) == 0 && r.data.find("hello") != std::string::npos)
+                ++forwards;
+              else
+                ++failures;
+              break;
+            }
+            default: {  // garbage, then a CONNECT to a refused port
+              auto c = connect_loopback(proxy.port());
+              if (c && send_all(c.get(), "\x16\x03\x01 not a request\r\n\r\n")) {
+                if (read_to_end(c.get(), 5s).data.rfind("HTTP/1.1 400", 0) == 0)
+                  ++bad;
+                else
+                  ++failures;
+              }
+              std::string status;
+              (void)open_tunnel(proxy.port(), "127.0.0.1:" + std::to_string(refused_port), &status,
+                                5s);
+              if (status.rfind("HTTP/1.1 502", 0) == 0)
+                ++refused;
+              else
+                ++failures;
+            }
+          }
+        }
+      });
+    }
+    std::this_thread::sleep_for(how_long);
+    stop = true;
+    for (auto& t : workers) t.join();
+  };
+
+  run_mix(std::chrono::seconds(2));  // warm-up: pools, caches and allocator arenas fill
+  const std::size_t fds_base = settle_fds(proxy.pid(), 0, 1s);
+  const long rss_base = rss_kib(proxy.pid());
+  const auto before = tunnels + forwards + bad + refused;
+  run_mix(seconds);
+  const auto total = tunnels + forwards + bad + refused - before;
+  const std::size_t fds_end = settle_fds(proxy.pid(), fds_base, 10s);
+  const long rss_end = rss_kib(proxy.pid());
+  WARN("mix: " << total << " exchanges in " << seconds.count() << " s (tunnels " << tunnels
+               << ", forwards " << forwards << ", bad requests " << bad << ", refused upstream "
+               << refused << ", failures " << failures << "); proxy fds " << fds_base << " -> "
+               << fds_end << ", RSS KiB " << rss_base << " -> " << rss_end);
+  CHECK(failures.load() == 0);
+  CHECK(total > 100);
+  CHECK(fds_end <= fds_base);
+  CHECK(rss_end - rss_base < 16 * 1024);
+  CHECK(proxy.stop().code == 0);
+}
