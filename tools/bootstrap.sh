@@ -53,7 +53,19 @@ case "${1:-build}" in
     ;;
   test)
     install_deps "${build_packages[@]}" "${test_packages[@]}"; configure_and_build ON
-    cd "$build_dir" && ctest --output-on-failure -j "$jobs" --timeout 900
+    (cd "$build_dir" && ctest --output-on-failure -j "$jobs" --timeout 900)
+    # Hardening, bounded: a short libFuzzer run (FUZZ_SECONDS per target, 0 = skip) of the
+    # parsers that need no network code (http_request_fuzz needs the whole proxy built with
+    # clang: tools/fuzz.sh runs it; its corpus is replayed by tests_hardening anyway), and,
+    # when SANITIZE=address|thread is set, that sanitizer suite (tools/sanitize.sh). Both
+    # skip themselves, successfully, when clang or a sanitizer runtime is missing.
+    if [ "${FUZZ_SECONDS:-20}" -gt 0 ]; then
+      BUILD_DIR="$here/build-fuzz" JOBS=$jobs "$here/tools/fuzz.sh" "${FUZZ_SECONDS:-20}" \
+        client_hello_fuzz config_fuzz diagnose_fuzz log_line_fuzz certs_fuzz
+    fi
+    if [ -n "${SANITIZE:-}" ]; then
+      BUILD_DIR="$here/build-san-$SANITIZE" JOBS=$jobs "$here/tools/sanitize.sh" "$SANITIZE"
+    fi
     ;;
   *) echo "usage: tools/bootstrap.sh deps|bench-deps|build|run|test" >&2; exit 64 ;;
 esac
