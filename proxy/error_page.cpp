@@ -28,9 +28,9 @@ std::string safe_html(std::string_view s) { return html_escape(certs::escape_for
 
 // Evidence keys worth showing to a person, in this order (the rest stays in the log).
 constexpr std::string_view kShownEvidence[] = {
-    "position",      "not_after", "not_before", "days_expired", "missing_issuer",
-    "aia_url",       "root",      "names",      "requested",    "sni",
-    "openssl_error", "alert",     "detail",     "resources",    "subject"};
+    "position",      "not_after", "not_before",     "days_expired", "missing_issuer", "aia_url",
+    "root",          "names",     "requested_name", "hint",         "closest_name",   "sni",
+    "openssl_error", "alert",     "detail",         "resources",    "subject"};
 
 std::string join_names(const certs::Certificate& c) {
   std::string out;

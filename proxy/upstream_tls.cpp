@@ -24,6 +24,13 @@ namespace {
 // freed by OpenSSL with the SSL): TLS 1.3 tickets arrive after the handshake, during reads,
 // when only the SSL is at hand.
 void free_key(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) { OPENSSL_free(ptr); }
+// SSL_CTX ex_data slot for the owning UpstreamTls (not app_data: Asio's ssl::context keeps
+// its verify callback there and deletes it in its destructor).
+int owner_index() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
 int key_index() {
   static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, &free_key);
   return index;
@@ -85,7 +92,7 @@ UpstreamTls::UpstreamTls(Options options)
   // Client-side session cache without OpenSSL's internal store: we keep one session per
   // (host, port, SNI) ourselves and hand it to the next connection.
   SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
-  SSL_CTX_set_app_data(c, this);
+  SSL_CTX_set_ex_data(c, owner_index(), this);
   SSL_CTX_sess_set_new_cb(c, &UpstreamTls::on_new_session);
   key_index();
 }
@@ -98,7 +105,7 @@ std::string UpstreamTls::session_key(const UpstreamSpec& spec) {
 }
 
 int UpstreamTls::on_new_session(SSL* ssl, SSL_SESSION* session) {
-  auto* self = static_cast<UpstreamTls*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  auto* self = static_cast<UpstreamTls*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), owner_index()));
   const auto* key = static_cast<const char*>(SSL_get_ex_data(ssl, key_index()));
   if (!self || !key) return 0;
   self->store_session(key, session);
