@@ -160,7 +160,7 @@ TEST_CASE("a client that never reads costs bounded memory and blocks nobody else
                         << " KiB");
   // Socket buffers, not the proxy's heap, hold the backlog: a few MiB at most.
   CHECK(sent.load() < 64u * 1024 * 1024);
-  CHECK(rss_during - rss_before < 32 * 1024);
+  if (!sanitized_build) CHECK(rss_during - rss_before < 32 * 1024);
   check_still_serving(proxy, echo);
   t.reset();  // the client goes away: the tunnel ends, the upstream sees a reset
   CHECK(proxy.stop().code == 0);

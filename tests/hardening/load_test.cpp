@@ -302,6 +302,6 @@ TEST_CASE("a sustained mix of traffic leaves descriptors and memory flat", "[har
   CHECK(failures.load() == 0);
   CHECK(total > 100);
   CHECK(fds_end <= fds_base);
-  CHECK(rss_end - rss_base < 16 * 1024);
+  if (!sanitized_build) CHECK(rss_end - rss_base < 16 * 1024);
   CHECK(proxy.stop().code == 0);
 }
