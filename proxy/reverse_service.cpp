@@ -2,6 +2,7 @@
 
 #include "certs/leaf_minter.hpp"
 #include "certs/pem.hpp"
+#include "proxy/error_page.hpp"
 #include "proxy/reverse_session.hpp"
 
 #include <openssl/ssl.h>
@@ -252,65 +253,19 @@ std::function<void(std::shared_ptr<SessionConnection>)> ReverseService::starter(
   };
 }
 
-namespace {
-
-std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string render_origin_refusal(const inspect::Findings& findings, std::string_view accept,
-                                  std::string_view origin) {
-  const bool html = accept.find("text/html") != std::string_view::npos;
-  std::string body;
-  const std::string title =
-      "tlsprobe refused to forward: the origin " + std::string(origin) + " failed verification";
-  if (html) {
-    body =
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>502 origin not trusted"
-        "</title></head><body><h1>" +
-        html_escape(title) + "</h1><ul>";
-    for (const auto& f : findings) {
-      if (f.severity != inspect::Severity::error || f.role == inspect::Role::client) continue;
-      body += "<li><code>" + html_escape(f.code) + "</code> " +
-              html_escape(certs::escape_for_display(f.message)) +
-              "<br>Fix: " + html_escape(certs::escape_for_display(f.remedy)) + "</li>";
-    }
-    body += "</ul></body></html>\n";
-  } else {
-    body = title + "\n";
-    for (const auto& f : findings) {
-      if (f.severity != inspect::Severity::error || f.role == inspect::Role::client) continue;
-      body += "- " + f.code + ": " + certs::escape_for_display(f.message) +
-              "\n  fix: " + certs::escape_for_display(f.remedy) + "\n";
-    }
-  }
-  std::string out = "HTTP/1.1 502 Bad Gateway\r\nContent-Type: ";
-  out += html ? "text/html; charset=utf-8" : "text/plain; charset=utf-8";
-  out += "\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n";
-  out += body;
+                                  std::string_view origin, const certs::Certificate* leaf) {
+  // The intercept side's page (proxy/error_page.hpp), about the origin only: what the
+  // client itself did (client.*) is for the log, not for the page.
+  inspect::Findings about_origin;
+  for (const auto& f : findings)
+    if (f.role != inspect::Role::client) about_origin.push_back(f);
+  const auto page = render_error_page(about_origin, accepts_html(accept), origin, leaf);
+  std::string out = "HTTP/1.1 " + std::to_string(page.status) +
+                    " Bad Gateway\r\nContent-Type: " + page.content_type +
+                    "\r\nContent-Length: " + std::to_string(page.body.size()) +
+                    "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n";
+  out += page.body;
   return out;
 }
 

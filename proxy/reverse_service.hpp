@@ -146,10 +146,12 @@ class ReverseService : public std::enable_shared_from_this<ReverseService> {
   std::atomic<std::uint64_t> verdict_hits_{0}, verdict_misses_{0};
 };
 
-// The 502 answer when the origin failed strict verification: text/html for browsers
-// (Accept names text/html), text/plain otherwise; lists each error finding's code, message
-// and remedy. Pure. The full HTTP response, "Connection: close".
+// The 502 answer when the origin failed strict verification or its handshake: the error
+// page of proxy/error_page.hpp (HTML when Accept lists text/html, text otherwise) about the
+// origin's findings (client.* left out), `leaf` the origin's leaf when one was seen. Pure.
+// The full HTTP response, "Connection: close".
 std::string render_origin_refusal(const inspect::Findings& findings, std::string_view accept,
-                                  std::string_view origin);
+                                  std::string_view origin,
+                                  const certs::Certificate* leaf = nullptr);
 
 }  // namespace tlsprobe::proxy

@@ -441,7 +441,8 @@ asio::awaitable<bool> Session::open_origin(const ReverseRoute& route, std::strin
   if (!verdict->verified()) {
     facts_.reason = "origin failed verification: " + verdict->verify.openssl_text;
     error_ = render_origin_refusal(verdict->findings, accept,
-                                   route.name + ":" + std::to_string(route.connect.port));
+                                   route.name + ":" + std::to_string(route.connect.port),
+                                   hs.chain.empty() ? nullptr : &hs.chain.front());
     close_origin();
     co_return false;
   }

@@ -69,25 +69,25 @@ TEST_CASE("route: --upstream-sni replaces the Host as SNI for the default upstre
   CHECK(r.request_host == "www.example.test");
 }
 
-TEST_CASE("render_origin_refusal: 502, HTML for browsers, text otherwise, error findings only",
+TEST_CASE("render_origin_refusal: 502, HTML for browsers, text otherwise, origin findings only",
           "[reverse][unit]") {
   inspect::Finding err;
   err.code = "chain.untrusted_root";
   err.severity = inspect::Severity::error;
   err.role = inspect::Role::origin;
   err.message = "<script>x</script>";
-  inspect::Finding warn;
-  warn.code = "cert.expiring_soon";
-  warn.severity = inspect::Severity::warning;
-  warn.role = inspect::Role::origin;
-  const inspect::Findings fs{err, warn};
+  inspect::Finding client;
+  client.code = "client.no_sni";
+  client.severity = inspect::Severity::warning;
+  client.role = inspect::Role::client;
+  const inspect::Findings fs{err, client};
 
   const auto html = render_origin_refusal(fs, "text/html,*/*", "www.example.test:443");
   CHECK(html.rfind("HTTP/1.1 502 ", 0) == 0);
   CHECK(html.find("Content-Type: text/html") != std::string::npos);
   CHECK(html.find("chain.untrusted_root") != std::string::npos);
   CHECK(html.find("<script>") == std::string::npos);
-  CHECK(html.find("cert.expiring_soon") == std::string::npos);
+  CHECK(html.find("client.no_sni") == std::string::npos);
 
   const auto text = render_origin_refusal(fs, "*/*", "www.example.test:443");
   CHECK(text.find("Content-Type: text/plain") != std::string::npos);
