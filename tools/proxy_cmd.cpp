@@ -9,6 +9,7 @@
 #include "config/load.hpp"
 #include "inspect/diagnose.hpp"
 #include "proxy/connection_log.hpp"
+#include "proxy/intercept_session.hpp"
 #include "proxy/prober.hpp"
 #include "proxy/reverse_service.hpp"
 #include "proxy/server.hpp"
@@ -138,8 +139,6 @@ int proxy_main(int argc, char** argv) {
   if (!f.tls_key.empty()) cfg.tls_key = f.tls_key;
   if (!f.admin.empty()) cfg.admin = f.admin;
 
-  if (cfg.intercept.enabled) return usage_error("intercept mode is not available yet");
-
   proxy::ProxySettings s;
   const auto hp = config::parse_host_port(cfg.listen, 0);
   if (!hp) return usage_error("--listen " + cfg.listen + ": " + hp.error);
@@ -185,6 +184,29 @@ int proxy_main(int argc, char** argv) {
         cfg.trust.ca_files);
   } catch (const std::exception& e) {
     return usage_error(e.what());
+  }
+
+  if (cfg.intercept.enabled) {
+    // Intercept mode (proxy/intercept_session.hpp); the CA is created on the first start.
+    try {
+      std::filesystem::path dir = f.state_dir.empty() ? cfg.intercept.state_dir : f.state_dir;
+      if (dir.empty()) dir = certs::default_state_dir();
+      const auto p = cfg.intercept.on_upstream_error;
+      auto setup = proxy::make_interceptor(
+          dir, *trust, cfg.warn_days,
+          p == config::UpstreamErrorPolicy::mirror ? proxy::OnUpstreamError::mirror
+          : p == config::UpstreamErrorPolicy::pass ? proxy::OnUpstreamError::pass
+                                                   : proxy::OnUpstreamError::explain,
+          cfg.intercept.no_intercept);
+      s.intercept = setup.interceptor;
+      if (setup.ca_created)
+        std::fprintf(stderr,
+                     "tlsprobe proxy: created the tlsprobe CA in %s; trust it from "
+                     "http://tlsprobe.ca/ or `tlsprobe ca export`\n",
+                     dir.c_str());
+    } catch (const std::exception& e) {
+      return usage_error(e.what());
+    }
   }
 
   std::optional<proxy::ConnectionLog> log;
