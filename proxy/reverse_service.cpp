@@ -84,20 +84,6 @@ boost::asio::ssl::context make_server_context(const ReverseOptions& o) {
   return boost::asio::ssl::context(ctx.release());
 }
 
-boost::asio::ssl::context make_client_context() {
-  certs::SslCtxPtr ctx{SSL_CTX_new(TLS_client_method())};
-  if (!ctx)
-    throw std::runtime_error("cannot create a TLS client context: " + certs::openssl_errors());
-  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
-  // The handshake accepts any chain: the session verifies it right after with verify_chain
-  // (trust, name, time) and refuses to forward on failure. Verifying inside the handshake
-  // would abort it and lose the chain's facts (DESIGN.md section 7).
-  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
-  static const unsigned char alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-  SSL_CTX_set_alpn_protos(ctx.get(), alpn, sizeof alpn);
-  return boost::asio::ssl::context(ctx.release());
-}
-
 }  // namespace
 
 std::string ReverseRoute::key() const {
@@ -166,10 +152,11 @@ ReverseOptions reverse_options_from_config(const config::Config& cfg, const std:
 }
 
 ReverseService::ReverseService(ReverseOptions options)
-    : options_(std::move(options)),
-      server_ctx_(make_server_context(options_)),
-      client_ctx_(make_client_context()) {
+    : options_(std::move(options)), server_ctx_(make_server_context(options_)) {
   if (!options_.trust) throw std::runtime_error("reverse mode: no trust store");
+  UpstreamTls::Options uo{*options_.trust};
+  uo.verdict_ttl = options_.verify_cache_ttl;
+  origin_tls_ = std::make_unique<UpstreamTls>(std::move(uo));
   if (options_.tls_chain.empty()) {
     if (!options_.authority) throw std::runtime_error("reverse mode: no certificate and no CA");
     minter_ = std::make_unique<certs::LeafMinter>(*options_.authority);

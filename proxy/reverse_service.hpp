@@ -7,8 +7,9 @@
 // The service holds
 //   - the TLS server context shown to clients: a configured certificate (--tls-cert/--tls-key)
 //     or leaves minted from the tlsprobe CA for the client's SNI (else the upstream host);
-//   - the TLS client context for origins (TLS 1.2+, ALPN http/1.1; the chain is verified
-//     after the handshake with certs::verify_chain so that its facts survive a failure);
+//   - the origin side's TLS client (UpstreamTls, shared with intercept mode: TLS 1.2+, ALPN
+//     http/1.1, session resumption; the chain is verified after the handshake with
+//     certs::verify_chain and diagnose so that its facts survive a failure);
 //   - routing: Host -> origin from the config's [[site]] entries with an `origin`, the
 //     `--upstream` URL for every other Host;
 //   - the verification cache: findings per (origin, SNI, chain sha256) for a TTL, so a new
@@ -25,6 +26,7 @@
 #include "proxy/http_util.hpp"
 #include "proxy/log_record.hpp"
 #include "proxy/side_probe.hpp"
+#include "proxy/upstream_tls.hpp"
 
 #include <boost/asio/ssl/context.hpp>
 
@@ -116,7 +118,7 @@ class ReverseService : public std::enable_shared_from_this<ReverseService> {
   ReverseRoute route(std::string_view host_header) const;
 
   boost::asio::ssl::context& server_context() { return server_ctx_; }
-  boost::asio::ssl::context& client_context() { return client_ctx_; }
+  UpstreamTls& origin_tls() { return *origin_tls_; }
 
   // Puts the certificate for a client that sent `sni` on `ssl` (before its handshake).
   // False when minting failed (`detail` says why); a configured certificate always works.
@@ -134,7 +136,7 @@ class ReverseService : public std::enable_shared_from_this<ReverseService> {
  private:
   ReverseOptions options_;
   boost::asio::ssl::context server_ctx_;
-  boost::asio::ssl::context client_ctx_;
+  std::unique_ptr<UpstreamTls> origin_tls_;
   std::unique_ptr<certs::LeafMinter> minter_;
   std::unique_ptr<certs::MintCache> mints_;
   std::mutex mutex_;

@@ -408,14 +408,14 @@ asio::awaitable<bool> Session::open_origin(const ReverseRoute& route, std::strin
   boost::system::error_code ignored;
   conn_->upstream->set_option(tcp::no_delay(true), ignored);
 
-  origin_.tls = std::make_unique<OriginStream>(*conn_->upstream, svc_->client_context());
+  origin_.tls = std::make_unique<OriginStream>(*conn_->upstream, svc_->origin_tls().context());
   OriginHandshakeSpec spec;
   spec.name = route.name;
   spec.port = route.connect.port;
   spec.address = observation_address(up.endpoint);
   spec.sni = route.sni;
   spec.timeout = opt.timeouts.handshake;
-  auto hs = co_await origin_handshake(*conn_, *origin_.tls, spec);
+  auto hs = co_await origin_handshake(*conn_, svc_->origin_tls(), *origin_.tls, spec);
   facts_.handshake = hs;
   if (hs.outcome != inspect::HandshakeOutcome::ok) {
     ++ctx_.counters.upstream_failures;

@@ -1,18 +1,15 @@
 // The reverse proxy's TLS handshake with the origin, over an already connected TCP socket:
-// SNI as routed (none for an IP literal), ALPN http/1.1, any certificate accepted during the
-// handshake (the session verifies the chain right after, strictly, with verify_chain and
-// diagnose, so that the chain's facts survive a failed verification), the chain captured as
-// sent. The result is always an observation (role origin), never an exception.
-//
-// Written for reverse mode because the intercept side's proxy/upstream_tls.hpp had no
-// implementation yet when this landed; both follow the same rules (DESIGN.md section 8).
+// the intercept side's UpstreamTls handshake (SNI as routed, never an IP literal; ALPN
+// http/1.1; any chain accepted during the handshake, verified strictly right after; session
+// resumption per origin), recorded as an observation of role origin and bounded by the
+// connection's deadline.
 #pragma once
 
 #include "inspect/observation.hpp"
 #include "proxy/session_common.hpp"
+#include "proxy/upstream_tls.hpp"
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ssl/stream.hpp>
 
 #include <chrono>
 #include <optional>
@@ -20,7 +17,7 @@
 
 namespace tlsprobe::proxy {
 
-using OriginStream = boost::asio::ssl::stream<tcp::socket&>;
+using OriginStream = TlsStream;  // ssl::stream<tcp::socket&>, context: UpstreamTls::context()
 
 struct OriginHandshakeSpec {
   std::string name;  // the name the origin must cover (SNI, else host)
@@ -34,6 +31,7 @@ struct OriginHandshakeSpec {
 // cancels the socket). outcome ok with chain, version, cipher and ALPN; or handshake_failed
 // with a reason a person understands (timeout, closed, not TLS, alert, versions).
 asio::awaitable<inspect::HandshakeObservation> origin_handshake(SessionConnection& conn,
+                                                                UpstreamTls& tls,
                                                                 OriginStream& stream,
                                                                 const OriginHandshakeSpec& spec);
 
