@@ -223,10 +223,10 @@ inline std::size_t raise_own_fd_limit(std::size_t want) {
 
 // `tlsprobe proxy` in a child process on 127.0.0.1:0, with its log in a temporary directory.
 struct ProxyOptions {
-  std::string log;                 // --log; empty = <dir>/connections.jsonl
-  std::string config_toml;         // written to <dir>/proxy.toml and passed as --config
-  std::vector<std::string> extra;  // more flags
-  rlim_t fd_limit = 0;             // RLIMIT_NOFILE (soft and hard) for the child; 0 = inherit
+  std::string log{};                 // --log; empty = <dir>/connections.jsonl
+  std::string config_toml{};         // written to <dir>/proxy.toml and passed as --config
+  std::vector<std::string> extra{};  // more flags
+  rlim_t fd_limit = 0;               // RLIMIT_NOFILE (soft and hard) for the child; 0 = inherit
 };
 
 class ProxyProcess {

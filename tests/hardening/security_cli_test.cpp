@@ -11,7 +11,7 @@ using tlsprobe::testsupport::run_tlsprobe;
 TEST_CASE("a non-loopback listen address without --allow is refused", "[hardening][security]") {
   const auto dir = make_temp_dir("listen");
   const auto port = std::to_string(tlsprobe::testsupport::unused_port());
-  for (const std::string addr : {"0.0.0.0:" + port, "[::]:" + port}) {
+  for (const std::string& addr : {"0.0.0.0:" + port, "[::]:" + port}) {
     const auto r = run_tlsprobe(
         {"proxy", "--listen", addr, "--admin", "off", "--log", (dir / "c.jsonl").string()},
         std::chrono::seconds(20));
