@@ -188,8 +188,11 @@ asio::awaitable<bool> relay_message(SessionConnection& conn, TlsStream& in,
       p.get().body().more = !p.is_done();
       if (inspector && p.get().body().size > 0) inspector->body(chunk.data(), p.get().body().size);
     } else {
+      // No (more) body: say so, or buffer_body's default more=true makes the serializer hold
+      // even the header back (a GET would never reach the upstream).
       p.get().body().data = nullptr;
       p.get().body().size = 0;
+      p.get().body().more = false;
     }
     conn.expires_after(idle);
     auto [ec, n] = co_await http::async_write(out, sr, as_tuple(use_awaitable));

@@ -5,6 +5,7 @@
 #include "proxy/handshake.hpp"
 
 #include <boost/json.hpp>
+#include <cmath>
 
 #include <sstream>
 
@@ -105,7 +106,7 @@ json::object report_json(const ProbeReport& report, const RenderOptions& options
     j["failure"] = std::string(proxy::failure_name(h.failure));
     if (!h.failure_detail.empty()) j["failure_detail"] = h.failure_detail;
     if (!h.alert.empty()) j["alert"] = h.alert;
-    j["elapsed_ms"] = h.elapsed_ms;
+    j["elapsed_ms"] = std::llround(h.elapsed_ms);  // whole ms: Boost.JSON prints doubles as 4.6E0
     j["tls_version"] = h.tls_version.empty() ? json::value(nullptr) : json::value(h.tls_version);
     j["legacy_handshake"] = h.legacy_handshake;
     if (!h.cipher.empty()) j["cipher"] = h.cipher;

@@ -27,7 +27,8 @@ TEST_CASE("certificate fields are extracted", "[certs][certificate]") {
   CHECK(leaf.key().bits == 256);
   CHECK(leaf.key().curve == "prime256v1");
   CHECK(leaf.signature_algorithm() == "ecdsa-with-SHA256");
-  CHECK(leaf.aia_issuer_url().empty());
+  CHECK(leaf.aia_issuer_url() ==
+        "http://pki.tlsprobe.test/intermediate.crt");  // make_hierarchy sets AIA
   CHECK_FALSE(leaf.is_ca());
   CHECK_FALSE(leaf.is_self_signed());
   CHECK(h.intermediate.cert.is_ca());

@@ -2,6 +2,7 @@
 // failure scenario of the probe issue under explain / mirror / pass, SNI rules, pinned and
 // no_intercept hosts, the CA page.
 #include "intercept_fixture.hpp"
+#include "support/nginx_server.hpp"
 #include "support/tls_test_server.hpp"
 
 using namespace tlsprobe;
@@ -265,4 +266,27 @@ TEST_CASE("intercept: http://tlsprobe.ca/ serves the install page and the CA, ne
   ss << in.rdbuf();
   CHECK(pem.body == ss.str());
   CHECK(curl(proxy, "http://tlsprobe.ca/nothing", "").http_code == 404);
+}
+
+TEST_CASE("intercept: a real nginx upstream answers a GET (the request head reaches it)") {
+  // Regression: a bodyless request was held back by buffer_body's more=true, so a server
+  // that waits for the request (every real one) never answered: 504 after the deadline.
+  Lab lab;
+  testsupport::NginxTlsSite site;
+  site.server_name = "good.test";
+  site.default_server = true;
+  site.cert_pem = lab.good.leaf.cert_pem() + lab.good.intermediate.cert_pem();
+  site.key_pem = lab.good.leaf.key_pem();
+  site.body = "hello from nginx";
+  testsupport::NginxServer nginx({site});
+  InterceptingProxy proxy(
+      {.anchors = {lab.good.root.cert}, .resolve = {{"good.test", "127.0.0.1"}}});
+  const auto r = curl(proxy, url_for("good.test", nginx.port()), proxy.ca_path());
+  INFO(r.err << nginx.error_log());
+  CHECK(r.exit_code == 0);
+  CHECK(r.http_code == 200);
+  CHECK(r.body.find("hello from nginx") != std::string::npos);
+  const auto lines = proxy.log_lines();
+  REQUIRE(lines.size() == 1);
+  CHECK(str_at(lines[0], {"tlsprobe", "mode"}) == "intercept");
 }

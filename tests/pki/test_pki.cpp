@@ -270,6 +270,10 @@ Hierarchy make_hierarchy(std::vector<std::string> names, TimePoint now) {
   }
   leaf.not_before = now - std::chrono::days(30);
   leaf.not_after = now + std::chrono::days(90);
+  // Public CAs always publish the issuer's certificate (AIA caIssuers): so does the test CA,
+  // which is what tells a missing intermediate apart from an internal root.
+  inter.aia_issuer_url = "http://pki.tlsprobe.test/root.crt";
+  leaf.aia_issuer_url = "http://pki.tlsprobe.test/intermediate.crt";
   Issued r = make_root(std::move(root));
   Issued i = issue(r, std::move(inter));
   Issued l = issue(i, std::move(leaf));
