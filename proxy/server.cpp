@@ -37,12 +37,21 @@ asio::awaitable<bool> wait_until(asio::steady_timer& t, std::chrono::millisecond
 
 }  // namespace
 
+namespace {
+
+// settings.threads, or by default one io thread per two cores: on a small machine the proxy
+// shares its cores with its clients and upstreams, and a second io thread there mostly adds
+// scheduler-lock contention and cross-thread wakeups (futex) on every completion. With one
+// thread (concurrency hint 1) those locks are never contended.
+unsigned io_threads(const ProxySettings& s) {
+  if (s.threads) return s.threads;
+  return std::max(1u, std::thread::hardware_concurrency() / 2);
+}
+
+}  // namespace
+
 Server::Server(ProxySettings settings, ConnectionLog* log)
-    : settings_(std::move(settings)),
-      log_(log),
-      ioc_(settings_.threads
-               ? static_cast<int>(settings_.threads)
-               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))) {}
+    : settings_(std::move(settings)), log_(log), ioc_(static_cast<int>(io_threads(settings_))) {}
 
 Server::~Server() = default;
 
@@ -67,8 +76,7 @@ void Server::run(SignalHandling signals) {
       if (!ec) shutdown();
     });
   }
-  unsigned n = settings_.threads ? settings_.threads : std::thread::hardware_concurrency();
-  if (n == 0) n = 1;
+  const unsigned n = io_threads(settings_);
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < n; ++i) threads.emplace_back([this] { ioc_.run(); });
   ioc_.run();

@@ -57,7 +57,7 @@ struct ProxySettings {
   ProxyTimeouts timeouts;
   ProxyLimits limits;
   std::chrono::seconds probe_cache_ttl{600};
-  unsigned threads = 0;  // 0 = hardware_concurrency
+  unsigned threads = 0;  // 0 = hardware_concurrency / 2, at least 1 (server.cpp)
   // [resolve]: host name -> address (IP literal) used instead of the system resolver.
   std::map<std::string, std::string> resolve;
   std::vector<SiteSettings> sites;
