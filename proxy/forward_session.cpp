@@ -2,6 +2,7 @@
 
 #include "proxy/client_session.hpp"
 #include "proxy/connection_log.hpp"
+#include "proxy/connection_metrics.hpp"
 #include "proxy/log_record.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -101,6 +102,7 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
   ++ctx.counters.forwards;
   ConnectionFacts facts;
   facts.mode = LogMode::forward;
+  ConnectionMetrics metrics(ctx.metrics, "forward");
   facts.start = conn->started;
   facts.client_address = address_text(conn->client_endpoint);
   facts.client_port = conn->client_endpoint.port();
@@ -269,6 +271,7 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
   facts.bytes_client_to_server = up;
   facts.bytes_server_to_client = down;
   if (error) {
+    facts.failed = true;  // refused or not served: event.outcome "failure"
     if (end_reason.empty()) end_reason = error->second;
     facts.reason = end_reason;
   } else if (!end_reason.empty()) {
@@ -277,7 +280,9 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
   facts.end = std::chrono::system_clock::now();
   if (!facts.destination_domain.empty() || !facts.destination_address.empty() || error) {
     if (ctx.log) ctx.log->write(to_json_line(make_connection_record(facts)));
+    count_record(ctx.metrics, facts);
   }
+  metrics.close(facts);
   if (error && !conn->closed)
     co_await send_error_and_close(conn, error->first, error->second);
   else

@@ -279,7 +279,8 @@ json::object make_connection_record(const ConnectionFacts& facts) {
   event["kind"] = "event";
   event["category"] = json::array{"network"};
   event["type"] = json::array{"connection"};
-  event["outcome"] = (error != nullptr || handshake_failed) ? "failure" : "success";
+  event["outcome"] =
+      (error != nullptr || handshake_failed || facts.failed) ? "failure" : "success";
   const auto duration = duration_cast<nanoseconds>(facts.end - facts.start).count();
   event["duration"] = duration > 0 ? duration : 0;
   if (!facts.reason.empty()) event["reason"] = str(facts.reason);

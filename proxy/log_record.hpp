@@ -82,6 +82,9 @@ struct ConnectionFacts {
   std::optional<CompareFacts> compare;
   std::optional<HttpFacts> http;
   std::string reason;  // event.reason: why the connection ended, free text, optional
+  // The proxy refused the connection or could not serve it (upstream connect failure, an
+  // error response such as 502/504): event.outcome "failure" (DESIGN.md section 7).
+  bool failed = false;
 };
 
 // Builds the record. Pure: same facts, same object.

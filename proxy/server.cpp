@@ -57,6 +57,7 @@ Server::~Server() = default;
 
 boost::system::error_code Server::start() {
   ctx_ = std::make_shared<ProxyContext>(settings_, log_, side_probe_);
+  ctx_->metrics = metrics_;
   listener_ = std::make_shared<Listener>(ioc_, ctx_);
   if (starter_) listener_->set_session_starter(starter_);
   if (auto ec = listener_->open(settings_.listen)) return ec;

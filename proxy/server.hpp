@@ -22,6 +22,7 @@ class ConnectionLog;
 class Listener;
 class SessionConnection;
 class SideProbe;
+class Metrics;
 
 enum class SignalHandling { install, none };
 
@@ -37,6 +38,8 @@ class Server {
   boost::asio::io_context& io_context() { return ioc_; }
   // Optional; set before start().
   void set_side_probe(std::shared_ptr<SideProbe> probe) { side_probe_ = std::move(probe); }
+  // Optional; set before start(). Must outlive the server.
+  void set_metrics(Metrics* metrics) { metrics_ = metrics; }
   // Optional (reverse mode); set before start(): serves accepted connections instead of
   // the forward proxy's client session.
   void set_session_starter(std::function<void(std::shared_ptr<SessionConnection>)> starter) {
@@ -61,6 +64,7 @@ class Server {
   ConnectionLog* log_;
   boost::asio::io_context ioc_;
   std::shared_ptr<SideProbe> side_probe_;
+  Metrics* metrics_ = nullptr;
   std::shared_ptr<ProxyContext> ctx_;
   std::shared_ptr<Listener> listener_;
   std::function<void(std::shared_ptr<SessionConnection>)> starter_;

@@ -19,6 +19,7 @@
 namespace tlsprobe::proxy {
 
 class ConnectionLog;
+class Metrics;
 class SideProbe;
 
 // One counter per outcome (STYLE.md habit 11).
@@ -47,6 +48,8 @@ class ProxyContext {
   const std::shared_ptr<SideProbe> side_probe;  // may be null: no side probes
   const std::string via_token;                  // "tlsprobe-<8 hex>", unique per process
   ProxyCounters counters;
+  // Prometheus metrics (proxy/metrics.hpp); may be null. Set before accepting.
+  Metrics* metrics = nullptr;
 
   // The address the listener actually bound (port 0 resolved); set once before accepting.
   void set_listen_endpoint(const boost::asio::ip::tcp::endpoint& ep);

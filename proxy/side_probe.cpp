@@ -1,6 +1,7 @@
 #include "proxy/side_probe.hpp"
 
 #include "proxy/connection_log.hpp"
+#include "proxy/metrics.hpp"
 
 #include <algorithm>
 
@@ -27,7 +28,11 @@ void SideProbe::lookup(
       key, [done = std::move(done)](std::shared_ptr<const SideProbeResult> r, bool from_cache) {
         done(std::move(r), from_cache);
       });
-  if (answer != CacheAnswer::started) return;
+  if (answer != CacheAnswer::started) {
+    // A hit or a join on a running probe: no handshake of its own.
+    if (metrics_) metrics_->probe_finished(ProbeOutcome::cached);
+    return;
+  }
   const auto started = std::chrono::steady_clock::now();
   probe_(request, [this, key, started](inspect::Observations obs) {
     auto result = std::make_shared<SideProbeResult>();
@@ -41,6 +46,9 @@ void SideProbe::lookup(
         result->direct = h;
     }
     result->probe.status = any_ok ? ProbeStatus::ok : ProbeStatus::failed;
+    if (metrics_)
+      metrics_->probe_finished(any_ok ? ProbeOutcome::ok : ProbeOutcome::failed,
+                               std::chrono::steady_clock::now() - started);
     if (!any_ok && result->direct) result->probe.failure = result->direct->failure_detail;
     if (!any_ok && obs.handshakes.empty()) result->probe.failure = "no handshake observed";
     result->findings = diagnose_(obs);

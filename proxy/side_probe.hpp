@@ -24,6 +24,7 @@
 namespace tlsprobe::proxy {
 
 class ConnectionLog;
+class Metrics;
 
 struct SideProbeRequest {
   std::string host;  // as the client named it in CONNECT (name or IP literal)
@@ -65,6 +66,9 @@ class SideProbe {
   inspect::Findings client_findings(const inspect::ClientHelloObservation& hello,
                                     const std::string& host, std::uint16_t port) const;
 
+  // Optional: probes_total / probe_duration_seconds. Set before the first lookup.
+  void set_metrics(Metrics* metrics) { metrics_ = metrics; }
+
   static std::string cache_key(const SideProbeRequest& r);
   std::uint64_t probes_started() const { return cache_.probes_started(); }
   std::uint64_t cache_hits() const { return cache_.hits(); }
@@ -74,6 +78,7 @@ class SideProbe {
   ProbeFunction probe_;
   DiagnoseFunction diagnose_;
   ConnectionLog* announce_;
+  Metrics* metrics_ = nullptr;
   ProbeCache<SideProbeResult> cache_;
 };
 

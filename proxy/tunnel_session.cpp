@@ -1,6 +1,7 @@
 #include "proxy/tunnel_session.hpp"
 
 #include "proxy/connection_log.hpp"
+#include "proxy/connection_metrics.hpp"
 #include "proxy/log_record.hpp"
 #include "proxy/side_probe.hpp"
 #include "proxy/tunnel_session_tap.hpp"
@@ -25,7 +26,8 @@ namespace {
 // line is written once both have finished (tunnel closed, probe answered or never asked).
 class TunnelRecord {
  public:
-  explicit TunnelRecord(std::shared_ptr<ProxyContext> ctx) : ctx_(std::move(ctx)) {
+  explicit TunnelRecord(std::shared_ptr<ProxyContext> ctx)
+      : ctx_(std::move(ctx)), metrics_(ctx_->metrics, "tunnel") {
     ctx_->line_pending();
   }
   ~TunnelRecord() {
@@ -58,6 +60,7 @@ class TunnelRecord {
   void tunnel_closed() {
     std::lock_guard lock(mutex_);
     closed_ = true;
+    metrics_.close(facts_);
     if (!probe_asked_ || probe_done_) write_locked();
   }
 
@@ -71,10 +74,12 @@ class TunnelRecord {
       facts_.probe = p;
     }
     if (ctx_->log) ctx_->log->write(to_json_line(make_connection_record(facts_)));
+    count_record(ctx_->metrics, facts_);
     ctx_->line_written();
   }
 
   std::shared_ptr<ProxyContext> ctx_;
+  ConnectionMetrics metrics_;
   std::mutex mutex_;
   ConnectionFacts facts_;
   bool probe_asked_ = false, probe_done_ = false, closed_ = false, written_ = false;
@@ -155,6 +160,7 @@ asio::awaitable<void> pump(TunnelState& st, tcp::socket& from, tcp::socket& to,
   std::unique_ptr<char[]> buf;
   boost::system::error_code ec;
   from.non_blocking(true, ec);
+  to.non_blocking(true, ec);  // for the inline write below, whichever pump starts first
   for (;;) {
     if (!buf) buf = std::make_unique_for_overwrite<char[]>(size);
     const std::size_t n = from.read_some(asio::buffer(buf.get(), size), ec);
@@ -176,10 +182,19 @@ asio::awaitable<void> pump(TunnelState& st, tcp::socket& from, tcp::socket& to,
       // The tap parses a copy; the bytes themselves are forwarded below unchanged.
       if (st.tap.feed(buf.get(), n)) ask_side_probe(st);
     }
-    auto [wec, written] =
-        co_await asio::async_write(to, asio::buffer(buf.get(), n), as_tuple(use_awaitable));
-    if (wec) break;
-    count += written;
+    // Both sockets are non-blocking: try the write inline first (the usual case, the peer's
+    // send buffer has room) and suspend only for what is left, under the same deadline.
+    // This saves a posted completion and a coroutine resume per chunk.
+    std::size_t sent = to.write_some(asio::buffer(buf.get(), n), ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) break;
+    if (ec) sent = 0;
+    if (sent < n) {
+      auto [wec, written] = co_await asio::async_write(to, asio::buffer(buf.get() + sent, n - sent),
+                                                       as_tuple(use_awaitable));
+      if (wec) break;
+      sent += written;
+    }
+    count += sent;
   }
   // Reset, timeout or shutdown: end both directions.
   conn.close();
@@ -214,6 +229,7 @@ asio::awaitable<void> run_tunnel(std::shared_ptr<SessionConnection> conn, Author
   const auto up = co_await connect_upstream(conn, target);
   if (up.failure != UpstreamFailure::none) {
     if (up.endpoint.port() != 0) facts.destination_address = address_text(up.endpoint);
+    facts.failed = true;
     finish(up.reason);
     co_await send_error_and_close(conn, status_for(up.failure), up.reason);
     co_return;

@@ -8,12 +8,15 @@
 #include "config/address.hpp"
 #include "config/load.hpp"
 #include "inspect/diagnose.hpp"
+#include "proxy/admin_listener.hpp"
 #include "proxy/connection_log.hpp"
 #include "proxy/intercept_session.hpp"
+#include "proxy/metrics.hpp"
 #include "proxy/prober.hpp"
 #include "proxy/reverse_service.hpp"
 #include "proxy/server.hpp"
 #include "proxy/side_probe.hpp"
+#include "proxy/watcher.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -220,7 +223,11 @@ int proxy_main(int argc, char** argv) {
     return usage_error(e.what());
   }
 
+  // One registry for the server's lifetime (DESIGN.md section 8), scraped on --admin.
+  proxy::Metrics metrics;
+  metrics.set_log_lines_dropped_source([&log] { return log->lines_dropped(); });
   proxy::Server server(s, &*log);
+  server.set_metrics(&metrics);
   proxy::ProberOptions po;
   po.resolve = cfg.resolve;
   auto prober = std::make_shared<proxy::Prober>(server.io_context(), po);
@@ -237,9 +244,11 @@ int proxy_main(int argc, char** argv) {
     if (auto it = edge_cert.find(obs.host); it != edge_cert.end()) o.edge_cert = it->second;
     return inspect::diagnose(obs, o);
   };
-  server.set_side_probe(
+  auto side_probe =
       std::make_shared<proxy::SideProbe>(make_probe_function(prober), diagnose, s.probe_cache_ttl,
-                                         cfg.log.stderr_findings ? &*log : nullptr));
+                                         cfg.log.stderr_findings ? &*log : nullptr);
+  side_probe->set_metrics(&metrics);
+  server.set_side_probe(side_probe);
   if (cfg.mode == config::Mode::reverse) {
     try {
       auto reverse = std::make_shared<proxy::ReverseService>(proxy::reverse_options_from_config(
@@ -258,7 +267,26 @@ int proxy_main(int argc, char** argv) {
   std::fprintf(stderr, "tlsprobe proxy listening on %s (%s mode), log: %s\n", shown.c_str(),
                std::string(config::to_string(cfg.mode)).c_str(), cfg.log.file.c_str());
   std::fflush(stderr);
+  proxy::AdminListener admin(server.io_context(), metrics);
+  if (start_admin_or_warn(admin, cfg.admin) && admin.port())
+    std::fprintf(stderr, "tlsprobe proxy: admin listener on port %u (/metrics, /healthz)\n",
+                 static_cast<unsigned>(admin.port()));
+  // Sites with edges are watched on a schedule too (DESIGN.md sections 5 and 8), through the
+  // same log and metrics.
+  std::optional<proxy::Watcher> watcher;
+  {
+    auto wo = proxy::watch_options_from(cfg, trust);
+    std::erase_if(wo.sites, [](const config::Site& site) { return site.edges.empty(); });
+    if (!wo.sites.empty()) {
+      watcher.emplace(
+          server.io_context(), std::move(wo), [&log](const std::string& line) { log->write(line); },
+          &metrics);
+      watcher->start();
+    }
+  }
   server.run(proxy::SignalHandling::install);
+  if (watcher) watcher->stop();
+  admin.stop();
   prober.reset();
   log->stop();
   std::fprintf(stderr, "tlsprobe proxy: stopped; %llu log lines, %llu dropped\n",
