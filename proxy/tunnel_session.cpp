@@ -160,7 +160,6 @@ asio::awaitable<void> pump(TunnelState& st, tcp::socket& from, tcp::socket& to,
   std::unique_ptr<char[]> buf;
   boost::system::error_code ec;
   from.non_blocking(true, ec);
-  to.non_blocking(true, ec);  // for the inline write below, whichever pump starts first
   for (;;) {
     if (!buf) buf = std::make_unique_for_overwrite<char[]>(size);
     const std::size_t n = from.read_some(asio::buffer(buf.get(), size), ec);
@@ -182,19 +181,10 @@ asio::awaitable<void> pump(TunnelState& st, tcp::socket& from, tcp::socket& to,
       // The tap parses a copy; the bytes themselves are forwarded below unchanged.
       if (st.tap.feed(buf.get(), n)) ask_side_probe(st);
     }
-    // Both sockets are non-blocking: try the write inline first (the usual case, the peer's
-    // send buffer has room) and suspend only for what is left, under the same deadline.
-    // This saves a posted completion and a coroutine resume per chunk.
-    std::size_t sent = to.write_some(asio::buffer(buf.get(), n), ec);
-    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) break;
-    if (ec) sent = 0;
-    if (sent < n) {
-      auto [wec, written] = co_await asio::async_write(to, asio::buffer(buf.get() + sent, n - sent),
-                                                       as_tuple(use_awaitable));
-      if (wec) break;
-      sent += written;
-    }
-    count += sent;
+    auto [wec, written] =
+        co_await asio::async_write(to, asio::buffer(buf.get(), n), as_tuple(use_awaitable));
+    if (wec) break;
+    count += written;
   }
   // Reset, timeout or shutdown: end both directions.
   conn.close();
