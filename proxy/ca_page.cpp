@@ -1,37 +1,14 @@
 #include "proxy/ca_page.hpp"
 
+#include "proxy/error_page.hpp"
+
 #include "certs/authority.hpp"
 
 namespace tlsprobe::proxy {
 namespace {
 
-// &, <, >, " and ' as entities: the result is safe in text and in quoted attribute values.
-std::string escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+// &, <, >, " and ' as entities: the one escaper the error page uses too.
+std::string escape(std::string_view text) { return html_escape(text); }
 
 // Fixed text of the page; only the certificate facts are substituted (escaped).
 constexpr std::string_view kStyle =

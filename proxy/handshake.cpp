@@ -545,34 +545,6 @@ bool worth_legacy_retry(const inspect::HandshakeObservation& obs) {
           obs.alert == alert_name(kAlertInsufficientSecurity));
 }
 
-std::string_view failure_name(FailureKind kind) {
-  switch (kind) {
-    case FailureKind::none:
-      return "none";
-    case FailureKind::dns:
-      return "dns";
-    case FailureKind::refused:
-      return "refused";
-    case FailureKind::connect_timeout:
-      return "connect_timeout";
-    case FailureKind::network:
-      return "network";
-    case FailureKind::handshake_timeout:
-      return "handshake_timeout";
-    case FailureKind::not_tls:
-      return "not_tls";
-    case FailureKind::closed:
-      return "closed";
-    case FailureKind::alert:
-      return "alert";
-    case FailureKind::no_common_version:
-      return "no_common_version";
-    case FailureKind::client_cert_required:
-      return "client_cert_required";
-    case FailureKind::other:
-      return "other";
-  }
-  return "other";
-}
+std::string_view failure_name(FailureKind kind) { return inspect::to_string(kind); }
 
 }  // namespace tlsprobe::proxy

@@ -3,6 +3,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
+#include <cmath>
 
 #include <openssl/objects.h>
 #include <openssl/x509.h>
@@ -279,8 +280,7 @@ json::object make_connection_record(const ConnectionFacts& facts) {
   event["kind"] = "event";
   event["category"] = json::array{"network"};
   event["type"] = json::array{"connection"};
-  event["outcome"] =
-      (error != nullptr || handshake_failed || facts.failed) ? "failure" : "success";
+  event["outcome"] = (error != nullptr || handshake_failed || facts.failed) ? "failure" : "success";
   const auto duration = duration_cast<nanoseconds>(facts.end - facts.start).count();
   event["duration"] = duration > 0 ? duration : 0;
   if (!facts.reason.empty()) event["reason"] = str(facts.reason);
@@ -363,7 +363,7 @@ json::object make_connection_record(const ConnectionFacts& facts) {
     json::object probe;
     probe["status"] = std::string(to_string(facts.probe->status));
     if (!facts.probe->failure.empty()) probe["failure"] = str(facts.probe->failure);
-    probe["elapsed_ms"] = facts.probe->elapsed_ms;
+    probe["elapsed_ms"] = std::llround(facts.probe->elapsed_ms);  // whole ms, readable
     ours["probe"] = std::move(probe);
   }
   if (facts.handshake) {
