@@ -1,5 +1,7 @@
 #include "proxy/intercept_session.hpp"
 
+#include "proxy/connection_metrics.hpp"
+
 #include "certs/pem.hpp"
 #include "inspect/client_hello.hpp"
 #include "proxy/ca_page.hpp"
@@ -270,6 +272,10 @@ struct Intercepted {
     inspect::sort_by_severity(facts.findings);
     auto& ctx = *conn->ctx;
     if (ctx.log) ctx.log->write(to_json_line(make_connection_record(facts)));
+    // Metrics with the log line (one per connection): connections and bytes by mode,
+    // findings, and the upstream leaf's not_after (kept even when verification failed).
+    ConnectionMetrics(ctx.metrics, "intercept").close(facts);
+    count_record(ctx.metrics, facts);
   }
 };
 

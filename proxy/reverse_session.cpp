@@ -1,5 +1,7 @@
 #include "proxy/reverse_session.hpp"
 
+#include "proxy/connection_metrics.hpp"
+
 #include "certs/name_match.hpp"
 #include "certs/verify.hpp"
 #include "inspect/client_hello.hpp"
@@ -606,6 +608,10 @@ void Session::write_log() {
   inspect::sort_by_severity(all);
   facts_.findings = std::move(all);
   if (ctx_.log) ctx_.log->write(to_json_line(make_connection_record(facts_)));
+  // Metrics with the log line (one per connection): connections and bytes by mode, findings,
+  // and the origin leaf's not_after (kept even when verification failed).
+  ConnectionMetrics(ctx_.metrics, "reverse").close(facts_);
+  count_record(ctx_.metrics, facts_);
 }
 
 asio::awaitable<void> Session::answer_and_close(ClientStream* cs, std::string response) {

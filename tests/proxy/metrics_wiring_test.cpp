@@ -441,3 +441,39 @@ TEST_CASE("headless Chromium loads http:// and https:// pages through the proxy 
   std::error_code ec;
   fs::remove_all(home, ec);
 }
+
+TEST_CASE("proxy binary: reverse mode counts its connections, bytes and origin findings") {
+  auto pki = testpki::make_hierarchy({"origin.example"}, testpki::now());
+  testpki::TempPemFile root_pem(pki.root.cert_pem());
+  testsupport::TlsServerOptions o;
+  o.default_chain = testsupport::ServedChain::of(pki);
+  o.reply = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n";
+  testsupport::TlsTestServer origin(o);
+  const auto origin_port = std::to_string(origin.port());
+  const auto state = temp_dir();
+  ProxyChild proxy("[resolve]\n\"origin.example:" + origin_port + "\" = \"127.0.0.1\"\n",
+                   {"--admin", "127.0.0.1:0", "--no-system-trust", "--ca-file", root_pem.path(),
+                    "--mode", "reverse", "--upstream", "https://origin.example:" + origin_port,
+                    "--state-dir", state.string()});
+  const auto admin = proxy.admin_port();
+  REQUIRE(admin != 0);
+  // The CDN's side: TLS straight to the proxy (minted leaf: -k), Host = the origin's name.
+  const auto proxy_port = proxy.url().substr(proxy.url().rfind(':') + 1);
+  auto r = curl({"-k", "--resolve", "origin.example:" + proxy_port + ":127.0.0.1",
+                 "https://origin.example:" + proxy_port + "/"});
+  INFO(proxy.stderr_text());
+  CHECK(r.out == "ok\n");
+  std::string text;
+  const bool seen = eventually([&] {
+    text = scrape(admin);
+    return sample(text, "tlsprobe_connections_total{mode=\"reverse\"}") >= 1;
+  });
+  INFO(text);
+  CHECK(seen);
+  CHECK(sample(text, "tlsprobe_bytes_total{mode=\"reverse\",direction=\"server_to_client\"}") > 0);
+  CHECK(text.find("tlsprobe_cert_not_after_seconds{host=\"origin.example\",role=\"origin\"") !=
+        std::string::npos);
+  proxy.stop();
+  std::error_code ec;
+  fs::remove_all(state, ec);
+}
