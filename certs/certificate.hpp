@@ -29,8 +29,8 @@ class Certificate {
   X509* x509() const { return x509_.get(); }  // borrowed; lives as long as this object
   const std::string& der() const { return der_; }
 
-  const std::string& subject() const { return subject_; }  // RFC 4514 DN, escaped
-  const std::string& issuer() const { return issuer_; }    // RFC 4514 DN, escaped
+  const std::string& subject() const { return subject_; }          // RFC 4514 DN, escaped
+  const std::string& issuer() const { return issuer_; }            // RFC 4514 DN, escaped
   const std::string& common_name() const { return common_name_; }  // may be empty
   const std::string& serial_hex() const { return serial_hex_; }    // uppercase hex, no colons
   TimePoint not_before() const { return not_before_; }
@@ -40,10 +40,10 @@ class Certificate {
   // All SANs for display: DNS names then IPs ("IP:" prefix not added).
   std::vector<std::string> names() const;
   const KeyInfo& key() const { return key_; }
-  const std::string& signature_algorithm() const { return sig_alg_; }  // e.g. "ecdsa-with-SHA256"
+  const std::string& signature_algorithm() const { return sig_alg_; }    // e.g. "ecdsa-with-SHA256"
   const std::string& aia_issuer_url() const { return aia_issuer_url_; }  // CA Issuers URI or empty
   const std::string& sha256_hex() const { return sha256_hex_; }  // uppercase hex of DER, no colons
-  bool is_ca() const { return is_ca_; }  // basicConstraints CA:TRUE
+  bool is_ca() const { return is_ca_; }                          // basicConstraints CA:TRUE
   // Subject equals issuer and the signature verifies with its own key.
   bool is_self_signed() const { return self_signed_; }
 

@@ -60,15 +60,31 @@ inline constexpr std::string_view http_no_https_redirect = "http.no_https_redire
 // The redirect to https is 302/307, not 301/308.
 inline constexpr std::string_view http_redirect_not_permanent = "http.redirect_not_permanent";
 
-inline constexpr std::array<std::string_view, 26> all = {
-    cert_expired,       cert_not_yet_valid,   cert_expiring_soon,
-    cert_self_signed,   chain_untrusted_root, chain_incomplete,
-    chain_wrong_order,  chain_contains_root,  chain_extra_certs,
-    name_mismatch,      sni_default_cert,     sni_required,
-    key_weak,           sig_weak,             tls_protocol_old,
-    tls_handshake_failed, probe_unreachable,  edge_stale,
-    edge_mismatch,      origin_untrusted,     client_no_sni,
-    client_sni_host_mismatch, http_mixed_content, http_hsts_missing,
-    http_no_https_redirect, http_redirect_not_permanent};
+inline constexpr std::array<std::string_view, 26> all = {cert_expired,
+                                                         cert_not_yet_valid,
+                                                         cert_expiring_soon,
+                                                         cert_self_signed,
+                                                         chain_untrusted_root,
+                                                         chain_incomplete,
+                                                         chain_wrong_order,
+                                                         chain_contains_root,
+                                                         chain_extra_certs,
+                                                         name_mismatch,
+                                                         sni_default_cert,
+                                                         sni_required,
+                                                         key_weak,
+                                                         sig_weak,
+                                                         tls_protocol_old,
+                                                         tls_handshake_failed,
+                                                         probe_unreachable,
+                                                         edge_stale,
+                                                         edge_mismatch,
+                                                         origin_untrusted,
+                                                         client_no_sni,
+                                                         client_sni_host_mismatch,
+                                                         http_mixed_content,
+                                                         http_hsts_missing,
+                                                         http_no_https_redirect,
+                                                         http_redirect_not_permanent};
 
 }  // namespace tlsprobe::inspect::codes

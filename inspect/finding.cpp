@@ -6,21 +6,30 @@ namespace tlsprobe::inspect {
 
 std::string_view to_string(Severity s) {
   switch (s) {
-    case Severity::info: return "info";
-    case Severity::warning: return "warning";
-    case Severity::error: return "error";
+    case Severity::info:
+      return "info";
+    case Severity::warning:
+      return "warning";
+    case Severity::error:
+      return "error";
   }
   return "error";
 }
 
 std::string_view to_string(Role r) {
   switch (r) {
-    case Role::direct: return "direct";
-    case Role::edge: return "edge";
-    case Role::origin: return "origin";
-    case Role::nosni: return "nosni";
-    case Role::othersni: return "othersni";
-    case Role::client: return "client";
+    case Role::direct:
+      return "direct";
+    case Role::edge:
+      return "edge";
+    case Role::origin:
+      return "origin";
+    case Role::nosni:
+      return "nosni";
+    case Role::othersni:
+      return "othersni";
+    case Role::client:
+      return "client";
   }
   return "direct";
 }

@@ -20,15 +20,15 @@ enum class HandshakeOutcome {
 // Why a connection or handshake failed, as a person would say it.
 enum class FailureKind {
   none,
-  dns,               // the name did not resolve
-  refused,           // connection refused
-  connect_timeout,   // no answer to the TCP connect in time
-  network,           // other socket error (unreachable network, reset before TLS…)
-  handshake_timeout, // connected, but the handshake did not finish in time
-  not_tls,           // the server answered with something that is not TLS (e.g. HTTP)
-  closed,            // the server closed the connection during the handshake
-  alert,             // the server sent a TLS alert (alert name in `alert`)
-  no_common_version, // no protocol version in common
+  dns,                   // the name did not resolve
+  refused,               // connection refused
+  connect_timeout,       // no answer to the TCP connect in time
+  network,               // other socket error (unreachable network, reset before TLS…)
+  handshake_timeout,     // connected, but the handshake did not finish in time
+  not_tls,               // the server answered with something that is not TLS (e.g. HTTP)
+  closed,                // the server closed the connection during the handshake
+  alert,                 // the server sent a TLS alert (alert name in `alert`)
+  no_common_version,     // no protocol version in common
   client_cert_required,  // the server requires a client certificate
   other,
 };
@@ -40,7 +40,7 @@ struct HandshakeObservation {
   Role role = Role::direct;  // direct, edge, origin, nosni, othersni
   std::string host;          // the name asked for (target host; may be an IP literal)
   std::uint16_t port = 443;
-  std::string address;       // "ip:port" actually dialled ("[v6]:port" for IPv6)
+  std::string address;             // "ip:port" actually dialled ("[v6]:port" for IPv6)
   std::optional<std::string> sni;  // the SNI sent; nullopt = none sent
   HandshakeOutcome outcome = HandshakeOutcome::ok;
   FailureKind failure = FailureKind::none;
@@ -51,9 +51,9 @@ struct HandshakeObservation {
   // True when the version above was only reached by a legacy handshake (TLS 1.1 or older
   // with the security level lowered), because TLS 1.2/1.3 failed.
   bool legacy_handshake = false;
-  std::string cipher;          // OpenSSL cipher name
-  std::string alpn;            // negotiated ALPN, empty when none
-  certs::Chain chain;          // as presented, in the order sent
+  std::string cipher;  // OpenSSL cipher name
+  std::string alpn;    // negotiated ALPN, empty when none
+  certs::Chain chain;  // as presented, in the order sent
 };
 
 // What a client sent in its ClientHello (proxy: tunnel and intercept modes).

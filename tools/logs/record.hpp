@@ -10,8 +10,8 @@
 #include <boost/json/value.hpp>
 
 #include <array>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
