@@ -169,6 +169,11 @@ bool client_rejected_certificate(const boost::system::error_code& ec) {
 
 // Streams one message `in` -> `out` (Beast's buffer_body relay), handing body bytes to the
 // inspector. False on any error.
+//
+// The head goes out before any body byte is awaited, and each read is a read_some: whatever
+// arrived is forwarded at once. http::async_read would return only when the 64 KiB chunk
+// overflows or the message ends, holding back the head and the tail of a stream that pauses
+// (server-sent events, long polls, a slow download: the client saw nothing until 64 KiB more).
 template <bool isRequest>
 asio::awaitable<bool> relay_message(SessionConnection& conn, TlsStream& in,
                                     beast::flat_buffer& in_buf,
@@ -177,31 +182,42 @@ asio::awaitable<bool> relay_message(SessionConnection& conn, TlsStream& in,
                                     HttpInspector* inspector) {
   http::serializer<isRequest, http::buffer_body> sr{p.get()};
   const auto idle = conn.ctx->settings.timeouts.idle;
-  do {
+  auto& body = p.get().body();
+  // No body bytes yet; `more` false for a message without (more) body, or buffer_body's
+  // default more=true makes the serializer wait for a body that never comes.
+  body.data = nullptr;
+  body.size = 0;
+  body.more = !p.is_done();
+  conn.expires_after(idle);
+  auto [hec, hn] = co_await http::async_write_header(out, sr, as_tuple(use_awaitable));
+  if (hec) co_return false;
+  count += hn;
+  while (!sr.is_done()) {
     if (!p.is_done()) {
-      p.get().body().data = chunk.data();
-      p.get().body().size = chunk.size();
+      body.data = chunk.data();
+      body.size = chunk.size();
       conn.expires_after(idle);
-      auto [ec, n] = co_await http::async_read(in, in_buf, p, as_tuple(use_awaitable));
+      auto [ec, n] = co_await http::async_read_some(in, in_buf, p, as_tuple(use_awaitable));
       if (ec == http::error::need_buffer) ec = {};  // the chunk is full: write it first
       if (ec) co_return false;
-      p.get().body().size = chunk.size() - p.get().body().size;
-      p.get().body().data = chunk.data();
-      p.get().body().more = !p.is_done();
-      if (inspector && p.get().body().size > 0) inspector->body(chunk.data(), p.get().body().size);
+      body.size = chunk.size() - body.size;
+      body.more = !p.is_done();
+      // A read that parsed only framing (a chunk-size line) has no bytes to write, and an
+      // empty buffer would go out as the zero-size last chunk, ending the client's copy.
+      if (body.size == 0 && body.more) continue;
+      body.data = body.size > 0 ? chunk.data() : nullptr;
+      if (inspector && body.size > 0) inspector->body(chunk.data(), body.size);
     } else {
-      // No (more) body: say so, or buffer_body's default more=true makes the serializer hold
-      // even the header back (a GET would never reach the upstream).
-      p.get().body().data = nullptr;
-      p.get().body().size = 0;
-      p.get().body().more = false;
+      body.data = nullptr;
+      body.size = 0;
+      body.more = false;
     }
     conn.expires_after(idle);
     auto [ec, n] = co_await http::async_write(out, sr, as_tuple(use_awaitable));
     if (ec == http::error::need_buffer) ec = {};
     if (ec) co_return false;
     count += n;
-  } while (!p.is_done() && !sr.is_done());
+  }
   co_return true;
 }
 
@@ -289,6 +305,7 @@ asio::awaitable<void> serve_explain(Intercepted& st, TlsStream& client,
   for (int i = 0; i < kMaxExplainRequests; ++i) {
     http::request_parser<http::empty_body> p;
     p.header_limit(s.limits.max_header_bytes);
+    p.body_limit(boost::none);  // the body is never read; a large upload still gets the page
     conn.expires_after(i == 0 ? s.timeouts.header : s.timeouts.idle);
     auto [ec, n] = co_await http::async_read_header(client, buffer, p, as_tuple(use_awaitable));
     if (ec) break;
@@ -334,6 +351,9 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
   for (bool first = true;; first = false) {
     http::request_parser<http::empty_body> head;
     head.header_limit(s.limits.max_header_bytes);
+    // The body streams later under its own limit: the head parser must not refuse a large
+    // Content-Length (Beast's default for requests is 1 MB: such an upload was dropped).
+    head.body_limit(boost::none);
     conn.expires_after(first ? s.timeouts.header : s.timeouts.idle);
     auto [ec, n] =
         co_await http::async_read_header(client, client_buf, head, as_tuple(use_awaitable));

@@ -115,6 +115,7 @@ class InterceptingProxy {
   }
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::uint16_t port() const { return port_; }
   const std::string& ca_path() const { return ca_path_; }
   proxy::Interceptor& interceptor() { return *interceptor_; }
 

@@ -1,0 +1,263 @@
+// HTTP/1.1 inside an intercepted connection (issue 4 item 5): keep-alive, chunked and
+// multi-MiB streamed responses (never buffered whole), request bodies, and Upgrade
+// (WebSocket) turning into a byte tunnel after the 101.
+#include "http_peers.hpp"
+#include "intercept_fixture.hpp"
+
+#include <fstream>
+
+using namespace tlsprobe;
+using namespace tlsprobe::intercept_test;
+using testsupport::ServedChain;
+
+namespace {
+
+struct Lab {
+  testpki::Hierarchy good = testpki::make_hierarchy({"good.test"}, testpki::now());
+  ProxyOptions proxy_options() const {
+    return {.anchors = {good.root.cert}, .resolve = {{"good.test", "127.0.0.1"}}};
+  }
+};
+
+// Answers every request on the connection with `answer(request)` until the client closes.
+void serve_requests(TlsIo& io, const std::function<std::string(const Message&)>& answer) {
+  for (int i = 0; i < 100; ++i) {
+    const auto req = io.read_message(false, 5s);
+    if (!req.complete) return;
+    if (!io.write(answer(req))) return;
+  }
+}
+
+std::string echo_target(const Message& req) {
+  return http_response(200, "OK", "reply-" + req.head.target());
+}
+
+testsupport::ProcessResult curl_run(const InterceptingProxy& proxy, std::vector<std::string> args) {
+  std::vector<std::string> argv = {"curl",    "-sS",       "--max-time", "20",
+                                   "--proxy", proxy.url(), "--cacert",   proxy.ca_path()};
+  for (auto& a : args) argv.push_back(std::move(a));
+  return testsupport::run_process(argv, std::chrono::seconds(30));
+}
+
+std::string url(std::uint16_t port, const std::string& path) {
+  return "https://good.test:" + std::to_string(port) + path;
+}
+
+}  // namespace
+
+TEST_CASE("intercept http: keep-alive carries several requests on one client connection") {
+  Lab lab;
+  ScriptedUpstream up(ServedChain::of(lab.good),
+                      [](TlsIo& io) { serve_requests(io, echo_target); });
+  InterceptingProxy proxy(lab.proxy_options());
+  // Two URLs in one curl run: curl reuses the connection (one CONNECT, one TLS session).
+  const auto r = curl_run(proxy, {"-w", "|%{http_code}|%{num_connects}\n", url(up.port(), "/one"),
+                                  url(up.port(), "/two")});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "reply-/one|200|1\nreply-/two|200|0\n");
+  CHECK(up.handshakes() == 1);  // the upstream connection is kept alive too
+  CHECK(proxy.interceptor().counters.requests == 2);
+  const auto lines = proxy.log_lines();
+  REQUIRE(lines.size() == 1);
+  CHECK(str_at(lines[0], {"url", "full"}) == url(up.port(), "/two"));
+}
+
+TEST_CASE("intercept http: raw keep-alive client, then a chunked response, then another") {
+  Lab lab;
+  const std::string big = pattern(0, 100'000);
+  ScriptedUpstream up(ServedChain::of(lab.good), [&](TlsIo& io) {
+    serve_requests(io, [&](const Message& req) -> std::string {
+      if (req.head.target() != "/chunked") return echo_target(req);
+      return "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n" +
+             chunk("alpha-") + chunk(big) + chunk("-omega") + "0\r\n\r\n";
+    });
+  });
+  InterceptingProxy proxy(lab.proxy_options());
+  ProxyClient c(proxy.port(), "good.test", up.port(), proxy.ca_path(), "good.test");
+  auto a = c.request("GET", "/a", "good.test");
+  CHECK(a.complete);
+  CHECK(a.head.status() == 200);
+  CHECK(a.body == "reply-/a");
+  auto ch = c.request("GET", "/chunked", "good.test");
+  REQUIRE(ch.complete);
+  CHECK(ch.head.status() == 200);
+  CHECK(lower(ch.head.get("transfer-encoding")) == "chunked");
+  CHECK(ch.body == "alpha-" + big + "-omega");
+  auto b = c.request("GET", "/b", "good.test");
+  CHECK(b.complete);
+  CHECK(b.body == "reply-/b");
+  CHECK(up.handshakes() == 1);
+}
+
+TEST_CASE("intercept http: an 8 MiB response streams through without being buffered whole") {
+  // The origin sends the first MiB and then waits until the client has it: a proxy that
+  // buffered whole responses would deliver nothing and the client's deadline would fail.
+  Lab lab;
+  constexpr std::size_t kTotal = 8 * 1024 * 1024, kFirst = 1024 * 1024, kPiece = 64 * 1024;
+  const bool chunked = GENERATE(false, true);
+  std::atomic<bool> client_has_first{false};
+  ScriptedUpstream up(ServedChain::of(lab.good), [&](TlsIo& io) {
+    if (!io.read_message(false, 5s).complete) return;
+    std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n";
+    head += chunked ? "Transfer-Encoding: chunked\r\n\r\n"
+                    : "Content-Length: " + std::to_string(kTotal) + "\r\n\r\n";
+    if (!io.write(head)) return;
+    for (std::size_t off = 0; off < kTotal; off += kPiece) {
+      if (off == kFirst) {
+        const auto deadline = Clock::now() + 10s;
+        while (!client_has_first && Clock::now() < deadline) std::this_thread::sleep_for(5ms);
+        if (!client_has_first) return;
+      }
+      const auto piece = pattern(off, kPiece);
+      if (!io.write(chunked ? chunk(piece) : piece)) return;
+    }
+    if (chunked) io.write("0\r\n\r\n");
+  });
+  InterceptingProxy proxy(lab.proxy_options());
+  ProxyClient c(proxy.port(), "good.test", up.port(), proxy.ca_path(), "good.test");
+  REQUIRE(c.io().write("GET /big HTTP/1.1\r\nHost: good.test\r\n\r\n"));
+  const auto head = c.io().read_until("\r\n\r\n", 5s);
+  REQUIRE(head);
+  CHECK(parse_head(*head).status() == 200);
+  // Read the first MiB (raw: with chunk framing when chunked) before the origin sends more.
+  std::string wire;
+  const auto first_deadline = Clock::now() + 5s;
+  while (wire.size() < kFirst && Clock::now() < first_deadline) {
+    auto more = c.io().read_some(1s);
+    if (more.empty() && c.io().closed()) break;
+    wire += more;
+  }
+  REQUIRE(wire.size() >= kFirst);
+  client_has_first = true;
+  while (Clock::now() < first_deadline + 15s) {
+    auto more = c.io().read_some(2s);
+    if (more.empty()) break;
+    wire += more;
+    if (!chunked && wire.size() >= kTotal) break;
+    if (chunked && wire.size() >= 5 && wire.compare(wire.size() - 5, 5, "0\r\n\r\n") == 0) break;
+  }
+  // Decode and compare.
+  std::string body;
+  if (chunked) {
+    std::size_t pos = 0;
+    while (pos < wire.size()) {
+      const auto eol = wire.find("\r\n", pos);
+      REQUIRE(eol != std::string::npos);
+      const auto n = std::strtoull(wire.c_str() + pos, nullptr, 16);
+      if (n == 0) break;
+      body.append(wire, eol + 2, n);
+      pos = eol + 2 + n + 2;
+    }
+  } else {
+    body = std::move(wire);
+  }
+  REQUIRE(body.size() == kTotal);
+  CHECK(body == pattern(0, kTotal));
+}
+
+TEST_CASE("intercept http: request bodies reach the origin intact") {
+  Lab lab;
+  std::mutex m;
+  std::vector<std::string> seen_te;
+  ScriptedUpstream up(ServedChain::of(lab.good), [&](TlsIo& io) {
+    serve_requests(io, [&](const Message& req) {
+      {
+        std::lock_guard lock(m);
+        seen_te.push_back(lower(req.head.get("transfer-encoding")));
+      }
+      const bool same = req.body == pattern(0, req.body.size());
+      return http_response(200, "OK",
+                           req.head.first_line.substr(0, req.head.first_line.find(' ')) + " " +
+                               std::to_string(req.body.size()) + (same ? " intact" : " CORRUPT"));
+    });
+  });
+  InterceptingProxy proxy(lab.proxy_options());
+  SECTION("Content-Length, 3 MiB, raw client") {
+    ProxyClient c(proxy.port(), "good.test", up.port(), proxy.ca_path(), "good.test");
+    const auto r = c.request("POST", "/upload", "good.test", "", pattern(0, 3 * 1024 * 1024), 20s);
+    CHECK(r.head.status() == 200);
+    CHECK(r.body == "POST 3145728 intact");
+    // The same connection still works after a large body.
+    const auto again = c.request("PUT", "/x", "good.test", "", pattern(0, 10));
+    CHECK(again.body == "PUT 10 intact");
+  }
+  SECTION("chunked, from curl") {
+    const auto dir = make_temp_dir("post");
+    const auto file = dir / "body.bin";
+    std::ofstream(file, std::ios::binary) << pattern(0, 300'000);
+    const auto r = curl_run(proxy, {"-w", "|%{http_code}", "-H", "Transfer-Encoding: chunked", "-H",
+                                    "Expect:", "--data-binary", "@" + file.string(),
+                                    url(up.port(), "/chunked-upload")});
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    INFO(r.err);
+    CHECK(r.out == "POST 300000 intact|200");
+    std::lock_guard lock(m);
+    REQUIRE(seen_te.size() == 1);
+    CHECK(seen_te[0] == "chunked");
+  }
+}
+
+TEST_CASE("intercept http: after a 101 the connection is a byte tunnel both ways (WebSocket)") {
+  Lab lab;
+  std::mutex m;
+  Head upgrade_request;
+  ScriptedUpstream up(ServedChain::of(lab.good), [&](TlsIo& io) {
+    const auto req = io.read_message(false, 5s);
+    if (!req.complete) return;
+    {
+      std::lock_guard lock(m);
+      upgrade_request = req.head;
+    }
+    // The 101 and the origin's first frame in one write: bytes after the head must follow.
+    if (!io.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
+                  "Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+                  "server-hello;"))
+      return;
+    for (int i = 0; i < 1000; ++i) {  // echo until the client goes
+      auto data = io.read_some(5s);
+      if (data.empty() || !io.write(data)) return;
+    }
+  });
+  InterceptingProxy proxy(lab.proxy_options());
+  {
+    ProxyClient c(proxy.port(), "good.test", up.port(), proxy.ca_path(), "good.test");
+    // The request and the client's first frame in one write, too.
+    REQUIRE(
+        c.io().write("GET /ws HTTP/1.1\r\nHost: good.test\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\nclient-early;"));
+    const auto head = c.io().read_until("\r\n\r\n", 5s);
+    REQUIRE(head);
+    const auto h = parse_head(*head);
+    CHECK(h.status() == 101);
+    CHECK(lower(h.get("upgrade")) == "websocket");
+    CHECK(lower(h.get("connection")) == "upgrade");
+    CHECK(h.get("sec-websocket-accept") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    CHECK(c.io().read_exact(13, 5s) == "server-hello;");
+    CHECK(c.io().read_exact(13, 5s) == "client-early;");
+    for (int i = 0; i < 3; ++i) {
+      const std::string msg = "frame-" + std::to_string(i);
+      REQUIRE(c.io().write(msg));
+      CHECK(c.io().read_exact(msg.size(), 5s) == msg);
+    }
+    const auto blob = pattern(3, 256 * 1024);
+    REQUIRE(c.io().write(blob));
+    CHECK(c.io().read_exact(blob.size(), 10s) == blob);
+  }
+  {
+    std::lock_guard lock(m);
+    CHECK(lower(upgrade_request.get("upgrade")) == "websocket");
+    CHECK(lower(upgrade_request.get("connection")).find("upgrade") != std::string::npos);
+    CHECK(upgrade_request.get("sec-websocket-key") == "dGhlIHNhbXBsZSBub25jZQ==");
+  }
+  const auto lines = proxy.log_lines();
+  REQUIRE(lines.size() == 1);
+  CHECK(str_at(lines[0], {"event", "reason"}) == "upgraded");
+  const auto* status =
+      lines[0].at("http").as_object().at("response").as_object().if_contains("status_code");
+  REQUIRE(status);
+  CHECK(status->to_number<int>() == 101);
+}
