@@ -1,0 +1,229 @@
+// HTTP and client findings of intercepted connections in their log line (issue 4 item 5):
+// http.mixed_content (each http:// subresource listed, plain, gzip and chunked pages),
+// http.hsts_missing (absent with a usable Strict-Transport-Security), client.sni_host_mismatch
+// (Host header vs SNI), and a healthy page with none of them.
+#include "http_peers.hpp"
+#include "intercept_fixture.hpp"
+
+#include <boost/json/serialize.hpp>
+
+using namespace tlsprobe;
+using namespace tlsprobe::intercept_test;
+using testsupport::ServedChain;
+
+namespace {
+
+struct Lab {
+  testpki::Hierarchy good = testpki::make_hierarchy({"good.test"}, testpki::now());
+  ProxyOptions proxy_options() const {
+    return {.anchors = {good.root.cert}, .resolve = {{"good.test", "127.0.0.1"}}};
+  }
+};
+
+constexpr const char* kHsts = "Strict-Transport-Security: max-age=31536000\r\n";
+
+// Every insecure subresource kind the scan knows, plus things that are not mixed content
+// (a link, an https image, a relative script).
+const std::string kMixedPage = R"(<!DOCTYPE html>
+<html><head>
+<script src="http://cdn.test/app.js"></script>
+<link rel="stylesheet" href="http://cdn.test/site.css">
+<script src="/local.js"></script>
+</head><body>
+<img src="http://img.test/a.png">
+<img src="https://img.test/secure.png">
+<iframe src="http://frame.test/embed"></iframe>
+<audio src="http://media.test/a.mp3"></audio>
+<video src="http://media.test/v.mp4"><source src="http://media.test/v.webm"></video>
+<form action="http://forms.test/post" method="post"></form>
+<a href="http://link.test/">a link is not a subresource</a>
+</body></html>
+)";
+
+const std::vector<std::string> kInsecure = {
+    "http://cdn.test/app.js",   "http://cdn.test/site.css", "http://img.test/a.png",
+    "http://frame.test/embed",  "http://media.test/a.mp3",  "http://media.test/v.mp4",
+    "http://media.test/v.webm", "http://forms.test/post",
+};
+
+const std::string kCleanPage =
+    "<!DOCTYPE html><html><head><script src=\"https://cdn.test/app.js\"></script></head>"
+    "<body><img src=\"/logo.png\"><p>all secure</p></body></html>";
+
+// One page per path; the head extras per path (HSTS or not, encodings).
+struct Page {
+  std::string head_extra;
+  std::string body;  // as sent (already encoded)
+  bool chunked = false;
+};
+
+std::string render(const Page& p) {
+  std::string out = "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n" + p.head_extra;
+  if (!p.chunked)
+    return out + "Content-Length: " + std::to_string(p.body.size()) + "\r\n\r\n" + p.body;
+  out += "Transfer-Encoding: chunked\r\n\r\n";
+  for (std::size_t off = 0; off < p.body.size(); off += 100)
+    out += chunk(std::string_view(p.body).substr(off, 100));  // many small chunks
+  return out + "0\r\n\r\n";
+}
+
+std::unique_ptr<ScriptedUpstream> site(const Lab& lab, std::map<std::string, Page> pages) {
+  return std::make_unique<ScriptedUpstream>(
+      ServedChain::of(lab.good), [pages = std::move(pages)](TlsIo& io) {
+        for (int i = 0; i < 20; ++i) {
+          const auto req = io.read_message(false, 5s);
+          if (!req.complete) return;
+          const auto it = pages.find(req.head.target());
+          const auto res =
+              it == pages.end() ? http_response(404, "Not Found", "no", kHsts) : render(it->second);
+          if (!io.write(res)) return;
+        }
+      });
+}
+
+// The finding `code` of a log line, nullptr when absent.
+const boost::json::object* finding(const boost::json::object& line, const std::string& code) {
+  const auto* f = line.at("tlsprobe").as_object().if_contains("findings");
+  if (!f) return nullptr;
+  for (const auto& v : f->as_array())
+    if (v.as_object().at("code").as_string() == code) return &v.as_object();
+  return nullptr;
+}
+
+std::string evidence(const boost::json::object& f, const char* key) {
+  const auto* v = f.at("evidence").as_object().if_contains(key);
+  return v ? std::string(v->as_string().c_str()) : "";
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : "\n") + s;
+  return out;
+}
+
+// One GET on its own intercepted connection; returns the response.
+Message get(const InterceptingProxy& proxy, std::uint16_t port, const std::string& path,
+            const std::string& host_header = "good.test", const std::string& sni = "good.test") {
+  ProxyClient c(proxy.port(), "good.test", port, proxy.ca_path(), sni);
+  return c.request("GET", path, host_header, "Accept-Encoding: gzip\r\n");
+}
+
+}  // namespace
+
+TEST_CASE("intercept findings: http.mixed_content lists every http:// subresource") {
+  Lab lab;
+  const auto [name, page] = GENERATE(table<const char*, Page>({
+      {"identity", Page{kHsts, kMixedPage, false}},
+      {"gzip", Page{std::string(kHsts) + "Content-Encoding: gzip\r\n", gzip(kMixedPage), false}},
+      {"gzip+chunked",
+       Page{std::string(kHsts) + "Content-Encoding: gzip\r\n", gzip(kMixedPage), true}},
+  }));
+  INFO(name);
+  auto up = site(lab, {{"/page", page}});
+  InterceptingProxy proxy(lab.proxy_options());
+  const auto r = get(proxy, up->port(), "/page");
+  REQUIRE(r.complete);
+  CHECK(r.head.status() == 200);
+  CHECK(r.body == page.body);  // the client gets the page byte for byte (still encoded)
+  const auto lines = proxy.log_lines();
+  REQUIRE(lines.size() == 1);
+  const auto* f = finding(lines[0], "http.mixed_content");
+  REQUIRE(f);
+  CHECK(evidence(*f, "resources") == joined(kInsecure));
+  CHECK(evidence(*f, "count") == std::to_string(kInsecure.size()));
+  CHECK(evidence(*f, "url") == "https://good.test/page");
+  CHECK(evidence(*f, "body_partial").empty());
+  CHECK(finding(lines[0], "http.hsts_missing") == nullptr);
+}
+
+TEST_CASE("intercept findings: a non-html response is not scanned for mixed content") {
+  Lab lab;
+  auto up = std::make_unique<ScriptedUpstream>(ServedChain::of(lab.good), [&](TlsIo& io) {
+    if (!io.read_message(false, 5s).complete) return;
+    io.write(http_response(200, "OK", kMixedPage, kHsts, "text/plain"));
+  });
+  InterceptingProxy proxy(lab.proxy_options());
+  CHECK(get(proxy, up->port(), "/x").body == kMixedPage);
+  const auto lines = proxy.log_lines();
+  REQUIRE(lines.size() == 1);
+  CHECK(finding(lines[0], "http.mixed_content") == nullptr);
+}
+
+TEST_CASE("intercept findings: http.hsts_missing without a usable Strict-Transport-Security") {
+  Lab lab;
+  auto up = site(lab, {{"/with", Page{kHsts, kCleanPage}},
+                       {"/without", Page{"", kCleanPage}},
+                       {"/zero", Page{"Strict-Transport-Security: max-age=0\r\n", kCleanPage}}});
+  InterceptingProxy proxy(lab.proxy_options());
+  for (const char* path : {"/with", "/without", "/zero"})
+    CHECK(get(proxy, up->port(), path).complete);
+  const auto lines = proxy.log_lines();
+  REQUIRE(lines.size() == 3);
+  std::map<std::string, const boost::json::object*> by_path;
+  for (const auto& l : lines) {
+    const auto u = str_at(l, {"url", "full"});
+    by_path[u.substr(u.rfind('/'))] = &l;
+  }
+  REQUIRE(by_path.size() == 3);
+  CHECK(finding(*by_path["/with"], "http.hsts_missing") == nullptr);
+  const auto* without = finding(*by_path["/without"], "http.hsts_missing");
+  REQUIRE(without);
+  CHECK(evidence(*without, "url") == "https://good.test/without");
+  CHECK(evidence(*without, "hsts").empty());
+  const auto* zero = finding(*by_path["/zero"], "http.hsts_missing");
+  REQUIRE(zero);
+  CHECK(evidence(*zero, "hsts") == "max-age=0");
+}
+
+TEST_CASE("intercept findings: client.sni_host_mismatch when the Host header differs from SNI") {
+  Lab lab;
+  auto up = site(lab, {{"/", Page{kHsts, kCleanPage}}});
+  InterceptingProxy proxy(lab.proxy_options());
+  SECTION("raw client: SNI good.test, Host other.test") {
+    CHECK(get(proxy, up->port(), "/", "other.test").head.status() == 200);
+    const auto lines = proxy.log_lines();
+    REQUIRE(lines.size() == 1);
+    const auto* f = finding(lines[0], "client.sni_host_mismatch");
+    REQUIRE(f);
+    CHECK(evidence(*f, "sni") == "good.test");
+    CHECK(evidence(*f, "http_host") == "other.test");
+  }
+  SECTION("curl with a Host header of its own") {
+    const auto r = curl(proxy, "https://good.test:" + std::to_string(up->port()) + "/",
+                        proxy.ca_path(), {"-H", "Host: elsewhere.test"});
+    INFO(r.err);
+    CHECK(r.http_code == 200);
+    const auto lines = proxy.log_lines();
+    REQUIRE(lines.size() == 1);
+    const auto* f = finding(lines[0], "client.sni_host_mismatch");
+    REQUIRE(f);
+    CHECK(evidence(*f, "http_host") == "elsewhere.test");
+  }
+  SECTION("the same name with a port is no mismatch") {
+    CHECK(get(proxy, up->port(), "/", "GOOD.test:" + std::to_string(up->port())).complete);
+    const auto lines = proxy.log_lines();
+    REQUIRE(lines.size() == 1);
+    CHECK(finding(lines[0], "client.sni_host_mismatch") == nullptr);
+  }
+}
+
+TEST_CASE("intercept findings: a healthy page has no HTTP or client finding") {
+  Lab lab;
+  auto up = site(
+      lab,
+      {{"/", Page{kHsts, kCleanPage}},
+       {"/gz", Page{std::string(kHsts) + "Content-Encoding: gzip\r\n", gzip(kCleanPage), true}}});
+  InterceptingProxy proxy(lab.proxy_options());
+  {
+    ProxyClient c(proxy.port(), "good.test", up->port(), proxy.ca_path(), "good.test");
+    const auto a = c.request("GET", "/", "good.test");
+    CHECK(a.body == kCleanPage);
+    const auto b = c.request("GET", "/gz", "good.test", "Accept-Encoding: gzip\r\n");
+    CHECK(b.body == gzip(kCleanPage));
+  }
+  const auto lines = proxy.log_lines();
+  REQUIRE(lines.size() == 1);
+  INFO(boost::json::serialize(lines[0]));
+  CHECK(finding_codes(lines[0]).empty());
+  CHECK(str_at(lines[0], {"event", "outcome"}) == "success");
+}
