@@ -80,7 +80,9 @@ struct Options {
   int concurrency = 8;
   std::vector<std::string> only;  // empty: every candidate
   std::string tlsprobe;           // default: next to this executable
-  bool keep = false;              // keep the temp dir (configs, logs) for debugging
+  bool keep = false;
+  std::string phases = "new,keepalive,bulk";  // fewer for profiling one of them              //
+                                              // keep the temp dir (configs, logs) for debugging
 };
 
 // One thing the client can talk to: the origin itself, or a proxy in front of it.
@@ -319,7 +321,9 @@ void run_clients(int threads, int workers, Make make) {
 }
 
 struct Figures {
-  double new_per_s = 0, ka_per_s = 0, bulk_mb_s = 0, cpu_ms_per_new = -1;
+  double new_per_s = 0, ka_per_s = 0, bulk_mb_s = 0;
+  // The proxy's CPU time (process tree) per unit of each phase; -1 = not measured.
+  double cpu_ms_per_new = -1, cpu_us_per_ka = -1, cpu_ms_per_100mb = -1;
   long new_failed = 0;
   std::string error;
 };
@@ -367,6 +371,8 @@ void measure_keepalive(const Candidate& cand, asio::ssl::context& ctx, const Opt
       co_return;
     }
     long n = 0;
+    const pid_t pid = cand.proc.pid();
+    const double cpu0 = pid > 0 ? tlsprobe::bench::tree_cpu_seconds(pid) : 0;
     const auto t0 = Clock::now();
     const auto end =
         t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
@@ -378,6 +384,9 @@ void measure_keepalive(const Candidate& cand, asio::ssl::context& ctx, const Opt
       ++n;
     }
     f.ka_per_s = static_cast<double>(n) / std::chrono::duration<double>(Clock::now() - t0).count();
+    if (pid > 0 && n > 0)
+      f.cpu_us_per_ka =
+          (tlsprobe::bench::tree_cpu_seconds(pid) - cpu0) * 1e6 / static_cast<double>(n);
   });
 }
 
@@ -416,11 +425,17 @@ double stream_body(const Candidate& cand, asio::ssl::context& ctx, const std::st
 
 Figures measure(Candidate& cand, asio::ssl::context& ctx, const Options& o) {
   Figures f;
-  measure_new(cand, ctx, o, f);
-  if (!g_stop.load()) measure_keepalive(cand, ctx, o, f);
-  if (!g_stop.load()) {
+  if (o.phases.find("new") != std::string::npos) measure_new(cand, ctx, o, f);
+  if (!g_stop.load() && o.phases.find("keepalive") != std::string::npos)
+    measure_keepalive(cand, ctx, o, f);
+  if (!g_stop.load() && o.phases.find("bulk") != std::string::npos) {
     std::string err;
+    const pid_t pid = cand.proc.pid();
+    const double cpu0 = pid > 0 ? tlsprobe::bench::tree_cpu_seconds(pid) : 0;
     f.bulk_mb_s = stream_body(cand, ctx, "/bulk", o.bulk_mib << 20, err, [] {});
+    if (pid > 0 && f.bulk_mb_s > 0)
+      f.cpu_ms_per_100mb = (tlsprobe::bench::tree_cpu_seconds(pid) - cpu0) * 1000.0 /
+                           (static_cast<double>(o.bulk_mib << 20) / 1e8);
     if (!err.empty() && f.error.empty()) f.error = "bulk: " + err;
   }
   return f;
@@ -707,7 +722,8 @@ std::string fmt(const char* f, double a, double b) {
 }
 
 struct Results {
-  std::map<std::string, std::vector<double>> r_new, r_ka, r_bulk, raw_new, raw_ka, raw_bulk, cpu;
+  std::map<std::string, std::vector<double>> r_new, r_ka, r_bulk, raw_new, raw_ka, raw_bulk, cpu,
+      cpu_ka, cpu_bulk;
   std::map<std::string, long> failures;
   std::map<std::string, std::string> errors;
   std::map<std::string, MemFigures> mem;
@@ -725,6 +741,8 @@ void add_round(Results& res, const std::map<std::string, Figures>& got) {
     res.raw_ka[name].push_back(f.ka_per_s);
     res.raw_bulk[name].push_back(f.bulk_mb_s);
     if (f.cpu_ms_per_new >= 0) res.cpu[name].push_back(f.cpu_ms_per_new);
+    if (f.cpu_us_per_ka >= 0) res.cpu_ka[name].push_back(f.cpu_us_per_ka);
+    if (f.cpu_ms_per_100mb >= 0) res.cpu_bulk[name].push_back(f.cpu_ms_per_100mb);
     res.failures[name] += f.new_failed;
     if (!f.error.empty() && res.errors[name].empty()) res.errors[name] = f.error;
   }
@@ -765,6 +783,18 @@ void print_table(const std::vector<Candidate>& cands, const Results& res, const 
                 fmt("%6.0f (%4.2fx)", get(res.raw_bulk), get(res.r_bulk)).c_str(), cpu.c_str(),
                 peak.c_str(), mem.c_str());
   }
+  // CPU per unit of work does not depend on how busy the machine is: it explains the ratios.
+  std::printf("\nProxy CPU (utime+stime of its process tree), median over rounds:\n");
+  std::printf("  %-11s %14s %22s %20s\n", "candidate", "ms per new conn", "us per keep-alive req",
+              "ms per 100 MB bulk");
+  for (const auto& c : cands) {
+    if (!c.skipped.empty() || c.proc.pid() <= 0) continue;
+    const auto at = [&](const auto& m, const char* f) {
+      return m.count(c.name) ? fmt(f, median(m.at(c.name)), 0) : std::string("-");
+    };
+    std::printf("  %-11s %14s %22s %20s\n", c.name.c_str(), at(res.cpu, "%.2f").c_str(),
+                at(res.cpu_ka, "%.0f").c_str(), at(res.cpu_bulk, "%.0f").c_str());
+  }
   std::printf("\nHow each candidate was reached (client TLS version in brackets):\n");
   for (const auto& c : cands) {
     if (!c.skipped.empty()) continue;
@@ -787,13 +817,16 @@ void print_goals(const Results& res) {
   std::printf("\nGoals for tlsprobe (issue 4 item 7):\n");
   const double nw = median(res.r_new.at(n)), ka = median(res.r_ka.at(n)),
                bulk = median(res.r_bulk.at(n));
-  line("new connections >= 0.5x direct", nw >= 0.5, fmt("%.2fx", nw, 0));
+  const bool has_new = median(res.raw_new.at(n)) > 0 || median(res.raw_new.at("direct")) > 0;
+  if (has_new) line("new connections >= 0.5x direct", nw >= 0.5, fmt("%.2fx", nw, 0));
   if (res.cpu.count(n)) {
     const double cpu = median(res.cpu.at(n));
     line("proxy CPU per new connection <= 1.6 ms", cpu <= 1.6, fmt("%.2f ms", cpu, 0));
   }
-  line("keep-alive >= 0.6x direct", ka >= 0.6, fmt("%.2fx", ka, 0));
-  line("bulk >= 0.7x direct", bulk >= 0.7, fmt("%.2fx", bulk, 0));
+  if (median(res.raw_ka.at("direct")) > 0)
+    line("keep-alive >= 0.6x direct", ka >= 0.6, fmt("%.2fx", ka, 0));
+  if (median(res.raw_bulk.at("direct")) > 0)
+    line("bulk >= 0.7x direct", bulk >= 0.7, fmt("%.2fx", bulk, 0));
   if (res.mem.count(n)) {
     const auto& m = res.mem.at(n);
     const long growth = m.peak_kib - m.before_kib;
@@ -838,6 +871,8 @@ std::optional<Options> parse_args(int argc, char** argv) {
       o.concurrency = std::clamp(std::atoi(argv[++i]), 1, 256);
     } else if (k == "--only" && has_value) {
       o.only = split(argv[++i]);
+    } else if (k == "--phases" && has_value) {
+      o.phases = argv[++i];
     } else if (k == "--keep") {
       o.keep = true;
     } else if (k == "--tlsprobe" && has_value) {
@@ -846,7 +881,8 @@ std::optional<Options> parse_args(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: intercept_bench [--quick] [--rounds N] [--seconds S] [--bulk-mib M]\n"
                    "       [--mem-mib M] [--concurrency C] [--only tlsprobe,mitmdump,sslsplit,"
-                   "squid-bump] [--tlsprobe PATH] [--keep]\n");
+                   "squid-bump] [--tlsprobe PATH] [--keep]\n"
+                   "       [--phases new,keepalive,bulk]\n");
       return std::nullopt;
     }
   }
