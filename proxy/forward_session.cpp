@@ -3,6 +3,7 @@
 #include "proxy/client_session.hpp"
 #include "proxy/connection_log.hpp"
 #include "proxy/connection_metrics.hpp"
+#include "proxy/http_inspect.hpp"
 #include "proxy/log_record.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -16,8 +17,11 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <limits>
+#include <set>
 #include <vector>
 
 namespace tlsprobe::proxy {
@@ -92,6 +96,53 @@ std::string host_header(const Authority& a) {
   return h;
 }
 
+bool is_html_type(std::string_view content_type) {
+  std::string t(content_type.substr(0, content_type.find(';')));
+  std::erase_if(t, [](unsigned char c) { return std::isspace(c); });
+  std::transform(t.begin(), t.end(), t.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return t == "text/html" || t == "application/xhtml+xml";
+}
+
+// Whether a plain-HTTP exchange is judged for http.no_https_redirect and
+// http.redirect_not_permanent. check_http judges whatever it is given, and DESIGN only says
+// "a plain-HTTP request answered without a redirect to https", so the proxy hands it only
+// what a browser's address bar would load, the thing a site redirects to HTTPS:
+// - GET only: a POST answered 200 is the result of a form or an API call (redirecting it
+//   would drop the body), and HEAD/OPTIONS/PUT… come from tools, not from visitors.
+// - 2xx only when the body is HTML: images, scripts and JSON are subresources or API
+//   answers; the page that loads them is the one judged (and flagged).
+// - 3xx only with a Location, whatever its body type: where the name sends the visitor
+//   is exactly what both findings are about (a redirect to another http:// URL stays
+//   no_https_redirect). A 304 (revalidation) or a 300 without Location is no answer.
+// - 1xx/4xx/5xx: an error or a missing page says nothing about the site's HTTPS policy.
+// Whether the host serves HTTPS at all is not checked: a site without HTTPS is exactly one
+// whose plain pages deserve the warning, and probing it would cost a connection per host.
+bool judged_as_page(const inspect::HttpExchange& ex) {
+  if (ex.method != "GET") return false;
+  if (ex.status >= 200 && ex.status < 300) {
+    const auto type = ex.header("Content-Type");
+    return type && is_html_type(*type);
+  }
+  if (ex.status >= 300 && ex.status < 400) return ex.header("Location").has_value();
+  return false;
+}
+
+// A connection's findings, each once: a keep-alive page load repeats the same exchange.
+class FindingSet {
+ public:
+  void add(inspect::Findings fs, inspect::Findings& into) {
+    for (auto& f : fs) {
+      std::string key = f.code + "|" + f.subject;
+      for (const auto& [k, v] : f.evidence) key += "|" + k + "=" + v;
+      if (seen_.insert(std::move(key)).second) into.push_back(std::move(f));
+    }
+  }
+
+ private:
+  std::set<std::string> seen_;
+};
+
 }  // namespace
 
 asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
@@ -112,6 +163,15 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
   std::vector<char> chunk(kChunkBytes);
   std::optional<std::pair<http::status, std::string>> error;
   std::string end_reason;
+  // Plain HTTP: the inspector judges the response head only (it keeps no body for http),
+  // so the relay below never feeds it body bytes.
+  HttpInspector inspector(false);
+  FindingSet seen;
+  const auto judge_exchange = [&] {
+    const bool judged = judged_as_page(inspector.exchange());
+    auto fs = inspector.finish();
+    if (judged) seen.add(std::move(fs), facts.findings);
+  };
 
   for (bool first = true;; first = false) {
     if (!first) {
@@ -176,6 +236,7 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
     facts.http = HttpFacts{};
     facts.http->method = std::string(req.method_string());
     facts.http->url = "http://" + host_header(target->authority) + target->origin_form;
+    inspector.request(req.method_string(), host_header(target->authority), target->origin_form);
 
     const bool same = connected && connected->host == target->authority.host &&
                       connected->port == target->authority.port && conn->upstream &&
@@ -237,6 +298,7 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
     }
     auto& res = res_p->get();
     facts.http->status = static_cast<int>(res.result_int());
+    inspector.response(facts.http->status, res.base());  // as the origin sent it
     bool upstream_keep = res.keep_alive();
     bool keep = client_keep && !ctx.draining.load();
     const bool res_chunked = res.chunked();
@@ -257,8 +319,10 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
     if (!co_await relay_message(*conn, *conn->upstream, upstream_buf, *res_p, conn->client, chunk,
                                 down)) {
       end_reason = "relay of the response failed";
+      judge_exchange();  // the origin's answer is known even if the client left
       break;
     }
+    judge_exchange();
     if (!upstream_keep) {
       boost::system::error_code ignored;
       conn->upstream->close(ignored);
@@ -278,6 +342,7 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
     facts.reason = end_reason;
   }
   facts.end = std::chrono::system_clock::now();
+  inspect::sort_by_severity(facts.findings);
   if (!facts.destination_domain.empty() || !facts.destination_address.empty() || error) {
     if (ctx.log) ctx.log->write(to_json_line(make_connection_record(facts)));
     count_record(ctx.metrics, facts);
