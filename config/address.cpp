@@ -13,9 +13,10 @@ bool is_host_char(char c) {
          c == '.' || c == '_';
 }
 
-// Parses a decimal port; 0 means invalid (port 0 is never a valid destination or listen
-// address for a config: it would bind a random port nobody can point a browser at).
-Parsed<std::uint16_t> parse_port(std::string_view s) {
+// Parses a decimal port. Port 0 is refused unless `zero_ok`: it is never a destination, and
+// only a listen address may ask the OS for a free port (scripts and tests read the bound
+// port from the startup line).
+Parsed<std::uint16_t> parse_port(std::string_view s, bool zero_ok) {
   if (s.empty()) return Parsed<std::uint16_t>::fail("missing port after ':'");
   unsigned long v = 0;
   for (char c : s) {
@@ -23,15 +24,14 @@ Parsed<std::uint16_t> parse_port(std::string_view s) {
     v = v * 10 + static_cast<unsigned long>(c - '0');
     if (v > 65535) return Parsed<std::uint16_t>::fail("port out of range 1-65535");
   }
-  if (v == 0) return Parsed<std::uint16_t>::fail("port 0 is not allowed");
+  if (v == 0 && !zero_ok) return Parsed<std::uint16_t>::fail("port 0 is not allowed");
   Parsed<std::uint16_t> p;
   p.value = static_cast<std::uint16_t>(v);
   return p;
 }
 
-}  // namespace
-
-Parsed<HostPort> parse_host_port(std::string_view text, std::uint16_t default_port) {
+Parsed<HostPort> parse_authority(std::string_view text, std::uint16_t default_port,
+                                 bool zero_port_ok) {
   using P = Parsed<HostPort>;
   if (text.empty()) return P::fail("empty address");
   HostPort hp;
@@ -62,13 +62,23 @@ Parsed<HostPort> parse_host_port(std::string_view text, std::uint16_t default_po
     if (default_port == 0) return P::fail("missing port (expected HOST:PORT)");
     hp.port = default_port;
   } else {
-    auto port = parse_port(rest.substr(1));
+    auto port = parse_port(rest.substr(1), zero_port_ok);
     if (!port) return P::fail(port.error);
     hp.port = *port;
   }
   P out;
   out.value = std::move(hp);
   return out;
+}
+
+}  // namespace
+
+Parsed<HostPort> parse_host_port(std::string_view text, std::uint16_t default_port) {
+  return parse_authority(text, default_port, false);
+}
+
+Parsed<HostPort> parse_listen_address(std::string_view text, std::uint16_t default_port) {
+  return parse_authority(text, default_port, true);
 }
 
 std::string format_host_port(const HostPort& hp) {
@@ -164,7 +174,7 @@ bool client_allowed(const std::vector<Cidr>& allow, std::string_view address) {
 }
 
 std::string listen_policy_error(std::string_view listen, const std::vector<std::string>& allow) {
-  auto hp = parse_host_port(listen, 8080);
+  auto hp = parse_listen_address(listen, 8080);
   if (!hp) return "listen address \"" + std::string(listen) + "\": " + hp.error;
   for (const auto& a : allow)
     if (auto c = parse_cidr(a); !c) return "allow \"" + a + "\": " + c.error;

@@ -41,6 +41,10 @@ struct HostPort {
 // Rejects port 0, ports above 65535, empty parts and trailing garbage.
 Parsed<HostPort> parse_host_port(std::string_view text, std::uint16_t default_port);
 
+// parse_host_port for an address to listen on: port 0 is accepted and means "any free port"
+// (the OS picks it; the proxy prints the bound address in its startup line).
+Parsed<HostPort> parse_listen_address(std::string_view text, std::uint16_t default_port);
+
 // Formats back: "host:port", "[v6]:port" for IPv6.
 std::string format_host_port(const HostPort& hp);
 
@@ -76,7 +80,7 @@ bool client_allowed(const std::vector<Cidr>& allow, std::string_view address);
 
 // Startup check on the merged config and flags: empty when `listen` is a loopback address or
 // `allow` is non-empty; otherwise a one-line reason naming --allow. Also reports an unparsable
-// listen address or CIDR.
+// listen address (port 0 is fine: parse_listen_address) or CIDR.
 std::string listen_policy_error(std::string_view listen, const std::vector<std::string>& allow);
 
 // 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104; also the name "localhost", because a listen

@@ -147,11 +147,11 @@ class Loader {
     return out;
   }
   // "ADDR:PORT" normalized to "host:port" ("[v6]:port"); the port defaults to default_port
-  // (0 = required).
-  std::string host_port(const toml::node& v, const std::string& key,
-                        std::uint16_t default_port) const {
+  // (0 = required). `listening`: an address we bind, where port 0 means "any free port".
+  std::string host_port(const toml::node& v, const std::string& key, std::uint16_t default_port,
+                        bool listening = false) const {
     auto s = str(v, key);
-    auto hp = parse_host_port(s, default_port);
+    auto hp = listening ? parse_listen_address(s, default_port) : parse_host_port(s, default_port);
     if (!hp) fail(v.source(), key, key + ": " + hp.error);
     HostPort n = *hp;
     n.host = lower(n.host);
@@ -181,7 +181,7 @@ class Loader {
     const Loader& L = *this;
     walk(root, "",
          {
-             {"listen", [&](auto&, auto& v) { c.listen = L.host_port(v, "listen", 8080); }},
+             {"listen", [&](auto&, auto& v) { c.listen = L.host_port(v, "listen", 8080, true); }},
              {"allow",
               [&](auto&, auto& v) {
                 c.allow = L.strings(v, "allow", [&](const toml::node& e, const std::string& k) {

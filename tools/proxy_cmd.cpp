@@ -20,6 +20,7 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 
 #include <sys/resource.h>
 
@@ -143,7 +144,8 @@ int proxy_main(int argc, char** argv) {
   if (!f.admin.empty()) cfg.admin = f.admin;
 
   proxy::ProxySettings s;
-  const auto hp = config::parse_host_port(cfg.listen, 0);
+  // Port 0: the OS picks a free port; the startup line below prints the bound one.
+  const auto hp = config::parse_listen_address(cfg.listen, 0);
   if (!hp) return usage_error("--listen " + cfg.listen + ": " + hp.error);
   boost::system::error_code aec;
   auto listen_addr =
@@ -260,17 +262,28 @@ int proxy_main(int argc, char** argv) {
   }
   if (auto ec = server.start())
     return usage_error("cannot listen on " + cfg.listen + ": " + ec.message());
-  const auto ep = server.local_endpoint();
-  const std::string shown = ep.address().is_v6()
-                                ? "[" + ep.address().to_string() + "]:" + std::to_string(ep.port())
-                                : ep.address().to_string() + ":" + std::to_string(ep.port());
-  std::fprintf(stderr, "tlsprobe proxy listening on %s (%s mode), log: %s\n", shown.c_str(),
-               std::string(config::to_string(cfg.mode)).c_str(), cfg.log.file.c_str());
-  std::fflush(stderr);
   proxy::AdminListener admin(server.io_context(), metrics);
-  if (start_admin_or_warn(admin, cfg.admin) && admin.port())
-    std::fprintf(stderr, "tlsprobe proxy: admin listener on port %u (/metrics, /healthz)\n",
-                 static_cast<unsigned>(admin.port()));
+  const bool admin_up = start_admin_or_warn(admin, cfg.admin) && admin.port();
+  // The startup lines are printed from inside the io loop: server.run() installs the
+  // SIGTERM/SIGINT handlers before the loop runs, so a script that reads the port and stops
+  // us at once still gets a drain and a flushed log (printed earlier, a quick SIGTERM killed
+  // the process outright). The listening line comes last: once it is there, all is up. It
+  // shows the bound address, so `--listen 127.0.0.1:0` announces the port the OS picked.
+  const auto ep = server.local_endpoint();
+  std::string shown = ep.address().is_v6()
+                          ? "[" + ep.address().to_string() + "]:" + std::to_string(ep.port())
+                          : ep.address().to_string() + ":" + std::to_string(ep.port());
+  boost::asio::post(
+      server.io_context(),
+      [shown = std::move(shown), mode = std::string(config::to_string(cfg.mode)),
+       log_file = cfg.log.file, admin_port = admin_up ? admin.port() : 0] {
+        if (admin_port)
+          std::fprintf(stderr, "tlsprobe proxy: admin listener on port %u (/metrics, /healthz)\n",
+                       static_cast<unsigned>(admin_port));
+        std::fprintf(stderr, "tlsprobe proxy listening on %s (%s mode), log: %s\n", shown.c_str(),
+                     mode.c_str(), log_file.c_str());
+        std::fflush(stderr);
+      });
   // Sites with edges are watched on a schedule too (DESIGN.md sections 5 and 8), through the
   // same log and metrics.
   std::optional<proxy::Watcher> watcher;

@@ -1,4 +1,5 @@
 #include "config/address.hpp"
+#include "config/load.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -149,5 +150,52 @@ TEST_CASE("listen_policy_error refuses a public listen address without allow") {
   CHECK_FALSE(listen_policy_error("0.0.0.0:8080", {}).empty());
   CHECK(listen_policy_error("0.0.0.0:8080", {"10.0.0.0/8"}).empty());
   CHECK_FALSE(listen_policy_error("0.0.0.0:8080", {"10.0.0.0/99"}).empty());
-  CHECK_FALSE(listen_policy_error("0.0.0.0:0", {"10.0.0.0/8"}).empty());
+  CHECK_FALSE(listen_policy_error("0.0.0.0:65536", {"10.0.0.0/8"}).empty());
+  // Port 0 (any free port) is a listen address like any other; the policy is about the host.
+  CHECK(listen_policy_error("127.0.0.1:0", {}).empty());
+  CHECK(listen_policy_error("0.0.0.0:0", {"10.0.0.0/8"}).empty());
+  CHECK_FALSE(listen_policy_error("0.0.0.0:0", {}).empty());
+}
+
+TEST_CASE("parse_listen_address accepts port 0 (the OS picks a free port); destinations do not") {
+  auto v4 = parse_listen_address("127.0.0.1:0", 8080);
+  REQUIRE(v4);
+  CHECK(v4->host == "127.0.0.1");
+  CHECK(v4->port == 0);
+  CHECK(format_host_port(*v4) == "127.0.0.1:0");
+
+  auto v6 = parse_listen_address("[::1]:0", 0);
+  REQUIRE(v6);
+  CHECK(v6->host == "::1");
+  CHECK(v6->port == 0);
+
+  auto named = parse_listen_address("localhost:0", 0);
+  REQUIRE(named);
+  CHECK(named->port == 0);
+
+  auto dflt = parse_listen_address("127.0.0.1", 8080);
+  REQUIRE(dflt);
+  CHECK(dflt->port == 8080);
+
+  // Everything else is checked as for parse_host_port.
+  for (const char* bad : {"127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-0", "127.0.0.1:0x", ":0",
+                          "::1:0", "[::1]x", ""}) {
+    INFO(bad);
+    auto r = parse_listen_address(bad, 8080);
+    CHECK_FALSE(r);
+    CHECK_FALSE(r.error.empty());
+  }
+  CHECK_FALSE(parse_listen_address("127.0.0.1", 0));  // port still required when no default
+
+  // A destination on port 0 stays an error.
+  CHECK_FALSE(parse_host_port("127.0.0.1:0", 443));
+  CHECK_FALSE(parse_url("http://127.0.0.1:0/"));
+}
+
+TEST_CASE("the config file's listen key accepts port 0 like --listen") {
+  const auto c = parse_config("listen = \"127.0.0.1:0\"\n", "t.toml");
+  CHECK(c.listen == "127.0.0.1:0");
+  CHECK_THROWS_AS(
+      parse_config("[[site]]\nhost = \"a.example\"\norigin = \"1.2.3.4:0\"\n", "t.toml"),
+      ConfigError);
 }

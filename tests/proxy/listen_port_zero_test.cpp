@@ -1,0 +1,188 @@
+// `tlsprobe proxy --listen 127.0.0.1:0`: the real binary binds a port the OS picks, names it
+// in its startup line on stderr, and serves on it (read back the way a script would).
+#include "proxy_fixture.hpp"
+#include "support/proxy_origin.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <boost/json/parse.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+using namespace tlsprobe;
+using namespace tlsprobe::proxytest;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The port in "tlsprobe proxy listening on 127.0.0.1:PORT (forward mode), log: FILE".
+std::optional<std::uint16_t> announced_port(const std::string& stderr_text) {
+  static const std::regex line(R"(^tlsprobe proxy listening on 127\.0\.0\.1:(\d+) \()");
+  std::istringstream in(stderr_text);
+  for (std::string l; std::getline(in, l);) {
+    std::smatch m;
+    if (std::regex_search(l, m, line)) return static_cast<std::uint16_t>(std::stoul(m[1]));
+  }
+  return std::nullopt;
+}
+
+// `tlsprobe proxy ARGS...` in the background with stderr in DIR/stderr.txt; SIGKILLed in the
+// destructor if still running, and its temp dir removed.
+class ProxyProcess {
+ public:
+  explicit ProxyProcess(const std::vector<std::string>& args) {
+    std::string tmpl = (fs::temp_directory_path() / "tlsprobe-port0-XXXXXX").string();
+    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+    dir_ = tmpl;
+    std::vector<std::string> argv{testsupport::tlsprobe_binary(), "proxy"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    for (auto& a : argv)
+      if (a.find("@DIR@") != std::string::npos) a.replace(a.find("@DIR@"), 5, dir_.string());
+    const auto err_path = (dir_ / "stderr.txt").string();
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      const int null = ::open("/dev/null", O_RDWR);
+      ::dup2(null, 0);
+      ::dup2(null, 1);
+      ::dup2(err, 2);
+      std::vector<char*> cargv;
+      for (auto& a : argv) cargv.push_back(a.data());
+      cargv.push_back(nullptr);
+      ::execv(cargv[0], cargv.data());
+      ::_exit(127);
+    }
+  }
+  ~ProxyProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  ProxyProcess(const ProxyProcess&) = delete;
+  ProxyProcess& operator=(const ProxyProcess&) = delete;
+
+  const fs::path& dir() const { return dir_; }
+  std::string stderr_text() const { return slurp(dir_ / "stderr.txt"); }
+
+  // Polls stderr for the startup line for at most `limit`; nullopt if the process exits or
+  // stays silent.
+  std::optional<std::uint16_t> wait_for_port(std::chrono::milliseconds limit) {
+    const auto deadline = Clock::now() + limit;
+    while (Clock::now() < deadline) {
+      if (auto port = announced_port(stderr_text())) return port;
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return std::nullopt;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return std::nullopt;
+  }
+
+  // SIGTERM, then wait at most `limit` (SIGKILL after). The exit status, -1 if killed.
+  int terminate(std::chrono::milliseconds limit) {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    const auto deadline = Clock::now() + limit;
+    int status = 0;
+    while (::waitpid(pid_, &status, WNOHANG) != pid_) {
+      if (Clock::now() > deadline) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+        return -1;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  fs::path dir_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace
+
+TEST_CASE("proxy --listen 127.0.0.1:0 announces the bound port and serves on it") {
+  testsupport::ProxyOrigin origin;
+  ProxyProcess p({"--listen", "127.0.0.1:0", "--admin", "off", "--log", "@DIR@/log.jsonl"});
+  const auto port = p.wait_for_port(20s);
+  INFO("stderr: " << p.stderr_text());
+  REQUIRE(port);
+  CHECK(*port != 0);
+
+  const auto proxy_url = "http://127.0.0.1:" + std::to_string(*port);
+  const auto r = curl({"-x", proxy_url, "http://" + origin.address() + "/bytes/1000"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == testsupport::pattern_bytes(1000));
+  CHECK(origin.requests().size() == 1);
+
+  // The connection went through this proxy: its line is in the log after a clean stop.
+  CHECK(p.terminate(20s) == 0);
+  const auto log = slurp(p.dir() / "log.jsonl");
+  REQUIRE_FALSE(log.empty());
+  const auto rec = boost::json::parse(log.substr(0, log.find('\n'))).as_object();
+  CHECK(find_path(rec, "tlsprobe.mode")->as_string() == "forward");
+  CHECK(find_path(rec, "destination.port")->to_number<int>() == origin.port());
+}
+
+TEST_CASE("two proxies started with --listen 127.0.0.1:0 get different ports") {
+  ProxyProcess a({"--listen", "127.0.0.1:0", "--admin", "off", "--log", "@DIR@/log.jsonl"});
+  ProxyProcess b({"--listen", "127.0.0.1:0", "--admin", "off", "--log", "@DIR@/log.jsonl"});
+  const auto pa = a.wait_for_port(20s);
+  const auto pb = b.wait_for_port(20s);
+  INFO("stderr a: " << a.stderr_text() << "\nstderr b: " << b.stderr_text());
+  REQUIRE(pa);
+  REQUIRE(pb);
+  CHECK(*pa != *pb);
+  CHECK(a.terminate(20s) == 0);
+  CHECK(b.terminate(20s) == 0);
+}
+
+TEST_CASE("SIGTERM right after the announcement is a clean stop (handlers are in place)") {
+  // A script reads the port and may stop the proxy at once: the line is only printed once
+  // SIGTERM drains and flushes instead of killing the process.
+  for (int i = 0; i < 3; ++i) {
+    ProxyProcess p({"--listen", "127.0.0.1:0", "--admin", "off", "--log", "@DIR@/log.jsonl"});
+    REQUIRE(p.wait_for_port(20s));
+    CHECK(p.terminate(20s) == 0);
+    CHECK(p.stderr_text().find("tlsprobe proxy: stopped;") != std::string::npos);
+  }
+}
+
+TEST_CASE("proxy --listen still refuses ports out of range and non-loopback without --allow") {
+  for (const char* bad : {"127.0.0.1:65536", "127.0.0.1:", "0.0.0.0:0"}) {
+    INFO(bad);
+    const auto r = testsupport::run_tlsprobe({"proxy", "--listen", bad, "--admin", "off"},
+                                             std::chrono::seconds(20));
+    CHECK(r.exit_code == 64);
+    CHECK(r.err.find("tlsprobe proxy:") != std::string::npos);
+  }
+}
