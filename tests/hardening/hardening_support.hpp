@@ -225,7 +225,7 @@ inline std::size_t raise_own_fd_limit(std::size_t want) {
 struct ProxyOptions {
   std::string log{};                 // --log; empty = <dir>/connections.jsonl
   std::string config_toml{};         // written to <dir>/proxy.toml and passed as --config
-  std::vector<std::string> extra{};  // more flags
+  std::vector<std::string> extra{};  // more flags ("{dir}" = the proxy's temporary directory)
   rlim_t fd_limit = 0;               // RLIMIT_NOFILE (soft and hard) for the child; 0 = inherit
 };
 
@@ -306,7 +306,11 @@ class ProxyProcess {
       args.push_back("--config");
       args.push_back((dir_ / "proxy.toml").string());
     }
-    for (const auto& e : o.extra) args.push_back(e);
+    // "{dir}" in a flag stands for this proxy's temporary directory (e.g. a state dir).
+    for (auto e : o.extra) {
+      if (const auto at = e.find("{dir}"); at != std::string::npos) e.replace(at, 5, dir_.string());
+      args.push_back(e);
+    }
     const auto err_path = (dir_ / "stderr.txt").string();
     pid_ = ::fork();
     REQUIRE(pid_ >= 0);

@@ -1,6 +1,7 @@
 // Interception-security checks (Durumeric et al., NDSS 2017; PEERS.md section 3) that the
 // intercept tests do not already make: the upstream validation cases beyond the probe
-// scenarios (not yet valid, weak key, SHA-1 signature, bad signature, CA:FALSE issuer), an
+// scenarios (not yet valid, weak key, SHA-1 signature, bad signature, CA:FALSE issuer, a
+// clientAuth-only leaf, a name outside the issuer's name constraints), an
 // upstream that only speaks TLS 1.0/1.1, HSTS passed through untouched, and a fresh CA per
 // installation. Each failing upstream must get the 502 page over our leaf, never upstream
 // bytes ("never launder"). Uses the in-process intercepting proxy of tests/intercept.
@@ -55,7 +56,18 @@ const Case kCases[] = {
     {"bad_signature", ""},
     {"ca_false_issuer", ""},
     {"tls10_only", ""},
+    {"wrong_eku", ""},
+    {"name_constraints", ""},
 };
+
+testpki::Issued constrained_intermediate(const testpki::Hierarchy& good) {
+  const auto now = testpki::now();
+  return testpki::issue(good.root, {.common_name = "Constrained Intermediate",
+                                    .not_before = now - std::chrono::days(1),
+                                    .not_after = now + std::chrono::days(365),
+                                    .is_ca = true,
+                                    .name_constraints = "critical,permitted;DNS:.corp.test"});
+}
 
 std::unique_ptr<TlsTestServer> upstream_for(const std::string& name,
                                             const testpki::Hierarchy& good) {
@@ -87,6 +99,15 @@ std::unique_ptr<TlsTestServer> upstream_for(const std::string& name,
                                                        .not_after = now + std::chrono::days(30)});
     auto issued = testpki::issue(not_a_ca, leaf);
     return serve(ServedChain::of(issued, {not_a_ca.cert, good.intermediate.cert}));
+  } else if (name == "wrong_eku") {
+    // A client certificate (clientAuth only) presented as a server's: a browser refuses it
+    // (ERR_CERT_INVALID), and so must the upstream verification (purpose sslserver).
+    leaf.ext_key_usage = "clientAuth";
+  } else if (name == "name_constraints") {
+    // A trusted intermediate constrained to *.corp.test issues up.test: outside its
+    // permitted subtree, so the chain is invalid even though every signature is good.
+    auto constrained = constrained_intermediate(good);
+    return serve(ServedChain::of(testpki::issue(constrained, leaf), {constrained.cert}));
   } else if (name == "tls10_only") {
     return serve(ServedChain::of(testpki::issue(good.intermediate, leaf), {good.intermediate.cert}),
                  TlsVersions::legacy_only);
@@ -111,6 +132,26 @@ TEST_CASE("intercept refuses every invalid or weak upstream with the 502 page, n
       if (*c.code) CHECK(r.body.find(c.code) != std::string::npos);
     }
   }
+}
+
+// The control for the name_constraints case above: the same constrained intermediate is fine
+// for a name inside its subtree, so that case fails for the constraint and nothing else.
+TEST_CASE("intercept serves a name inside its issuer's name constraints", "[hardening][security]") {
+  const auto good = testpki::make_hierarchy({"good.test"}, testpki::now());
+  const auto now = testpki::now();
+  auto constrained = constrained_intermediate(good);
+  auto leaf = testpki::issue(constrained, {.common_name = "in.corp.test",
+                                           .dns_names = {"in.corp.test"},
+                                           .not_before = now - std::chrono::days(1),
+                                           .not_after = now + std::chrono::days(30)});
+  auto up = serve(ServedChain::of(leaf, {constrained.cert}));
+  InterceptingProxy proxy(
+      {.anchors = {good.root.cert}, .resolve = {{"in.corp.test", "127.0.0.1"}}});
+  const auto r =
+      curl(proxy, "https://in.corp.test:" + std::to_string(up->port()) + "/", proxy.ca_path());
+  INFO(r.err << r.body);
+  CHECK(r.http_code == 200);
+  CHECK(r.body == kBody);
 }
 
 TEST_CASE("intercept passes Strict-Transport-Security through untouched", "[hardening][security]") {

@@ -1,15 +1,21 @@
 // Load tests against the built tlsprobe binary: many concurrent tunnels held open and used,
 // a low descriptor limit (extra clients refused cleanly, the admitted ones served), and a
-// sustained mix of traffic after which descriptors and memory are back where they were.
+// sustained mix of traffic (tunnels, plain-HTTP forwards, intercepted HTTPS, bad requests,
+// refused upstreams) after which descriptors and memory are back where they were.
 // CI runs the short form (2,000 tunnels, 8 s of mix). By hand, tools/load.sh runs them
 // larger: TLSPROBE_LOAD_TUNNELS=N and TLSPROBE_MIX_SECONDS=S override the sizes.
 #include "hardening/echo_server.hpp"
 #include "hardening/hardening_support.hpp"
+#include "support/tls_test_server.hpp"
+
+#include <openssl/ssl.h>
 
 #include <atomic>
 #include <cstdlib>
 
 using namespace tlsprobe::hardening;
+namespace testpki = tlsprobe::testpki;
+namespace testsupport = tlsprobe::testsupport;
 
 namespace {
 
@@ -42,6 +48,37 @@ double cpu_seconds(pid_t pid) {
     if (i == 15) stime = std::stoull(field);
   }
   return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// One GET over an intercepted connection: CONNECT, then TLS to the proxy's minted leaf
+// (verified against the tlsprobe CA in `ca_file`, name `host`), then read to the end.
+// Blocking OpenSSL with socket timeouts, so a stuck proxy fails the exchange, not the test run.
+std::string intercepted_get(std::uint16_t proxy_port, const std::string& host, std::uint16_t port,
+                            const std::string& ca_file) {
+  const std::string authority = host + ":" + std::to_string(port);
+  Fd t = open_tunnel(proxy_port, authority, nullptr, 5s);
+  if (!t) return "no tunnel";
+  const timeval tv{5, 0};
+  ::setsockopt(t.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(t.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
+                                                        SSL_CTX_free);
+  if (!ctx || SSL_CTX_load_verify_locations(ctx.get(), ca_file.c_str(), nullptr) != 1)
+    return "bad CA file";
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
+  SSL_set_fd(ssl.get(), t.get());
+  SSL_set_tlsext_host_name(ssl.get(), host.c_str());
+  SSL_set1_host(ssl.get(), host.c_str());
+  if (SSL_connect(ssl.get()) != 1) return "handshake failed";
+  const std::string req =
+      "GET /mix HTTP/1.1\r\nHost: " + authority + "\r\nConnection: close\r\n\r\n";
+  if (SSL_write(ssl.get(), req.data(), static_cast<int>(req.size())) <= 0) return "write failed";
+  std::string got;
+  char buf[8192];
+  for (int n; (n = SSL_read(ssl.get(), buf, sizeof buf)) > 0 && got.size() < (1u << 20);)
+    got.append(buf, static_cast<std::size_t>(n));
+  return got;
 }
 
 // Opens `n` tunnels to `authority` in batches (CONNECTs of a batch in flight together).
@@ -218,7 +255,23 @@ TEST_CASE("a low descriptor limit: extra clients are refused cleanly, the rest a
 TEST_CASE("a sustained mix of traffic leaves descriptors and memory flat", "[hardening][load]") {
   const auto seconds = std::chrono::seconds(env_size("TLSPROBE_MIX_SECONDS", 8));
   EchoServerProcess echo;
-  ProxyProcess proxy({.config_toml = load_config});
+  // Intercepted traffic goes to an in-process TLS origin named mix.test; the echo server is
+  // reached by address and listed in no_intercept, so its tunnels stay plain tunnels.
+  const auto pki = testpki::make_hierarchy({"mix.test"}, testpki::now());
+  const testpki::TempPemFile root_pem(pki.root.cert_pem());
+  const std::string page = "<p>intercepted</p>";
+  testsupport::TlsServerOptions tls_opts;
+  tls_opts.default_chain = testsupport::ServedChain::of(pki);
+  tls_opts.reply = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: " +
+                   std::to_string(page.size()) + "\r\nConnection: close\r\n\r\n" + page;
+  testsupport::TlsTestServer origin(tls_opts);
+  const std::string mix_config = std::string(load_config) + "[trust]\nca_files = [\"" +
+                                 root_pem.path() +
+                                 "\"]\n[resolve]\n\"mix.test:" + std::to_string(origin.port()) +
+                                 "\" = \"127.0.0.1\"\n[intercept]\nenabled = true\n"
+                                 "no_intercept = [\"127.0.0.1\"]\n";
+  ProxyProcess proxy({.config_toml = mix_config, .extra = {"--state-dir", "{dir}/state"}});
+  const std::string ca_file = (proxy.dir() / "state" / "ca.pem").string();
   const std::uint16_t refused_port = [] {
     // Bound and never listening: connections to it are refused (502).
     Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -231,14 +284,15 @@ TEST_CASE("a sustained mix of traffic leaves descriptors and memory flat", "[har
     return ntohs(a.sin_port);
   }();
 
-  std::atomic<std::uint64_t> tunnels{0}, forwards{0}, bad{0}, refused{0}, failures{0};
+  std::atomic<std::uint64_t> tunnels{0}, forwards{0}, intercepts{0}, bad{0}, refused{0},
+      failures{0};
   auto run_mix = [&](std::chrono::seconds how_long) {
     std::atomic<bool> stop{false};
     std::vector<std::thread> workers;
     for (int w = 0; w < 6; ++w) {
       workers.emplace_back([&, w] {
         for (std::uint64_t i = 0; !stop.load(); ++i) {
-          switch ((i + static_cast<std::uint64_t>(w)) % 4) {
+          switch ((i + static_cast<std::uint64_t>(w)) % 5) {
             case 0:
             case 1: {  // a tunnel carrying 16 KiB each way
               auto t = open_tunnel(proxy.port(), echo.authority(), nullptr, 5s);
@@ -258,6 +312,14 @@ TEST_CASE("a sustained mix of traffic leaves descriptors and memory flat", "[har
               const auto r = c && send_all(c.get(), req) ? read_to_end(c.get(), 5s) : ReadResult{};
               if (r.data.rfind("HTTP/1.1 200", 0) == 0 && r.data.find("hello") != std::string::npos)
                 ++forwards;
+              else
+                ++failures;
+              break;
+            }
+            case 3: {  // an intercepted HTTPS GET (minted leaf, verified upstream)
+              const auto r = intercepted_get(proxy.port(), "mix.test", origin.port(), ca_file);
+              if (r.rfind("HTTP/1.1 200", 0) == 0 && r.find(page) != std::string::npos)
+                ++intercepts;
               else
                 ++failures;
               break;
@@ -290,18 +352,26 @@ TEST_CASE("a sustained mix of traffic leaves descriptors and memory flat", "[har
   run_mix(std::chrono::seconds(2));  // warm-up: pools, caches and allocator arenas fill
   const std::size_t fds_base = settle_fds(proxy.pid(), 0, 1s);
   const long rss_base = rss_kib(proxy.pid());
-  const auto before = tunnels + forwards + bad + refused;
+  const auto before = tunnels + forwards + intercepts + bad + refused;
   run_mix(seconds);
-  const auto total = tunnels + forwards + bad + refused - before;
+  const auto total = tunnels + forwards + intercepts + bad + refused - before;
   const std::size_t fds_end = settle_fds(proxy.pid(), fds_base, 10s);
   const long rss_end = rss_kib(proxy.pid());
   WARN("mix: " << total << " exchanges in " << seconds.count() << " s (tunnels " << tunnels
-               << ", forwards " << forwards << ", bad requests " << bad << ", refused upstream "
-               << refused << ", failures " << failures << "); proxy fds " << fds_base << " -> "
-               << fds_end << ", RSS KiB " << rss_base << " -> " << rss_end);
+               << ", forwards " << forwards << ", intercepted " << intercepts << ", bad requests "
+               << bad << ", refused upstream " << refused << ", failures " << failures
+               << "); proxy fds " << fds_base << " -> " << fds_end << ", RSS KiB " << rss_base
+               << " -> " << rss_end);
   CHECK(failures.load() == 0);
   CHECK(total > 100);
+  CHECK(intercepts.load() > 0);
   CHECK(fds_end <= fds_base);
   if (!sanitized_build) CHECK(rss_end - rss_base < 16 * 1024);
   CHECK(proxy.stop().code == 0);
+  // Every finished exchange has its line, the intercepted ones included.
+  const auto lines = read_lines(proxy.log_path());
+  const auto intercept_lines = std::count_if(lines.begin(), lines.end(), [](const std::string& l) {
+    return l.find("mix.test") != std::string::npos;
+  });
+  CHECK(static_cast<std::uint64_t>(intercept_lines) >= intercepts.load());
 }

@@ -201,12 +201,15 @@ Issued build(CertSpec spec, const Issued* issuer, bool leaf_profile) {
   if (spec.is_ca) {
     add_conf_ext(x.get(), &ctx, NID_basic_constraints, "critical,CA:TRUE");
     add_conf_ext(x.get(), &ctx, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature");
+    if (!spec.name_constraints.empty())
+      add_conf_ext(x.get(), &ctx, NID_name_constraints, spec.name_constraints);
   } else {
     add_conf_ext(x.get(), &ctx, NID_basic_constraints, "critical,CA:FALSE");
     bool rsa = EVP_PKEY_get_base_id(key.get()) == EVP_PKEY_RSA;
     add_conf_ext(x.get(), &ctx, NID_key_usage,
                  rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature");
-    if (leaf_profile) add_conf_ext(x.get(), &ctx, NID_ext_key_usage, "serverAuth");
+    if (leaf_profile && !spec.ext_key_usage.empty())
+      add_conf_ext(x.get(), &ctx, NID_ext_key_usage, spec.ext_key_usage);
   }
   add_conf_ext(x.get(), &ctx, NID_subject_key_identifier, "hash");
   // Self-signed: the AKI names our own SKI (set just above); issued: the issuer's SKI.

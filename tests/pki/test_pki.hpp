@@ -37,7 +37,13 @@ struct CertSpec {
   SigHash hash = SigHash::sha256;  // hash used by the *issuer* to sign this cert
   bool is_ca = false;
   std::string aia_issuer_url{};  // AIA caIssuers URI, empty for none
-  long serial = 0;               // 0: a fresh random serial
+  // extendedKeyUsage of an issued (non-CA) leaf, in openssl.cnf syntax; a web server's
+  // leaf says serverAuth, a wrong one (clientAuth only) must fail server verification.
+  std::string ext_key_usage = "serverAuth";
+  // nameConstraints of a CA in openssl.cnf syntax ("critical,permitted;DNS:.corp.test"),
+  // empty for none.
+  std::string name_constraints{};
+  long serial = 0;  // 0: a fresh random serial
   // When set, the certificate gets this key instead of a new one of kind `key`: for
   // cross-signed certificates and re-issued roots (same subject and key, other issuer/dates).
   std::shared_ptr<EVP_PKEY> subject_key{};
