@@ -295,6 +295,16 @@ struct Intercepted {
   }
 };
 
+// close_notify to the client before the TCP close. For a response delimited by the close it
+// is what says the body is complete (RFC 9112 section 9.8: without it the body is
+// "incomplete"), so it is sent only after a response went through whole. Bounded: a client
+// that neither answers nor closes is left after a second.
+asio::awaitable<void> close_client_tls(SessionConnection& conn, TlsStream& client) {
+  conn.expires_after(std::chrono::seconds(1));
+  co_await client.async_shutdown(as_tuple(use_awaitable));
+  conn.timed_out = false;  // the shutdown's own deadline, not an idle connection
+}
+
 // Answers every request on the connection with the 502 page; never reads the upstream.
 asio::awaitable<void> serve_explain(Intercepted& st, TlsStream& client,
                                     const inspect::Findings& findings,
@@ -384,6 +394,21 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
     st.facts.http = HttpFacts{
         std::string(req.method_string()),
         "https://" + url_host(st.target.host, st.target.port) + std::string(req.target()), 0};
+    // Expect: 100-continue is answered here: the relay reads the request body before any
+    // response, so the origin's 100 would come too late and the client would sit out its
+    // expect timeout (curl: 1 s per upload; some clients wait for good). The origin gets a
+    // plain request with its body.
+    if (beast::iequals(req[http::field::expect], "100-continue")) {
+      req.erase(http::field::expect);
+      if (!req_p.is_done() && req.version() >= 11) {
+        static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+        conn.expires_after(s.timeouts.idle);
+        auto [cec, cn] =
+            co_await asio::async_write(client, asio::buffer(go_on), as_tuple(use_awaitable));
+        if (cec) break;
+        st.down += cn;
+      }
+    }
     if (!co_await relay_message(conn, client, client_buf, req_p, upstream, chunk, st.up, nullptr)) {
       st.facts.reason = conn.timed_out ? "idle timeout" : "relay of the request failed";
       break;
@@ -482,7 +507,10 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
       break;
     }
     st.add_findings(inspector.finish());
-    if (!keep) break;
+    if (!keep) {
+      co_await close_client_tls(conn, client);
+      break;
+    }
   }
 }
 

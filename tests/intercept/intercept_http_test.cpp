@@ -261,3 +261,105 @@ TEST_CASE("intercept http: after a 101 the connection is a byte tunnel both ways
   REQUIRE(status);
   CHECK(status->to_number<int>() == 101);
 }
+
+TEST_CASE("intercept http: HEAD, 204 and 304 keep the connection framed") {
+  Lab lab;
+  ScriptedUpstream up(ServedChain::of(lab.good), [](TlsIo& io) {
+    for (int i = 0; i < 10; ++i) {
+      const auto req = io.read_message(false, 5s);
+      if (!req.complete) return;
+      const auto t = req.head.target();
+      std::string res;
+      if (req.head.first_line.rfind("HEAD", 0) == 0)
+        res = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n";
+      else if (t == "/204")
+        res = "HTTP/1.1 204 No Content\r\n\r\n";
+      else if (t == "/304")
+        res = "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n";
+      else
+        res = echo_target(req);
+      if (!io.write(res)) return;
+    }
+  });
+  InterceptingProxy proxy(lab.proxy_options());
+  ProxyClient c(proxy.port(), "good.test", up.port(), proxy.ca_path(), "good.test");
+  REQUIRE(c.io().write("HEAD /h HTTP/1.1\r\nHost: good.test\r\n\r\n"));
+  const auto head = c.io().read_until("\r\n\r\n", 5s);
+  REQUIRE(head);
+  CHECK(parse_head(*head).get("content-length") == "1000");
+  for (const char* path : {"/204", "/304"}) {
+    const auto r = c.request("GET", path, "good.test");
+    CHECK(r.complete);
+    CHECK(r.head.status() == std::atoi(path + 1));
+    CHECK(r.body.empty());
+  }
+  // Nothing stray was sent after the bodyless answers: the next response parses cleanly.
+  const auto after = c.request("GET", "/after", "good.test");
+  CHECK(after.head.status() == 200);
+  CHECK(after.body == "reply-/after");
+}
+
+TEST_CASE("intercept http: a response delimited by the origin's close arrives complete") {
+  // No Content-Length, no chunking: the end of the body is the end of the connection. The
+  // origin ends with close_notify; the client must be able to tell that from a truncation.
+  Lab lab;
+  const std::string body = pattern(0, 200'000);
+  ScriptedUpstream up(ServedChain::of(lab.good), [&](TlsIo& io) {
+    if (!io.read_message(false, 5s).complete) return;
+    io.write("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n" + body);
+  });  // the script returning sends close_notify
+  InterceptingProxy proxy(lab.proxy_options());
+  const auto r = curl_run(proxy, {"-w", "|%{http_code}", url(up.port(), "/close")});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == body + "|200");
+  // curl forgives a missing close_notify; RFC 9112 section 9.8 does not: without it such a
+  // body is "incomplete". The proxy must end the client's TLS with close_notify.
+  ProxyClient c(proxy.port(), "good.test", up.port(), proxy.ca_path(), "good.test");
+  const auto m = c.request("GET", "/close", "good.test");
+  CHECK(m.body == body);
+  CHECK((SSL_get_shutdown(c.io().ssl()) & SSL_RECEIVED_SHUTDOWN) != 0);
+}
+
+TEST_CASE("intercept http: a close-delimited body cut off by the origin stays visibly cut off") {
+  // The origin drops the TCP connection mid-body without close_notify: the client must not
+  // get a close_notify either (that would certify a truncated body as complete).
+  Lab lab;
+  ScriptedUpstream up(ServedChain::of(lab.good), [&](TlsIo& io) {
+    if (!io.read_message(false, 5s).complete) return;
+    io.write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\npartial");
+    io.pause(200ms);
+    ::shutdown(io.fd(), SHUT_RDWR);  // no close_notify
+  });
+  InterceptingProxy proxy(lab.proxy_options());
+  ProxyClient c(proxy.port(), "good.test", up.port(), proxy.ca_path(), "good.test");
+  const auto m = c.request("GET", "/cut", "good.test");
+  CHECK(m.body == "partial");
+  CHECK((SSL_get_shutdown(c.io().ssl()) & SSL_RECEIVED_SHUTDOWN) == 0);
+}
+
+TEST_CASE("intercept http: Expect: 100-continue does not stall an upload") {
+  // curl waits up to 1 s for the 100 before sending a body it announced with Expect.
+  Lab lab;
+  ScriptedUpstream up(ServedChain::of(lab.good), [](TlsIo& io) {
+    const auto head = io.read_until("\r\n\r\n", 5s);
+    if (!head) return;
+    const auto h = parse_head(*head);
+    if (lower(h.get("expect")) == "100-continue" && !io.write("HTTP/1.1 100 Continue\r\n\r\n"))
+      return;
+    const auto n = std::strtoull(h.get("content-length").c_str(), nullptr, 10);
+    const auto got = io.read_exact(n, 10s);
+    io.write(http_response(200, "OK", std::to_string(got.size()) + " bytes"));
+  });
+  InterceptingProxy proxy(lab.proxy_options());
+  const auto dir = make_temp_dir("expect");
+  std::ofstream(dir / "body.bin", std::ios::binary) << pattern(0, 2'000'000);
+  const auto r = curl_run(
+      proxy, {"-w", "|%{http_code}", "-H", "Expect: 100-continue", "--expect100-timeout", "5",
+              "--data-binary", "@" + (dir / "body.bin").string(), url(up.port(), "/up")});
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  INFO(r.err);
+  CHECK(r.out == "2000000 bytes|200");
+  CHECK(r.elapsed_ms < 3000);  // not the 5 s expect timeout
+}
