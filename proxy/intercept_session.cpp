@@ -348,6 +348,26 @@ asio::awaitable<void> serve_explain(Intercepted& st, TlsStream& client,
   }
 }
 
+// The proxy's own answer when the origin gives no usable response head (timeout, oversized
+// or malformed head, a flood of 1xx): plain text naming the reason, then the connection
+// ends. Logged with that reason and status.
+asio::awaitable<void> answer_gateway_error(Intercepted& st, TlsStream& client, http::status status,
+                                           const std::string& why) {
+  auto& conn = *st.conn;
+  st.facts.reason = why;
+  if (st.facts.http) st.facts.http->status = static_cast<int>(status);
+  if (conn.closed) co_return;
+  http::response<http::string_body> res{status, 11};
+  res.set(http::field::server, "tlsprobe");
+  res.set(http::field::content_type, "text/plain; charset=utf-8");
+  res.body() = why + "\n";
+  res.keep_alive(false);
+  res.prepare_payload();
+  conn.expires_after(std::chrono::seconds(2));
+  auto [ec, n] = co_await http::async_write(client, res, as_tuple(use_awaitable));
+  if (!ec) st.down += n;
+}
+
 // HTTP/1.1 relay between the intercepted client and the verified (or passed) upstream.
 asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream& upstream) {
   auto& conn = *st.conn;
@@ -432,18 +452,7 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
             : rec == http::error::header_limit
                 ? "the origin's response header is larger than the proxy accepts"
                 : "bad or no response from the origin: " + rec.message();
-        st.facts.reason = why;
-        st.facts.http->status = static_cast<int>(status);
-        if (!conn.closed) {
-          http::response<http::string_body> res{status, 11};
-          res.set(http::field::server, "tlsprobe");
-          res.set(http::field::content_type, "text/plain; charset=utf-8");
-          res.body() = why + "\n";
-          res.keep_alive(false);
-          res.prepare_payload();
-          conn.expires_after(std::chrono::seconds(2));
-          co_await http::async_write(client, res, as_tuple(use_awaitable));
-        }
+        co_await answer_gateway_error(st, client, status, why);
         co_return;
       }
       const auto code = res_p->get().result_int();
@@ -452,8 +461,9 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
       break;
     }
     if (!got_head) {
-      st.facts.reason = "too many interim responses";
-      break;
+      co_await answer_gateway_error(st, client, http::status::bad_gateway,
+                                    "the origin sent too many interim (1xx) responses");
+      co_return;
     }
     auto& res = res_p->get();
     const int status = static_cast<int>(res.result_int());

@@ -227,3 +227,22 @@ TEST_CASE("intercept findings: a healthy page has no HTTP or client finding") {
   CHECK(finding_codes(lines[0]).empty());
   CHECK(str_at(lines[0], {"event", "outcome"}) == "success");
 }
+
+TEST_CASE("intercept findings: a page past the inspection bound is scanned as far as it came") {
+  // The proxy copies at most 1 MiB of a page for the scan (proxy/http_inspect.hpp); the
+  // client still gets every byte. Resources early in the page are found, deflate decoded.
+  Lab lab;
+  std::string page = "<html><body><script src=\"http://early.test/a.js\"></script>";
+  page += std::string(2 * 1024 * 1024, ' ');
+  page += "<img src=\"http://late.test/b.png\"></body></html>";
+  auto up = site(lab, {{"/big", Page{kHsts, page, true}}});
+  InterceptingProxy proxy(lab.proxy_options());
+  const auto r = get(proxy, up->port(), "/big");
+  CHECK(r.body == page);
+  const auto lines = proxy.log_lines();
+  REQUIRE(lines.size() == 1);
+  const auto* f = finding(lines[0], "http.mixed_content");
+  REQUIRE(f);
+  CHECK(evidence(*f, "resources") == "http://early.test/a.js");
+  CHECK(evidence(*f, "body_partial") == "true");
+}

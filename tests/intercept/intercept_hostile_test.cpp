@@ -220,3 +220,19 @@ TEST_CASE("intercept hostile: a body that stalls mid-way ends by the idle timeou
   REQUIRE(lines.size() == 1);
   CHECK(str_at(lines[0], {"event", "reason"}) == "idle timeout");
 }
+
+TEST_CASE("intercept hostile: an endless run of 1xx answers ends in a clear 502") {
+  Lab lab;
+  auto up = upstream(lab, [](TlsIo& io, const Message&) {
+    for (int i = 0; i < 1000; ++i)
+      if (!io.write("HTTP/1.1 102 Processing\r\n\r\n")) return;
+  });
+  InterceptingProxy proxy(lab.proxy_options());
+  {
+    ProxyClient c(proxy.port(), "good.test", up->port(), proxy.ca_path(), "good.test");
+    const auto r = c.request("GET", "/interim", "good.test");
+    CHECK(r.head.status() == 502);
+    CHECK(r.body == "the origin sent too many interim (1xx) responses\n");
+  }
+  CHECK(get_ok(proxy, up->port()).body == "fine");
+}

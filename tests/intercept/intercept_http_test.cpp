@@ -363,3 +363,20 @@ TEST_CASE("intercept http: Expect: 100-continue does not stall an upload") {
   CHECK(r.out == "2000000 bytes|200");
   CHECK(r.elapsed_ms < 3000);  // not the 5 s expect timeout
 }
+
+TEST_CASE("intercept http: pipelined requests are answered in order") {
+  Lab lab;
+  ScriptedUpstream up(ServedChain::of(lab.good),
+                      [](TlsIo& io) { serve_requests(io, echo_target); });
+  InterceptingProxy proxy(lab.proxy_options());
+  ProxyClient c(proxy.port(), "good.test", up.port(), proxy.ca_path(), "good.test");
+  std::string three;
+  for (const char* p : {"/p1", "/p2", "/p3"})
+    three += std::string("GET ") + p + " HTTP/1.1\r\nHost: good.test\r\n\r\n";
+  REQUIRE(c.io().write(three));  // one write: the proxy finds the next requests buffered
+  for (const char* p : {"/p1", "/p2", "/p3"}) {
+    const auto r = c.io().read_message(true, 5s);
+    CHECK(r.complete);
+    CHECK(r.body == std::string("reply-") + p);
+  }
+}
