@@ -957,6 +957,7 @@ int run(const Options& o) {
       auto& c = *live[(k + static_cast<std::size_t>(round)) % live.size()];
       got[c.name] = measure(c, ctx, o);
     }
+    if (g_stop.load()) break;  // a cut-short round would skew the medians: drop it
     add_round(res, got);
     std::fprintf(stderr, "round %d/%d done (load %s)\n", round + 1, o.rounds,
                  tlsprobe::bench::load_average().c_str());
@@ -976,6 +977,9 @@ int run(const Options& o) {
       "CA (tlsprobe ca init); origin nginx, no session resumption on either leg\n");
   std::printf("load average (1/5/15 min): %s at start, %s at end; %u CPUs\n\n", load_start.c_str(),
               load_end.c_str(), std::thread::hardware_concurrency());
+  if (g_stop.load()) std::printf("INTERRUPTED: only the rounds that completed are shown\n\n");
+  std::printf(
+      "peak RSS = VmHWM summed over the proxy's process tree, before the large-body test\n");
   print_table(cands, res, o);
   print_goals(res);
   return g_stop.load() ? 130 : 0;
