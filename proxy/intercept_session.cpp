@@ -4,6 +4,7 @@
 
 #include "certs/pem.hpp"
 #include "inspect/client_hello.hpp"
+#include "inspect/codes.hpp"
 #include "proxy/ca_page.hpp"
 #include "proxy/connection_log.hpp"
 #include "proxy/error_page.hpp"
@@ -34,6 +35,7 @@
 
 #include <cerrno>
 #include <limits>
+#include <map>
 #include <set>
 #include <span>
 
@@ -51,6 +53,7 @@ constexpr int kMaxInterimResponses = 8;         // 1xx answers skipped before th
 constexpr int kMaxExplainRequests = 100;        // 502 answers on one keep-alive connection
 constexpr int kMaxPeekRounds = 4000;            // ClientHello peeks (bounded loop)
 constexpr auto kPeekBackoff = std::chrono::milliseconds(2);
+constexpr std::size_t kMaxFindingsPerCode = 16;  // per connection (log line size)
 
 // ALPN for intercepted clients: http/1.1 when offered, otherwise no ALPN at all (an h2-only
 // client then fails cleanly instead of speaking h2 at an HTTP/1.1 relay).
@@ -251,15 +254,35 @@ struct Intercepted {
   ConnectionFacts facts;
   std::string requested;  // name minted for: SNI, else the CONNECT host
   std::set<std::string> seen_findings;
+  std::map<std::string, std::size_t> listed, not_listed;  // per finding code
   std::uint64_t up = 0, down = 0;
 
+  // Once per connection per (code, subject, evidence): a keep-alive page load repeats them.
+  // http.hsts_missing is the host's policy, not a page's: once per host and header value,
+  // whatever the URL. Every code is listed at most kMaxFindingsPerCode times (a browser's
+  // connection may carry thousands of pages; the log line stays bounded), the rest counted.
   void add_findings(inspect::Findings fs) {
     for (auto& f : fs) {
-      // Once per connection per (code, evidence): a keep-alive page load repeats them.
       std::string key = f.code + "|" + f.subject;
-      for (const auto& [k, v] : f.evidence) key += "|" + k + "=" + v;
-      if (seen_findings.insert(key).second) facts.findings.push_back(std::move(f));
+      for (const auto& [k, v] : f.evidence)
+        if (f.code != inspect::codes::http_hsts_missing || k == "hsts") key += "|" + k + "=" + v;
+      if (!seen_findings.insert(std::move(key)).second) continue;
+      if (++listed[f.code] > kMaxFindingsPerCode) {
+        ++not_listed[f.code];
+        continue;
+      }
+      facts.findings.push_back(std::move(f));
     }
+  }
+
+  // The last listed finding of a capped code says how many more there were.
+  void note_unlisted() {
+    for (const auto& [code, n] : not_listed)
+      for (auto it = facts.findings.rbegin(); it != facts.findings.rend(); ++it)
+        if (it->code == code) {
+          it->evidence["not_listed"] = std::to_string(n);
+          break;
+        }
   }
 
   // client.sni_host_mismatch for one request (and client.no_sni once).
@@ -285,6 +308,7 @@ struct Intercepted {
     facts.end = std::chrono::system_clock::now();
     facts.bytes_client_to_server = up;
     facts.bytes_server_to_client = down;
+    note_unlisted();
     inspect::sort_by_severity(facts.findings);
     auto& ctx = *conn->ctx;
     if (ctx.log) ctx.log->write(to_json_line(make_connection_record(facts)));

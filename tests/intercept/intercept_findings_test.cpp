@@ -246,3 +246,36 @@ TEST_CASE("intercept findings: a page past the inspection bound is scanned as fa
   CHECK(evidence(*f, "resources") == "http://early.test/a.js");
   CHECK(evidence(*f, "body_partial") == "true");
 }
+
+TEST_CASE("intercept findings: a long keep-alive connection keeps its log line bounded") {
+  // 200 pages on one connection, none with HSTS, each with its own http:// image. HSTS is a
+  // host's policy: one http.hsts_missing says it. Mixed content is listed per page, capped.
+  Lab lab;
+  ScriptedUpstream up(ServedChain::of(lab.good), [](TlsIo& io) {
+    for (int i = 0; i < 300; ++i) {
+      const auto req = io.read_message(false, 5s);
+      if (!req.complete) return;
+      const auto page = "<html><img src=\"http://img.test" + req.head.target() + ".png\"></html>";
+      if (!io.write(http_response(200, "OK", page, "", "text/html"))) return;
+    }
+  });
+  InterceptingProxy proxy(lab.proxy_options());
+  {
+    ProxyClient c(proxy.port(), "good.test", up.port(), proxy.ca_path(), "good.test");
+    for (int i = 0; i < 200; ++i)
+      REQUIRE(c.request("GET", "/p" + std::to_string(i), "good.test").head.status() == 200);
+  }
+  const auto lines = proxy.log_lines();
+  REQUIRE(lines.size() == 1);
+  const auto codes = finding_codes(lines[0]);
+  CHECK(std::count(codes.begin(), codes.end(), "http.hsts_missing") == 1);
+  CHECK(std::count(codes.begin(), codes.end(), "http.mixed_content") == 16);
+  // The overflow is counted on the last listed one: 200 pages, 16 listed.
+  std::string not_listed;
+  for (const auto& v : lines[0].at("tlsprobe").as_object().at("findings").as_array())
+    if (v.as_object().at("code").as_string() == "http.mixed_content" &&
+        !evidence(v.as_object(), "not_listed").empty())
+      not_listed = evidence(v.as_object(), "not_listed");
+  CHECK(not_listed == "184");
+  CHECK(boost::json::serialize(lines[0]).size() < 64 * 1024);
+}
