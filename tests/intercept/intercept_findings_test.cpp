@@ -4,6 +4,7 @@
 // (Host header vs SNI), and a healthy page with none of them.
 #include "http_peers.hpp"
 #include "intercept_fixture.hpp"
+#include "support/nginx_server.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -278,4 +279,52 @@ TEST_CASE("intercept findings: a long keep-alive connection keeps its log line b
       not_listed = evidence(v.as_object(), "not_listed");
   CHECK(not_listed == "184");
   CHECK(boost::json::serialize(lines[0]).size() < 64 * 1024);
+}
+
+TEST_CASE("intercept findings: a real nginx with gzip on, through curl --compressed") {
+  // nginx compresses on the fly (gzip, chunked): the scan decodes what a real server sends.
+  Lab lab;
+  const std::string http_block = R"(
+  server {
+    listen 127.0.0.1:@PORT@ ssl default_server;
+    server_name good.test;
+    ssl_certificate @DIR@/site.crt;
+    ssl_certificate_key @DIR@/site.key;
+    gzip on;
+    gzip_min_length 1;
+    root @DIR@;
+    location = /clean.html { add_header Strict-Transport-Security "max-age=600" always; }
+  }
+)";
+  std::string padded = kMixedPage;
+  padded.insert(padded.find("</body>"), std::string(4000, ' '));  // worth compressing
+  testsupport::NginxServer nginx(
+      http_block, {{"site.crt", lab.good.leaf.cert_pem() + lab.good.intermediate.cert_pem()},
+                   {"site.key", lab.good.leaf.key_pem()},
+                   {"mixed.html", padded},
+                   {"clean.html", kCleanPage}});
+  InterceptingProxy proxy(lab.proxy_options());
+  const auto base = "https://good.test:" + std::to_string(nginx.port());
+  // Two URLs, one connection: the mixed page (no HSTS) and the clean page (HSTS).
+  const auto r = testsupport::run_process(
+      {"curl", "-sS", "--max-time", "20", "--proxy", proxy.url(), "--cacert", proxy.ca_path(),
+       "--compressed", "-w", "|%{http_code}|%{size_download}\n", base + "/mixed.html",
+       base + "/clean.html"},
+      30s);
+  INFO(r.err << nginx.error_log());
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find(padded + "|200|") == 0);
+  CHECK(r.out.find(kCleanPage + "|200|") != std::string::npos);
+  // It really came gzip-encoded: fewer bytes on the wire than the page.
+  const auto wire_bytes = std::strtoull(r.out.c_str() + padded.size() + 5, nullptr, 10);
+  CHECK(wire_bytes > 0);
+  CHECK(wire_bytes < padded.size() / 2);
+  const auto lines = proxy.log_lines();
+  REQUIRE(lines.size() == 1);
+  const auto* f = finding(lines[0], "http.mixed_content");
+  REQUIRE(f);
+  CHECK(evidence(*f, "resources") == joined(kInsecure));
+  const auto* h = finding(lines[0], "http.hsts_missing");
+  REQUIRE(h);
+  CHECK(evidence(*h, "url") == "https://good.test:" + std::to_string(nginx.port()) + "/mixed.html");
 }
