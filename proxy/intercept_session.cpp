@@ -372,11 +372,11 @@ asio::awaitable<void> serve_explain(Intercepted& st, TlsStream& client,
   }
 }
 
-// The proxy's own answer when the origin gives no usable response head (timeout, oversized
-// or malformed head, a flood of 1xx): plain text naming the reason, then the connection
-// ends. Logged with that reason and status.
-asio::awaitable<void> answer_gateway_error(Intercepted& st, TlsStream& client, http::status status,
-                                           const std::string& why) {
+// The proxy's own answer when the client's request head is unusable (431, 400) or the origin
+// gives no usable response head (504, 502: timeout, oversized or malformed head, a flood of
+// 1xx): plain text naming the reason, then the connection ends. Logged with that reason.
+asio::awaitable<void> answer_error(Intercepted& st, TlsStream& client, http::status status,
+                                   const std::string& why) {
   auto& conn = *st.conn;
   st.facts.reason = why;
   if (st.facts.http) st.facts.http->status = static_cast<int>(status);
@@ -389,7 +389,12 @@ asio::awaitable<void> answer_gateway_error(Intercepted& st, TlsStream& client, h
   res.prepare_payload();
   conn.expires_after(std::chrono::seconds(2));
   auto [ec, n] = co_await http::async_write(client, res, as_tuple(use_awaitable));
-  if (!ec) st.down += n;
+  if (ec) co_return;
+  st.down += n;
+  // close_notify, then read (and drop) what the client still sends until it closes: closing
+  // on unread bytes (the rest of an oversized head) would reset the connection and could
+  // destroy our answer before the client reads it.
+  co_await close_client_tls(conn, client);
 }
 
 // HTTP/1.1 relay between the intercepted client and the verified (or passed) upstream.
@@ -411,8 +416,17 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
     conn.expires_after(first ? s.timeouts.header : s.timeouts.idle);
     auto [ec, n] =
         co_await http::async_read_header(client, client_buf, head, as_tuple(use_awaitable));
+    if (ec == http::error::header_limit) {
+      co_await answer_error(st, client, http::status::request_header_fields_too_large,
+                            "request header too large");
+      break;
+    }
     if (ec) {
-      if (ec == http::error::header_limit) st.facts.reason = "request header too large";
+      // Bytes that do not parse get a 400; a client that closes or idles out gets nothing.
+      if (client_buf.size() > 0 && !conn.timed_out && !conn.closed &&
+          ec != http::error::end_of_stream && ec != asio::error::eof)
+        co_await answer_error(st, client, http::status::bad_request,
+                              "bad request: " + ec.message());
       break;
     }
     ++st.ix->counters.requests;
@@ -476,7 +490,7 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
             : rec == http::error::header_limit
                 ? "the origin's response header is larger than the proxy accepts"
                 : "bad or no response from the origin: " + rec.message();
-        co_await answer_gateway_error(st, client, status, why);
+        co_await answer_error(st, client, status, why);
         co_return;
       }
       const auto code = res_p->get().result_int();
@@ -485,8 +499,8 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
       break;
     }
     if (!got_head) {
-      co_await answer_gateway_error(st, client, http::status::bad_gateway,
-                                    "the origin sent too many interim (1xx) responses");
+      co_await answer_error(st, client, http::status::bad_gateway,
+                            "the origin sent too many interim (1xx) responses");
       co_return;
     }
     auto& res = res_p->get();

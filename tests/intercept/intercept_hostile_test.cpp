@@ -236,3 +236,25 @@ TEST_CASE("intercept hostile: an endless run of 1xx answers ends in a clear 502"
   }
   CHECK(get_ok(proxy, up->port()).body == "fine");
 }
+
+TEST_CASE("intercept hostile: an oversized or malformed request head gets 431 / 400") {
+  Lab lab;
+  auto up = upstream(lab, [](TlsIo&, const Message&) {});
+  InterceptingProxy proxy(lab.proxy_options());  // max_header_bytes 32 KiB
+  {
+    ProxyClient c(proxy.port(), "good.test", up->port(), proxy.ca_path(), "good.test");
+    const auto r =
+        c.request("GET", "/ok", "good.test", "X-Big: " + std::string(64 * 1024, 'b') + "\r\n");
+    CHECK(r.head.status() == 431);
+    CHECK(r.body == "request header too large\n");
+  }
+  {
+    ProxyClient c(proxy.port(), "good.test", up->port(), proxy.ca_path(), "good.test");
+    REQUIRE(c.io().write("GET /ok HTTP/1.1\r\nHost: good.test\r\nBad Header Line\r\n\r\n"));
+    const auto r = c.io().read_message(true, 5s);
+    CHECK(r.head.status() == 400);
+    CHECK(r.body.rfind("bad request: ", 0) == 0);
+  }
+  CHECK(get_ok(proxy, up->port()).body == "fine");
+  CHECK(up->handshakes() == 3);  // each connection reached the origin, the bad requests did not
+}
