@@ -445,10 +445,11 @@ class ProxyClient {
   std::optional<TlsIo> io_;
 };
 
-// gzip (RFC 1952) of `data`, for Content-Encoding: gzip pages.
-inline std::string gzip(std::string_view data) {
+// Compressed `data`: window_bits 15 + 16 = gzip (RFC 1952), 15 = zlib (the correct
+// Content-Encoding: deflate), -15 = raw deflate (what some servers send as "deflate").
+inline std::string compress(std::string_view data, int window_bits) {
   z_stream zs{};
-  if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+  if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
     throw std::runtime_error("deflateInit2 failed");
   std::string out(deflateBound(&zs, static_cast<uLong>(data.size())) + 64, '\0');
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
@@ -461,6 +462,8 @@ inline std::string gzip(std::string_view data) {
   if (rc != Z_STREAM_END) throw std::runtime_error("deflate failed");
   return out;
 }
+
+inline std::string gzip(std::string_view data) { return compress(data, 15 + 16); }
 
 // Resident set size of this process in KiB (/proc/self/status VmRSS), 0 when unknown.
 inline std::size_t rss_kib() {

@@ -118,6 +118,10 @@ TEST_CASE("intercept findings: http.mixed_content lists every http:// subresourc
       {"gzip", Page{std::string(kHsts) + "Content-Encoding: gzip\r\n", gzip(kMixedPage), false}},
       {"gzip+chunked",
        Page{std::string(kHsts) + "Content-Encoding: gzip\r\n", gzip(kMixedPage), true}},
+      {"deflate (zlib)",
+       Page{std::string(kHsts) + "Content-Encoding: deflate\r\n", compress(kMixedPage, 15)}},
+      {"deflate (raw)",
+       Page{std::string(kHsts) + "Content-Encoding: deflate\r\n", compress(kMixedPage, -15)}},
   }));
   INFO(name);
   auto up = site(lab, {{"/page", page}});
