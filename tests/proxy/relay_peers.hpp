@@ -1,0 +1,289 @@
+// Scripted peers for the HTTP relay tests of forward and reverse mode (tests/reverse includes
+// this file too):
+// - PlainIo: blocking plain-TCP I/O where every read and write has a deadline, with the same
+//   calls as intercept/http_peers.hpp's TlsIo, so one scenario serves both transports.
+// - ScriptedOrigin: a plain-HTTP origin on 127.0.0.1 that runs a test's script on each
+//   accepted connection (the forward proxy's upstream).
+// - Scenarios written once for any Io: a response that pauses until the client has its first
+//   bytes, and a chunked response whose framing arrives in separate pieces.
+#pragma once
+
+#include "support/loopback_server.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+namespace tlsprobe::relaytest {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+inline constexpr std::size_t kMaxRead = 16 * 1024 * 1024;  // any one accumulated read
+
+inline void short_socket_timeouts(int fd) {
+  timeval tv{0, 200'000};  // 200 ms: loops below retry until their own deadline
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+// One plain TCP connection (either side), blocking, every operation bounded by a deadline.
+class PlainIo {
+ public:
+  explicit PlainIo(int fd, std::function<bool()> stopping = {})
+      : fd_(fd), stopping_(std::move(stopping)) {
+    short_socket_timeouts(fd_);
+  }
+
+  bool write(std::string_view data, std::chrono::milliseconds limit = 10s) {
+    const auto deadline = Clock::now() + limit;
+    while (!data.empty()) {
+      if (stopped() || Clock::now() > deadline) return false;
+      const auto n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n > 0) {
+        data.remove_prefix(static_cast<std::size_t>(n));
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
+      return false;
+    }
+    return true;
+  }
+
+  // Some bytes (buffered first), "" on close, error or deadline.
+  std::string read_some(std::chrono::milliseconds limit = 10s) {
+    if (!pending_.empty()) return std::exchange(pending_, {});
+    const auto deadline = Clock::now() + limit;
+    char buf[16384];
+    while (!stopped() && Clock::now() <= deadline) {
+      const auto n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n > 0) return std::string(buf, static_cast<std::size_t>(n));
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
+      closed_ = true;
+      break;
+    }
+    return {};
+  }
+
+  // Everything up to and including `delim` (the rest stays buffered); nullopt on close,
+  // deadline or more than kMaxRead bytes without it.
+  std::optional<std::string> read_until(std::string_view delim,
+                                        std::chrono::milliseconds limit = 10s) {
+    const auto deadline = Clock::now() + limit;
+    std::string acc = std::exchange(pending_, {});
+    for (;;) {
+      if (auto at = acc.find(delim); at != std::string::npos) {
+        pending_ = acc.substr(at + delim.size());
+        acc.resize(at + delim.size());
+        return acc;
+      }
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (acc.size() > kMaxRead || left.count() <= 0) break;
+      auto more = read_some(left);
+      if (more.empty()) break;
+      acc += more;
+    }
+    pending_ = std::move(acc);
+    return std::nullopt;
+  }
+
+  // Exactly n bytes, or what came before close/deadline.
+  std::string read_exact(std::size_t n, std::chrono::milliseconds limit = 10s) {
+    const auto deadline = Clock::now() + limit;
+    std::string acc = std::exchange(pending_, {});
+    while (acc.size() < n) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) break;
+      auto more = read_some(left);
+      if (more.empty()) break;
+      acc += more;
+    }
+    if (acc.size() > n) {
+      pending_ = acc.substr(n);
+      acc.resize(n);
+    }
+    return acc;
+  }
+
+  bool closed() const { return closed_; }
+  bool stopped() const { return stopping_ && stopping_(); }
+
+ private:
+  int fd_;
+  std::function<bool()> stopping_;
+  std::string pending_;
+  bool closed_ = false;
+};
+
+// A plain-HTTP origin that runs `script` on every connection (on one of `workers` threads).
+class ScriptedOrigin : public testsupport::LoopbackServer {
+ public:
+  using Script = std::function<void(PlainIo&)>;
+  explicit ScriptedOrigin(Script script, unsigned workers = 4)
+      : LoopbackServer([this](int fd) { serve(fd); }, workers, Deferred{}),
+        script_(std::move(script)) {
+    start();
+  }
+  ~ScriptedOrigin() override { stop(); }
+
+ private:
+  void serve(int fd) {
+    PlainIo io(fd, [this] { return stopping(); });
+    script_(io);
+  }
+  Script script_;
+};
+
+// A client connection to 127.0.0.1:port; -1 on failure.
+inline int connect_loopback(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+inline std::string chunk_of(std::string_view data) {
+  char size[32];
+  std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  return std::string(size) + std::string(data) + "\r\n";
+}
+
+// The body of a chunked message (no trailers); nullopt when the framing is broken or the
+// last chunk is missing.
+inline std::optional<std::string> dechunk(std::string_view wire) {
+  std::string body;
+  std::size_t pos = 0;
+  while (pos < wire.size()) {
+    const auto eol = wire.find("\r\n", pos);
+    if (eol == std::string_view::npos) return std::nullopt;
+    char* end = nullptr;
+    const std::string size_text(wire.substr(pos, eol - pos));
+    const auto n = std::strtoull(size_text.c_str(), &end, 16);
+    if (end == size_text.c_str()) return std::nullopt;
+    if (n == 0) return wire.substr(eol + 2) == "\r\n" ? std::optional(body) : std::nullopt;
+    if (eol + 2 + n + 2 > wire.size() || wire.substr(eol + 2 + n, 2) != "\r\n") return std::nullopt;
+    body.append(wire.substr(eol + 2, n));
+    pos = eol + 2 + n + 2;
+  }
+  return std::nullopt;
+}
+
+// A response that pauses: the origin sends the head and kFirst, then waits (at most
+// kOriginPatience) until the client says it has kFirst, then sends kRest. A relay that holds
+// pieces back until it has more (or until the message ends) delivers nothing in time.
+struct PausingResponse {
+  static constexpr std::string_view kFirst = "event: first piece, sent before the pause\n";
+  static constexpr std::string_view kRest = "event: the rest, sent once the client had the first\n";
+  static constexpr auto kOriginPatience = 5s;
+  static constexpr auto kClientPatience = 3s;  // for kFirst, well under kOriginPatience
+
+  bool chunked = false;
+  std::atomic<bool> client_has_first{false};
+  std::atomic<bool> origin_gave_up{false};
+
+  // The origin's side: one request, the paused answer.
+  template <class Io>
+  void serve(Io& io) {
+    if (!io.read_until("\r\n\r\n", 5s)) return;
+    std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n";
+    head += chunked
+                ? "Transfer-Encoding: chunked\r\n\r\n"
+                : "Content-Length: " + std::to_string(kFirst.size() + kRest.size()) + "\r\n\r\n";
+    if (!io.write(head + (chunked ? chunk_of(kFirst) : std::string(kFirst)))) return;
+    const auto deadline = Clock::now() + kOriginPatience;
+    while (!client_has_first && Clock::now() < deadline) std::this_thread::sleep_for(5ms);
+    if (!client_has_first) {
+      origin_gave_up = true;
+      return;
+    }
+    io.write(chunked ? chunk_of(kRest) + "0\r\n\r\n" : std::string(kRest));
+    // Stay until the client has read it all (or 3 s): the close must not race the data.
+    io.read_some(3s);
+  }
+
+  struct Seen {
+    bool first_in_time = false;
+    std::chrono::milliseconds first_after{0};
+    std::string head;
+    std::optional<std::string> body;  // decoded, when complete
+  };
+
+  // The client's side, after it sent its request.
+  template <class Io>
+  Seen read(Io& io) {
+    Seen out;
+    const auto t0 = Clock::now();
+    auto upto_first = io.read_until(kFirst, std::chrono::milliseconds(kClientPatience));
+    out.first_after = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+    if (!upto_first) return out;
+    out.first_in_time = true;
+    client_has_first = true;
+    const std::string tail_mark = chunked ? "0\r\n\r\n" : std::string(kRest);
+    auto rest = io.read_until(tail_mark, 5s);
+    if (!rest) return out;
+    const std::string wire = *upto_first + *rest;
+    const auto split = wire.find("\r\n\r\n");
+    out.head = wire.substr(0, split + 4);
+    const auto body_wire = wire.substr(split + 4);
+    out.body = chunked ? dechunk(body_wire) : std::optional(body_wire);
+    return out;
+  }
+};
+
+// A chunked response whose framing arrives apart from the data: each chunk-size line, each
+// chunk's data and each CRLF is its own write with a pause between, so the relay sees reads
+// that parse framing only (which must send nothing: an empty piece is the last chunk).
+struct SplitChunks {
+  static constexpr int kChunks = 24;
+
+  static std::string body() {
+    std::string b;
+    for (int i = 0; i < kChunks; ++i) b += "piece " + std::to_string(i) + std::string(i * 7, 'x');
+    return b;
+  }
+
+  template <class Io>
+  static void serve(Io& io) {
+    if (!io.read_until("\r\n\r\n", 5s)) return;
+    if (!io.write(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"))
+      return;
+    for (int i = 0; i < kChunks; ++i) {
+      const std::string data = "piece " + std::to_string(i) + std::string(i * 7, 'x');
+      char size[32];
+      std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+      for (const std::string& part : {std::string(size), data, std::string("\r\n")}) {
+        if (!io.write(part)) return;
+        std::this_thread::sleep_for(3ms);
+      }
+    }
+    io.write("0\r\n\r\n");
+    io.read_some(3s);  // until the client is done
+  }
+};
+
+}  // namespace tlsprobe::relaytest
