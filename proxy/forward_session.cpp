@@ -4,23 +4,20 @@
 #include "proxy/connection_log.hpp"
 #include "proxy/connection_metrics.hpp"
 #include "proxy/http_inspect.hpp"
+#include "proxy/http_relay.hpp"
 #include "proxy/log_record.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/serializer.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <limits>
 #include <set>
 #include <vector>
 
@@ -32,47 +29,6 @@ using asio::as_tuple;
 using asio::use_awaitable;
 
 namespace {
-
-constexpr std::size_t kChunkBytes = 64 * 1024;  // body relay buffer, one per connection
-constexpr int kMaxInterimResponses = 8;         // 1xx answers skipped before the final one
-
-// Streams one message from `in` to `out`: the head (already parsed into `p` and edited by
-// the caller), then the body in chunks of at most `chunk.size()` bytes (Beast's relay
-// pattern with buffer_body). Counts bytes written to `out`. False on any error.
-template <bool isRequest>
-asio::awaitable<bool> relay_message(SessionConnection& conn, tcp::socket& in,
-                                    beast::flat_buffer& in_buf,
-                                    http::parser<isRequest, http::buffer_body>& p, tcp::socket& out,
-                                    std::vector<char>& chunk, std::uint64_t& count) {
-  http::serializer<isRequest, http::buffer_body> sr{p.get()};
-  const auto idle = conn.ctx->settings.timeouts.idle;
-  do {
-    if (!p.is_done()) {
-      p.get().body().data = chunk.data();
-      p.get().body().size = chunk.size();
-      conn.expires_after(idle);
-      auto [ec, n] = co_await http::async_read(in, in_buf, p, as_tuple(use_awaitable));
-      // need_buffer: the chunk is full, which is how buffer_body says "write this first".
-      if (ec == http::error::need_buffer) ec = {};
-      if (ec) co_return false;
-      p.get().body().size = chunk.size() - p.get().body().size;
-      p.get().body().data = chunk.data();
-      p.get().body().more = !p.is_done();
-    } else {
-      // Nothing (more) to read: say so, or the serializer keeps waiting for body bytes and
-      // never sends a bodyless message's head.
-      p.get().body().data = nullptr;
-      p.get().body().size = 0;
-      p.get().body().more = false;
-    }
-    conn.expires_after(idle);
-    auto [ec, n] = co_await http::async_write(out, sr, as_tuple(use_awaitable));
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) co_return false;
-    count += n;
-  } while (!p.is_done() && !sr.is_done());
-  co_return true;
-}
 
 // True when an idle upstream connection may carry another request: no FIN and no stray
 // bytes waiting. A peek, not a read: nothing is consumed.
@@ -160,7 +116,7 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
   std::uint64_t up = 0, down = 0;
   std::optional<Authority> connected;  // authority of the open upstream connection
   beast::flat_buffer upstream_buf;
-  std::vector<char> chunk(kChunkBytes);
+  std::vector<char> chunk(kRelayChunkBytes);
   std::optional<std::pair<http::status, std::string>> error;
   std::string end_reason;
   // Plain HTTP: the inspector judges the response head only (it keeps no body for http),
@@ -205,8 +161,7 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
 
     // From here the request streams: switch to a parser whose body goes through our chunk.
     http::request_parser<http::buffer_body> req_p{std::move(*head)};
-    req_p.body_limit(s.limits.max_body_bytes ? s.limits.max_body_bytes
-                                             : std::numeric_limits<std::uint64_t>::max());
+    req_p.body_limit(body_limit_of(s));
     auto& req = req_p.get();
     const bool client_keep = req.keep_alive();
     const bool req_chunked = req.chunked();
@@ -215,17 +170,9 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
     // Transfer-Encoding is hop-by-hop, but the framing is re-applied on our side: the
     // parser de-chunks and the serializer chunks again.
     if (req_chunked) req.chunked(true);
-    if (const auto it = req.find(http::field::expect);
-        it != req.end() && beast::iequals(it->value(), "100-continue")) {
-      // Answer the expectation ourselves: the body then streams straight through, and
-      // the origin never sends an interim response we would have to relay.
-      req.erase(http::field::expect);
-      static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
-      conn->expires_after(s.timeouts.idle);
-      auto [cec, cn] =
-          co_await asio::async_write(conn->client, asio::buffer(cont), as_tuple(use_awaitable));
-      if (cec) break;
-    }
+    // The 100 comes from us; the body then streams straight through and the origin never
+    // sends an interim response we would have to relay.
+    if (!co_await answer_expect_continue(*conn, conn->client, req_p, down)) break;
     req.target(target->origin_form);
     req.set(http::field::host, host_header(target->authority));
     add_via(req, req.version(), ctx.via_token);
@@ -267,36 +214,23 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
       break;
     }
 
-    // The response head; 1xx interim answers (103 Early Hints…) are skipped.
-    std::optional<http::response_parser<http::buffer_body>> res_p;
-    bool got_head = false;
-    for (int i = 0; i < kMaxInterimResponses; ++i) {
-      res_p.emplace();
-      res_p->header_limit(s.limits.max_header_bytes * 2);
-      res_p->body_limit(s.limits.max_body_bytes ? s.limits.max_body_bytes
-                                                : std::numeric_limits<std::uint64_t>::max());
-      if (is_head) res_p->skip(true);
-      conn->expires_after(s.timeouts.upstream_response);
-      auto [ec, n] = co_await http::async_read_header(*conn->upstream, upstream_buf, *res_p,
-                                                      as_tuple(use_awaitable));
-      if (ec) {
-        if (conn->timed_out)
-          error.emplace(http::status::gateway_timeout, "the origin did not answer in time");
-        else
-          error.emplace(http::status::bad_gateway,
-                        "bad or no response from the origin: " + ec.message());
-        break;
-      }
-      const auto code = res_p->get().result_int();
-      if (code >= 100 && code < 200 && code != 101) continue;
-      got_head = true;
+    // The response head; 1xx interim answers (103 Early Hints...) are skipped.
+    std::optional<BodyParser<false>> res_parser;
+    auto res_head = co_await read_response_head(
+        *conn, *conn->upstream, upstream_buf, res_parser, is_head, s.limits.max_header_bytes * 2,
+        s.limits.max_body_bytes, s.timeouts.upstream_response);
+    if (!res_head) {
+      if (res_head.too_many_interim)
+        error.emplace(http::status::bad_gateway, "too many interim responses");
+      else if (conn->timed_out)
+        error.emplace(http::status::gateway_timeout, "the origin did not answer in time");
+      else
+        error.emplace(http::status::bad_gateway,
+                      "bad or no response from the origin: " + res_head.error.message());
       break;
     }
-    if (!got_head) {
-      if (!error) error.emplace(http::status::bad_gateway, "too many interim responses");
-      break;
-    }
-    auto& res = res_p->get();
+    auto& res_p = *res_parser;
+    auto& res = res_p.get();
     facts.http->status = static_cast<int>(res.result_int());
     inspector.response(facts.http->status, res.base());  // as the origin sent it
     bool upstream_keep = res.keep_alive();
@@ -305,7 +239,7 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
     strip_hop_by_hop(res);
     if (res_chunked) {
       res.chunked(true);
-    } else if (!is_head && !res.has_content_length() && res_p->need_eof()) {
+    } else if (!is_head && !res.has_content_length() && res_p.need_eof()) {
       // The origin delimits the body by closing: chunk it for an HTTP/1.1 client so its
       // connection can stay open; an HTTP/1.0 client gets the close.
       upstream_keep = false;
@@ -316,7 +250,7 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
     }
     add_via(res, res.version(), ctx.via_token);
     res.keep_alive(keep);
-    if (!co_await relay_message(*conn, *conn->upstream, upstream_buf, *res_p, conn->client, chunk,
+    if (!co_await relay_message(*conn, *conn->upstream, upstream_buf, res_p, conn->client, chunk,
                                 down)) {
       end_reason = "relay of the response failed";
       judge_exchange();  // the origin's answer is known even if the client left

@@ -9,6 +9,7 @@
 #include "proxy/connection_log.hpp"
 #include "proxy/error_page.hpp"
 #include "proxy/http_inspect.hpp"
+#include "proxy/http_relay.hpp"
 #include "proxy/log_record.hpp"
 #include "proxy/side_probe.hpp"
 #include "proxy/tunnel_session.hpp"
@@ -34,7 +35,6 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <limits>
 #include <map>
 #include <set>
 #include <span>
@@ -48,10 +48,8 @@ using asio::use_awaitable;
 
 namespace {
 
-constexpr std::size_t kChunkBytes = 64 * 1024;  // body relay buffer, one per connection
-constexpr int kMaxInterimResponses = 8;         // 1xx answers skipped before the final one
-constexpr int kMaxExplainRequests = 100;        // 502 answers on one keep-alive connection
-constexpr int kMaxPeekRounds = 4000;            // ClientHello peeks (bounded loop)
+constexpr int kMaxExplainRequests = 100;  // 502 answers on one keep-alive connection
+constexpr int kMaxPeekRounds = 4000;      // ClientHello peeks (bounded loop)
 constexpr auto kPeekBackoff = std::chrono::milliseconds(2);
 constexpr std::size_t kMaxFindingsPerCode = 16;  // per connection (log line size)
 
@@ -168,60 +166,6 @@ bool client_rejected_certificate(const boost::system::error_code& ec) {
   const int reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
   return reason == SSL_AD_REASON_OFFSET + SSL_AD_UNKNOWN_CA ||
          reason == SSL_AD_REASON_OFFSET + SSL_AD_BAD_CERTIFICATE;
-}
-
-// Streams one message `in` -> `out` (Beast's buffer_body relay), handing body bytes to the
-// inspector. False on any error.
-//
-// The head goes out before any body byte is awaited, and each read is a read_some: whatever
-// arrived is forwarded at once. http::async_read would return only when the 64 KiB chunk
-// overflows or the message ends, holding back the head and the tail of a stream that pauses
-// (server-sent events, long polls, a slow download: the client saw nothing until 64 KiB more).
-template <bool isRequest>
-asio::awaitable<bool> relay_message(SessionConnection& conn, TlsStream& in,
-                                    beast::flat_buffer& in_buf,
-                                    http::parser<isRequest, http::buffer_body>& p, TlsStream& out,
-                                    std::vector<char>& chunk, std::uint64_t& count,
-                                    HttpInspector* inspector) {
-  http::serializer<isRequest, http::buffer_body> sr{p.get()};
-  const auto idle = conn.ctx->settings.timeouts.idle;
-  auto& body = p.get().body();
-  // No body bytes yet; `more` false for a message without (more) body, or buffer_body's
-  // default more=true makes the serializer wait for a body that never comes.
-  body.data = nullptr;
-  body.size = 0;
-  body.more = !p.is_done();
-  conn.expires_after(idle);
-  auto [hec, hn] = co_await http::async_write_header(out, sr, as_tuple(use_awaitable));
-  if (hec) co_return false;
-  count += hn;
-  while (!sr.is_done()) {
-    if (!p.is_done()) {
-      body.data = chunk.data();
-      body.size = chunk.size();
-      conn.expires_after(idle);
-      auto [ec, n] = co_await http::async_read_some(in, in_buf, p, as_tuple(use_awaitable));
-      if (ec == http::error::need_buffer) ec = {};  // the chunk is full: write it first
-      if (ec) co_return false;
-      body.size = chunk.size() - body.size;
-      body.more = !p.is_done();
-      // A read that parsed only framing (a chunk-size line) has no bytes to write, and an
-      // empty buffer would go out as the zero-size last chunk, ending the client's copy.
-      if (body.size == 0 && body.more) continue;
-      body.data = body.size > 0 ? chunk.data() : nullptr;
-      if (inspector && body.size > 0) inspector->body(chunk.data(), body.size);
-    } else {
-      body.data = nullptr;
-      body.size = 0;
-      body.more = false;
-    }
-    conn.expires_after(idle);
-    auto [ec, n] = co_await http::async_write(out, sr, as_tuple(use_awaitable));
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) co_return false;
-    count += n;
-  }
-  co_return true;
 }
 
 // Raw copy after a 101 (WebSocket and other upgrades): until either side ends.
@@ -403,10 +347,8 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
   auto& ctx = *conn.ctx;
   const auto& s = ctx.settings;
   beast::flat_buffer client_buf, upstream_buf;
-  std::vector<char> chunk(kChunkBytes);
+  std::vector<char> chunk(kRelayChunkBytes);
   HttpInspector inspector(true);
-  const std::uint64_t body_limit =
-      s.limits.max_body_bytes ? s.limits.max_body_bytes : std::numeric_limits<std::uint64_t>::max();
   for (bool first = true;; first = false) {
     http::request_parser<http::empty_body> head;
     head.header_limit(s.limits.max_header_bytes);
@@ -431,7 +373,7 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
     }
     ++st.ix->counters.requests;
     http::request_parser<http::buffer_body> req_p{std::move(head)};
-    req_p.body_limit(body_limit);
+    req_p.body_limit(body_limit_of(s));
     auto& req = req_p.get();
     const bool client_keep = req.keep_alive();
     const bool req_chunked = req.chunked();
@@ -452,58 +394,35 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
     st.facts.http = HttpFacts{
         std::string(req.method_string()),
         "https://" + url_host(st.target.host, st.target.port) + std::string(req.target()), 0};
-    // Expect: 100-continue is answered here: the relay reads the request body before any
-    // response, so the origin's 100 would come too late and the client would sit out its
-    // expect timeout (curl: 1 s per upload; some clients wait for good). The origin gets a
-    // plain request with its body.
-    if (beast::iequals(req[http::field::expect], "100-continue")) {
-      req.erase(http::field::expect);
-      if (!req_p.is_done() && req.version() >= 11) {
-        static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
-        conn.expires_after(s.timeouts.idle);
-        auto [cec, cn] =
-            co_await asio::async_write(client, asio::buffer(go_on), as_tuple(use_awaitable));
-        if (cec) break;
-        st.down += cn;
-      }
-    }
-    if (!co_await relay_message(conn, client, client_buf, req_p, upstream, chunk, st.up, nullptr)) {
+    // The 100 comes from us; the origin gets a plain request with its body.
+    if (!co_await answer_expect_continue(conn, client, req_p, st.down)) break;
+    if (!co_await relay_message(conn, client, client_buf, req_p, upstream, chunk, st.up)) {
       st.facts.reason = conn.timed_out ? "idle timeout" : "relay of the request failed";
       break;
     }
 
-    std::optional<http::response_parser<http::buffer_body>> res_p;
-    bool got_head = false;
-    for (int i = 0; i < kMaxInterimResponses; ++i) {
-      res_p.emplace();
-      res_p->header_limit(s.limits.max_header_bytes * 2);
-      res_p->body_limit(body_limit);
-      if (is_head) res_p->skip(true);
-      conn.expires_after(s.timeouts.upstream_response);
-      auto [rec, rn] =
-          co_await http::async_read_header(upstream, upstream_buf, *res_p, as_tuple(use_awaitable));
-      if (rec) {
-        const bool timed_out = conn.timed_out;
-        const auto status = timed_out ? http::status::gateway_timeout : http::status::bad_gateway;
-        const std::string why =
-            timed_out ? "the origin did not answer in time"
-            : rec == http::error::header_limit
-                ? "the origin's response header is larger than the proxy accepts"
-                : "bad or no response from the origin: " + rec.message();
-        co_await answer_error(st, client, status, why);
-        co_return;
-      }
-      const auto code = res_p->get().result_int();
-      if (code >= 100 && code < 200 && code != 101) continue;
-      got_head = true;
-      break;
-    }
-    if (!got_head) {
+    std::optional<BodyParser<false>> res_parser;
+    auto res_head = co_await read_response_head(
+        conn, upstream, upstream_buf, res_parser, is_head, s.limits.max_header_bytes * 2,
+        s.limits.max_body_bytes, s.timeouts.upstream_response);
+    if (res_head.too_many_interim) {
       co_await answer_error(st, client, http::status::bad_gateway,
                             "the origin sent too many interim (1xx) responses");
       co_return;
     }
-    auto& res = res_p->get();
+    if (!res_head) {
+      const bool timed_out = conn.timed_out;
+      const auto status = timed_out ? http::status::gateway_timeout : http::status::bad_gateway;
+      const std::string why =
+          timed_out ? "the origin did not answer in time"
+          : res_head.error == http::error::header_limit
+              ? "the origin's response header is larger than the proxy accepts"
+              : "bad or no response from the origin: " + res_head.error.message();
+      co_await answer_error(st, client, status, why);
+      co_return;
+    }
+    auto& res_p = *res_parser;
+    auto& res = res_p.get();
     const int status = static_cast<int>(res.result_int());
     st.facts.http->status = status;
     inspector.response(status, res.base());
@@ -544,11 +463,11 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
     strip_hop_by_hop(res);
     if (res_chunked) {
       res.chunked(true);
-    } else if (!is_head && !res.has_content_length() && res_p->need_eof()) {
+    } else if (!is_head && !res.has_content_length() && res_p.need_eof()) {
       keep = false;  // body delimited by the origin's close: close the client too
     }
     res.keep_alive(keep);
-    if (!co_await relay_message(conn, upstream, upstream_buf, *res_p, client, chunk, st.down,
+    if (!co_await relay_message(conn, upstream, upstream_buf, res_p, client, chunk, st.down,
                                 &inspector)) {
       st.facts.reason = conn.timed_out ? "idle timeout" : "relay of the response failed";
       st.add_findings(inspector.finish());
@@ -560,6 +479,18 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
       break;
     }
   }
+}
+
+// Not TLS at all (plain HTTP over CONNECT, ws://, SSH through the proxy): nothing to
+// intercept, so the bytes pass unchanged both ways as in tunnel mode. The peeked bytes are
+// still unread in the socket: they are the first to go upstream.
+asio::awaitable<void> pass_through(Intercepted& st) {
+  auto& conn = *st.conn;
+  st.facts.reason = "not_tls";
+  conn.expires_after(conn.ctx->settings.timeouts.idle);
+  co_await pump_both_ways(conn, st.up, st.down);
+  conn.close();
+  st.write_log("");
 }
 
 }  // namespace
@@ -684,9 +615,14 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Aut
   // 2. The ClientHello, peeked.
   conn->expires_after(ctx.settings.timeouts.header);
   auto peek = co_await peek_client_hello(*conn, ctx.settings.limits.client_hello_bytes);
+  if (peek.status == PeekStatus::not_tls) {
+    ++ctx.counters.tls_not_found;
+    co_await pass_through(st);
+    co_return;
+  }
   if (peek.status != PeekStatus::ok) {
     ++ctx.counters.tls_not_found;
-    st.write_log(peek.status == PeekStatus::not_tls ? "not_tls" : "client_hello: " + peek.detail);
+    st.write_log("client_hello: " + peek.detail);
     conn->close();
     co_return;
   }

@@ -6,6 +6,7 @@
 #include "certs/verify.hpp"
 #include "inspect/client_hello.hpp"
 #include "proxy/connection_log.hpp"
+#include "proxy/http_relay.hpp"
 #include "proxy/log_record.hpp"
 #include "proxy/reverse_service.hpp"
 #include "proxy/reverse_upstream.hpp"
@@ -24,8 +25,6 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/serializer.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include <sys/socket.h>
 
@@ -34,7 +33,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <limits>
 #include <vector>
 
 namespace tlsprobe::proxy {
@@ -47,9 +45,7 @@ using asio::use_awaitable;
 
 namespace {
 
-constexpr std::size_t kChunkBytes = 64 * 1024;  // body relay buffer, one per connection
-constexpr int kMaxInterimResponses = 8;         // 1xx answers skipped before the final one
-constexpr int kMaxHelloPeeks = 4000;            // ClientHello peeks (each waits >= 2 ms)
+constexpr int kMaxHelloPeeks = 4000;  // ClientHello peeks (each waits >= 2 ms)
 constexpr auto kPeekPause = std::chrono::milliseconds(2);
 constexpr auto kErrorWriteTimeout = std::chrono::seconds(2);
 
@@ -102,42 +98,6 @@ asio::awaitable<PeekedHello> peek_client_hello(SessionConnection& conn, std::siz
   }
   out.failure = "client_hello_timeout";
   co_return out;
-}
-
-// Streams one message from `in` to `out` (head already parsed into `p`), the body in chunks
-// (Beast's relay pattern with buffer_body). Counts bytes written. False on any error.
-template <bool isRequest, class In, class Out>
-asio::awaitable<bool> relay_message(SessionConnection& conn, In& in, beast::flat_buffer& in_buf,
-                                    http::parser<isRequest, http::buffer_body>& p, Out& out,
-                                    std::vector<char>& chunk, std::uint64_t& count,
-                                    std::chrono::milliseconds idle) {
-  http::serializer<isRequest, http::buffer_body> sr{p.get()};
-  do {
-    if (!p.is_done()) {
-      p.get().body().data = chunk.data();
-      p.get().body().size = chunk.size();
-      conn.expires_after(idle);
-      auto [ec, n] = co_await http::async_read(in, in_buf, p, as_tuple(use_awaitable));
-      // need_buffer: the chunk is full, which is how buffer_body says "write this first".
-      if (ec == http::error::need_buffer) ec = {};
-      if (ec) co_return false;
-      p.get().body().size = chunk.size() - p.get().body().size;
-      p.get().body().data = chunk.data();
-      p.get().body().more = !p.is_done();
-    } else {
-      // No body (GET, HEAD, 204...) or its end: `more` must be false, or the serializer
-      // waits for a body buffer and never sends the head (buffer_body's default is true).
-      p.get().body().data = nullptr;
-      p.get().body().size = 0;
-      p.get().body().more = false;
-    }
-    conn.expires_after(idle);
-    auto [ec, n] = co_await http::async_write(out, sr, as_tuple(use_awaitable));
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) co_return false;
-    count += n;
-  } while (!p.is_done() && !sr.is_done());
-  co_return true;
 }
 
 template <class Fields>
@@ -457,14 +417,16 @@ asio::awaitable<bool> Session::open_origin(const ReverseRoute& route, std::strin
 asio::awaitable<void> Session::serve_requests(ClientStream& cs) {
   const auto& s = ctx_.settings;
   const auto& opt = svc_->options();
-  const auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(s.timeouts.idle);
   beast::flat_buffer buffer;
-  std::vector<char> chunk(kChunkBytes);
+  std::vector<char> chunk(kRelayChunkBytes);
   const std::string client_ip = address_text(conn_->client_endpoint);
 
   for (bool first = true;; first = false) {
     auto head = std::make_unique<HeadParser>();
     head->header_limit(s.limits.max_header_bytes);
+    // The body streams later under its own limit: the head parser must not refuse a large
+    // Content-Length (Beast's default for requests is 1 MB: such an upload got a 400).
+    head->body_limit(boost::none);
     conn_->expires_after(first ? s.timeouts.header : s.timeouts.idle);
     auto [ec, n] = co_await http::async_read_header(cs, buffer, *head, as_tuple(use_awaitable));
     if (ec) {
@@ -505,8 +467,7 @@ asio::awaitable<void> Session::serve_requests(ClientStream& cs) {
 
     // From here the request streams: a parser whose body goes through our chunk.
     http::request_parser<http::buffer_body> req_p{std::move(*head)};
-    req_p.body_limit(s.limits.max_body_bytes ? s.limits.max_body_bytes
-                                             : std::numeric_limits<std::uint64_t>::max());
+    req_p.body_limit(body_limit_of(s));
     auto& req = req_p.get();
     const bool client_keep = req.keep_alive();
     const bool req_chunked = req.chunked();
@@ -515,21 +476,14 @@ asio::awaitable<void> Session::serve_requests(ClientStream& cs) {
     // Transfer-Encoding is hop-by-hop, but the framing is re-applied on our side: the
     // parser de-chunks and the serializer chunks again.
     if (req_chunked) req.chunked(true);
-    if (const auto it = req.find(http::field::expect);
-        it != req.end() && beast::iequals(it->value(), "100-continue")) {
-      // Answer the expectation ourselves: the body then streams straight through.
-      req.erase(http::field::expect);
-      static constexpr std::string_view cont = "HTTP/1.1 100 Continue\r\n\r\n";
-      conn_->expires_after(idle);
-      auto [cec, cn] = co_await asio::async_write(cs, asio::buffer(cont), as_tuple(use_awaitable));
-      if (cec) co_return;
-    }
+    // The 100 comes from us; the body then streams straight through.
+    if (!co_await answer_expect_continue(*conn_, cs, req_p, down_)) co_return;
     append_header(req, "X-Forwarded-For", client_ip);
     req.set("X-Forwarded-Proto", "https");
     append_header(req, "Via", std::string(req.version() >= 11 ? "1.1 " : "1.0 ") + ctx_.via_token);
     req.keep_alive(true);
 
-    if (!co_await relay_message(*conn_, cs, buffer, req_p, *origin_.tls, chunk, up_, idle)) {
+    if (!co_await relay_message(*conn_, cs, buffer, req_p, *origin_.tls, chunk, up_)) {
       if (!conn_->closed && !conn_->timed_out)
         error_ =
             error_response(http::status::bad_gateway, "sending the request to the origin failed");
@@ -537,39 +491,27 @@ asio::awaitable<void> Session::serve_requests(ClientStream& cs) {
       co_return;
     }
 
-    std::optional<http::response_parser<http::buffer_body>> res_p;
-    bool got_head = false;
-    for (int i = 0; i < kMaxInterimResponses; ++i) {
-      res_p.emplace();
-      res_p->header_limit(s.limits.max_header_bytes * 2);
-      res_p->body_limit(s.limits.max_body_bytes ? s.limits.max_body_bytes
-                                                : std::numeric_limits<std::uint64_t>::max());
-      if (is_head) res_p->skip(true);
-      conn_->expires_after(opt.timeouts.upstream_response);
-      auto [rec, rn] = co_await http::async_read_header(*origin_.tls, origin_.buf, *res_p,
-                                                        as_tuple(use_awaitable));
-      if (rec) {
-        if (conn_->timed_out) {
-          error_ =
-              error_response(http::status::gateway_timeout, "the origin did not answer in time");
-          facts_.reason = "origin response timeout";
-        } else {
-          error_ = error_response(http::status::bad_gateway,
-                                  "bad or no response from the origin: " + rec.message());
-          facts_.reason = "origin response: " + rec.message();
-        }
-        co_return;
-      }
-      const auto code = res_p->get().result_int();
-      if (code >= 100 && code < 200 && code != 101) continue;
-      got_head = true;
-      break;
-    }
-    if (!got_head) {
+    std::optional<BodyParser<false>> res_parser;
+    auto res_head = co_await read_response_head(
+        *conn_, *origin_.tls, origin_.buf, res_parser, is_head, s.limits.max_header_bytes * 2,
+        s.limits.max_body_bytes, opt.timeouts.upstream_response);
+    if (res_head.too_many_interim) {
       error_ = error_response(http::status::bad_gateway, "too many interim responses");
       co_return;
     }
-    auto& res = res_p->get();
+    if (!res_head) {
+      if (conn_->timed_out) {
+        error_ = error_response(http::status::gateway_timeout, "the origin did not answer in time");
+        facts_.reason = "origin response timeout";
+      } else {
+        error_ = error_response(http::status::bad_gateway,
+                                "bad or no response from the origin: " + res_head.error.message());
+        facts_.reason = "origin response: " + res_head.error.message();
+      }
+      co_return;
+    }
+    auto& res_p = *res_parser;
+    auto& res = res_p.get();
     facts_.http->status = static_cast<int>(res.result_int());
     bool upstream_keep = res.keep_alive();
     bool keep = client_keep && !ctx_.draining.load();
@@ -577,7 +519,7 @@ asio::awaitable<void> Session::serve_requests(ClientStream& cs) {
     strip_hop_by_hop(res);
     if (res_chunked) {
       res.chunked(true);
-    } else if (!is_head && !res.has_content_length() && res_p->need_eof()) {
+    } else if (!is_head && !res.has_content_length() && res_p.need_eof()) {
       // The origin delimits the body by closing: chunk it for an HTTP/1.1 client so its
       // connection can stay open; an HTTP/1.0 client gets the close.
       upstream_keep = false;
@@ -588,8 +530,7 @@ asio::awaitable<void> Session::serve_requests(ClientStream& cs) {
     }
     append_header(res, "Via", std::string(res.version() >= 11 ? "1.1 " : "1.0 ") + ctx_.via_token);
     res.keep_alive(keep);
-    if (!co_await relay_message(*conn_, *origin_.tls, origin_.buf, *res_p, cs, chunk, down_,
-                                idle)) {
+    if (!co_await relay_message(*conn_, *origin_.tls, origin_.buf, res_p, cs, chunk, down_)) {
       facts_.reason = "relay of the response failed";
       co_return;
     }

@@ -152,9 +152,8 @@ void ask_side_probe(TunnelState& st) {
 
 // Copies `from` -> `to` until EOF or error. Waits for readability without holding a buffer,
 // so an idle tunnel costs no buffer memory; the buffer lives only while bytes flow.
-asio::awaitable<void> pump(TunnelState& st, tcp::socket& from, tcp::socket& to,
-                           std::uint64_t& count, bool tap_this_side) {
-  auto& conn = *st.conn;
+asio::awaitable<void> pump(SessionConnection& conn, tcp::socket& from, tcp::socket& to,
+                           std::uint64_t& count, const ByteTap& tap) {
   const auto idle = conn.ctx->settings.timeouts.idle;
   const std::size_t size = conn.ctx->settings.limits.tunnel_buffer_bytes;
   std::unique_ptr<char[]> buf;
@@ -177,10 +176,7 @@ asio::awaitable<void> pump(TunnelState& st, tcp::socket& from, tcp::socket& to,
     }
     if (ec) break;
     conn.expires_after(idle);
-    if (tap_this_side && st.tap.state() == TapState::reading) {
-      // The tap parses a copy; the bytes themselves are forwarded below unchanged.
-      if (st.tap.feed(buf.get(), n)) ask_side_probe(st);
-    }
+    if (tap) tap(buf.get(), n);  // a copy to look at; the bytes go on below unchanged
     auto [wec, written] =
         co_await asio::async_write(to, asio::buffer(buf.get(), n), as_tuple(use_awaitable));
     if (wec) break;
@@ -191,6 +187,14 @@ asio::awaitable<void> pump(TunnelState& st, tcp::socket& from, tcp::socket& to,
 }
 
 }  // namespace
+
+asio::awaitable<void> pump_both_ways(SessionConnection& conn, std::uint64_t& up,
+                                     std::uint64_t& down, ByteTap client_tap) {
+  using namespace asio::experimental::awaitable_operators;
+  const ByteTap no_tap;  // a named object: no temporary may live across the co_await
+  co_await (pump(conn, conn.client, *conn.upstream, up, client_tap) &&
+            pump(conn, *conn.upstream, conn.client, down, no_tap));
+}
 
 asio::awaitable<void> run_tunnel(std::shared_ptr<SessionConnection> conn, Authority target,
                                  std::string early) {
@@ -251,9 +255,10 @@ asio::awaitable<void> run_tunnel(std::shared_ptr<SessionConnection> conn, Author
     st.up += en;
   }
 
-  using namespace asio::experimental::awaitable_operators;
-  co_await (pump(st, conn->client, *conn->upstream, st.up, true) &&
-            pump(st, *conn->upstream, conn->client, st.down, false));
+  // The ClientHello tap parses a copy of the first client bytes, until it knows.
+  co_await pump_both_ways(*conn, st.up, st.down, [&st](const char* data, std::size_t n) {
+    if (st.tap.state() == TapState::reading && st.tap.feed(data, n)) ask_side_probe(st);
+  });
   const bool timed_out = conn->timed_out;
   conn->close();
   if (st.tap.state() == TapState::reading && st.up > 0) {

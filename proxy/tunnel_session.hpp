@@ -9,9 +9,22 @@
 
 #include "proxy/session_common.hpp"
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 namespace tlsprobe::proxy {
+
+// Sees a copy of each piece of bytes as it passes (before it is written on).
+using ByteTap = std::function<void(const char* data, std::size_t size)>;
+
+// Copies bytes both ways between conn.client and conn.upstream, unchanged, until both sides
+// have closed (EOF from one side becomes shutdown(send) towards the other; an error or the
+// connection's deadline ends both). Each piece moves the deadline by the idle timeout.
+// Counts client->upstream in `up`, upstream->client in `down`; `client_tap` (may be empty)
+// sees the client's bytes.
+asio::awaitable<void> pump_both_ways(SessionConnection& conn, std::uint64_t& up,
+                                     std::uint64_t& down, ByteTap client_tap = {});
 
 // `early` holds client bytes read together with the CONNECT head (sent before our 200).
 asio::awaitable<void> run_tunnel(std::shared_ptr<SessionConnection> conn, Authority target,
