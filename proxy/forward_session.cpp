@@ -233,21 +233,9 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
     auto& res = res_p.get();
     facts.http->status = static_cast<int>(res.result_int());
     inspector.response(facts.http->status, res.base());  // as the origin sent it
-    bool upstream_keep = res.keep_alive();
-    bool keep = client_keep && !ctx.draining.load();
-    const bool res_chunked = res.chunked();
-    strip_hop_by_hop(res);
-    if (res_chunked) {
-      res.chunked(true);
-    } else if (!is_head && !res.has_content_length() && res_p.need_eof()) {
-      // The origin delimits the body by closing: chunk it for an HTTP/1.1 client so its
-      // connection can stay open; an HTTP/1.0 client gets the close.
-      upstream_keep = false;
-      if (req.version() >= 11)
-        res.chunked(true);
-      else
-        keep = false;
-    }
+    const auto reuse =
+        reframe_response(res_p, is_head, req.version(), client_keep && !ctx.draining.load());
+    const bool upstream_keep = reuse.upstream, keep = reuse.client;
     add_via(res, res.version(), ctx.via_token);
     res.keep_alive(keep);
     if (!co_await relay_message(*conn, *conn->upstream, upstream_buf, res_p, conn->client, chunk,

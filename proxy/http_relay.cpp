@@ -111,6 +111,24 @@ asio::awaitable<ResponseHead> read_response_head(SessionConnection& conn, Stream
   co_return out;
 }
 
+RelayReuse reframe_response(BodyParser<false>& res_p, bool is_head, unsigned client_version,
+                            bool client_keep) {
+  auto& res = res_p.get();
+  RelayReuse reuse{res.keep_alive(), client_keep};
+  const bool chunked = res.chunked();
+  strip_hop_by_hop(res);
+  if (chunked) {
+    res.chunked(true);
+  } else if (!is_head && !res.has_content_length() && res_p.need_eof()) {
+    reuse.upstream = false;
+    if (client_version >= 11)
+      res.chunked(true);
+    else
+      reuse.client = false;
+  }
+  return reuse;
+}
+
 std::uint64_t body_limit_of(const ProxySettings& s) {
   return s.limits.max_body_bytes ? s.limits.max_body_bytes
                                  : std::numeric_limits<std::uint64_t>::max();

@@ -69,6 +69,20 @@ asio::awaitable<ResponseHead> read_response_head(SessionConnection& conn, Stream
                                                  std::uint64_t body_limit,
                                                  std::chrono::steady_clock::duration timeout);
 
+// Whether each side's connection may carry another exchange after this response.
+struct RelayReuse {
+  bool upstream = true;
+  bool client = true;
+};
+
+// The origin's response head made fit for the client: hop-by-hop fields removed, the framing
+// re-applied (chunked stays chunked: the parser de-chunks, the serializer chunks again). A
+// body the origin delimits by closing is chunked for an HTTP/1.1 client, whose connection
+// can then stay open, and ends an HTTP/1.0 client's. `client_keep`: the client's connection
+// may stay open as far as the session is concerned. The caller sets keep_alive from the result.
+RelayReuse reframe_response(BodyParser<false>& res_p, bool is_head, unsigned client_version,
+                            bool client_keep);
+
 // Parser limits from the settings: body 0 means "no limit".
 std::uint64_t body_limit_of(const ProxySettings& s);
 

@@ -513,21 +513,9 @@ asio::awaitable<void> Session::serve_requests(ClientStream& cs) {
     auto& res_p = *res_parser;
     auto& res = res_p.get();
     facts_.http->status = static_cast<int>(res.result_int());
-    bool upstream_keep = res.keep_alive();
-    bool keep = client_keep && !ctx_.draining.load();
-    const bool res_chunked = res.chunked();
-    strip_hop_by_hop(res);
-    if (res_chunked) {
-      res.chunked(true);
-    } else if (!is_head && !res.has_content_length() && res_p.need_eof()) {
-      // The origin delimits the body by closing: chunk it for an HTTP/1.1 client so its
-      // connection can stay open; an HTTP/1.0 client gets the close.
-      upstream_keep = false;
-      if (req.version() >= 11)
-        res.chunked(true);
-      else
-        keep = false;
-    }
+    const auto reuse =
+        reframe_response(res_p, is_head, req.version(), client_keep && !ctx_.draining.load());
+    const bool upstream_keep = reuse.upstream, keep = reuse.client;
     append_header(res, "Via", std::string(res.version() >= 11 ? "1.1 " : "1.0 ") + ctx_.via_token);
     res.keep_alive(keep);
     if (!co_await relay_message(*conn_, *origin_.tls, origin_.buf, res_p, cs, chunk, down_)) {
