@@ -21,10 +21,32 @@ namespace http = beast::http;
 using asio::as_tuple;
 using asio::use_awaitable;
 
+namespace {
+
+// Room for a whole TLS record (16 KiB of plaintext) in the reader's buffer. A flat_buffer
+// sized by the head it just parsed (~1 KiB) lets read_some take only ~512 bytes at a time,
+// so every body byte went out in 0.5 KiB TLS records: 7x the CPU per byte of a full-record
+// relay (intercept_bench: 1330 ms vs 180 ms per 100 MB).
+constexpr std::size_t kReadRoom = 17 * 1024;
+
+template <bool isRequest, class Stream>
+asio::awaitable<bool> write_head(SessionConnection& conn, Stream& out,
+                                 http::serializer<isRequest, http::buffer_body>& sr,
+                                 std::uint64_t& count) {
+  conn.expires_after(conn.ctx->settings.timeouts.idle);
+  auto [ec, n] = co_await http::async_write_header(out, sr, as_tuple(use_awaitable));
+  count += n;
+  co_return !ec;
+}
+
+}  // namespace
+
 // The head goes out before any body byte is awaited, and each read is a read_some: whatever
 // arrived is forwarded at once. http::async_read would return only when the chunk is full or
 // the message ends, holding back the head and the tail of a message that pauses (server-sent
 // events, long polls, a slow download or upload: the peer saw nothing until 64 KiB more).
+// When body bytes are already buffered, the head goes out with the first of them in one
+// write (one TLS record instead of two: fewer records and wake-ups per keep-alive exchange).
 template <bool isRequest, class Stream>
 asio::awaitable<bool> relay_message(SessionConnection& conn, Stream& in, beast::flat_buffer& in_buf,
                                     BodyParser<isRequest>& p, Stream& out, std::vector<char>& chunk,
@@ -37,10 +59,10 @@ asio::awaitable<bool> relay_message(SessionConnection& conn, Stream& in, beast::
   body.data = nullptr;
   body.size = 0;
   body.more = !p.is_done();
-  conn.expires_after(idle);
-  auto [hec, hn] = co_await http::async_write_header(out, sr, as_tuple(use_awaitable));
-  if (hec) co_return false;
-  count += hn;
+  if (!p.is_done()) {
+    in_buf.reserve(kReadRoom);
+    if (in_buf.size() == 0 && !co_await write_head(conn, out, sr, count)) co_return false;
+  }
   while (!sr.is_done()) {
     if (!p.is_done()) {
       body.data = chunk.data();
@@ -52,8 +74,12 @@ asio::awaitable<bool> relay_message(SessionConnection& conn, Stream& in, beast::
       body.size = chunk.size() - body.size;
       body.more = !p.is_done();
       // A read that parsed only framing (a chunk-size line) has no bytes to write, and an
-      // empty buffer would go out as the zero-size last chunk, ending the peer's copy.
-      if (body.size == 0 && body.more) continue;
+      // empty buffer would go out as the zero-size last chunk, ending the peer's copy. The
+      // head must not wait for the next read, though.
+      if (body.size == 0 && body.more) {
+        if (!sr.is_header_done() && !co_await write_head(conn, out, sr, count)) co_return false;
+        continue;
+      }
       body.data = body.size > 0 ? chunk.data() : nullptr;
       if (inspector && body.size > 0) inspector->body(chunk.data(), body.size);
     } else {
