@@ -49,17 +49,22 @@ void ConnectionLog::write(const std::string& json_line) {
 
 void ConnectionLog::stop() {
   std::shared_ptr<spdlog::details::thread_pool> pool;
+  std::shared_ptr<spdlog::async_logger> logger;
   {
     std::lock_guard lock(mutex_);
     if (!logger_) return;
     logger_->flush();
-    logger_.reset();
+    logger = std::move(logger_);
     pool = std::move(pool_);
   }
   overruns_at_stop_ = pool->overrun_counter();
   // The pool's destructor queues its terminate messages behind every pending line and joins
-  // the worker, so all lines are written (and the sink's file closed) when it returns.
+  // the worker, so all lines are written when it returns. Only then is the logger (and the
+  // sink's file) released, here: released first, its last reference could be dropped on the
+  // worker, inside libspdlog, with nothing ordering that against the sink's own locking
+  // (ThreadSanitizer reported it as a race on the sink).
   pool.reset();
+  logger.reset();
 }
 
 std::uint64_t ConnectionLog::lines_dropped() const {

@@ -4,7 +4,9 @@
 #   tools/bootstrap.sh bench-deps   install the peers the benchmarks compare with (squid, mitmproxy, …)
 #   tools/bootstrap.sh build  deps + configure + build (build dir: $BUILD_DIR, default ./build)
 #   tools/bootstrap.sh run    build, then run the main job: `tlsprobe proxy` on 127.0.0.1:8080
-#   tools/bootstrap.sh test   build with warnings as errors, then run every test (ctest)
+#   tools/bootstrap.sh test   build with warnings as errors, run every test (ctest), fuzz each
+#                             parser briefly, then every test under ASan+UBSan and the
+#                             concurrency tests under TSan (SANITIZE="" skips those)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${BUILD_DIR:-$here/build}
@@ -56,16 +58,17 @@ case "${1:-build}" in
     (cd "$build_dir" && ctest --output-on-failure -j "$jobs" --timeout 900)
     # Hardening, bounded: a short libFuzzer run (FUZZ_SECONDS per target, 0 = skip) of the
     # parsers that need no network code (http_request_fuzz needs the whole proxy built with
-    # clang: tools/fuzz.sh runs it; its corpus is replayed by tests_hardening anyway), and,
-    # when SANITIZE=address|thread is set, that sanitizer suite (tools/sanitize.sh). Both
-    # skip themselves, successfully, when clang or a sanitizer runtime is missing.
+    # clang: tools/fuzz.sh runs it; its corpus is replayed by tests_hardening anyway), then
+    # the sanitizer suites of tools/sanitize.sh (SANITIZE, default "address thread"; empty
+    # skips): every test under ASan+UBSan, the concurrency tests under TSan. Each skips
+    # itself, successfully, when clang or a sanitizer runtime is missing.
     if [ "${FUZZ_SECONDS:-20}" -gt 0 ]; then
       BUILD_DIR="$here/build-fuzz" JOBS=$jobs "$here/tools/fuzz.sh" "${FUZZ_SECONDS:-20}" \
         client_hello_fuzz config_fuzz diagnose_fuzz log_line_fuzz certs_fuzz
     fi
-    if [ -n "${SANITIZE:-}" ]; then
-      BUILD_DIR="$here/build-san-$SANITIZE" JOBS=$jobs "$here/tools/sanitize.sh" "$SANITIZE"
-    fi
+    for kind in ${SANITIZE-address thread}; do
+      BUILD_DIR="$here/build-san-$kind" JOBS=$jobs "$here/tools/sanitize.sh" "$kind"
+    done
     ;;
   *) echo "usage: tools/bootstrap.sh deps|bench-deps|build|run|test" >&2; exit 64 ;;
 esac
