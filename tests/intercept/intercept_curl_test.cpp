@@ -196,6 +196,10 @@ TEST_CASE("intercept: a client that rejects our CA gets the host tunnelled from 
   // The client trusts only the real root (a pinned app): it refuses our leaf (unknown_ca).
   const auto first = curl(proxy, url_for("good.test", up->port()), lab.root_pem.path());
   CHECK(first.exit_code == 60);
+  // curl exits as soon as it has sent its alert; the proxy reads that alert and remembers the
+  // host a moment later, so wait (bounded) for it before the second attempt.
+  for (int i = 0; i < 200 && proxy.interceptor().counters.pinned == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   CHECK(proxy.interceptor().counters.pinned == 1);
   const auto second = curl(proxy, url_for("good.test", up->port()), lab.root_pem.path());
   INFO(second.err);
