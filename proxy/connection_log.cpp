@@ -73,7 +73,14 @@ std::uint64_t ConnectionLog::lines_dropped() const {
   return overruns + write_errors_.load() + after_stop_.load();
 }
 
+void ConnectionLog::announce(const inspect::Finding& f) {
+  if (f.severity == inspect::Severity::info) return;
+  announce_once(f.subject + "|" + f.code, "tlsprobe: " + std::string(to_string(f.severity)) + " " +
+                                              f.code + " " + f.subject + ": " + f.message);
+}
+
 void ConnectionLog::announce_once(const std::string& key, const std::string& human_line) {
+  if (!options_.announce_findings) return;
   {
     std::lock_guard lock(announce_mutex_);
     if (announced_.size() >= 100'000 || !announced_.insert(key).second) return;

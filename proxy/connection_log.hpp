@@ -5,6 +5,8 @@
 // stop() writes everything queued and closes the file; it is called on shutdown.
 #pragma once
 
+#include "inspect/finding.hpp"
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +29,7 @@ struct ConnectionLogOptions {
   std::size_t max_file_bytes = 100 * 1024 * 1024;  // rotate at this size
   std::size_t max_files = 5;                       // rotated files kept
   std::size_t queue_lines = 8192;                  // async queue bound
+  bool announce_findings = true;                   // [log] stderr_findings
 };
 
 class ConnectionLog {
@@ -46,6 +49,10 @@ class ConnectionLog {
   // One short human line on stderr, once per distinct `key` (e.g. subject + code) for the
   // life of the process: "new finding" lines that do not repeat for every connection.
   void announce_once(const std::string& key, const std::string& human_line);
+  // A finding as one such line ("tlsprobe: error chain.incomplete host:443 (CN=…): …"),
+  // once per subject and code; info findings and everything under stderr_findings = false
+  // stay in the log only.
+  void announce(const inspect::Finding& f);
 
   std::uint64_t lines_submitted() const { return submitted_.load(); }
   // Lines lost: queue overruns, write errors (disk full), writes after stop().

@@ -265,6 +265,8 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
   }
   facts.end = std::chrono::system_clock::now();
   inspect::sort_by_severity(facts.findings);
+  if (ctx.log)
+    for (const auto& f : facts.findings) ctx.log->announce(f);
   if (!facts.destination_domain.empty() || !facts.destination_address.empty() || error) {
     if (ctx.log) ctx.log->write(to_json_line(make_connection_record(facts)));
     count_record(ctx.metrics, facts);

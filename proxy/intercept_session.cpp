@@ -255,7 +255,10 @@ struct Intercepted {
     note_unlisted();
     inspect::sort_by_severity(facts.findings);
     auto& ctx = *conn->ctx;
-    if (ctx.log) ctx.log->write(to_json_line(make_connection_record(facts)));
+    if (ctx.log) {
+      ctx.log->write(to_json_line(make_connection_record(facts)));
+      for (const auto& f : facts.findings) ctx.log->announce(f);
+    }
     // Metrics with the log line (one per connection): connections and bytes by mode,
     // findings, and the upstream leaf's not_after (kept even when verification failed).
     ConnectionMetrics(ctx.metrics, "intercept").close(facts);

@@ -257,10 +257,7 @@ void Session::client_findings(const std::string& host_header) {
   obs.client = hello_;
   for (auto& f : diagnose(obs)) {
     if (f.role != inspect::Role::client) continue;
-    if (ctx_.log)
-      ctx_.log->announce_once(f.subject + "|" + f.code,
-                              "tlsprobe: " + std::string(to_string(f.severity)) + " " + f.code +
-                                  " " + f.subject + ": " + f.message);
+    if (ctx_.log) ctx_.log->announce(f);
     client_findings_.push_back(std::move(f));
   }
 }

@@ -54,12 +54,7 @@ void SideProbe::lookup(
     result->findings = diagnose_(obs);
     result->observations = std::move(obs);
     if (announce_) {
-      for (const auto& f : result->findings) {
-        if (f.severity == inspect::Severity::info) continue;
-        announce_->announce_once(f.subject + "|" + f.code,
-                                 "tlsprobe: " + std::string(to_string(f.severity)) + " " + f.code +
-                                     " " + f.subject + ": " + f.message);
-      }
+      for (const auto& f : result->findings) announce_->announce(f);
     }
     cache_.complete(key, std::move(result));
   });

@@ -139,10 +139,7 @@ void ask_side_probe(TunnelState& st) {
   auto client_findings =
       ctx.side_probe->client_findings(*facts.client_hello, st.target.host, st.target.port);
   for (const auto& f : client_findings)
-    if (ctx.log)
-      ctx.log->announce_once(f.subject + "|" + f.code,
-                             "tlsprobe: " + std::string(to_string(f.severity)) + " " + f.code +
-                                 " " + f.subject + ": " + f.message);
+    if (ctx.log) ctx.log->announce(f);
   st.record->probe_asked();
   ctx.side_probe->lookup(req, [record = st.record, cf = std::move(client_findings)](
                                   std::shared_ptr<const SideProbeResult> r, bool from_cache) {

@@ -217,6 +217,7 @@ int proxy_main(int argc, char** argv) {
   std::optional<proxy::ConnectionLog> log;
   try {
     proxy::ConnectionLogOptions lo;
+    lo.announce_findings = cfg.log.stderr_findings;
     lo.path = cfg.log.file;
     lo.max_file_bytes = static_cast<std::size_t>(cfg.log.max_size_mb) * 1024 * 1024;
     lo.max_files = cfg.log.max_files;

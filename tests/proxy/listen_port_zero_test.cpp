@@ -1,6 +1,8 @@
 // `tlsprobe proxy --listen 127.0.0.1:0`: the real binary binds a port the OS picks, names it
-// in its startup line on stderr, and serves on it (read back the way a script would).
+// in its startup line on stderr, and serves on it (read back the way a script would); its
+// "new finding" lines on stderr follow [log] stderr_findings.
 #include "proxy_fixture.hpp"
+#include "support/loopback_server.hpp"
 #include "support/proxy_origin.hpp"
 
 #include <catch2/catch.hpp>
@@ -8,7 +10,9 @@
 #include <boost/json/parse.hpp>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -184,5 +188,63 @@ TEST_CASE("proxy --listen still refuses ports out of range and non-loopback with
                                              std::chrono::seconds(20));
     CHECK(r.exit_code == 64);
     CHECK(r.err.find("tlsprobe proxy:") != std::string::npos);
+  }
+}
+
+namespace {
+
+// A plain-HTTP origin that answers every request with one small HTML page (no redirect to
+// HTTPS: http.no_https_redirect).
+testsupport::LoopbackServer html_origin() {
+  return testsupport::LoopbackServer([](int fd) {
+    std::string got;
+    char buf[4096];
+    // The request head only (curl sends no body), bounded by size and a 5 s wait per read.
+    while (got.find("\r\n\r\n") == std::string::npos && got.size() < 65536) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 5000) <= 0) return;
+      const auto n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return;
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+    const std::string page = "<p>plain</p>";
+    const std::string reply = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: " +
+                              std::to_string(page.size()) + "\r\nConnection: close\r\n\r\n" + page;
+    (void)::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+  });
+}
+
+std::size_t count_of(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a plain page's finding is on stderr once; stderr_findings = false keeps it log-only") {
+  auto origin = html_origin();
+  for (const bool quiet : {false, true}) {
+    INFO("stderr_findings = " << (quiet ? "false" : "true"));
+    const auto config = fs::temp_directory_path() /
+                        ("tlsprobe-stderr-findings-" + std::to_string(::getpid()) + ".toml");
+    std::ofstream(config) << "[log]\nstderr_findings = " << (quiet ? "false" : "true") << "\n";
+    ProxyProcess p({"--listen", "127.0.0.1:0", "--admin", "off", "--log", "@DIR@/log.jsonl",
+                    "--config", config.string()});
+    const auto port = p.wait_for_port(20s);
+    REQUIRE(port);
+    const auto proxy_url = "http://127.0.0.1:" + std::to_string(*port);
+    for (int i = 0; i < 2; ++i) {
+      const auto r = curl({"-x", proxy_url, "http://" + origin.address() + "/"});
+      CHECK(r.out == "<p>plain</p>");
+    }
+    CHECK(p.terminate(20s) == 0);
+    fs::remove(config);
+    const auto err = p.stderr_text();
+    INFO("stderr: " << err);
+    // Announced once for the two page loads (a "new finding" line), never when quiet.
+    CHECK(count_of(err, "tlsprobe: warning http.no_https_redirect") == (quiet ? 0u : 1u));
+    // The log has it on both connections either way.
+    CHECK(count_of(slurp(p.dir() / "log.jsonl"), "\"http.no_https_redirect\"") == 2);
   }
 }
