@@ -12,7 +12,7 @@
 #          and all of tests_proxy (sessions on several io threads sharing caches and the log).
 #
 # Environment: BUILD_DIR, JOBS (default nproc), CXX (default g++; clang++ works too),
-# BUILD_TYPE (default Sanitize: -O1 -g1), CMAKE_EXTRA. Exit status: that of the tests (0 = clean).
+# BUILD_TYPE (default Sanitize: -O1 -g1), WERROR (ON|OFF, default OFF), CMAKE_EXTRA. Exit status: that of the tests (0 = clean).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 kind=${1:-address}
@@ -49,7 +49,7 @@ start=$SECONDS
 # of -O2 -g over Asio/Beast coroutines. Asserts stay on (no NDEBUG).
 cmake -S "$here" -B "$build_dir" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" \
   -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-Sanitize} -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g1" \
-  ${CMAKE_EXTRA:-} -DTLSPROBE_SANITIZE="$sanitize" >/dev/null
+  -DTLSPROBE_WERROR="${WERROR:-OFF}" ${CMAKE_EXTRA:-} -DTLSPROBE_SANITIZE="$sanitize" >/dev/null
 
 if [ "$kind" = address ]; then
   cmake --build "$build_dir" -j "$jobs" | grep -v '^\[' || true
