@@ -1,6 +1,7 @@
 #include "proxy/handshake.hpp"
 
 #include "certs/name_match.hpp"
+#include "proxy/host_resolver.hpp"
 #include "proxy/prober_target.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -12,6 +13,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <netdb.h>
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <stdexcept>
@@ -92,7 +95,7 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
  public:
   HandshakeOp(const asio::any_io_executor& ex, const ClientContexts& contexts, HandshakeSpec spec,
               HandshakeDone done)
-      : resolver_(ex),
+      : executor_(ex),
         socket_(ex),
         timer_(ex),
         grace_(ex),
@@ -131,12 +134,18 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
       return;
     }
     phase_ = Phase::resolve;
-    resolver_.async_resolve(
-        spec_.host, std::to_string(spec_.port),
+    // HostResolver, not tcp::resolver: Asio runs lookups one at a time on one thread, so a
+    // name whose DNS hangs would hold up every other probe's lookup. The lookup's timeout is
+    // what is left of the deadline (on_deadline cancels it too, whichever comes first).
+    // AI_ADDRCONFIG as tcp::resolver's default flags had it.
+    lookup_ = HostResolver::shared().resolve(
+        executor_, spec_.host, spec_.port,
+        std::max(Clock::duration::zero(), spec_.deadline - Clock::now()),
         [self = shared_from_this()](const boost::system::error_code& ec,
-                                    const tcp::resolver::results_type& results) {
-          self->on_resolve(ec, results);
-        });
+                                    HostResolver::Endpoints endpoints) {
+          self->on_resolve(ec, std::move(endpoints));
+        },
+        AI_NUMERICSERV | AI_ADDRCONFIG);
   }
 
  private:
@@ -147,23 +156,22 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
     timed_out_ = true;
     // Cancelling makes the pending operation complete with operation_aborted; its handler
     // sees timed_out_ and reports the step that ran out of time.
-    resolver_.cancel();
+    if (lookup_) lookup_->cancel();
     boost::system::error_code ignored;
     socket_.cancel(ignored);
     socket_.close(ignored);
     grace_.cancel();
   }
 
-  void on_resolve(const boost::system::error_code& ec, const tcp::resolver::results_type& results) {
+  void on_resolve(const boost::system::error_code& ec, HostResolver::Endpoints endpoints) {
+    lookup_.reset();
     if (phase_ == Phase::done) return;
-    if (timed_out_)
+    if (timed_out_ || ec == ResolveError::timed_out)
       return fail(HandshakeOutcome::unreachable, FailureKind::dns, "name resolution timed out");
-    if (ec || results.empty())
+    if (ec || endpoints.empty())
       return fail(HandshakeOutcome::unreachable, FailureKind::dns,
                   "cannot resolve '" + spec_.host + "': " + (ec ? ec.message() : "no address"));
-    std::vector<tcp::endpoint> eps;
-    for (const auto& r : results) eps.push_back(r.endpoint());
-    connect_to(std::move(eps));
+    connect_to(std::move(endpoints));
   }
 
   void connect_to(std::vector<tcp::endpoint> endpoints) {
@@ -427,14 +435,15 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
     obs_.elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
     timer_.cancel();
     grace_.cancel();
-    resolver_.cancel();
+    if (lookup_) lookup_->cancel();
     boost::system::error_code ignored;
     socket_.close(ignored);
     auto done = std::move(done_);
     done(std::move(obs_));
   }
 
-  tcp::resolver resolver_;
+  asio::any_io_executor executor_;
+  std::shared_ptr<HostLookup> lookup_;  // the name lookup in progress, if any
   tcp::socket socket_;
   asio::steady_timer timer_, grace_;
   const ClientContexts& contexts_;

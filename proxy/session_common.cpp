@@ -54,7 +54,7 @@ void SessionConnection::cancel() {
   boost::system::error_code ec;
   client.cancel(ec);
   if (upstream) upstream->cancel(ec);
-  if (resolver) resolver->cancel();
+  if (lookup) lookup->cancel();
 }
 
 void SessionConnection::close() {
@@ -63,7 +63,7 @@ void SessionConnection::close() {
   boost::system::error_code ec;
   client.close(ec);
   if (upstream) upstream->close(ec);
-  if (resolver) resolver->cancel();
+  if (lookup) lookup->cancel();
   timer_.cancel();
 }
 
@@ -132,18 +132,26 @@ asio::awaitable<UpstreamResult> connect_upstream(std::shared_ptr<SessionConnecti
   } else if (is_ip_literal(target.host)) {
     endpoints.emplace_back(asio::ip::make_address(target.host), target.port);
   } else {
-    conn->resolver.emplace(conn->strand);
-    auto [ec, results] = co_await conn->resolver->async_resolve(
-        target.host, std::to_string(target.port), tcp::resolver::numeric_service,
-        as_tuple(use_awaitable));
-    conn->resolver.reset();
+    // The lookup's own timeout is the connect timeout, the same as the deadline just set:
+    // whichever fires first (the watchdog cancels `lookup`) answers the client, without
+    // waiting for a getaddrinfo that may run for many seconds more.
+    auto [ec, results] =
+        co_await async_resolve_host(HostResolver::shared(), conn->strand, target.host, target.port,
+                                    s.timeouts.connect, conn->lookup, as_tuple(use_awaitable));
+    conn->lookup.reset();
     if (ec) {
-      out.failure = conn->timed_out ? UpstreamFailure::timeout : UpstreamFailure::resolve;
-      out.reason = conn->timed_out ? "resolving " + target.host + " timed out"
-                                   : "cannot resolve " + target.host + ": " + ec.message();
+      const bool timed_out = conn->timed_out || ec == ResolveError::timed_out;
+      out.failure = timed_out ? UpstreamFailure::timeout : UpstreamFailure::resolve;
+      out.reason = timed_out
+                       ? "resolving " + target.host + " timed out after " +
+                             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                s.timeouts.connect)
+                                                .count()) +
+                             " ms"
+                       : "cannot resolve " + target.host + ": " + ec.message();
       co_return out;
     }
-    for (const auto& r : results) endpoints.push_back(r.endpoint());
+    endpoints = std::move(results);
   }
   if (endpoints.empty()) {
     out.failure = UpstreamFailure::resolve;

@@ -6,6 +6,7 @@
 // completion is taken as a tuple (asio::as_tuple), so no exception crosses a handler.
 #pragma once
 
+#include "proxy/host_resolver.hpp"
 #include "proxy/http_util.hpp"
 #include "proxy/server_context.hpp"
 
@@ -51,7 +52,8 @@ class SessionConnection : public std::enable_shared_from_this<SessionConnection>
   Strand strand;
   tcp::socket client;
   std::optional<tcp::socket> upstream;
-  std::optional<tcp::resolver> resolver;
+  // The name lookup in progress (HostResolver), cancelled with the sockets.
+  std::shared_ptr<HostLookup> lookup;
   std::shared_ptr<ProxyContext> ctx;
   bool timed_out = false;
   bool closed = false;
@@ -76,8 +78,9 @@ struct UpstreamResult {
   tcp::endpoint endpoint;  // connected endpoint
 };
 
-// Resolves `target` ([resolve] first, IP literals directly), refuses loops to the proxy
-// itself, connects conn.upstream within settings.timeouts.connect.
+// Resolves `target` ([resolve] first, IP literals directly, else HostResolver::shared(), so
+// a name whose DNS hangs delays nobody else), refuses loops to the proxy itself, connects
+// conn.upstream; lookup and connect together within settings.timeouts.connect.
 asio::awaitable<UpstreamResult> connect_upstream(std::shared_ptr<SessionConnection> conn,
                                                  const Authority& target);
 

@@ -227,6 +227,10 @@ struct ProxyOptions {
   std::string config_toml{};         // written to <dir>/proxy.toml and passed as --config
   std::vector<std::string> extra{};  // more flags ("{dir}" = the proxy's temporary directory)
   rlim_t fd_limit = 0;               // RLIMIT_NOFILE (soft and hard) for the child; 0 = inherit
+  // argv run instead of the binary, with the proxy's own argv appended (e.g. `unshare -m sh
+  // -c '... && exec "$@"' sh`); it must exec the proxy in the same process, so that pid()
+  // and stop() still reach it. wrapper[0] is an absolute path. Empty: run the binary itself.
+  std::vector<std::string> wrapper{};
 };
 
 class ProxyProcess {
@@ -311,6 +315,7 @@ class ProxyProcess {
       if (const auto at = e.find("{dir}"); at != std::string::npos) e.replace(at, 5, dir_.string());
       args.push_back(e);
     }
+    if (!o.wrapper.empty()) args.insert(args.begin(), o.wrapper.begin(), o.wrapper.end());
     const auto err_path = (dir_ / "stderr.txt").string();
     pid_ = ::fork();
     REQUIRE(pid_ >= 0);
