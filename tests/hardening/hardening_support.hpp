@@ -4,6 +4,7 @@
 #pragma once
 
 #include "support/loopback_server.hpp"
+#include "support/sanitized.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -37,19 +38,7 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-// Built with ASan or TSan (the proxy binary under test is then instrumented too): their
-// quarantine and shadow memory make RSS comparisons meaningless, so memory checks only warn.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-inline constexpr bool sanitized_build = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-inline constexpr bool sanitized_build = true;
-#else
-inline constexpr bool sanitized_build = false;
-#endif
-#else
-inline constexpr bool sanitized_build = false;
-#endif
+using testsupport::sanitized_build;
 
 inline fs::path make_temp_dir(const char* tag) {
   std::string tmpl = (fs::temp_directory_path() / (std::string("tlsprobe-") + tag + "-XXXXXX"));
