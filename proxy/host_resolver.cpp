@@ -136,23 +136,32 @@ class Waiter : public HostLookup, public std::enable_shared_from_this<Waiter> {
 
 struct HostResolver::State : std::enable_shared_from_this<HostResolver::State> {
   // One name being looked up: queued until a thread takes it (`started`).
+  // A waiter as a pool thread sees it: never a strong reference. A thread that held one
+  // could drop the last reference after the waiter's io_context is gone, and destroying the
+  // waiter's timer then touches the freed timer service (ASan: heap-use-after-free in
+  // ~basic_waitable_timer on a resolver thread). The strand copy is for posting only.
+  struct WaiterRef {
+    const Waiter* id;
+    std::weak_ptr<Waiter> weak;
+    asio::strand<asio::any_io_executor> strand;
+  };
   struct Job {
     std::string host;
     std::uint16_t port = 0;
     int flags = 0;
     bool started = false;
-    std::vector<std::weak_ptr<Waiter>> waiters;
+    std::vector<WaiterRef> waiters;
   };
 
   explicit State(Limits l) : limits(l) {}
 
   void worker();
-  // Under `m`: takes the finished job's waiters and posts the result to each one still
-  // waiting. Posting under the lock pairs with Waiter::unregister (also under the lock,
+  // Under `m`: removes the finished job and posts the result to each waiter still
+  // registered. Posting under the lock pairs with Waiter::unregister (also under the lock,
   // also from ~Waiter): a waiter found here has not unregistered, so its strand and
-  // io_context are still there to post to.
-  std::vector<std::shared_ptr<Waiter>> take_waiters(const std::string& key, const error_code& ec,
-                                                    const Endpoints& eps);
+  // io_context are still there to post to. The posted handler holds only a weak reference:
+  // if the io_context drops it unrun, nothing of the waiter is destroyed off its strand.
+  void take_waiters(const std::string& key, const error_code& ec, const Endpoints& eps);
 
   const Limits limits;
   mutable std::mutex m;
@@ -185,10 +194,7 @@ void Waiter::unregister() {
   auto it = state->jobs.find(key_);
   if (it == state->jobs.end()) return;
   auto& w = it->second.waiters;
-  std::erase_if(w, [this](const std::weak_ptr<Waiter>& p) {
-    auto sp = p.lock();
-    return !sp || sp.get() == this;
-  });
+  std::erase_if(w, [this](const State::WaiterRef& r) { return r.id == this || r.weak.expired(); });
   // Nobody waits and no thread has taken it: drop it, freeing its queue slot (a storm of
   // names that time out in the queue does not keep the queue full).
   if (w.empty() && !it->second.started) {
@@ -198,17 +204,16 @@ void Waiter::unregister() {
   }
 }
 
-std::vector<std::shared_ptr<Waiter>> HostResolver::State::take_waiters(const std::string& key,
-                                                                       const error_code& ec,
-                                                                       const Endpoints& eps) {
-  std::vector<std::shared_ptr<Waiter>> out;
+void HostResolver::State::take_waiters(const std::string& key, const error_code& ec,
+                                       const Endpoints& eps) {
   auto it = jobs.find(key);
-  if (it == jobs.end()) return out;
-  for (auto& weak : it->second.waiters)
-    if (auto w = weak.lock()) out.push_back(std::move(w));
+  if (it == jobs.end()) return;
+  auto waiters = std::move(it->second.waiters);
   jobs.erase(it);
-  for (auto& w : out) asio::post(w->strand, [w, ec, eps] { w->complete(ec, eps); });
-  return out;
+  for (auto& r : waiters)
+    asio::post(r.strand, [weak = std::move(r.weak), ec, eps] {
+      if (auto w = weak.lock()) w->complete(ec, eps);
+    });
 }
 
 void HostResolver::State::worker() {
@@ -254,11 +259,7 @@ void HostResolver::State::worker() {
 
     lock.lock();
     --running;
-    auto waiters = take_waiters(key, ec, eps);
-    // Our references must not be the last ones while `m` is held (~Waiter takes it).
-    lock.unlock();
-    waiters.clear();
-    lock.lock();
+    take_waiters(key, ec, eps);
   }
 }
 
@@ -267,14 +268,10 @@ HostResolver::HostResolver() : HostResolver(Limits{}) {}
 HostResolver::HostResolver(Limits limits) : state_(std::make_shared<State>(limits)) {}
 
 HostResolver::~HostResolver() {
-  std::vector<std::shared_ptr<Waiter>> failed;
   {
     std::lock_guard lock(state_->m);
     state_->stopping = true;
-    for (const auto& key : state_->queue) {
-      auto more = state_->take_waiters(key, ResolveError::shut_down, {});
-      failed.insert(failed.end(), more.begin(), more.end());
-    }
+    for (const auto& key : state_->queue) state_->take_waiters(key, ResolveError::shut_down, {});
     state_->queue.clear();
   }
   state_->cv.notify_all();
@@ -305,7 +302,7 @@ std::shared_ptr<HostLookup> HostResolver::resolve(const asio::any_io_executor& e
     if (st.stopping) {
       fail = make_error_code(ResolveError::shut_down);
     } else if (auto it = st.jobs.find(key); it != st.jobs.end()) {
-      it->second.waiters.push_back(w);  // the same name is being looked up: share it
+      it->second.waiters.push_back({w.get(), w, w->strand});  // the same name: share it
     } else if (st.queue.size() >= st.limits.max_queued) {
       fail = make_error_code(ResolveError::queue_full);
     } else {
@@ -313,7 +310,7 @@ std::shared_ptr<HostLookup> HostResolver::resolve(const asio::any_io_executor& e
       job.host = std::move(host);
       job.port = port;
       job.flags = flags;
-      job.waiters.push_back(w);
+      job.waiters.push_back({w.get(), w, w->strand});
       st.queue.push_back(key);
       if (st.idle == 0 && st.threads < st.limits.threads) {
         try {
