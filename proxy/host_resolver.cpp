@@ -194,7 +194,9 @@ void Waiter::unregister() {
   auto it = state->jobs.find(key_);
   if (it == state->jobs.end()) return;
   auto& w = it->second.waiters;
-  std::erase_if(w, [this](const State::WaiterRef& r) { return r.id == this || r.weak.expired(); });
+  std::erase_if(w, [this](const HostResolver::State::WaiterRef& r) {
+    return r.id == this || r.weak.expired();
+  });
   // Nobody waits and no thread has taken it: drop it, freeing its queue slot (a storm of
   // names that time out in the queue does not keep the queue full).
   if (w.empty() && !it->second.started) {
