@@ -3,7 +3,8 @@
 #   tools/bootstrap.sh deps   install the Debian packages tlsprobe and its tests need (idempotent, quiet)
 #   tools/bootstrap.sh bench-deps   install the peers the benchmarks compare with (squid, mitmproxy, …)
 #   tools/bootstrap.sh build  deps + configure + build (build dir: $BUILD_DIR, default ./build)
-#   tools/bootstrap.sh run    build, then run the main job: `tlsprobe proxy` on 127.0.0.1:8080
+#   tools/bootstrap.sh run    build only the tlsprobe executable (Release), then run the main job:
+#                             `tlsprobe proxy` on 127.0.0.1:8080
 #   tools/bootstrap.sh test   build with warnings as errors and ASan+UBSan, run every test
 #                             (ctest), fuzz each parser briefly, run the concurrency tests under
 #                             TSan (SANITIZE="" : a plain build and ctest, no TSan)
@@ -48,19 +49,25 @@ sanitizers_work() {
   return $ok
 }
 
+# configure_and_build WERROR EVERYTHING [TARGET]: EVERYTHING=ON builds tests and benchmarks too;
+# OFF configures only the libraries and the tlsprobe executable (what running needs).
 configure_and_build() {
-  local werror=$1
-  cmake -S "$here" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
-    -DTLSPROBE_WERROR="$werror" ${CMAKE_EXTRA:-} >/dev/null
-  cmake --build "$build_dir" -j "$jobs"
+  local werror=$1 everything=$2 target=${3:-}
+  cmake -S "$here" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-Release} \
+    -DTLSPROBE_WERROR="$werror" -DTLSPROBE_TESTS="$everything" -DTLSPROBE_BENCHMARKS="$everything" \
+    ${CMAKE_EXTRA:-} >/dev/null
+  cmake --build "$build_dir" -j "$jobs" ${target:+--target "$target"}
 }
 
 case "${1:-build}" in
   deps) install_deps "${build_packages[@]}" "${test_packages[@]}" ;;
   bench-deps) install_deps "${bench_packages[@]}" ;;
-  build) install_deps "${build_packages[@]}"; configure_and_build OFF ;;
+  build) install_deps "${build_packages[@]}"; configure_and_build OFF ON ;;
   run)
-    install_deps "${build_packages[@]}"; configure_and_build OFF
+    # Only the tlsprobe executable, optimized, without tests and benchmarks: the first start
+    # compiles 40-odd files instead of 170-odd targets.
+    install_deps "${build_packages[@]}"
+    configure_and_build OFF OFF tlsprobe
     shift || true
     exec "$build_dir/tools/tlsprobe" proxy "$@"
     ;;
@@ -73,7 +80,7 @@ case "${1:-build}" in
       # instead of two (CI time). tools/bootstrap.sh build stays the plain optimized build.
       BUILD_DIR="$here/build-san-address" JOBS=$jobs WERROR=ON "$here/tools/sanitize.sh" address
     else
-      configure_and_build ON
+      configure_and_build ON ON
       (cd "$build_dir" && ctest --output-on-failure -j "$jobs" --timeout 900)
     fi
     # Hardening, bounded: a short libFuzzer run (FUZZ_SECONDS per target, 0 = skip) of the

@@ -1,6 +1,7 @@
 // `tlsprobe logs summary|grep|follow|report`: read connection logs (docs/log-format.md).
 // The work is in tools/logs/; this file only parses the command line and maps failures to
-// exit codes: 0 ok, 64 usage or unreadable input (one line on stderr naming the file).
+// exit codes: 0 ok, 1 `grep` matched nothing, 64 usage or unreadable input (one line on stderr
+// naming the file).
 #include "commands.hpp"
 
 #include "logs/filter.hpp"
@@ -22,6 +23,7 @@ namespace {
 using namespace tlsprobe::logs;
 
 constexpr const char* kPrefix = "tlsprobe logs: ";
+constexpr int exit_no_match = 1;
 
 int fail_usage(const std::string& message) {
   std::cerr << kPrefix << message << "\n";
@@ -88,8 +90,9 @@ struct FilterArgs {
   }
 };
 
-int run_summary(const std::vector<std::string>& files, const std::string& format, Millis now) {
-  Summarizer summary;
+int run_summary(const std::vector<std::string>& files, const std::string& format, Millis now,
+                std::size_t top) {
+  Summarizer summary(top, now);
   ScanStats stats;
   std::string error;
   if (!summarize_files(files, summary, stats, error)) {
@@ -99,7 +102,8 @@ int run_summary(const std::vector<std::string>& files, const std::string& format
   const SummaryFormat f = format == "json"  ? SummaryFormat::json
                           : format == "csv" ? SummaryFormat::csv
                                             : SummaryFormat::text;
-  write_summary(std::cout, summary.sorted(now), now, f);
+  const auto hosts = summary.sorted(now);
+  write_summary(std::cout, hosts, summary.others(), now, f);
   std::cout.flush();
   report_corrupt(stats);
   return exit_ok;
@@ -110,9 +114,11 @@ int run_grep(const std::vector<std::string>& files, const RecordFilter& filter, 
   std::string error;
   if (!open_all(files, readers, error)) return fail_usage(error);
   ScanStats stats;
+  std::uint64_t matched = 0;
   const bool ok =
       scan_readers(readers, stats, error, [&](const RecordView& r, std::string_view line) {
         if (!filter.matches(r)) return;
+        ++matched;
         if (text) {
           const std::string out = one_line(r);
           std::fwrite(out.data(), 1, out.size(), stdout);
@@ -123,11 +129,13 @@ int run_grep(const std::vector<std::string>& files, const RecordFilter& filter, 
       });
   std::fflush(stdout);
   report_corrupt(stats);
-  return ok ? exit_ok : fail_usage(error);
+  if (!ok) return fail_usage(error);
+  return matched > 0 ? exit_ok : exit_no_match;  // like grep: 1 when nothing matched
 }
 
-int run_report(const std::vector<std::string>& files, const std::string& html, Millis now) {
-  Summarizer summary;
+int run_report(const std::vector<std::string>& files, const std::string& html, Millis now,
+               std::size_t top) {
+  Summarizer summary(top, now);
   ReportInfo info;
   info.files = files;
   info.now = now;
@@ -138,10 +146,14 @@ int run_report(const std::vector<std::string>& files, const std::string& html, M
   }
   // Write to a temporary name and rename, so that a reader never sees half a report.
   const std::string tmp = html + ".tmp";
+  std::uint64_t hosts_written = 0;
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) return fail_usage(html + ": cannot write");
-    write_html_report(out, summary.sorted(now), info);
+    const auto hosts = summary.sorted(now);
+    info.others = summary.others();
+    write_html_report(out, hosts, info);
+    hosts_written = hosts.size() + info.others.hosts;
     out.flush();
     if (!out) {
       std::remove(tmp.c_str());
@@ -153,6 +165,8 @@ int run_report(const std::vector<std::string>& files, const std::string& html, M
     return fail_usage(html + ": cannot write");
   }
   report_corrupt(info.stats);
+  std::cout << "wrote " << html << " (" << hosts_written
+            << (hosts_written == 1 ? " host" : " hosts") << ")\n";
   return exit_ok;
 }
 
@@ -172,6 +186,10 @@ int logs_main(int argc, char** argv) {
   summary->add_option("--format", summary_format, "text, json or csv")
       ->check(CLI::IsMember({"text", "json", "csv"}));
   summary->add_option("--at", times.at, "evaluation time for days left (RFC 3339; default now)");
+  std::size_t top = Summarizer::default_top;
+  summary
+      ->add_option("--top", top, "list at most N hosts, worst first; the rest in one (others) row")
+      ->check(CLI::Range(1, 10000000));
   summary->add_option("FILE", files, "log files")->required();
 
   auto* grep = app.add_subcommand("grep", "print the records that match");
@@ -202,6 +220,8 @@ int logs_main(int argc, char** argv) {
   std::string html;
   report->add_option("--html", html, "output file")->required();
   report->add_option("--at", times.at, "evaluation time for days left (RFC 3339; default now)");
+  report->add_option("--top", top, "itemise at most N hosts, worst first; the rest in one row")
+      ->check(CLI::Range(1, 10000000));
   report->add_option("FILE", files, "log files")->required();
 
   try {
@@ -217,8 +237,8 @@ int logs_main(int argc, char** argv) {
 
   std::string error;
   if (!times.resolve(error)) return fail_usage(error);
-  if (summary->parsed()) return run_summary(files, summary_format, times.now);
-  if (report->parsed()) return run_report(files, html, times.now);
+  if (summary->parsed()) return run_summary(files, summary_format, times.now, top);
+  if (report->parsed()) return run_report(files, html, times.now, top);
   if (grep->parsed()) {
     RecordFilter filter;
     if (!grep_filter.build(times.now, filter, error)) return fail_usage(error);

@@ -58,7 +58,8 @@ struct GrepLog {
     argv.push_back(path);
     const auto result = run_tlsprobe(argv);
     INFO(result.err);
-    REQUIRE(result.exit_code == 0);
+    // Like grep: 0 when something matched, 1 when nothing did.
+    REQUIRE(result.exit_code == (result.out.empty() ? 1 : 0));
     return split_lines(result.out);
   }
 };
@@ -136,4 +137,14 @@ TEST_CASE("time arguments parse RFC 3339 and durations", "[grep]") {
   CHECK(logs::parse_time_arg("7d", 0) == -7 * logs::ms_per_day);
   CHECK_FALSE(logs::parse_time_arg("7x", 0));
   CHECK_FALSE(logs::parse_time_arg("h", 0));
+}
+
+TEST_CASE("grep exits 1 when nothing matched, like grep", "[grep]") {
+  GrepLog log;
+  const auto none = run_tlsprobe({"logs", "grep", "--code", "no.such.code", log.path});
+  CHECK(none.exit_code == 1);
+  CHECK(none.out.empty());
+  CHECK(none.err.empty());
+  const auto some = run_tlsprobe({"logs", "grep", "--code", "chain.*", log.path});
+  CHECK(some.exit_code == 0);
 }

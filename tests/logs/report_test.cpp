@@ -88,6 +88,20 @@ TEST_CASE("report writes one self-contained HTML file with escaped fields", "[re
   CHECK(html.find("remedy for cert.expiring_soon") != std::string::npos);
   CHECK(html.find("class=\"chain\"") != std::string::npos);
 
+  // It says where it wrote, and DNs wrap between RDNs, not mid-word.
+  CHECK(result.out.find("wrote " + html_path + " (") != std::string::npos);
+  CHECK(html.find(",<wbr>") != std::string::npos);
+  CHECK(html.find("td.dn{max-width:260px;overflow-wrap:break-word}") != std::string::npos);
+
+  // --top caps the report: the rest is one row and a note.
+  const std::string capped_path = dir.file("capped.html");
+  const auto capped =
+      run_tlsprobe({"logs", "report", "--top", "1", "--html", capped_path, "--at", at_arg(), log});
+  REQUIRE(capped.exit_code == 0);
+  const std::string capped_html = read_file(capped_path);
+  CHECK(capped_html.find("class=\"others-row\"") != std::string::npos);
+  CHECK(capped_html.find("Only the 1 most important hosts are itemised") != std::string::npos);
+
   const auto bad = run_tlsprobe({"logs", "report", log});
   CHECK(bad.exit_code == 64);  // --html is required
   const auto unwritable =

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <sstream>
 
 using namespace tlsprobe;
@@ -229,4 +230,89 @@ TEST_CASE("distinct leaves per host are bounded", "[summary]") {
   CHECK(hosts[0]->leaves.size() + hosts[0]->leaves_dropped == 100);
   CHECK(hosts[0]->findings.size() == logs::HostSummary::max_findings);
   CHECK(hosts[0]->findings_dropped == 100 - logs::HostSummary::max_findings);
+}
+
+namespace {
+
+// One record line for `host` at minute `minute`, with `outcome` and optional findings.
+std::string record_line(const std::string& host, int minute, std::string_view outcome,
+                        std::string_view findings_json = "[]") {
+  char ts[32];
+  std::snprintf(ts, sizeof ts, "2026-05-01T%02d:%02d:00Z", (minute / 60) % 24, minute % 60);
+  return std::string("{\"@timestamp\":\"") + ts + "\",\"destination\":{\"domain\":\"" + host +
+         "\"},\"event\":{\"outcome\":\"" + std::string(outcome) +
+         "\"},\"tlsprobe\":{\"findings\":" + std::string(findings_json) + "}}";
+}
+
+}  // namespace
+
+TEST_CASE("a host's badge is its worst outcome or finding, never ok above a bad row", "[summary]") {
+  TempDir dir;
+  write_lines(
+      dir.file("c.jsonl"),
+      {// every connection failed, no finding at all
+       record_line("down.example", 1, "failure"), record_line("down.example", 2, "failure"),
+       // a warning in an earlier record, a clean latest record
+       record_line("warned.example", 1, "success",
+                   R"([{"code":"http.hsts_missing","severity":"warning"}])"),
+       record_line("warned.example", 5, "success"),
+       // one failure among successes
+       record_line("flaky.example", 1, "success"), record_line("flaky.example", 2, "failure"),
+       record_line("fine.example", 1, "success")});
+  const auto hosts = summary_json({dir.file("c.jsonl")});
+  CHECK(host(hosts, "down.example").at("status").as_string() == "error");
+  CHECK(host(hosts, "warned.example").at("status").as_string() == "warning");
+  CHECK(host(hosts, "flaky.example").at("status").as_string() == "warning");
+  CHECK(host(hosts, "fine.example").at("status").as_string() == "ok");
+  const auto text = run_tlsprobe({"logs", "summary", "--at", at_arg(), dir.file("c.jsonl")});
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.find("ERROR    down.example") != std::string::npos);
+  CHECK(text.out.find("WARNING  warned.example") != std::string::npos);
+}
+
+TEST_CASE("summary memory is bounded by --top; the rest is one (others) row", "[summary]") {
+  // 20,000 hosts, one of them broken and seen first: the eviction must never fold it away.
+  constexpr int host_total = 20000;
+  constexpr std::size_t top = 50;
+  logs::Summarizer summary(top);
+  logs::RecordParser parser;
+  logs::RecordView record;
+  std::size_t most_kept = 0;
+  for (int i = 0; i < host_total; ++i) {
+    const std::string line =
+        i == 0 ? record_line("broken.example", 0, "success",
+                             R"([{"code":"cert.expired","severity":"error"}])")
+               : record_line("h" + std::to_string(i) + ".example", i % 1440, "success");
+    REQUIRE(parser.parse(line, record));
+    summary.add(record);
+    most_kept = std::max(most_kept, summary.host_count());
+  }
+  CHECK(most_kept <= 2 * top);
+  const auto hosts = summary.sorted(0);
+  REQUIRE(hosts.size() == top);
+  CHECK(hosts[0]->host == "broken.example");
+  const auto& others = summary.others();
+  CHECK(others.hosts + hosts.size() == host_total);
+  std::uint64_t connections = others.connections;
+  for (const auto* h : hosts) connections += h->connections;
+  CHECK(connections == host_total);
+  CHECK(others.worst == -1);  // only ok hosts were folded
+
+  TempDir dir;
+  std::vector<std::string> lines;
+  for (int i = 0; i < 30; ++i) lines.push_back(record_line("h" + std::to_string(i), i, "success"));
+  lines.push_back(record_line("bad", 40, "failure"));
+  write_lines(dir.file("c.jsonl"), lines);
+  const auto capped = summary_json({"--top", "5", dir.file("c.jsonl")});
+  REQUIRE(capped.size() == 6);
+  CHECK(capped[0].at("host").as_string() == "bad");
+  CHECK(capped[5].at("host").as_string() == "(others)");
+  CHECK(capped[5].at("hosts").to_number<int>() == 26);
+  CHECK(capped[5].at("connections").to_number<int>() == 26);
+  const auto text =
+      run_tlsprobe({"logs", "summary", "--top", "5", "--at", at_arg(), dir.file("c.jsonl")});
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.rfind("31 hosts, 31 connections", 0) == 0);
+  CHECK(text.out.find("(others)  26 more hosts not listed (--top): 26 connections; 26 ok") !=
+        std::string::npos);
 }

@@ -13,6 +13,22 @@ constexpr std::int64_t warn_days = 21;  // DESIGN.md section 3: cert.expiring_so
 
 std::string h(std::string_view s) { return escape_html(s); }
 
+// A distinguished name, escaped, with a line-break opportunity after each RDN separator: a
+// narrow cell wraps "CN=Example CA,O=Example" between RDNs instead of mid-word.
+std::string dn(std::string_view s) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const std::size_t comma = s.find(',', start);
+    const std::size_t end = comma == std::string_view::npos ? s.size() : comma + 1;
+    out += escape_html(s.substr(start, end - start));
+    if (comma == std::string_view::npos) break;
+    out += "<wbr>";
+    start = end;
+  }
+  return out;
+}
+
 std::string status_class(int rank) {
   switch (rank) {
     case 2:
@@ -44,7 +60,7 @@ body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px;color:#1d2330;backgr
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #d5d9e0;padding-bottom:4px}
 h3{font-size:15px;margin:18px 0 6px}.meta{color:#5a6270;margin:0 0 12px}
 table{border-collapse:collapse;width:100%;margin:6px 0 12px}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #e4e7ec;vertical-align:top}
-th{background:#f3f5f8;font-weight:600}td.t{white-space:nowrap}td.dn{max-width:260px;word-break:break-word}td.t{white-space:nowrap}td.dn{max-width:260px;word-break:break-word}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f3f5f8;font-weight:600}td.t{white-space:nowrap}td.dn{max-width:260px;overflow-wrap:break-word}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:1px 7px;border-radius:9px;font-size:12px;font-weight:600;color:#fff}
 .badge.error{background:#c62828}.badge.warning{background:#e08a00}.badge.info{background:#3b73b9}.badge.ok{background:#2e7d32}
 .mono{font-family:"DejaVu Sans Mono",monospace;font-size:12px;word-break:break-all}
@@ -53,7 +69,8 @@ th{background:#f3f5f8;font-weight:600}td.t{white-space:nowrap}td.dn{max-width:26
 section.host{border:1px solid #e4e7ec;border-radius:6px;padding:4px 12px;margin:10px 0}
 )";
 
-void host_table(std::ostream& out, const std::vector<const HostSummary*>& hosts, Millis now) {
+void host_table(std::ostream& out, const std::vector<const HostSummary*>& hosts,
+                const OtherHosts& others, Millis now) {
   out << "<h2 id=\"hosts\">Hosts</h2>\n<table id=\"host-table\">\n<thead><tr><th>Status</th>"
          "<th>Host</th><th>Connections</th><th>Failed</th><th>First seen</th><th>Last seen</th>"
          "<th>Issuer</th><th>Not after</th><th>Days left</th><th>Leaves</th><th>Findings</th>"
@@ -67,7 +84,7 @@ void host_table(std::ostream& out, const std::vector<const HostSummary*>& hosts,
         << h(host.host) << "</a></td><td class=\"num\">" << host.connections
         << "</td><td class=\"num\">" << host.failures << "</td><td class=\"t\">"
         << short_time(host.first_seen) << "</td><td class=\"t\">" << short_time(host.last_seen)
-        << "</td><td class=\"dn\">" << (leaf ? h(leaf->issuer) : "") << "</td><td class=\"t\">"
+        << "</td><td class=\"dn\">" << (leaf ? dn(leaf->issuer) : "") << "</td><td class=\"t\">"
         << (leaf ? h(leaf->not_after.substr(0, 10)) : "") << "</td><td class=\"num\">";
     if (leaf && leaf->not_after_ms != no_time) {
       const auto days = days_between(now, leaf->not_after_ms);
@@ -85,6 +102,14 @@ void host_table(std::ostream& out, const std::vector<const HostSummary*>& hosts,
       first = false;
     }
     out << "</td></tr>\n";
+  }
+  if (!others.empty()) {
+    out << "<tr class=\"others-row\"><td><span class=\"badge " << status_class(others.worst)
+        << "\">" << severity_name(others.worst) << "</span></td><td>(" << others.hosts
+        << " more hosts)</td><td class=\"num\">" << others.connections << "</td><td class=\"num\">"
+        << others.failures
+        << "</td><td colspan=\"7\" class=\"dim\">not listed: the report shows the top "
+        << hosts.size() << " hosts (<code>--top</code>)</td></tr>\n";
   }
   out << "</tbody></table>\n";
 }
@@ -235,13 +260,13 @@ void host_sections(std::ostream& out, const std::vector<const HostSummary*>& hos
              "<th>Not after</th><th>Key, signature</th><th>SHA-256</th></tr></thead><tbody>\n";
       for (std::size_t k = 0; k < host.chain.size(); ++k) {
         const ChainCert& c = host.chain[k];
-        out << "<tr><td class=\"num\">" << k << "</td><td>" << h(c.subject);
+        out << "<tr><td class=\"num\">" << k << "</td><td class=\"dn\">" << dn(c.subject);
         if (!c.names.empty()) {
           out << "<div class=\"dim\">";
           for (std::size_t n = 0; n < c.names.size(); ++n) out << (n ? ", " : "") << h(c.names[n]);
           out << "</div>";
         }
-        out << "</td><td>" << h(c.issuer) << "</td><td>" << h(c.not_after);
+        out << "</td><td class=\"dn\">" << dn(c.issuer) << "</td><td>" << h(c.not_after);
         const std::string days = days_cell(now, c.not_after_ms);
         if (!days.empty()) out << " <span class=\"dim\">(" << days << "d)</span>";
         out << "</td><td>" << h(c.key) << "<div class=\"dim\">" << h(c.signature_algorithm)
@@ -268,8 +293,8 @@ void host_sections(std::ostream& out, const std::vector<const HostSummary*>& hos
 
 void write_html_report(std::ostream& out, const std::vector<const HostSummary*>& hosts,
                        const ReportInfo& info) {
-  std::uint64_t connections = 0;
-  std::size_t broken = 0;
+  std::uint64_t connections = info.others.connections;
+  std::uint64_t broken = info.others.by_status[3];
   for (const auto* host : hosts) {
     connections += host->connections;
     if (host->status_rank(info.now) >= 2) ++broken;
@@ -281,11 +306,16 @@ void write_html_report(std::ostream& out, const std::vector<const HostSummary*>&
       << "<p class=\"meta\" id=\"report-meta\">Generated " << format_ms(info.now) << " from ";
   for (std::size_t i = 0; i < info.files.size(); ++i)
     out << (i ? ", " : "") << "<span class=\"mono\">" << h(info.files[i]) << "</span>";
-  out << ". <b>" << hosts.size() << "</b> hosts, <b>" << connections << "</b> connections, <b>"
-      << broken << "</b> hosts with errors now";
+  out << ". <b>" << hosts.size() + info.others.hosts << "</b> hosts, <b>" << connections
+      << "</b> connections, <b>" << broken << "</b> hosts with errors";
   if (info.stats.corrupt > 0) out << ", " << info.stats.corrupt << " corrupt lines skipped";
-  out << ".</p>\n";
-  host_table(out, hosts, info.now);
+  out << ".";
+  if (!info.others.empty())
+    out << " Only the " << hosts.size() << " most important hosts are itemised; "
+        << info.others.hosts << " more are counted in the last row of the table (raise "
+        << "<code>--top</code> to list them).";
+  out << "</p>\n";
+  host_table(out, hosts, info.others, info.now);
   timeline(out, hosts, info.now);
   findings_by_code(out, hosts);
   host_sections(out, hosts, info.now);

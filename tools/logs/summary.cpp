@@ -38,10 +38,21 @@ const LeafSeen* HostSummary::current_leaf() const {
 }
 
 int HostSummary::status_rank(Millis now) const {
-  int rank = current_worst;
+  int rank = std::max(current_worst, worst_ever);
+  if (connections > 0 && failures == connections) rank = 2;
+  if (failures > 0) rank = std::max(rank, 1);
   const LeafSeen* leaf = current_leaf();
   if (leaf != nullptr && leaf->not_after_ms != no_time && leaf->not_after_ms < now) rank = 2;
   return rank;
+}
+
+void OtherHosts::fold(const HostSummary& h, Millis now) {
+  ++hosts;
+  connections += h.connections;
+  failures += h.failures;
+  const int rank = h.status_rank(now);
+  worst = std::max(worst, rank);
+  ++by_status[std::clamp(rank + 1, 0, 3)];
 }
 
 namespace {
@@ -136,9 +147,42 @@ void add_finding(HostSummary& h, const FindingView& f, Millis t) {
 
 }  // namespace
 
+Summarizer::Summarizer(std::size_t top, Millis now)
+    : top_(std::max<std::size_t>(top, 1)),
+      max_hosts_(2 * std::max<std::size_t>(top, 1)),
+      now_(now) {}
+
+void Summarizer::fold_least_interesting() {
+  // Batch eviction (a tenth of the table at a time) keeps the cost per new host at
+  // O(log n) amortised instead of a full scan per host.
+  struct Key {
+    int status;
+    Millis last_seen;
+    const std::string* name;
+  };
+  std::vector<Key> keys;
+  keys.reserve(hosts_.size());
+  for (const auto& [name, h] : hosts_) keys.push_back(Key{h.status_rank(now_), h.last_seen, &name});
+  const std::size_t n = std::max<std::size_t>(hosts_.size() / 10, 1);
+  std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(n - 1), keys.end(),
+                   [](const Key& a, const Key& b) {
+                     if (a.status != b.status) return a.status < b.status;
+                     return a.last_seen < b.last_seen;
+                   });
+  std::vector<std::string> victims;
+  victims.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) victims.push_back(*keys[i].name);
+  for (const auto& name : victims) {
+    auto it = hosts_.find(name);
+    others_.fold(it->second, now_);
+    hosts_.erase(it);
+  }
+}
+
 void Summarizer::add(const RecordView& r) {
   auto found = hosts_.find(r.host);
   if (found == hosts_.end()) {
+    if (hosts_.size() >= max_hosts_) fold_least_interesting();
     found = hosts_.emplace(r.host, HostSummary{}).first;
     found->second.host = r.host;
   }
@@ -184,7 +228,7 @@ void Summarizer::add(const RecordView& r) {
   }
 }
 
-std::vector<const HostSummary*> Summarizer::sorted(Millis now) const {
+std::vector<const HostSummary*> Summarizer::sorted(Millis now) {
   struct Key {
     int status;
     Millis expiry;
@@ -205,8 +249,15 @@ std::vector<const HostSummary*> Summarizer::sorted(Millis now) const {
     return a.host->host < b.host->host;
   });
   std::vector<const HostSummary*> out;
-  out.reserve(keys.size());
-  for (const auto& k : keys) out.push_back(k.host);
+  out.reserve(std::min(keys.size(), top_));
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (i < top_) {
+      out.push_back(keys[i].host);
+    } else if (!sorted_once_) {
+      others_.fold(*keys[i].host, now);  // kept while reading, but below the top N
+    }
+  }
+  sorted_once_ = true;
   return out;
 }
 
@@ -231,10 +282,28 @@ std::string days_left_text(Millis now, Millis not_after) {
   return std::to_string(d) + (d == 1 ? " day left" : " days left");
 }
 
-void write_text(std::ostream& out, const std::vector<const HostSummary*>& hosts, Millis now) {
-  std::uint64_t connections = 0;
+std::string others_sentence(const OtherHosts& others) {
+  std::string s = std::to_string(others.hosts) +
+                  (others.hosts == 1 ? " more host" : " more hosts") +
+                  " not listed (--top): " + std::to_string(others.connections) +
+                  (others.connections == 1 ? " connection" : " connections");
+  if (others.failures > 0) s += " (" + std::to_string(others.failures) + " failed)";
+  static constexpr const char* names[] = {"ok", "info", "warning", "error"};
+  std::string parts;
+  for (int i = 3; i >= 0; --i) {
+    if (others.by_status[i] == 0) continue;
+    parts += (parts.empty() ? "" : ", ") + std::to_string(others.by_status[i]) + " " + names[i];
+  }
+  if (!parts.empty()) s += "; " + parts;
+  return s;
+}
+
+void write_text(std::ostream& out, const std::vector<const HostSummary*>& hosts,
+                const OtherHosts& others, Millis now) {
+  std::uint64_t connections = others.connections;
   for (const auto* h : hosts) connections += h->connections;
-  out << hosts.size() << (hosts.size() == 1 ? " host, " : " hosts, ") << connections
+  const std::uint64_t host_total = hosts.size() + others.hosts;
+  out << host_total << (host_total == 1 ? " host, " : " hosts, ") << connections
       << (connections == 1 ? " connection" : " connections") << "\n";
   for (const auto* h : hosts) {
     char head[64];
@@ -292,6 +361,11 @@ void write_text(std::ostream& out, const std::vector<const HostSummary*>& hosts,
       if (h->findings_dropped > 0)
         out << "    (" << h->findings_dropped << " findings of other kinds not listed)\n";
     }
+  }
+  if (!others.empty()) {
+    char head[64];
+    std::snprintf(head, sizeof head, "\n%-8s ", upper(severity_name(others.worst)).c_str());
+    out << head << "(others)  " << others_sentence(others) << "\n";
   }
 }
 
@@ -373,7 +447,23 @@ json::object host_json(const HostSummary& h, Millis now) {
   return o;
 }
 
-void write_csv(std::ostream& out, const std::vector<const HostSummary*>& hosts, Millis now) {
+json::object others_json(const OtherHosts& others) {
+  json::object o;
+  o["host"] = "(others)";
+  o["others"] = true;
+  o["status"] = std::string(severity_name(others.worst));
+  o["hosts"] = others.hosts;
+  o["connections"] = others.connections;
+  o["failures"] = others.failures;
+  json::object by;
+  static constexpr const char* names[] = {"ok", "info", "warning", "error"};
+  for (int i = 0; i < 4; ++i) by[names[i]] = others.by_status[i];
+  o["hosts_by_status"] = std::move(by);
+  return o;
+}
+
+void write_csv(std::ostream& out, const std::vector<const HostSummary*>& hosts,
+               const OtherHosts& others, Millis now) {
   out << "host,status,connections,failures,first_seen,last_seen,leaf_subject,leaf_issuer,"
          "leaf_not_after,days_left,leaf_sha256,distinct_leaves,findings\n";
   for (const auto* h : hosts) {
@@ -392,24 +482,30 @@ void write_csv(std::ostream& out, const std::vector<const HostSummary*>& hosts, 
     out << ',' << escape_csv(leaf ? leaf->sha256 : "") << ','
         << h->leaves.size() + h->leaves_dropped << ',' << escape_csv(findings) << "\n";
   }
+  if (!others.empty())
+    out << "(others)," << severity_name(others.worst) << ',' << others.connections << ','
+        << others.failures << ",,,,,,,,,"
+        << "\n";
 }
 
 }  // namespace
 
-void write_summary(std::ostream& out, const std::vector<const HostSummary*>& hosts, Millis now,
-                   SummaryFormat format) {
+void write_summary(std::ostream& out, const std::vector<const HostSummary*>& hosts,
+                   const OtherHosts& others, Millis now, SummaryFormat format) {
   switch (format) {
     case SummaryFormat::text:
-      write_text(out, hosts, now);
+      write_text(out, hosts, others, now);
       break;
     case SummaryFormat::csv:
-      write_csv(out, hosts, now);
+      write_csv(out, hosts, others, now);
       break;
     case SummaryFormat::json: {
       // One host at a time: the document is as large as the host list, its DOM never is.
       out << '[';
       for (std::size_t i = 0; i < hosts.size(); ++i)
         out << (i ? "," : "") << json::serialize(host_json(*hosts[i], now));
+      if (!others.empty())
+        out << (hosts.empty() ? "" : ",") << json::serialize(others_json(others));
       out << "]\n";
       break;
     }
