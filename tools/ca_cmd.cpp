@@ -11,6 +11,8 @@
 #include "certs/authority.hpp"
 #include "commands.hpp"
 
+#include "ca_hint.hpp"
+
 #include <openssl/pem.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
@@ -45,15 +47,16 @@ int do_init(const fs::path& dir) {
            authority.certificate());
   if (created)
     std::printf(
-        "Trust it on a client: `tlsprobe ca export > tlsprobe-ca.pem`, or browse to "
-        "http://tlsprobe.ca/ through the intercepting proxy.\n");
+        "Trust it on a client: `%s > tlsprobe-ca.pem`, or browse to "
+        "http://tlsprobe.ca/ through the intercepting proxy.\n",
+        ca_command("export", dir).c_str());
   return exit_ok;
 }
 
 int do_export(const fs::path& dir, const std::string& format) {
   std::error_code ec;
   if (!fs::exists(Authority::cert_path(dir), ec))
-    return usage_error("no CA yet in " + dir.string() + ": run `tlsprobe ca init`");
+    return usage_error("no CA yet in " + dir.string() + ": run `" + ca_command("init", dir) + "`");
   const certs::Certificate ca = Authority::read_certificate(dir);
   if (format == "der") {
     if (::isatty(STDOUT_FILENO))
@@ -79,7 +82,8 @@ int do_path(const fs::path& dir) {
   const fs::path path = Authority::cert_path(dir);
   std::printf("%s\n", path.c_str());
   std::error_code ec;
-  if (!fs::exists(path, ec)) return usage_error("no CA yet: run `tlsprobe ca init`");
+  if (!fs::exists(path, ec))
+    return usage_error("no CA yet in " + dir.string() + ": run `" + ca_command("init", dir) + "`");
   return exit_ok;
 }
 

@@ -3,6 +3,9 @@
 // address, log file that cannot be opened) is one line on stderr and exit status 64.
 #include "commands.hpp"
 
+#include "ca_hint.hpp"
+
+#include "certs/authority.hpp"
 #include "certs/pem.hpp"
 #include "certs/trust_store.hpp"
 #include "config/address.hpp"
@@ -38,7 +41,8 @@ namespace {
 struct ProxyFlags {
   std::string listen, config_file, log_file, mode, upstream, admin, state_dir;
   std::string upstream_sni, tls_cert, tls_key;  // reverse mode
-  std::vector<std::string> ca_files, allow;
+  std::vector<std::string> ca_files, allow, no_intercept;
+  std::string auth, auth_file;
   bool no_system_trust = false, intercept = false;
   std::optional<int> warn_days;
 };
@@ -46,6 +50,40 @@ struct ProxyFlags {
 int usage_error(const std::string& line) {
   std::fprintf(stderr, "tlsprobe proxy: %s\n", line.c_str());
   return exit_usage;
+}
+
+// "USER:PASS" -> Auth; nullopt when there is no colon or the user is empty.
+std::optional<config::Auth> parse_auth(const std::string& text) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos || colon == 0) return std::nullopt;
+  return config::Auth{text.substr(0, colon), text.substr(colon + 1)};
+}
+
+// The first line of `path` (trailing CR/LF removed); nullopt when it cannot be read.
+std::optional<std::string> first_line_of(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) return std::nullopt;
+  std::string line;
+  for (int c; (c = std::fgetc(f)) != EOF && c != '\n';) line += static_cast<char>(c);
+  std::fclose(f);
+  while (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+// A flag given for a mode it does not apply to is an error, not silently ignored: the user
+// believes it does something. Returns the one-line reason, or "" when the flags fit.
+std::string misplaced_flag(const ProxyFlags& f, config::Mode mode, bool intercept) {
+  const bool reverse = mode == config::Mode::reverse;
+  if (!reverse) {
+    if (!f.upstream.empty()) return "--upstream applies to --mode reverse only";
+    if (!f.upstream_sni.empty()) return "--upstream-sni applies to --mode reverse only";
+    if (!f.tls_cert.empty()) return "--tls-cert applies to --mode reverse only";
+    if (!f.tls_key.empty()) return "--tls-key applies to --mode reverse only";
+  }
+  if (reverse && intercept)
+    return "--intercept applies to forward mode only (reverse mode already terminates TLS)";
+  if (!f.no_intercept.empty() && !intercept) return "--no-intercept applies with --intercept only";
+  return {};
 }
 
 // More descriptors than the default soft limit: every tunnel holds two.
@@ -102,6 +140,13 @@ int proxy_main(int argc, char** argv) {
       ->check(CLI::Range(0, 3650));
   app.add_option("--allow", f.allow, "client CIDR allowed besides loopback, repeatable");
   app.add_flag("--intercept", f.intercept, "terminate TLS with the tlsprobe CA");
+  app.add_option("--no-intercept", f.no_intercept,
+                 "with --intercept: host glob tunnelled untouched (pinned apps), repeatable");
+  auto* auth_opt =
+      app.add_option("--auth", f.auth, "USER:PASS required from clients (Basic proxy auth)");
+  app.add_option("--auth-file", f.auth_file,
+                 "file whose first line is USER:PASS (keeps the password out of `ps`)")
+      ->excludes(auth_opt);
   app.add_option("--state-dir", f.state_dir, "directory of the tlsprobe CA");
   app.add_option("--admin", f.admin, "admin listener ADDR:PORT or off");
   app.add_option("--mode", f.mode, "forward or reverse")
@@ -142,6 +187,23 @@ int proxy_main(int argc, char** argv) {
   if (!f.tls_cert.empty()) cfg.tls_cert = f.tls_cert;
   if (!f.tls_key.empty()) cfg.tls_key = f.tls_key;
   if (!f.admin.empty()) cfg.admin = f.admin;
+  for (const auto& h : f.no_intercept) cfg.intercept.no_intercept.push_back(h);
+  if (!f.auth.empty() || !f.auth_file.empty()) {
+    std::string text = f.auth;
+    if (!f.auth_file.empty()) {
+      auto line = first_line_of(f.auth_file);
+      if (!line) return usage_error("--auth-file " + f.auth_file + ": cannot read it");
+      text = *line;
+    }
+    auto auth = parse_auth(text);
+    if (!auth)
+      return usage_error(
+          std::string(f.auth_file.empty() ? "--auth" : "--auth-file " + f.auth_file) +
+          ": expected USER:PASS");
+    cfg.auth = std::move(*auth);
+  }
+  if (const auto why = misplaced_flag(f, cfg.mode, cfg.intercept.enabled); !why.empty())
+    return usage_error(why);
 
   proxy::ProxySettings s;
   // Port 0: the OS picks a free port; the startup line below prints the bound one.
@@ -206,9 +268,11 @@ int proxy_main(int argc, char** argv) {
       s.intercept = setup.interceptor;
       if (setup.ca_created)
         std::fprintf(stderr,
-                     "tlsprobe proxy: created the tlsprobe CA in %s; trust it from "
-                     "http://tlsprobe.ca/ or `tlsprobe ca export`\n",
-                     dir.c_str());
+                     "tlsprobe proxy: created the tlsprobe CA in %s (SHA-256 %s); trust it from "
+                     "http://tlsprobe.ca/ or `%s > tlsprobe-ca.pem`\n",
+                     dir.c_str(),
+                     certs::colon_fingerprint(setup.interceptor->ca().certificate()).c_str(),
+                     ca_command("export", dir).c_str());
     } catch (const std::exception& e) {
       return usage_error(e.what());
     }
@@ -275,9 +339,11 @@ int proxy_main(int argc, char** argv) {
                           ? "[" + ep.address().to_string() + "]:" + std::to_string(ep.port())
                           : ep.address().to_string() + ":" + std::to_string(ep.port());
   boost::asio::post(
-      server.io_context(),
-      [shown = std::move(shown), mode = std::string(config::to_string(cfg.mode)),
-       log_file = cfg.log.file, admin_port = admin_up ? admin.port() : 0] {
+      server.io_context(), [shown = std::move(shown),
+                            mode = cfg.mode == config::Mode::forward && cfg.intercept.enabled
+                                       ? std::string("intercept")
+                                       : std::string(config::to_string(cfg.mode)),
+                            log_file = cfg.log.file, admin_port = admin_up ? admin.port() : 0] {
         if (admin_port)
           std::fprintf(stderr, "tlsprobe proxy: admin listener on port %u (/metrics, /healthz)\n",
                        static_cast<unsigned>(admin_port));
@@ -295,7 +361,12 @@ int proxy_main(int argc, char** argv) {
       watcher.emplace(
           server.io_context(), std::move(wo), [&log](const std::string& line) { log->write(line); },
           &metrics);
-      watcher->start();
+      // The watcher speaks like the proxy: each new finding once on stderr (per subject and
+      // code; ConnectionLog::announce honours [log] stderr_findings).
+      watcher->start([&log](const proxy::RoundReport& round) {
+        for (const auto& site : round.sites)
+          for (const auto& finding : site.findings) log->announce(finding);
+      });
     }
   }
   server.run(proxy::SignalHandling::install);

@@ -84,8 +84,18 @@ TEST_CASE("ca export without a CA asks for ca init and creates nothing", "[ca_cm
   CHECK(r.out.empty());
   CHECK(lines(r.err) == 1);
   CHECK(r.err.find("no CA yet") != std::string::npos);
-  CHECK(r.err.find("tlsprobe ca init") != std::string::npos);
+  // The hint works as printed: it names the state directory that was asked about.
+  CHECK(r.err.find("`tlsprobe ca init --state-dir '" + tmp.path().string() + "'`") !=
+        std::string::npos);
   CHECK_FALSE(catest::fs::exists(Authority::key_path(tmp.path())));
+}
+
+TEST_CASE("ca init's trust hint names a non-default state directory", "[ca_cmd]") {
+  TempDir tmp;
+  const auto r = run_tlsprobe({"ca", "init", "--state-dir", tmp.path().string()});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("`tlsprobe ca export --state-dir '" + tmp.path().string() +
+                   "' > tlsprobe-ca.pem`") != std::string::npos);
 }
 
 TEST_CASE("ca usage errors exit 64 with one line", "[ca_cmd]") {

@@ -3,7 +3,9 @@
 // "new finding" lines on stderr follow [log] stderr_findings.
 #include "proxy_fixture.hpp"
 #include "support/loopback_server.hpp"
+#include "support/process.hpp"
 #include "support/proxy_origin.hpp"
+#include "watch/watch_fixtures.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -247,4 +249,119 @@ TEST_CASE("a plain page's finding is on stderr once; stderr_findings = false kee
     // The log has it on both connections either way.
     CHECK(count_of(slurp(p.dir() / "log.jsonl"), "\"http.no_https_redirect\"") == 2);
   }
+}
+
+namespace {
+
+// Polls the process's stderr until it contains `text` (at most `limit`).
+bool wait_for_stderr(const ProxyProcess& p, const std::string& text,
+                     std::chrono::milliseconds limit) {
+  const auto deadline = Clock::now() + limit;
+  while (Clock::now() < deadline) {
+    if (p.stderr_text().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "--intercept says intercept mode, prints the new CA's fingerprint and a hint that works") {
+  ProxyProcess p({"--listen", "127.0.0.1:0", "--admin", "off", "--log", "@DIR@/log.jsonl",
+                  "--intercept", "--state-dir", "@DIR@/my ca"});
+  REQUIRE(p.wait_for_port(20s));
+  const std::string err = p.stderr_text();
+  INFO("stderr: " << err);
+  CHECK(err.find("(intercept mode)") != std::string::npos);
+  CHECK(err.find("(forward mode)") == std::string::npos);
+  const std::string ca_dir = (p.dir() / "my ca").string();
+  // The hint names the state directory (quoted: it has a space), so it works as printed.
+  CHECK(err.find("`tlsprobe ca export --state-dir '" + ca_dir + "' > tlsprobe-ca.pem`") !=
+        std::string::npos);
+  const auto exported = testsupport::run_tlsprobe({"ca", "export", "--state-dir", ca_dir});
+  CHECK(exported.exit_code == 0);
+  CHECK(exported.out.rfind("-----BEGIN CERTIFICATE-----", 0) == 0);
+  // The fingerprint printed is the CA's (as `ca init` shows it for the kept CA).
+  const auto init = testsupport::run_tlsprobe({"ca", "init", "--state-dir", ca_dir});
+  REQUIRE(init.exit_code == 0);
+  const auto fp_at = init.out.find("SHA-256 fingerprint: ");
+  REQUIRE(fp_at != std::string::npos);
+  const std::string fp = init.out.substr(fp_at + 21, 95);
+  CHECK(err.find("(SHA-256 " + fp + ")") != std::string::npos);
+  CHECK(p.terminate(20s) == 0);
+}
+
+TEST_CASE("a flag that does not apply to the chosen mode is a usage error with its reason") {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--upstream", "https://127.0.0.1:1"}, "--upstream applies to --mode reverse only"},
+      {{"--upstream-sni", "origin.example"}, "--upstream-sni applies to --mode reverse only"},
+      {{"--tls-cert", "x.pem"}, "--tls-cert applies to --mode reverse only"},
+      {{"--mode", "reverse", "--upstream", "https://127.0.0.1:1", "--intercept"},
+       "--intercept applies to forward mode only"},
+      {{"--no-intercept", "bank.example"}, "--no-intercept applies with --intercept only"},
+      {{"--auth", "no-colon"}, "--auth: expected USER:PASS"},
+      {{"--auth-file", "/nonexistent/auth"}, "--auth-file /nonexistent/auth: cannot read it"},
+  };
+  for (const auto& [args, reason] : cases) {
+    std::vector<std::string> argv = {"proxy", "--listen", "127.0.0.1:0", "--admin", "off"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const auto r = testsupport::run_tlsprobe(argv, 20s);
+    INFO(reason << "\nstderr: " << r.err);
+    CHECK(r.exit_code == 64);
+    CHECK(r.err.rfind("tlsprobe proxy: ", 0) == 0);
+    CHECK(count_of(r.err, "\n") == 1u);  // one line
+    CHECK(r.err.find(reason) != std::string::npos);
+  }
+}
+
+TEST_CASE("--auth and --auth-file require Basic proxy credentials") {
+  testsupport::ProxyOrigin origin;
+  const auto auth_file =
+      fs::temp_directory_path() / ("tlsprobe-auth-" + std::to_string(::getpid()));
+  std::ofstream(auth_file) << "alice:s3cret\n";
+  for (const bool from_file : {false, true}) {
+    INFO((from_file ? "--auth-file" : "--auth"));
+    ProxyProcess p({"--listen", "127.0.0.1:0", "--admin", "off", "--log", "@DIR@/log.jsonl",
+                    from_file ? "--auth-file" : "--auth",
+                    from_file ? auth_file.string() : "alice:s3cret"});
+    const auto port = p.wait_for_port(20s);
+    REQUIRE(port);
+    const auto proxy_url = "http://127.0.0.1:" + std::to_string(*port);
+    const auto url = "http://" + origin.address() + "/bytes/10";
+    const auto anonymous =
+        curl({"-s", "-o", "/dev/null", "-w", "%{http_code}", "-x", proxy_url, url});
+    CHECK(anonymous.out == "407");
+    const auto wrong = curl({"-s", "-o", "/dev/null", "-w", "%{http_code}", "-x", proxy_url,
+                             "--proxy-user", "alice:wrong", url});
+    CHECK(wrong.out == "407");
+    const auto right = curl({"-s", "-o", "/dev/null", "-w", "%{http_code}", "-x", proxy_url,
+                             "--proxy-user", "alice:s3cret", url});
+    CHECK(right.out == "200");
+    CHECK(p.terminate(20s) == 0);
+  }
+  fs::remove(auth_file);
+}
+
+TEST_CASE("the proxy's watcher announces its findings on stderr, once per subject and code") {
+  watchtest::WatchPki pki{testpki::now()};
+  auto origin = pki.serve(pki.current);
+  auto stale_edge = pki.serve(pki.old_soon);  // within warn_days: edge.stale is an error
+  testpki::TempPemFile root_pem{pki.root.cert_pem()};
+  const auto config = fs::temp_directory_path() /
+                      ("tlsprobe-watcher-speaks-" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(config) << "[[site]]\nhost = \"" << watchtest::site_host << "\"\norigin = \""
+                        << origin->address() << "\"\nedges = [\"" << stale_edge->address()
+                        << "\"]\n";
+  ProxyProcess p({"--listen", "127.0.0.1:0", "--admin", "off", "--log", "@DIR@/log.jsonl",
+                  "--config", config.string(), "--ca-file", root_pem.path(), "--no-system-trust"});
+  REQUIRE(p.wait_for_port(20s));
+  CHECK(wait_for_stderr(p, "tlsprobe: error edge.stale", 30s));
+  CHECK(p.terminate(20s) == 0);
+  fs::remove(config);
+  const auto err = p.stderr_text();
+  INFO("stderr: " << err);
+  CHECK(count_of(err, "tlsprobe: error edge.stale") == 1u);
+  // The log has the record too.
+  CHECK(slurp(p.dir() / "log.jsonl").find("\"edge.stale\"") != std::string::npos);
 }
