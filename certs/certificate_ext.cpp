@@ -253,6 +253,32 @@ ExtensionFacts extension_facts(const Certificate& cert) {
       f.serial_octets = BN_num_bytes(bn.get()) + 1;
   }
 
+  for (int i = 0; i < X509_get_ext_count(x); ++i) {
+    X509_EXTENSION* ext = X509_get_ext(x, i);  // borrowed
+    const ASN1_OBJECT* o = X509_EXTENSION_get_object(ext);
+    const int nid = OBJ_obj2nid(o);
+    const char* sn = nid != NID_undef ? OBJ_nid2sn(nid) : nullptr;
+    f.critical_by_name[sn ? std::string(sn) : object_text(o)] =
+        X509_EXTENSION_get_critical(ext) == 1;
+  }
+  if (const ASN1_OCTET_STRING* keyid = X509_get0_authority_key_id(x))
+    f.aki_has_key_id = ASN1_STRING_length(keyid) > 0;
+  if (X509_get_ext_by_NID(x, NID_info_access, -1) >= 0) {
+    AuthorityInfoAccessPtr aia{static_cast<AUTHORITY_INFO_ACCESS*>(
+        X509_get_ext_d2i(x, NID_info_access, nullptr, nullptr))};
+    f.aia_malformed = !aia || sk_ACCESS_DESCRIPTION_num(aia.get()) == 0;
+  }
+  f.subject_empty = X509_NAME_entry_count(X509_get_subject_name(x)) == 0;
+  {
+    GeneralNamesPtr sans{
+        static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr))};
+    for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
+      const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans.get(), i);
+      if (gn->type == GEN_DNS) f.dns_sans.push_back(ia5(gn->d.dNSName));
+      if (gn->type == GEN_IPADD) f.ip_sans.push_back(ip_text(gn->d.iPAddress));
+    }
+  }
+
   int crit = 0;
   NameConstraintsPtr nc{
       static_cast<NAME_CONSTRAINTS*>(X509_get_ext_d2i(x, NID_name_constraints, &crit, nullptr))};

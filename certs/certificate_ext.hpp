@@ -6,6 +6,7 @@
 
 #include "certs/certificate.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,13 @@ struct ExtensionFacts {
   bool serial_negative = false;
   std::vector<TypedName> permitted, excluded;  // nameConstraints subtrees
   bool has_name_constraints = false;
+  // Every extension present, by OpenSSL's short name (or dotted OID): is it critical?
+  std::map<std::string, bool> critical_by_name;
+  bool aki_has_key_id = false;  // authorityKeyIdentifier carries its keyIdentifier field
+  bool aia_malformed = false;   // authorityInfoAccess present but undecodable or empty
+  bool subject_empty = false;
+  std::vector<std::string> dns_sans;  // dNSName SANs as encoded
+  std::vector<std::string> ip_sans;   // iPAddress SANs as text (inet_ntop form)
 };
 
 ExtensionFacts extension_facts(const Certificate& cert);

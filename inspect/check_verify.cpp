@@ -143,7 +143,12 @@ class FloorBuilder {
 
   void run() {
     const auto& v = facts_.verify;
-    if (v.ok || facts_.obs->chain.empty()) return;
+    if (facts_.obs->chain.empty()) return;
+    // Own analysis first: a certificate OpenSSL marks invalid while decoding (a duplicate
+    // or undecodable extension) is not even considered as an issuer, so OpenSSL's error is
+    // then "no issuer": the encoding is the cause to name.
+    for (const auto& pc : facts_.path_certs) malformed_by_decoding(pc);
+    if (v.ok) return;
     for (const auto& e : v.errors) handle(e);
     // Whatever happened above, a failed verification is never silent.
     if (!has_any_error()) verify_failed(v.errors.front(), "");
@@ -205,9 +210,9 @@ class FloorBuilder {
     const auto& c = cert_at(e.depth);
     switch (family_of(e.code)) {
       case Family::trust:
-        if (!has_code(
-                out_, role(),
-                {codes::cert_self_signed, codes::chain_untrusted_root, codes::chain_incomplete}))
+        if (!has_code(out_, role(),
+                      {codes::cert_self_signed, codes::chain_untrusted_root,
+                       codes::chain_incomplete, codes::cert_malformed}))
           verify_failed(e, "no_path");
         return;
       case Family::name:
@@ -236,7 +241,10 @@ class FloorBuilder {
         if (!has_code_for(out_, role(), codes::chain_name_constraints, c)) name_constraints(e, c);
         return;
       case Family::purpose:
-        if (!has_code_for(out_, role(), codes::cert_bad_purpose, c)) bad_purpose(e, c);
+        // A sent "CA" that may not issue fails the CA purpose check too: one finding per
+        // fact, chain.not_a_ca says it.
+        if (!has_code_for(out_, role(), codes::cert_bad_purpose, c) && !not_a_ca_at(e.depth))
+          bad_purpose(e, c);
         return;
       case Family::critical:
         if (!has_code_for(out_, role(), codes::cert_critical_extension, c)) critical(e, c);
@@ -248,6 +256,13 @@ class FloorBuilder {
         verify_failed(e, "");
         return;
     }
+  }
+
+  bool not_a_ca_at(int depth) const {
+    const auto& errs = facts_.verify.errors;
+    return std::any_of(errs.begin(), errs.end(), [&](const certs::VerifyError& o) {
+      return o.depth == depth && family_of(o.code) == Family::not_a_ca;
+    });
   }
 
   void verify_failed(const certs::VerifyError& e, std::string_view variant) {
@@ -396,6 +411,21 @@ class FloorBuilder {
     push(std::move(f));
   }
 
+  void malformed_by_decoding(const PathCert& pc) {
+    const auto x = certs::extension_facts(pc.cert);
+    if (x.malformations.empty() || has_code_for(out_, role(), codes::cert_malformed, pc.cert))
+      return;
+    auto f = make_finding(codes::cert_malformed, Severity::error, role(),
+                          subject_of(facts_.endpoint, pc.cert));
+    add_cert_evidence(f, pc.cert);
+    f.evidence["position"] = std::string(to_string(pc.position));
+    f.evidence["depth"] = std::to_string(pc.depth);
+    f.evidence["sent"] = bool_text(was_sent(pc.cert));
+    f.evidence["address"] = facts_.obs->address;
+    f.evidence["problems"] = join(x.malformations, "; ");
+    push(std::move(f));
+  }
+
   void malformed(const certs::VerifyError& e, const certs::Certificate& c) {
     const auto x = certs::extension_facts(c);
     auto f = start(codes::cert_malformed, e, c);
@@ -409,9 +439,54 @@ class FloorBuilder {
   Findings& out_;
 };
 
+// Own analysis OpenSSL 3.0 lacks: a wildcard SAN ("*.example.com") stands for every name
+// one label below, so it breaks a CA's excluded subtree that is one of those names
+// ("bar.example.com"): the certificate is valid for an excluded name (CVE-2025-61727;
+// RFC 5280 says nothing of wildcards, RFC 9525 and Chrome treat them as the names they
+// match).
+void check_wildcard_exclusions(const HandshakeFacts& facts, Findings& out) {
+  if (facts.path_certs.size() < 2) return;
+  const auto& leaf = facts.path_certs.front().cert;
+  for (std::size_t d = 1; d < facts.path_certs.size(); ++d) {
+    const auto x = certs::extension_facts(facts.path_certs[d].cert);
+    for (const auto& ex : x.excluded) {
+      if (ex.type != "DNS" || ex.value.empty()) continue;
+      const std::string excluded = normalize_name(ex.value);
+      for (const auto& raw : leaf.dns_names()) {
+        const std::string san = normalize_name(raw);
+        if (san.rfind("*.", 0) != 0) continue;
+        const std::string base = san.substr(1);  // ".example.com"
+        // One label below the wildcard's base: "bar" + ".example.com".
+        if (excluded.size() <= base.size() ||
+            excluded.compare(excluded.size() - base.size(), base.size(), base) != 0 ||
+            excluded.substr(0, excluded.size() - base.size()).find('.') != std::string::npos)
+          continue;
+        auto f = make_finding(codes::chain_name_constraints, Severity::error, facts.obs->role,
+                              subject_of(facts.endpoint, leaf));
+        add_cert_evidence(f, leaf);
+        f.evidence["position"] = "leaf";
+        f.evidence["depth"] = "0";
+        f.evidence["address"] = facts.obs->address;
+        f.evidence["violation"] = "excluded";
+        f.evidence["name"] = "DNS:" + raw;
+        f.evidence["subtree"] = "DNS:" + ex.value;
+        f.evidence["constraining_ca"] = facts.path_certs[d].cert.subject();
+        f.evidence["permitted"] = names_text(x.permitted);
+        f.evidence["excluded"] = names_text(x.excluded);
+        f.equivalents["openssl"] = "none (OpenSSL 3.0 accepts the wildcard)";
+        f.equivalents["curl"] = "none (curl with OpenSSL 3.0 accepts it)";
+        explain(f, "wildcard");
+        out.push_back(std::move(f));
+        return;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void check_verify_floor(const HandshakeFacts& facts, Findings& out) {
+  check_wildcard_exclusions(facts, out);
   FloorBuilder(facts, out).run();
 }
 

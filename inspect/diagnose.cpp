@@ -106,6 +106,7 @@ Findings diagnose(const Observations& obs, const DiagnoseOptions& options) {
       check_chain(f, options, group);
       check_names(f, obs, group);
       check_verify_floor(f, group);
+      if (!h.chain.empty()) check_profile(f, group);
       if (h.role == Role::origin && !h.chain.empty()) {
         const Findings own = group;  // origin.untrusted reports the worst of these
         check_origin(f, own, group);

@@ -128,7 +128,7 @@ constexpr std::array kTexts = {
          "in the chain file; a leaf or an end-entity certificate cannot sign others. If this "
          "is your own CA, reissue its certificate as a CA (openssl `-extensions v3_ca`), then "
          "the certificates below it.",
-         "24 X509_V_ERR_INVALID_CA", "net::ERR_CERT_INVALID", "SEC_ERROR_CA_CERT_INVALID",
+         "79 X509_V_ERR_INVALID_CA", "net::ERR_CERT_INVALID", "SEC_ERROR_CA_CERT_INVALID",
          "SSL certificate problem: invalid CA certificate"},
     Text{"chain.path_length",
          "{certificate} allows at most {path_len_constraint} intermediate CA(s) below it "
@@ -156,6 +156,13 @@ constexpr std::array kTexts = {
          "{constraining_ca} excludes; clients refuse the chain.",
          "", "48 X509_V_ERR_EXCLUDED_VIOLATION", "", "",
          "SSL certificate problem: excluded subtree violation"},
+    Text{"chain.name_constraints#wildcard",
+         "The wildcard {name} of {certificate} also stands for {subtree}, which "
+         "{constraining_ca} excludes: the certificate is valid for an excluded name. Chrome "
+         "and RFC 9525 clients refuse it (OpenSSL 3.0 does not see it).",
+         "Replace the wildcard with the names the site needs, or issue it from a CA whose "
+         "constraints do not exclude a name it covers.",
+         "", "", "", ""},
     Text{"chain.name_constraints#unsupported",
          "The names of {certificate} ({name}) cannot be checked against the name constraints of "
          "{constraining_ca}: {openssl_text}; clients refuse the chain.",
@@ -267,11 +274,14 @@ constexpr std::array kTexts = {
     Text{"sni.default_cert",
          "The server answered {requested_name} with its default certificate {certificate}, the "
          "same one it sends to clients without SNI; it does not cover the name, so the virtual "
-         "host for {requested_name} has no TLS configuration of its own.",
-         "Configure TLS for {requested_name}: nginx: a `server` block with `listen 443 ssl;`, "
-         "`server_name {requested_name};` and its own `ssl_certificate`/`ssl_certificate_key`; "
-         "Apache: a `<VirtualHost *:443>` with `ServerName {requested_name}`, `SSLEngine on` and "
-         "its certificate. Check the spelling of server_name/ServerName and that DNS points here.",
+         "host for {requested_name} has no TLS configuration of its own. {hint_text}",
+         "Two fixes, pick the one that matches your setup. (1) If this certificate is meant for "
+         "{requested_name} too, add the name to it (certbot: `-d {requested_name}`) and reload. "
+         "(2) Otherwise give {requested_name} its own virtual host with its own certificate: "
+         "nginx: a `server` block with `listen 443 ssl;`, `server_name {requested_name};` and "
+         "its own `ssl_certificate`/`ssl_certificate_key`; Apache: a `<VirtualHost *:443>` with "
+         "`ServerName {requested_name}`, `SSLEngine on` and its certificate. Check the spelling "
+         "of server_name/ServerName and that DNS points here.",
          "62 X509_V_ERR_HOSTNAME_MISMATCH", "net::ERR_CERT_COMMON_NAME_INVALID",
          "SSL_ERROR_BAD_CERT_DOMAIN",
          "SSL: no alternative certificate subject name matches target host name "
@@ -279,7 +289,8 @@ constexpr std::array kTexts = {
     Text{"sni.default_cert#othersni",
          "The server answered {requested_name} with its default certificate {certificate}, the "
          "same one it sends for an unknown name ({default_via_sni}); it does not cover the name, "
-         "so the virtual host for {requested_name} has no TLS configuration of its own.",
+         "so the virtual host for {requested_name} has no TLS configuration of its own. "
+         "{hint_text}",
          "", "", "", "", ""},
     Text{"sni.required",
          "The server refuses clients that send no SNI (the handshake without SNI failed: "
