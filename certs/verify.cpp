@@ -120,6 +120,12 @@ constexpr CodeName code_names[] = {
     {X509_V_ERR_EC_KEY_EXPLICIT_PARAMS, "X509_V_ERR_EC_KEY_EXPLICIT_PARAMS"},
 };
 
+std::string code_name_of(int code) {
+  for (const auto& c : code_names)
+    if (c.code == code) return c.name;
+  return "X509_V_ERR_" + std::to_string(code);
+}
+
 std::string strip_for_check(std::string_view host) {
   if (!host.empty() && host.back() == '.') host.remove_suffix(1);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
@@ -127,13 +133,30 @@ std::string strip_for_check(std::string_view host) {
   return std::string(host);
 }
 
+// Verify callback: records every error with its depth and tells OpenSSL to carry on, so
+// one run lists all the reasons a client refuses, not only the first. A C callback: it must
+// not throw (an allocation failure stops verification instead).
+extern "C" int record_and_continue(int ok, X509_STORE_CTX* ctx) {
+  if (ok == 1) return 1;
+  auto* errors = static_cast<std::vector<VerifyError>*>(X509_STORE_CTX_get_app_data(ctx));
+  if (!errors) return 0;
+  const int code = X509_STORE_CTX_get_error(ctx);
+  const int depth = X509_STORE_CTX_get_error_depth(ctx);
+  try {
+    // OpenSSL may report the same (depth, code) twice (e.g. while trying two paths).
+    for (const auto& e : *errors)
+      if (e.code == code && e.depth == depth) return 1;
+    errors->push_back(
+        VerifyError{depth, code, code_name_of(code), X509_verify_cert_error_string(code)});
+  } catch (...) {
+    return 0;
+  }
+  return 1;
+}
+
 }  // namespace
 
-std::string verify_code_name(int code) {
-  for (const auto& c : code_names)
-    if (c.code == code) return c.name;
-  return "X509_V_ERR_" + std::to_string(code);
-}
+std::string verify_code_name(int code) { return code_name_of(code); }
 
 VerifyResult verify_chain(const Chain& presented, const TrustStore& trust,
                           const VerifyOptions& options) {
@@ -142,6 +165,7 @@ VerifyResult verify_chain(const Chain& presented, const TrustStore& trust,
     r.openssl_code = X509_V_ERR_UNSPECIFIED;
     r.openssl_text = "no certificate presented";
     r.openssl_name = verify_code_name(r.openssl_code);
+    r.errors.push_back(VerifyError{-1, r.openssl_code, r.openssl_name, r.openssl_text});
     return r;
   }
   ERR_clear_error();
@@ -181,18 +205,29 @@ VerifyResult verify_chain(const Chain& presented, const TrustStore& trust,
       r.depth = 0;
       r.openssl_text = X509_verify_cert_error_string(r.openssl_code);
       r.openssl_name = verify_code_name(r.openssl_code);
+      r.errors.push_back(VerifyError{0, r.openssl_code, r.openssl_name, r.openssl_text});
       return r;
     }
   }
 
-  int rc = X509_verify_cert(ctx.get());
-  r.ok = rc == 1;
-  r.openssl_code = X509_STORE_CTX_get_error(ctx.get());
-  if (rc < 0 && r.openssl_code == X509_V_OK) r.openssl_code = X509_V_ERR_UNSPECIFIED;
-  r.depth = r.ok ? -1 : X509_STORE_CTX_get_error_depth(ctx.get());
+  X509_STORE_CTX_set_app_data(ctx.get(), &r.errors);
+  X509_STORE_CTX_set_verify_cb(ctx.get(), record_and_continue);
+  const int rc = X509_verify_cert(ctx.get());
+  // The callback let OpenSSL carry on past each error: the run only passed when it
+  // recorded none. rc <= 0 with nothing recorded is an internal failure (memory, a call
+  // OpenSSL refused): never "ok".
+  r.ok = rc == 1 && r.errors.empty();
+  if (!r.ok && r.errors.empty()) {
+    int code = X509_STORE_CTX_get_error(ctx.get());
+    if (code == X509_V_OK) code = X509_V_ERR_UNSPECIFIED;
+    r.errors.push_back(VerifyError{X509_STORE_CTX_get_error_depth(ctx.get()), code,
+                                   code_name_of(code), X509_verify_cert_error_string(code)});
+  }
+  r.openssl_code = r.ok ? X509_V_OK : r.errors.front().code;
+  r.depth = r.ok ? -1 : r.errors.front().depth;
   r.openssl_text = X509_verify_cert_error_string(r.openssl_code);
   r.openssl_name = verify_code_name(r.openssl_code);
-  if (r.ok) {
+  {
     X509StackPtr chain{X509_STORE_CTX_get1_chain(ctx.get())};
     for (int i = 0; chain && i < sk_X509_num(chain.get()); ++i) {
       X509* x = sk_X509_value(chain.get(), i);  // borrowed from the stack
@@ -200,13 +235,14 @@ VerifyResult verify_chain(const Chain& presented, const TrustStore& trust,
       auto same = [&](const Certificate& c) { return X509_cmp(c.x509(), x) == 0; };
       auto it = std::find_if(presented.begin(), presented.end(), same);
       if (it != presented.end()) {
-        r.verified_path.push_back(*it);
+        r.built_path.push_back(*it);
         continue;
       }
       auto at = std::find_if(trust.anchors().begin(), trust.anchors().end(), same);
-      r.verified_path.push_back(at != trust.anchors().end() ? *at : Certificate::from_x509(x));
+      r.built_path.push_back(at != trust.anchors().end() ? *at : Certificate::from_x509(x));
     }
   }
+  if (r.ok) r.verified_path = r.built_path;
   ERR_clear_error();
   return r;
 }

@@ -5,6 +5,7 @@
 #include "certs/trust_store.hpp"
 
 #include <string>
+#include <vector>
 
 namespace tlsprobe::certs {
 
@@ -14,6 +15,14 @@ struct VerifyOptions {
   bool check_time = true;  // false: X509_V_FLAG_NO_CHECK_TIME (diagnose trust apart from dates)
 };
 
+// One error OpenSSL reported while verifying, at one depth of the path it built.
+struct VerifyError {
+  int depth = -1;    // 0 = leaf, as OpenSSL counts
+  int code = 0;      // X509_V_ERR_*
+  std::string name;  // "X509_V_ERR_PERMITTED_VIOLATION"
+  std::string text;  // X509_verify_cert_error_string()
+};
+
 struct VerifyResult {
   bool ok = false;
   int openssl_code = 0;      // X509_V_ERR_* (0 = X509_V_OK)
@@ -21,6 +30,13 @@ struct VerifyResult {
   std::string openssl_text;  // X509_verify_cert_error_string()
   std::string openssl_name;  // "X509_V_ERR_CERT_HAS_EXPIRED" etc.
   Chain verified_path;       // leaf .. anchor, as OpenSSL built it (empty on failure)
+  // Every (depth, code) OpenSSL reported, in the order it found them: the verify callback
+  // records each error and lets verification carry on, so an expired intermediate and a
+  // name-constraint violation in the same chain are both here. errors[0] is the error
+  // OpenSSL would have stopped at (openssl_code/depth above). Empty when ok.
+  std::vector<VerifyError> errors;
+  // The path OpenSSL built, leaf first (also on failure: as far as it got). Index = depth.
+  Chain built_path;
 };
 
 // Verifies `presented` (index 0 = leaf, the rest untrusted intermediates) against `trust`.

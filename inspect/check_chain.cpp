@@ -145,11 +145,10 @@ void check_trust(const HandshakeFacts& facts, Findings& out) {
       //   did send its chain, and what is missing is the issuer of that intermediate, almost
       //   always a root the client does not trust (an internal CA, or a retired public
       //   root) -> chain.untrusted_root with root_sent=false.
-      // - The path stops at the leaf, and the leaf carries an AIA CA Issuers URL: its issuer
-      //   is published for clients to fetch, so it is an intermediate the server should have
-      //   sent -> chain.incomplete (public CAs always set AIA).
-      // - The leaf has no AIA: nothing a client could fetch, which is how internal CAs that
-      //   sign leaves directly issue -> chain.untrusted_root ("issued by X, not trusted").
+      // - The path stops at the leaf, which is not self-issued: its issuer was not sent and
+      //   is not in the store -> chain.incomplete, with or without an AIA URL (openssl,
+      //   testssl.sh and SSL Labs all say so). Without AIA the message adds that an
+      //   internal root must be installed on the clients.
       const std::size_t last_idx = path.path.empty() ? 0 : path.path.back();
       const auto& last = obs.chain[std::min(last_idx, obs.chain.size() - 1)];
       const std::string aia = !path.missing_issuer_aia_url.empty() ? path.missing_issuer_aia_url
@@ -157,7 +156,8 @@ void check_trust(const HandshakeFacts& facts, Findings& out) {
       const std::string missing =
           !path.missing_issuer.empty() ? path.missing_issuer : last.issuer();
       const bool stops_at_sent_intermediate = path.path.size() > 1 && last.is_ca();
-      const bool incomplete = !aia.empty() && !stops_at_sent_intermediate;
+      const bool self_issued = last.subject() == last.issuer();
+      const bool incomplete = !stops_at_sent_intermediate && !self_issued;
       auto f = make_finding(incomplete ? codes::chain_incomplete : codes::chain_untrusted_root,
                             Severity::error, obs.role, subject_of(facts.endpoint, last));
       add_cert_evidence(f, last);
@@ -170,7 +170,7 @@ void check_trust(const HandshakeFacts& facts, Findings& out) {
       f.evidence["certificates_sent"] = std::to_string(obs.chain.size());
       if (incomplete) {
         if (auto e = openssl_equivalent(v, {20, 21, 2}); !e.empty()) f.equivalents["openssl"] = e;
-        explain(f);
+        explain(f, aia.empty() ? "no_aia" : "");
       } else {
         f.evidence["root"] = missing;
         f.evidence["root_sent"] = "false";
@@ -221,18 +221,41 @@ void check_layout(const HandshakeFacts& facts, Findings& out) {
     out.push_back(std::move(f));
   }
 
-  for (std::size_t i : path.extra) {
-    if (i >= obs.chain.size()) continue;
-    const auto& c = obs.chain[i];
+  // One finding for all the extras (one fact: the chain file carries certificates that are
+  // not on the path), however many there are.
+  std::vector<std::size_t> extras;
+  for (std::size_t i : path.extra)
+    if (i < obs.chain.size()) extras.push_back(i);
+  if (!extras.empty()) {
+    const auto& first = obs.chain[extras.front()];
     auto f = make_finding(codes::chain_extra_certs, Severity::info, obs.role,
-                          subject_of(facts.endpoint, c));
-    add_cert_evidence(f, c);
+                          extras.size() == 1 ? subject_of(facts.endpoint, first) : facts.endpoint);
+    add_cert_evidence(f, first);
     add_handshake_evidence(f, obs);
-    f.evidence["index"] = std::to_string(i);
-    f.evidence["count"] = std::to_string(path.extra.size());
-    // An expired extra (an old cross-sign) is worth knowing, but it is not cert.expired:
-    // clients do not verify it (DESIGN.md section 7).
-    f.evidence["expired"] = c.not_after() < facts.verify_at ? "true" : "false";
+    std::vector<std::string> idx, subjects, expired, listed;
+    constexpr std::size_t max_listed = 10;  // the message stays readable; evidence has all
+    for (std::size_t i : extras) {
+      const auto& c = obs.chain[i];
+      idx.push_back(std::to_string(i));
+      subjects.push_back(c.subject());
+      // An expired extra (an old cross-sign) is worth knowing, but it is not cert.expired:
+      // clients do not verify it (DESIGN.md section 7).
+      const bool is_expired = c.not_after() < facts.verify_at;
+      if (is_expired) expired.push_back(std::to_string(i));
+      if (listed.size() < max_listed)
+        listed.push_back("#" + std::to_string(i) + " " + c.subject() + " (not after " +
+                         certs::format_rfc3339(c.not_after()) + (is_expired ? ", expired" : "") +
+                         ")");
+    }
+    if (extras.size() > max_listed)
+      listed.push_back("and " + std::to_string(extras.size() - max_listed) + " more");
+    f.evidence["index"] = idx.front();
+    f.evidence["indices"] = join(idx, ",");
+    f.evidence["subjects"] = join(subjects, " | ");
+    f.evidence["count"] = std::to_string(extras.size());
+    f.evidence["expired"] = expired.empty() ? "false" : "true";
+    f.evidence["expired_indices"] = join(expired, ",");
+    f.evidence["extras"] = join(listed, "; ");
     explain(f);
     out.push_back(std::move(f));
   }
@@ -261,10 +284,9 @@ std::string weak_hash(std::string_view sig_alg) {
 void check_crypto(const HandshakeFacts& facts, Findings& out) {
   const Role role = facts.obs->role;
   for (const auto& pc : facts.path_certs) {
-    // Roots are trusted (or not) by configuration: their key size and self-signature
-    // do not matter to path validation.
-    if (pc.position == Position::root) continue;
     const auto& c = pc.cert;
+    // Every certificate of the path, the trust anchor included: a P-192 or RSA-1024 root
+    // makes the whole path as weak as its key (clients at security level 2 refuse it).
     if (key_is_weak(c.key())) {
       auto f = make_finding(codes::key_weak, Severity::error, role, subject_of(facts.endpoint, c));
       add_path_evidence(f, pc);
@@ -272,11 +294,18 @@ void check_crypto(const HandshakeFacts& facts, Findings& out) {
       f.evidence["key_type"] = c.key().type;
       f.evidence["key_bits"] = std::to_string(c.key().bits);
       if (!c.key().curve.empty()) f.evidence["key_curve"] = c.key().curve;
+      // Chromium's ERR_CERT_WEAK_KEY applies to RSA below 1024 bits only: it loads a page
+      // with RSA-1024 (curl and OpenSSL at security level 2 still refuse it).
+      const bool browser_accepts = lower(c.key().type).rfind("rsa", 0) == 0 && c.key().bits >= 1024;
+      f.evidence["browser_accepts"] = browser_accepts ? "true" : "false";
+      if (browser_accepts)
+        f.equivalents["chrome"] = "none (Chrome accepts RSA keys of 1024 bits and more)";
       explain(f, pc.position == Position::leaf ? "" : "ca");
       out.push_back(std::move(f));
     }
-    // A self-signed leaf's signature is its own root signature: cert.self_signed covers it.
-    if (c.is_self_signed()) continue;
+    // A root's self-signature is not checked by clients, and a self-signed leaf's
+    // signature is its own root signature: cert.self_signed covers it.
+    if (pc.position == Position::root || c.is_self_signed()) continue;
     if (auto h = weak_hash(c.signature_algorithm()); !h.empty()) {
       auto f = make_finding(codes::sig_weak, Severity::error, role, subject_of(facts.endpoint, c));
       add_path_evidence(f, pc);

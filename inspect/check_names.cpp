@@ -80,6 +80,12 @@ void check_names(const HandshakeFacts& facts, const Observations& obs, Findings&
   f.equivalents["openssl"] =
       ip ? "64 X509_V_ERR_IP_ADDRESS_MISMATCH" : "62 X509_V_ERR_HOSTNAME_MISMATCH";
   if (witness) {
+    // The same hint name.mismatch would give (www vs apex, wildcard depth, IP address, the
+    // names covered): the default certificate may be the right one missing a name.
+    Finding as_mismatch = f;
+    as_mismatch.code = std::string(codes::name_mismatch);
+    explain(as_mismatch, hint.hint);
+    f.evidence["hint_text"] = as_mismatch.message;
     f.evidence["default_via"] = std::string(to_string(witness->role));
     f.evidence["default_via_sni"] = witness->sni.value_or("");
     explain(f, to_string(witness->role));

@@ -71,6 +71,16 @@ void check_failure(const HandshakeObservation& obs, Findings& out);
 // cert.*, chain.*, key.*, sig.*, tls.protocol_old for a completed handshake.
 void check_chain(const HandshakeFacts& facts, const DiagnoseOptions& options, Findings& out);
 
+// check_verify.cpp
+// The floor: every error OpenSSL recorded for the handshake is explained by an error
+// finding (a specific code, or chain.verify_failed). Runs after check_chain and check_names.
+void check_verify_floor(const HandshakeFacts& facts, Findings& out);
+
+// check_profile.cpp
+// cert.profile warnings (CA/Browser Forum Baseline Requirements rules browsers tolerate)
+// for every certificate of the path, anchors included.
+void check_profile(const HandshakeFacts& facts, Findings& out);
+
 // check_names.cpp
 // name.mismatch, or sni.default_cert when the leaf is the server's default certificate.
 void check_names(const HandshakeFacts& facts, const Observations& obs, Findings& out);

@@ -25,6 +25,22 @@ inline constexpr std::string_view chain_wrong_order = "chain.wrong_order";
 inline constexpr std::string_view chain_contains_root = "chain.contains_root";
 // Certificates that are not on the path were sent.
 inline constexpr std::string_view chain_extra_certs = "chain.extra_certs";
+// A sent issuer may not issue certificates (no CA:TRUE, no keyCertSign, v1 as a CA).
+inline constexpr std::string_view chain_not_a_ca = "chain.not_a_ca";
+// A CA's pathLenConstraint is exceeded.
+inline constexpr std::string_view chain_path_length = "chain.path_length";
+// A name on the path violates a CA's permitted or excluded subtree.
+inline constexpr std::string_view chain_name_constraints = "chain.name_constraints";
+// Catch-all: OpenSSL rejects for a reason without a code of its own (code and text).
+inline constexpr std::string_view chain_verify_failed = "chain.verify_failed";
+// No serverAuth in the EKU, or a key usage that does not fit.
+inline constexpr std::string_view cert_bad_purpose = "cert.bad_purpose";
+// An unhandled critical extension (OID).
+inline constexpr std::string_view cert_critical_extension = "cert.critical_extension";
+// Duplicate or unparseable extensions, an empty issuer, a bad SAN encoding.
+inline constexpr std::string_view cert_malformed = "cert.malformed";
+// A CA/Browser Forum profile rule that browsers tolerate (the rule is named).
+inline constexpr std::string_view cert_profile = "cert.profile";
 // The leaf does not cover the requested name.
 inline constexpr std::string_view name_mismatch = "name.mismatch";
 // The name is not covered and the certificate is the server's default one.
@@ -60,7 +76,7 @@ inline constexpr std::string_view http_no_https_redirect = "http.no_https_redire
 // The redirect to https is 302/307, not 301/308.
 inline constexpr std::string_view http_redirect_not_permanent = "http.redirect_not_permanent";
 
-inline constexpr std::array<std::string_view, 26> all = {cert_expired,
+inline constexpr std::array<std::string_view, 34> all = {cert_expired,
                                                          cert_not_yet_valid,
                                                          cert_expiring_soon,
                                                          cert_self_signed,
@@ -69,6 +85,14 @@ inline constexpr std::array<std::string_view, 26> all = {cert_expired,
                                                          chain_wrong_order,
                                                          chain_contains_root,
                                                          chain_extra_certs,
+                                                         chain_not_a_ca,
+                                                         chain_path_length,
+                                                         chain_name_constraints,
+                                                         chain_verify_failed,
+                                                         cert_bad_purpose,
+                                                         cert_critical_extension,
+                                                         cert_malformed,
+                                                         cert_profile,
                                                          name_mismatch,
                                                          sni_default_cert,
                                                          sni_required,

@@ -14,26 +14,46 @@ namespace detail {
 namespace {
 
 // Chrome reports one error per connection, the most serious by
-// net/cert/cert_status_flags.cc MapCertStatusToNetError: AUTHORITY_INVALID before
-// COMMON_NAME_INVALID before WEAK_SIGNATURE_ALGORITHM before WEAK_KEY before DATE_INVALID.
-// A connection that never completes (or only with TLS <= 1.1, which Chrome no longer
+// net/cert/cert_status_flags.cc MapCertStatusToNetError: INVALID before AUTHORITY_INVALID
+// before COMMON_NAME_INVALID before WEAK_KEY before DATE_INVALID. Chromium 156's own
+// verifier maps what it cannot classify further (SHA-1 or MD5 signatures, a CA without
+// CA:TRUE, path length, name constraints, EKU, unknown critical extensions, bad encoding)
+// to CERT_STATUS_INVALID, i.e. ERR_CERT_INVALID, which outranks every other certificate
+// error. A connection that never completes (or only with TLS <= 1.1, which Chrome no longer
 // speaks) shows a network error before any certificate error. nullopt: Chrome shows nothing.
 std::optional<int> chrome_rank(const Finding& f) {
   if (f.severity != Severity::error) return std::nullopt;
   const std::string_view c = f.code;
+  auto ev = [&](const char* key) {
+    auto it = f.evidence.find(key);
+    return it == f.evidence.end() ? std::string() : it->second;
+  };
   if (c == codes::probe_unreachable || c == codes::tls_handshake_failed ||
       c == codes::tls_protocol_old)
     return 0;
-  if (c == codes::cert_self_signed || c == codes::chain_untrusted_root) return 1;
-  if (c == codes::chain_incomplete) {
-    // Chrome fetches the missing intermediate from the AIA URL and then shows nothing.
-    auto it = f.evidence.find("aia_url");
-    if (it != f.evidence.end() && !it->second.empty()) return std::nullopt;
+  if (c == codes::chain_verify_failed) {
+    // No path to an anchor is AUTHORITY_INVALID; anything else Chrome calls INVALID.
+    const auto chrome = f.equivalents.find("chrome");
+    if (chrome != f.equivalents.end() &&
+        chrome->second.rfind("net::ERR_CERT_AUTHORITY_INVALID", 0) == 0)
+      return 2;
     return 1;
   }
-  if (c == codes::name_mismatch || c == codes::sni_default_cert) return 2;
-  if (c == codes::sig_weak) return 3;
-  if (c == codes::key_weak) return 4;
+  if (c == codes::sig_weak || c == codes::chain_not_a_ca || c == codes::chain_path_length ||
+      c == codes::chain_name_constraints || c == codes::cert_bad_purpose ||
+      c == codes::cert_critical_extension || c == codes::cert_malformed)
+    return 1;
+  if (c == codes::cert_self_signed || c == codes::chain_untrusted_root) return 2;
+  if (c == codes::chain_incomplete) {
+    // Chrome fetches the missing intermediate from the AIA URL and then shows nothing.
+    if (!ev("aia_url").empty()) return std::nullopt;
+    return 2;
+  }
+  if (c == codes::name_mismatch || c == codes::sni_default_cert) return 3;
+  if (c == codes::key_weak) {
+    if (ev("browser_accepts") == "true") return std::nullopt;
+    return 4;
+  }
   if (c == codes::cert_expired || c == codes::cert_not_yet_valid) return 5;
   return std::nullopt;
 }
@@ -85,6 +105,8 @@ Findings diagnose(const Observations& obs, const DiagnoseOptions& options) {
       const auto& f = *facts[i];
       check_chain(f, options, group);
       check_names(f, obs, group);
+      check_verify_floor(f, group);
+      if (!h.chain.empty()) check_profile(f, group);
       if (h.role == Role::origin && !h.chain.empty()) {
         const Findings own = group;  // origin.untrusted reports the worst of these
         check_origin(f, own, group);

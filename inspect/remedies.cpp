@@ -109,6 +109,120 @@ constexpr std::array kTexts = {
          "none when Chrome fetches the intermediate via AIA, else net::ERR_CERT_AUTHORITY_INVALID",
          "none when Firefox has the intermediate preloaded, else SEC_ERROR_UNKNOWN_ISSUER",
          "SSL certificate problem: unable to get local issuer certificate"},
+    Text{"chain.incomplete#no_aia",
+         "The server sent {certificate} without the certificate that issued it "
+         "({missing_issuer}), which is not in the trust store either; the certificate has no AIA "
+         "URL, so no client can fetch it. If {missing_issuer} is an intermediate, every client "
+         "fails; if it is an internal root, clients need it installed.",
+         "Serve the leaf and its intermediate(s) together as one fullchain file: nginx "
+         "`ssl_certificate /etc/ssl/fullchain.pem;` (leaf first, then the intermediate); Apache "
+         "2.4.8+ `SSLCertificateFile` with the intermediate appended after the leaf. If "
+         "{missing_issuer} is your internal root, install it in the clients' trust stores "
+         "(tlsprobe: `--ca-file root.pem`).",
+         "", "net::ERR_CERT_AUTHORITY_INVALID", "SEC_ERROR_UNKNOWN_ISSUER", ""},
+    // --- what OpenSSL refuses and has a code of its own (check_verify.cpp) ---
+    Text{"chain.not_a_ca",
+         "{certificate} issued {issued} but may not issue certificates: {why} (basicConstraints "
+         "{basic_constraints}; keyUsage {key_usage}). Every client refuses the chain.",
+         "Serve the CA's real intermediate (basicConstraints CA:TRUE and keyUsage keyCertSign) "
+         "in the chain file; a leaf or an end-entity certificate cannot sign others. If this "
+         "is your own CA, reissue its certificate as a CA (openssl `-extensions v3_ca`), then "
+         "the certificates below it.",
+         "79 X509_V_ERR_INVALID_CA", "net::ERR_CERT_INVALID", "SEC_ERROR_CA_CERT_INVALID",
+         "SSL certificate problem: invalid CA certificate"},
+    Text{"chain.path_length",
+         "{certificate} allows at most {path_len_constraint} intermediate CA(s) below it "
+         "(pathLenConstraint), but the chain has {intermediates_below} between it and the leaf; "
+         "clients refuse the chain.",
+         "Have the leaf issued by a CA closer to {certificate} (fewer intermediate levels), or "
+         "have the CA reissued with a larger pathLenConstraint.",
+         "25 X509_V_ERR_PATH_LENGTH_EXCEEDED", "net::ERR_CERT_INVALID",
+         "SEC_ERROR_PATH_LEN_CONSTRAINT_INVALID",
+         "SSL certificate problem: path length constraint exceeded"},
+    Text{"chain.name_constraints",
+         "The name {name} of {certificate} breaks the name constraints of {constraining_ca} "
+         "({subtree}); clients refuse the chain.",
+         "Issue the certificate from a CA whose name constraints allow {name}, or drop that name "
+         "from the certificate; if you run the constrained CA, widen its permitted subtrees.",
+         "47 X509_V_ERR_PERMITTED_VIOLATION", "net::ERR_CERT_INVALID",
+         "SEC_ERROR_CERT_NOT_IN_NAME_SPACE",
+         "SSL certificate problem: permitted subtree violation"},
+    Text{"chain.name_constraints#permitted",
+         "The name {name} of {certificate} is outside the subtrees {constraining_ca} permits "
+         "({subtree}); clients refuse the chain.",
+         "", "", "", "", ""},
+    Text{"chain.name_constraints#excluded",
+         "The name {name} of {certificate} is inside the subtree {subtree} that "
+         "{constraining_ca} excludes; clients refuse the chain.",
+         "", "48 X509_V_ERR_EXCLUDED_VIOLATION", "", "",
+         "SSL certificate problem: excluded subtree violation"},
+    Text{"chain.name_constraints#wildcard",
+         "The wildcard {name} of {certificate} also stands for {subtree}, which "
+         "{constraining_ca} excludes: the certificate is valid for an excluded name. Chrome "
+         "and RFC 9525 clients refuse it (OpenSSL 3.0 does not see it).",
+         "Replace the wildcard with the names the site needs, or issue it from a CA whose "
+         "constraints do not exclude a name it covers.",
+         "", "", "", ""},
+    Text{"chain.name_constraints#unsupported",
+         "The names of {certificate} ({name}) cannot be checked against the name constraints of "
+         "{constraining_ca}: {openssl_text}; clients refuse the chain.",
+         "", "", "", "", ""},
+    Text{"cert.bad_purpose",
+         "The {position} certificate {certificate} may not be used by a TLS server (EKU {eku}, "
+         "keyUsage {key_usage}); clients refuse it.",
+         "Have the certificate reissued for TLS servers: extendedKeyUsage serverAuth and a keyUsage "
+         "that fits the key (digitalSignature; keyEncipherment for RSA key exchange).",
+         "26 X509_V_ERR_INVALID_PURPOSE", "net::ERR_CERT_INVALID",
+         "SEC_ERROR_INADEQUATE_CERT_TYPE", "SSL certificate problem: unsupported certificate purpose"},
+    Text{"cert.bad_purpose#eku",
+         "The {position} certificate {certificate} has an extendedKeyUsage without serverAuth "
+         "({eku}): it is not for TLS servers, and clients refuse it.",
+         "Have the certificate reissued with extendedKeyUsage serverAuth (for a CA: add serverAuth "
+         "or drop the EKU extension).",
+         "", "", "", ""},
+    Text{"cert.bad_purpose#key_usage",
+         "The {position} certificate {certificate} has a keyUsage that does not fit a TLS server "
+         "({key_usage}); clients refuse it.",
+         "Have the certificate reissued with keyUsage digitalSignature (and keyEncipherment for an "
+         "RSA key), or without a keyUsage extension.",
+         "", "", "SEC_ERROR_INADEQUATE_KEY_USAGE", ""},
+    Text{"cert.critical_extension",
+         "The {position} certificate {certificate} has a critical extension clients do not "
+         "understand ({oid}); a client must refuse a certificate with an unknown critical "
+         "extension.",
+         "Have the certificate reissued without that extension, or with it marked non-critical.",
+         "34 X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION", "net::ERR_CERT_INVALID",
+         "SEC_ERROR_UNKNOWN_CRITICAL_EXTENSION",
+         "SSL certificate problem: unhandled critical extension"},
+    Text{"cert.malformed",
+         "The {position} certificate {certificate} is malformed: {problems}; clients refuse it.",
+         "Have the certificate reissued by a CA whose software encodes it correctly (each "
+         "extension once, a non-empty issuer, valid subjectAltName entries).",
+         "41 X509_V_ERR_INVALID_EXTENSION", "net::ERR_CERT_INVALID", "SEC_ERROR_BAD_DER",
+         "SSL certificate problem: invalid or inconsistent certificate extension"},
+    Text{"chain.verify_failed",
+         "OpenSSL refuses the {position} certificate {certificate}: {openssl_text} "
+         "({openssl_error}, depth {depth}).",
+         "Fix what OpenSSL names for that certificate (`openssl verify -show_chain -untrusted "
+         "chain.pem leaf.pem` shows it); usually the CA has to reissue it.",
+         "{openssl_code} {openssl_error}", "net::ERR_CERT_INVALID (most likely)",
+         "SEC_ERROR_BAD_SIGNATURE or another NSS error", "SSL certificate problem: {openssl_text}"},
+    Text{"chain.verify_failed#no_path",
+         "OpenSSL finds no path from {certificate} to a trust anchor: {openssl_text} "
+         "({openssl_error}, depth {depth}), although the certificates sent seem to lead to one "
+         "(e.g. a trust anchor that is not a self-signed root, which OpenSSL-based clients do not "
+         "accept without partial-chain mode).",
+         "Serve the chain up to a self-signed root the clients trust, or trust that root "
+         "(tlsprobe `--ca-file`).",
+         "", "net::ERR_CERT_AUTHORITY_INVALID", "SEC_ERROR_UNKNOWN_ISSUER", ""},
+    Text{"cert.profile",
+         "The {position} certificate {certificate} breaks a CA/Browser Forum Baseline "
+         "Requirements profile rule ({rule}): {detail}. Browsers accept it, but a publicly "
+         "trusted CA must not issue it, and strict clients or linters may refuse it.",
+         "Have the certificate reissued following the Baseline Requirements (the CA's current "
+         "profile); for a private CA, fix the issuing template ({rule}).",
+         "none (OpenSSL accepts it)", "none (Chrome accepts it)", "none (Firefox accepts it)",
+         "none (curl accepts it)"},
     // --- layout ---
     Text{"chain.wrong_order",
          "The server sent its certificates out of order ({sent_order}); the leaf must come first "
@@ -123,10 +237,10 @@ constexpr std::array kTexts = {
          "Remove the root from the chain file: serve the leaf and intermediates only.", "none",
          "none", "none", "none"},
     Text{"chain.extra_certs",
-         "The server sends {certificate} (not after {not_after}), which is not on the path "
-         "clients verify: an old cross-sign or an unrelated certificate. Its dates do not affect "
-         "clients that build the verified path.",
-         "Remove it from the chain file unless an old client still needs that cross-signed path.",
+         "The server sends {count} certificate(s) that are not on the path clients verify (old "
+         "cross-signs or unrelated certificates): {extras}. Their dates do not affect clients "
+         "that build the verified path.",
+         "Remove them from the chain file unless an old client still needs a cross-signed path.",
          "none", "none", "none", "none"},
     // --- names ---
     Text{"name.mismatch",
@@ -160,11 +274,14 @@ constexpr std::array kTexts = {
     Text{"sni.default_cert",
          "The server answered {requested_name} with its default certificate {certificate}, the "
          "same one it sends to clients without SNI; it does not cover the name, so the virtual "
-         "host for {requested_name} has no TLS configuration of its own.",
-         "Configure TLS for {requested_name}: nginx: a `server` block with `listen 443 ssl;`, "
-         "`server_name {requested_name};` and its own `ssl_certificate`/`ssl_certificate_key`; "
-         "Apache: a `<VirtualHost *:443>` with `ServerName {requested_name}`, `SSLEngine on` and "
-         "its certificate. Check the spelling of server_name/ServerName and that DNS points here.",
+         "host for {requested_name} has no TLS configuration of its own. {hint_text}",
+         "Two fixes, pick the one that matches your setup. (1) If this certificate is meant for "
+         "{requested_name} too, add the name to it (certbot: `-d {requested_name}`) and reload. "
+         "(2) Otherwise give {requested_name} its own virtual host with its own certificate: "
+         "nginx: a `server` block with `listen 443 ssl;`, `server_name {requested_name};` and "
+         "its own `ssl_certificate`/`ssl_certificate_key`; Apache: a `<VirtualHost *:443>` with "
+         "`ServerName {requested_name}`, `SSLEngine on` and its certificate. Check the spelling "
+         "of server_name/ServerName and that DNS points here.",
          "62 X509_V_ERR_HOSTNAME_MISMATCH", "net::ERR_CERT_COMMON_NAME_INVALID",
          "SSL_ERROR_BAD_CERT_DOMAIN",
          "SSL: no alternative certificate subject name matches target host name "
@@ -172,7 +289,8 @@ constexpr std::array kTexts = {
     Text{"sni.default_cert#othersni",
          "The server answered {requested_name} with its default certificate {certificate}, the "
          "same one it sends for an unknown name ({default_via_sni}); it does not cover the name, "
-         "so the virtual host for {requested_name} has no TLS configuration of its own.",
+         "so the virtual host for {requested_name} has no TLS configuration of its own. "
+         "{hint_text}",
          "", "", "", "", ""},
     Text{"sni.required",
          "The server refuses clients that send no SNI (the handshake without SNI failed: "
@@ -202,7 +320,7 @@ constexpr std::array kTexts = {
          "({weak_hash}), which browsers and OpenSSL at its default security level refuse.",
          "Have the certificate reissued with a SHA-256 signature; for an intermediate, use the "
          "CA's current SHA-256 intermediate in the chain file.",
-         "68 X509_V_ERR_CA_MD_TOO_WEAK", "net::ERR_CERT_WEAK_SIGNATURE_ALGORITHM",
+         "68 X509_V_ERR_CA_MD_TOO_WEAK", "net::ERR_CERT_INVALID",
          "SEC_ERROR_CERT_SIGNATURE_ALGORITHM_DISABLED",
          "SSL certificate problem: CA signature digest algorithm too weak"},
     // --- protocol ---

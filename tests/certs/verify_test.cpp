@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -232,4 +233,46 @@ TEST_CASE("an intermediate as the only anchor: OpenSSL needs partial-chain, whic
   auto r = certs::verify_chain(h.fullchain(), trust, at(fixed_now(), "a.test"));
   CHECK_FALSE(r.ok);
   CHECK(r.openssl_code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT);
+}
+
+TEST_CASE("verify_chain records every error on the path, not only the first", "[certs][verify]") {
+  // An expired intermediate and a name-constraint violation in the same chain.
+  CertSpec rs{.common_name = "Every Error Root",
+              .not_before = fixed_now() - days(3650),
+              .not_after = fixed_now() + days(3650)};
+  auto root = make_root(rs);
+  CertSpec is{.common_name = "Constrained Expired CA",
+              .not_before = fixed_now() - days(400),
+              .not_after = fixed_now() - days(10),
+              .is_ca = true,
+              .name_constraints = "critical,permitted;DNS:corp.test"};
+  auto inter = issue(root, is);
+  auto leaf = issue(inter, {.common_name = "www.example.test", .dns_names = {"www.example.test"}});
+  auto trust = TrustStore::from_anchors({root.cert});
+  auto r = certs::verify_chain({leaf.cert, inter.cert}, trust, at(fixed_now(), "www.example.test"));
+  CHECK_FALSE(r.ok);
+  auto has = [&](int depth, int code) {
+    return std::any_of(r.errors.begin(), r.errors.end(), [&](const certs::VerifyError& e) {
+      return e.depth == depth && e.code == code;
+    });
+  };
+  CHECK(has(1, X509_V_ERR_CERT_HAS_EXPIRED));
+  CHECK(has(0, X509_V_ERR_PERMITTED_VIOLATION));
+  // The first error is still what OpenSSL alone would have stopped at.
+  REQUIRE_FALSE(r.errors.empty());
+  CHECK(r.openssl_code == r.errors.front().code);
+  CHECK(r.errors.front().name.rfind("X509_V_ERR_", 0) == 0);
+  // The path OpenSSL built is kept on failure (verified_path stays empty).
+  CHECK(r.verified_path.empty());
+  REQUIRE(r.built_path.size() == 3);
+  CHECK(r.built_path[1] == inter.cert);
+
+  SECTION("a healthy chain records nothing") {
+    auto h = make_hierarchy({"www.example.test"});
+    auto ok = certs::verify_chain(h.fullchain(), TrustStore::from_anchors({h.root.cert}),
+                                  at(fixed_now(), "www.example.test"));
+    CHECK(ok.ok);
+    CHECK(ok.errors.empty());
+    CHECK(ok.built_path.size() == 3);
+  }
 }

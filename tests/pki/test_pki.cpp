@@ -199,12 +199,14 @@ Issued build(CertSpec spec, const Issued* issuer, bool leaf_profile) {
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, issuer_x509, x.get(), nullptr, nullptr, 0);
   if (spec.is_ca) {
-    add_conf_ext(x.get(), &ctx, NID_basic_constraints, "critical,CA:TRUE");
+    add_conf_ext(x.get(), &ctx, NID_basic_constraints,
+                 spec.basic_constraints.empty() ? "critical,CA:TRUE" : spec.basic_constraints);
     add_conf_ext(x.get(), &ctx, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature");
     if (!spec.name_constraints.empty())
       add_conf_ext(x.get(), &ctx, NID_name_constraints, spec.name_constraints);
   } else {
-    add_conf_ext(x.get(), &ctx, NID_basic_constraints, "critical,CA:FALSE");
+    add_conf_ext(x.get(), &ctx, NID_basic_constraints,
+                 spec.basic_constraints.empty() ? "critical,CA:FALSE" : spec.basic_constraints);
     bool rsa = EVP_PKEY_get_base_id(key.get()) == EVP_PKEY_RSA;
     add_conf_ext(x.get(), &ctx, NID_key_usage,
                  rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature");
@@ -217,6 +219,14 @@ Issued build(CertSpec spec, const Issued* issuer, bool leaf_profile) {
   add_san(x.get(), spec);
   if (!spec.aia_issuer_url.empty())
     add_conf_ext(x.get(), &ctx, NID_info_access, "caIssuers;URI:" + spec.aia_issuer_url);
+
+  for (const auto& [name, value] : spec.extensions) {
+    X509_EXTENSION* ext = X509V3_EXT_nconf(nullptr, &ctx, name.c_str(), value.c_str());
+    if (!ext) fail("extension " + name + " = " + value);
+    const int ok = X509_add_ext(x.get(), ext, -1);  // copies; duplicates are allowed on purpose
+    X509_EXTENSION_free(ext);
+    if (ok != 1) fail("add extension " + name);
+  }
 
   EVP_PKEY* signer = issuer ? issuer->key.get() : key.get();
   if (X509_sign(x.get(), signer, digest_for(spec.hash, signer)) <= 0) fail("X509_sign");

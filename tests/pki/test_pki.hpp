@@ -9,6 +9,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tlsprobe::testpki {
@@ -44,6 +45,12 @@ struct CertSpec {
   // empty for none.
   std::string name_constraints{};
   long serial = 0;  // 0: a fresh random serial
+  // basicConstraints in openssl.cnf syntax ("critical,CA:TRUE,pathlen:0"), replacing the
+  // default of the certificate's kind; empty: the default.
+  std::string basic_constraints{};
+  // Further extensions, {name or dotted OID, value} in openssl.cnf syntax, e.g.
+  // {"1.3.6.1.4.1.55738.666", "critical,DER:05:00"} (an unknown critical extension).
+  std::vector<std::pair<std::string, std::string>> extensions{};
   // When set, the certificate gets this key instead of a new one of kind `key`: for
   // cross-signed certificates and re-issued roots (same subject and key, other issuer/dates).
   std::shared_ptr<EVP_PKEY> subject_key{};
