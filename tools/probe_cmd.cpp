@@ -95,14 +95,14 @@ void write_fullchain(const std::string& path, const inspect::Observations& obs,
                  path.c_str());
     return;
   }
-  std::fprintf(
-      stderr, "tlsprobe probe: wrote %s: %zu certificate%s (leaf%s), %zu fetched via AIA\n",
-      path.c_str(), chain.size(), chain.size() == 1 ? "" : "s",
-      chain.size() > 1 ? " and intermediates" : " only",
-      static_cast<std::size_t>(
-          std::count_if(chain.begin(), chain.end(), [&](const certs::Certificate& c) {
-            return std::find(main->chain.begin(), main->chain.end(), c) == main->chain.end();
-          })));
+  const auto fetched = std::count_if(chain.begin(), chain.end(), [&](const certs::Certificate& c) {
+    return std::find(main->chain.begin(), main->chain.end(), c) == main->chain.end();
+  });
+  std::fprintf(stderr,
+               "tlsprobe probe: wrote %s: the leaf and %zu intermediate%s (%zu fetched via AIA), "
+               "no root\n",
+               path.c_str(), chain.size() - 1, chain.size() == 2 ? "" : "s",
+               static_cast<std::size_t>(fetched));
 }
 
 bool colour_wanted() {

@@ -123,8 +123,8 @@ TEST_CASE("AIA: chain_to_serve is leaf then intermediates, no root, nothing extr
   const auto trust = trust_root(h.root);
   const auto junk = make_root(ca_spec("Unrelated Root"));
   // Sent in the wrong order with the root and junk: the file to serve is clean.
-  auto hs = handshake(Role::direct, kHost,
-                      {h.intermediate.cert, h.leaf.cert, junk.cert, h.root.cert});
+  auto hs =
+      handshake(Role::direct, kHost, {h.intermediate.cert, h.leaf.cert, junk.cert, h.root.cert});
   auto serve = inspect::chain_to_serve(hs, trust);
   REQUIRE(serve.size() == 2);
   CHECK(serve[0] == h.leaf.cert);
@@ -147,8 +147,7 @@ TEST_CASE("AIA: next_aia_url and is_http_url", "[diagnose][aia]") {
   const auto trust = trust_root(h.root);
   CHECK(inspect::next_aia_url(inspect::repair_chain({h.leaf.cert}, {}, trust)) ==
         h.leaf.cert.aia_issuer_url());
-  CHECK(inspect::next_aia_url(
-            inspect::repair_chain({h.leaf.cert, h.intermediate.cert}, {}, trust))
+  CHECK(inspect::next_aia_url(inspect::repair_chain({h.leaf.cert, h.intermediate.cert}, {}, trust))
             .empty());
   CHECK(inspect::is_http_url("HTTP://x/y"));
   CHECK_FALSE(inspect::is_http_url("https://x/y"));
