@@ -104,6 +104,20 @@ void check_origin(const HandshakeFacts& origin, const Findings& origin_findings,
 // check_client.cpp
 void check_client(const Observations& obs, Findings& out);
 
+// check_aia.cpp
+// Amends the chain.incomplete finding of one handshake (or the chain.untrusted_root one for
+// an issuer that was not sent) with what its AIA fetches prove: the chain completes with the
+// fetched issuer (then it is chain.incomplete), there is still no trusted path, or the fetch
+// failed. Nothing when no fetch was made.
+void check_aia(const HandshakeFacts& facts, const certs::TrustStore& trust, Findings& group);
+
+// check_partial.cpp
+// tls.handshake_failed for a handshake that completed without a server certificate.
+void check_no_certificate(const HandshakeObservation& obs, Findings& out);
+// Says in the tls.handshake_failed finding of a client-certificate refusal that the chain
+// sent before it was judged (chain_judged()).
+void note_chain_judged(const HandshakeObservation& obs, Findings& group);
+
 // remedies.cpp
 // Fills message, remedy and the equivalents not already set, from the table row for
 // `f.code` (or "code#variant" when `variant` is given), substituting {evidence_key} and

@@ -45,7 +45,10 @@ std::optional<int> chrome_rank(const Finding& f) {
     return 1;
   if (c == codes::cert_self_signed || c == codes::chain_untrusted_root) return 2;
   if (c == codes::chain_incomplete) {
-    // Chrome fetches the missing intermediate from the AIA URL and then shows nothing.
+    // Chrome fetches the missing intermediate from the AIA URL and then shows nothing,
+    // unless our own fetch showed that this does not help (aia_result, check_aia.cpp).
+    const std::string result = ev("aia_result");
+    if (!result.empty()) return result == "completes" ? std::nullopt : std::optional<int>(2);
     if (!ev("aia_url").empty()) return std::nullopt;
     return 2;
   }
@@ -88,7 +91,7 @@ Findings diagnose(const Observations& obs, const DiagnoseOptions& options) {
   const HandshakeFacts* origin = nullptr;
   for (std::size_t i = 0; i < obs.handshakes.size(); ++i) {
     const auto& h = obs.handshakes[i];
-    if (!is_main_role(h.role) || h.outcome != HandshakeOutcome::ok) continue;
+    if (!is_main_role(h.role) || !chain_judged(h)) continue;
     facts[i] = analyze_handshake(h, options, trust);
     if (h.role == Role::origin && !origin && !h.chain.empty()) origin = &*facts[i];
   }
@@ -100,10 +103,20 @@ Findings diagnose(const Observations& obs, const DiagnoseOptions& options) {
     if (!is_main_role(h.role)) continue;
     Findings group;
     if (h.outcome != HandshakeOutcome::ok) {
-      check_failure(h, group);  // a failed handshake has no certificate to judge
+      check_failure(h, group);
+      // Refused for want of a client certificate after the server sent its chain: judge it.
+      if (facts[i]) {
+        note_chain_judged(h, group);
+        check_chain(*facts[i], options, group);
+        check_aia(*facts[i], trust, group);
+        check_names(*facts[i], obs, group);
+      }
+    } else if (h.chain.empty()) {
+      check_no_certificate(h, group);  // an anonymous suite: nothing authenticated the server
     } else {
       const auto& f = *facts[i];
       check_chain(f, options, group);
+      check_aia(f, trust, group);
       check_names(f, obs, group);
       check_verify_floor(f, group);
       if (!h.chain.empty()) check_profile(f, group);

@@ -32,4 +32,10 @@ std::string_view to_string(FailureKind k) {
   return "other";
 }
 
+bool chain_judged(const HandshakeObservation& h) {
+  if (h.outcome == HandshakeOutcome::ok) return true;
+  return h.outcome == HandshakeOutcome::handshake_failed &&
+         h.failure == FailureKind::client_cert_required && !h.chain.empty();
+}
+
 }  // namespace tlsprobe::inspect

@@ -35,6 +35,18 @@ enum class FailureKind {
 
 std::string_view to_string(FailureKind k);
 
+// One fetch of a missing issuer from an AIA caIssuers URL, as Chrome does it (the prober
+// makes these when the chain it was sent does not reach a trust anchor).
+struct AiaFetch {
+  std::string url;          // the caIssuers URL, as the certificate names it
+  std::string for_subject;  // the certificate whose issuer was fetched (RFC 4514 DN)
+  bool ok = false;
+  bool from_cache = false;  // answered from the fetcher's per-URL cache
+  std::string error;        // one line when !ok ("timed out after 5000 ms", "HTTP status 404")
+  certs::Chain certs;       // what the URL served (one DER certificate, or PKCS#7 certs-only)
+  double elapsed_ms = 0;
+};
+
 // One TLS handshake made (or tried) against one address.
 struct HandshakeObservation {
   Role role = Role::direct;  // direct, edge, origin, nosni, othersni
@@ -54,7 +66,18 @@ struct HandshakeObservation {
   std::string cipher;  // OpenSSL cipher name
   std::string alpn;    // negotiated ALPN, empty when none
   certs::Chain chain;  // as presented, in the order sent
+  // AIA: the issuers fetched because `chain` does not reach a trust anchor, in hop order
+  // (empty when nothing was missing, there was no http URL, or fetching is off), and the
+  // chain they repair: leaf, then the intermediates (sent and fetched) in issuer order, no
+  // self-signed root; empty unless the fetched issuers complete a path to a trust anchor.
+  std::vector<AiaFetch> aia_fetches;
+  certs::Chain completed_chain;
 };
+
+// True when the chain of `h` is judged: the handshake completed, or it failed only for want
+// of a client certificate after the server had sent its chain (TLS 1.2: after the server's
+// Certificate; TLS 1.3: after our Finished).
+bool chain_judged(const HandshakeObservation& h);
 
 // What a client sent in its ClientHello (proxy: tunnel and intercept modes).
 struct ClientHelloObservation {

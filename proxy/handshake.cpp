@@ -43,6 +43,7 @@ constexpr int kAlertCertificateRequired = 116;
 constexpr auto kClientCertVerdictWait = std::chrono::milliseconds(1000);
 
 certs::SslCtxPtr make_ctx(TlsFlavor flavor) {
+  static constexpr const char* kLegacyCiphers = "ALL:!aNULL:!eNULL:@SECLEVEL=0";
   certs::SslCtxPtr ctx{SSL_CTX_new(TLS_client_method())};
   if (!ctx) throw std::runtime_error("SSL_CTX_new: " + certs::openssl_errors());
   // Accept every chain during the handshake: diagnosis verifies it afterwards with the
@@ -59,7 +60,9 @@ certs::SslCtxPtr make_ctx(TlsFlavor flavor) {
     SSL_CTX_set_security_level(ctx.get(), 0);
     SSL_CTX_set_min_proto_version(ctx.get(), TLS1_VERSION);
     SSL_CTX_set_max_proto_version(ctx.get(), TLS1_1_VERSION);
-    SSL_CTX_set_cipher_list(ctx.get(), "ALL:@SECLEVEL=0");
+    // Never anonymous (aNULL: no server certificate, so nothing to judge and nothing that
+    // authenticates the server) nor unencrypted (eNULL) suites, even at level 0.
+    SSL_CTX_set_cipher_list(ctx.get(), kLegacyCiphers);
   }
   // Offer what a browser offers, so servers pick the certificate a browser would get.
   static const unsigned char alpn[] = "\x02h2\x08http/1.1";
@@ -244,6 +247,12 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
     if (r == 1) {
       handshake_done_ = true;
       capture();
+      // A handshake without a server certificate (an anonymous suite) authenticated nobody:
+      // it is a failure, never "ok" (we offer no such suite; a server must not pick one).
+      if (obs_.chain.empty())
+        return fail(HandshakeOutcome::handshake_failed, FailureKind::other,
+                    "the server sent no certificate (cipher suite " + obs_.cipher +
+                        "): nothing authenticates it");
     } else {
       const int err = SSL_get_error(ssl_.get(), r);
       if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) return tls_failed();
@@ -296,6 +305,9 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
   }
 
   void io_failed(const boost::system::error_code& ec) {
+    // Whatever the server sent before it went away (its chain, before asking for a client
+    // certificate) is still worth judging.
+    if (ssl_) capture();
     if (phase_ == Phase::after_handshake) {
       // The grace period ended (cancel) or the server closed after our empty Certificate.
       if (grace_over_ && !timed_out_) return succeed();

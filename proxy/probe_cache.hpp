@@ -62,13 +62,16 @@ class ProbeCache {
   }
 
   // Stores the result of a started probe and calls every waiter.
-  void complete(const std::string& key, ValuePtr value) {
+  void complete(const std::string& key, ValuePtr value) { complete(key, std::move(value), ttl_); }
+
+  // Same, kept for `ttl` instead of the cache's own (e.g. failures for less time).
+  void complete(const std::string& key, ValuePtr value, std::chrono::steady_clock::duration ttl) {
     std::vector<Waiter> waiters;
     {
       std::lock_guard lock(mutex_);
       auto& e = entries_[key];
       e.value = value;
-      e.expires = clock_() + ttl_;
+      e.expires = clock_() + ttl;
       e.in_flight = false;
       waiters.swap(e.waiters);
       evict_locked();

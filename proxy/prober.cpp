@@ -1,6 +1,7 @@
 #include "proxy/prober.hpp"
 
 #include "certs/name_match.hpp"
+#include "proxy/aia_complete.hpp"
 #include "proxy/handshake.hpp"
 #include "proxy/prober_target.hpp"
 
@@ -43,6 +44,10 @@ class TargetProbe;
 struct Prober::Impl : std::enable_shared_from_this<Prober::Impl> {
   Impl(asio::io_context& io_, ProberOptions options_) : io(io_), options(std::move(options_)) {
     if (options.max_concurrent == 0) options.max_concurrent = 1;
+    if (options.aia_trust) {
+      options.aia.resolve = options.resolve;
+      aia = std::make_shared<AiaFetcher>(options.aia);
+    }
   }
 
   void submit(ProbeRequest request, ProbeDone done) {
@@ -90,6 +95,7 @@ struct Prober::Impl : std::enable_shared_from_this<Prober::Impl> {
   asio::io_context& io;
   ProberOptions options;
   ClientContexts contexts;
+  std::shared_ptr<AiaFetcher> aia;  // null: no AIA fetching
   std::mutex mutex;
   std::deque<std::pair<ProbeRequest, ProbeDone>> queue;
   std::size_t in_flight = 0;
@@ -127,15 +133,18 @@ class TargetProbe : public std::enable_shared_from_this<TargetProbe> {
     pending_ = 1 + (compare ? 1 + request_.edges.size() : 0);
     auto self = shared_from_this();
     asio::post(strand_, [self, main_dial, compare] {
-      self->with_fallback(self->spec(compare ? Role::edge : Role::direct, main_dial),
-                          [self](HandshakeObservation obs) { self->on_main(std::move(obs)); });
+      self->with_fallback(
+          self->spec(compare ? Role::edge : Role::direct, main_dial),
+          self->with_aia([self](HandshakeObservation obs) { self->on_main(std::move(obs)); }));
       if (!compare) return;
-      self->with_fallback(self->spec(Role::origin, self->request_.origin),
-                          [self](HandshakeObservation obs) { self->origin_ = std::move(obs); });
+      self->with_fallback(
+          self->spec(Role::origin, self->request_.origin),
+          self->with_aia([self](HandshakeObservation obs) { self->origin_ = std::move(obs); }));
       for (std::size_t i = 0; i < self->request_.edges.size(); ++i)
-        self->with_fallback(
-            self->spec(Role::edge, self->request_.edges[i]),
-            [self, i](HandshakeObservation obs) { self->edges_[i] = std::move(obs); });
+        self->with_fallback(self->spec(Role::edge, self->request_.edges[i]),
+                            self->with_aia([self, i](HandshakeObservation obs) {
+                              self->edges_[i] = std::move(obs);
+                            }));
     });
   }
 
@@ -163,6 +172,25 @@ class TargetProbe : public std::enable_shared_from_this<TargetProbe> {
                                    self->one_done();
                                  });
                     });
+  }
+
+  // `store`, after fetching the issuers the chain lacks (when AIA is on and a fetch can
+  // help). Runs on strand_ inside a handshake's completion, so the count of pending work
+  // is raised before that completion lowers it.
+  std::function<void(HandshakeObservation)> with_aia(
+      std::function<void(HandshakeObservation)> store) {
+    if (!prober_->aia) return store;
+    auto self = shared_from_this();
+    return [self, store = std::move(store)](HandshakeObservation obs) {
+      if (!needs_aia(obs, *self->prober_->options.aia_trust)) return store(std::move(obs));
+      ++self->pending_;
+      async_complete_chain(self->strand_, self->prober_->aia, *self->prober_->options.aia_trust,
+                           std::move(obs), self->deadline_,
+                           [self, store](HandshakeObservation done) {
+                             store(std::move(done));
+                             self->one_done();
+                           });
+    };
   }
 
   // A handshake, and the legacy one if the first failure may be about versions.

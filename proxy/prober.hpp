@@ -11,7 +11,9 @@
 // Asio stays out of this header (pimpl); the prober runs on the io_context it is given.
 #pragma once
 
+#include "certs/trust_store.hpp"
 #include "inspect/observation.hpp"
+#include "proxy/aia_fetch.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -58,6 +60,12 @@ struct ProberOptions {
   std::size_t max_concurrent = 64;  // target probes in flight; more wait in a queue
   // "host:port" -> "ADDR" or "ADDR:PORT", like curl --resolve (the proxy's [resolve]).
   std::map<std::string, std::string> resolve;
+  // Set: a main (direct/edge/origin) chain whose path does not reach an anchor of this
+  // store for want of an issuer gets that issuer fetched from its caIssuers URL, as Chrome
+  // does (aia_complete.hpp; at most 3 hops, each URL bounded and cached by the prober's
+  // AiaFetcher for as long as the prober lives). Unset: no fetching (--no-aia).
+  std::optional<certs::TrustStore> aia_trust;
+  AiaOptions aia;  // its `resolve` is taken from `resolve` above
 };
 
 using ProbeDone = std::function<void(inspect::Observations)>;

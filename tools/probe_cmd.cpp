@@ -5,6 +5,7 @@
 #include "probe_output.hpp"
 
 #include "certs/pem.hpp"
+#include "inspect/aia_chain.hpp"
 #include "inspect/diagnose.hpp"
 #include "proxy/prober.hpp"
 #include "proxy/prober_target.hpp"
@@ -13,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -37,6 +39,8 @@ struct ProbeArgs {
   std::string format = "text";
   std::string targets_file;
   int concurrency = 8;
+  bool no_aia = false;
+  std::string fullchain_out;
 };
 
 // One line on stderr and the usage status: every local input error ends here.
@@ -64,6 +68,41 @@ std::optional<std::vector<std::string>> read_targets_file(const std::string& pat
     out.push_back(line.substr(b, e - b + 1));
   }
   return out;
+}
+
+// --fullchain-out: the chain the server should send (leaf, intermediates, no root), from
+// what it sent plus the issuers fetched from AIA. A one-line note on stderr either way.
+void write_fullchain(const std::string& path, const inspect::Observations& obs,
+                     const certs::TrustStore& trust) {
+  const inspect::HandshakeObservation* main =
+      obs.handshakes.empty() ? nullptr : &obs.handshakes.front();
+  if (!main || main->chain.empty()) {
+    std::fprintf(stderr, "tlsprobe probe: --fullchain-out: not written: no chain was received\n");
+    return;
+  }
+  const auto chain = inspect::chain_to_serve(*main, trust);
+  if (chain.empty()) {
+    std::fprintf(stderr,
+                 "tlsprobe probe: --fullchain-out: not written: even with the issuers fetched "
+                 "from AIA the chain reaches no trusted root\n");
+    return;
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << certs::write_pem(chain);
+  out.close();
+  if (!out) {
+    std::fprintf(stderr, "tlsprobe probe: --fullchain-out %s: cannot write the file\n",
+                 path.c_str());
+    return;
+  }
+  const auto fetched = std::count_if(chain.begin(), chain.end(), [&](const certs::Certificate& c) {
+    return std::find(main->chain.begin(), main->chain.end(), c) == main->chain.end();
+  });
+  std::fprintf(stderr,
+               "tlsprobe probe: wrote %s: the leaf and %zu intermediate%s (%zu fetched via AIA), "
+               "no root\n",
+               path.c_str(), chain.size() - 1, chain.size() == 2 ? "" : "s",
+               static_cast<std::size_t>(fetched));
 }
 
 bool colour_wanted() {
@@ -98,6 +137,11 @@ int probe_main(int argc, char** argv) {
   app.add_option("--targets", a.targets_file, "file with one target per line");
   app.add_option("--concurrency", a.concurrency, "targets probed at once")
       ->check(CLI::Range(1, 1024));
+  app.add_flag("--no-aia", a.no_aia,
+               "do not fetch a missing issuer from the certificate's caIssuers URL");
+  app.add_option("--fullchain-out", a.fullchain_out,
+                 "write the repaired chain (leaf, then intermediates, no root) as PEM for "
+                 "nginx ssl_certificate");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -129,6 +173,8 @@ int probe_main(int argc, char** argv) {
     if (!p.value) return usage_error(p.error);
   }
   if (!a.edges.empty() && a.origin.empty()) return usage_error("--edge needs --origin");
+  if (!a.fullchain_out.empty() && texts.size() != 1)
+    return usage_error("--fullchain-out takes exactly one target");
   certs::TimePoint at =
       std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   if (!a.at.empty()) {
@@ -168,7 +214,9 @@ int probe_main(int argc, char** argv) {
   std::vector<inspect::Observations> results;
   try {
     // Two threads: handshakes are CPU-bound and the machine may have more than one core.
-    results = proxy::probe_all(std::move(requests), static_cast<std::size_t>(a.concurrency), {}, 2);
+    proxy::ProberOptions po;
+    if (!a.no_aia) po.aia_trust = *trust;
+    results = proxy::probe_all(std::move(requests), static_cast<std::size_t>(a.concurrency), po, 2);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tlsprobe probe: %s\n", e.what());
     return exit_unreachable;
@@ -186,6 +234,8 @@ int probe_main(int argc, char** argv) {
   int status = exit_ok;
   boost::json::array docs;
   std::string text;
+  if (!a.fullchain_out.empty() && !results.empty())
+    write_fullchain(a.fullchain_out, results.front(), *trust);
   for (auto& obs : results) {
     ProbeReport report;
     report.findings = inspect::diagnose(obs, dopts);

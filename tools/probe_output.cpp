@@ -66,7 +66,10 @@ bool main_handshake_ok(const inspect::Observations& obs) {
 }
 
 int exit_status(const ProbeReport& report) {
-  if (!main_handshake_ok(report.observations)) return exit_unreachable;
+  // A chain sent before a client-certificate refusal was judged: the findings decide.
+  const auto& hs = report.observations.handshakes;
+  if (!main_handshake_ok(report.observations) && (hs.empty() || !inspect::chain_judged(hs.front())))
+    return exit_unreachable;
   return inspect::has_error(report.findings) ? exit_findings : exit_ok;
 }
 
@@ -114,6 +117,26 @@ json::object report_json(const ProbeReport& report, const RenderOptions& options
     json::array chain;
     for (const auto& c : h.chain) chain.push_back(cert_json(c));
     j["chain"] = std::move(chain);
+    if (!h.aia_fetches.empty()) {
+      json::array fetches;
+      for (const auto& f : h.aia_fetches) {
+        json::object fj;
+        fj["url"] = f.url;
+        fj["for"] = f.for_subject;
+        fj["ok"] = f.ok;
+        if (!f.error.empty()) fj["error"] = f.error;
+        fj["from_cache"] = f.from_cache;
+        fj["elapsed_ms"] = std::llround(f.elapsed_ms);
+        json::array certs;
+        for (const auto& c : f.certs) certs.push_back(cert_json(c));
+        fj["certs"] = std::move(certs);
+        fetches.push_back(std::move(fj));
+      }
+      j["aia_fetches"] = std::move(fetches);
+      json::array completed;
+      for (const auto& c : h.completed_chain) completed.push_back(cert_json(c));
+      j["completed_chain"] = std::move(completed);
+    }
     if (auto v = verify(h, options)) {
       json::object vj;
       vj["ok"] = v->ok;
@@ -178,6 +201,23 @@ std::string report_text(const ProbeReport& report, const RenderOptions& options)
       if (extra) break;
       indent += "   ";
     }
+    for (const auto& f : h.aia_fetches) {
+      out << "    AIA: " << esc(f.url) << " -> ";
+      if (f.ok) {
+        std::string got;
+        for (const auto& c : f.certs) got += (got.empty() ? "" : " + ") + esc(c.subject());
+        out << got;
+      } else {
+        out << col.red() << "failed: " << esc(f.error) << col.reset();
+      }
+      out << (f.from_cache ? " (cached)"
+                           : " in " + std::to_string(std::llround(f.elapsed_ms)) + " ms")
+          << "\n";
+    }
+    if (!h.completed_chain.empty())
+      out << "    AIA: the fetched issuer"
+          << (h.aia_fetches.size() > 1 ? "s complete" : " completes") << " the chain ("
+          << h.completed_chain.size() << " certificates to serve)\n";
     if (!extra) {
       if (auto v = verify(h, options))
         out << "    verify: "

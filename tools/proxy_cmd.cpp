@@ -297,6 +297,8 @@ int proxy_main(int argc, char** argv) {
   server.set_metrics(&metrics);
   proxy::ProberOptions po;
   po.resolve = cfg.resolve;
+  // Side probes complete chains from AIA as Chrome does; the prober caches each URL.
+  po.aia_trust = *trust;
   auto prober = std::make_shared<proxy::Prober>(server.io_context(), po);
   const int warn_days = cfg.warn_days;
   std::map<std::string, inspect::EdgeCert> edge_cert;

@@ -445,11 +445,17 @@ TEST_CASE("probe.unreachable says which failure and after how long", "[diagnose]
   CHECK(ev(fs3.at(0), "elapsed_ms") == "10000");
 }
 
-TEST_CASE("a completed handshake without a certificate gives no certificate finding",
+TEST_CASE("a completed handshake without a certificate is a failed handshake, never ok",
           "[diagnose]") {
+  // An anonymous suite authenticates nobody (issue 11 item 7): one tls.handshake_failed per
+  // handshake, and no certificate finding (there is no certificate).
   auto trust = certs::TrustStore::from_anchors({});
   auto fs = run(
       observations(kHost, {handshake(Role::direct, kHost, {}), handshake(Role::origin, kHost, {})}),
       options(trust));
-  CHECK(fs.empty());
+  REQUIRE(fs.size() == 2);
+  for (const auto& f : fs) {
+    CHECK(f.code == codes::tls_handshake_failed);
+    CHECK(ev(f, "failure") == "no_certificate");
+  }
 }
