@@ -85,6 +85,9 @@ struct Site {
   EdgeCert edge_cert = EdgeCert::same;
 };
 
+// The shortest watch_interval the loader accepts: each round probes every site and edge.
+inline constexpr Duration kMinWatchInterval{std::chrono::seconds(10)};
+
 struct Config {
   std::string listen = "127.0.0.1:8080";
   std::vector<std::string> allow;  // client CIDRs; empty = loopback clients only
@@ -105,6 +108,10 @@ struct Config {
   Duration watch_interval{std::chrono::seconds(300)};
   std::vector<Site> sites;
   std::map<std::string, std::string> resolve;  // "host:port" -> address, like curl --resolve
+
+  // Reverse mode: Host names served besides [[site]] hosts, upstream_sni and the upstream's
+  // own name (exact, or "*.example.com"); any other Host gets 421.
+  std::vector<std::string> allow_hosts;
 
   // True unless admin is "off".
   bool admin_enabled() const { return admin != "off"; }

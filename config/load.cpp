@@ -2,10 +2,12 @@
 
 #include "config/address.hpp"
 
+#include <sys/stat.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -215,6 +217,22 @@ class Loader {
               }},
              {"upstream_sni",
               [&](auto&, auto& v) { c.upstream_sni = L.host_name(v, "upstream_sni"); }},
+             {"allow_hosts",
+              [&](auto&, auto& v) {
+                c.allow_hosts =
+                    L.strings(v, "allow_hosts", [&](const toml::node& e, const std::string& k) {
+                      // "*.example.com": every name below example.com.
+                      auto s = L.nonempty_str(e, k);
+                      const bool wildcard = s.rfind("*.", 0) == 0;
+                      if (wildcard && s.size() > 2) {
+                        auto hp = parse_host_port(s.substr(2), 443);
+                        if (!hp || s.find(':') != std::string::npos)
+                          L.fail(e.source(), k, k + ": a host name or *.domain");
+                        return lower(s);
+                      }
+                      return L.host_name(e, k);
+                    });
+              }},
              {"tls_cert", [&](auto&, auto& v) { c.tls_cert = L.nonempty_str(v, "tls_cert"); }},
              {"tls_key", [&](auto&, auto& v) { c.tls_key = L.nonempty_str(v, "tls_key"); }},
              {"admin",
@@ -223,7 +241,15 @@ class Loader {
                 c.admin = s == "off" ? s : L.host_port(v, "admin", 9464);
               }},
              {"watch_interval",
-              [&](auto&, auto& v) { c.watch_interval = L.duration(v, "watch_interval", false); }},
+              [&](auto&, auto& v) {
+                c.watch_interval = L.duration(v, "watch_interval", false);
+                // "5ms" typed for "5m" would probe every site 200 times a second.
+                if (c.watch_interval < kMinWatchInterval)
+                  L.fail(v.source(), "watch_interval",
+                         "watch_interval: must be at least 10s (a round probes every site and "
+                         "edge), not " +
+                             std::to_string(c.watch_interval.count()) + "ms");
+              }},
              {"site", [&](auto&, auto& v) { L.sites(v, c.sites); }},
              {"resolve", [&](auto&, auto& v) { L.resolve(v, c.resolve); }},
          });
@@ -429,6 +455,19 @@ Config load_config(const std::string& path) {
     throw ConfigError(path, 0, 0, "", std::string("cannot read: ") + std::strerror(err));
   }
   return parse_config(text.str(), path);
+}
+
+std::optional<std::string> secrets_exposure_warning(const std::string& path, const Config& cfg) {
+  if (!cfg.auth) return std::nullopt;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  const auto readable = st.st_mode & (S_IRGRP | S_IROTH);
+  if (!readable) return std::nullopt;
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  return path + " holds the [auth] password and is readable by " +
+         ((st.st_mode & S_IROTH) ? std::string("others") : std::string("its group")) + " (mode " +
+         mode + "); run: chmod 600 " + path;
 }
 
 }  // namespace tlsprobe::config

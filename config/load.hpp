@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -33,6 +34,11 @@ class ConfigError : public std::runtime_error {
 
 // Reads and parses the file; throws ConfigError (including when it cannot be opened).
 Config load_config(const std::string& path);
+
+// A warning line when the file at `path` holds [auth] secrets (cfg.auth set) and its mode
+// lets the group or others read it; nullopt otherwise (or when it cannot be stat'ed: the
+// loader already read it). tools/ prints it at start; it does not stop the proxy.
+std::optional<std::string> secrets_exposure_warning(const std::string& path, const Config& cfg);
 
 // Parses TOML text; source_name is used as `file` in errors (a path or e.g. "<flags>").
 Config parse_config(std::string_view toml_text, std::string_view source_name);

@@ -1,6 +1,7 @@
 #include "proxy/client_session.hpp"
 
 #include "proxy/forward_session.hpp"
+#include "proxy/http_relay.hpp"
 #include "proxy/intercept_session.hpp"
 #include "proxy/tunnel_session.hpp"
 
@@ -61,8 +62,7 @@ asio::awaitable<void> serve(std::shared_ptr<SessionConnection> conn) {
   head->body_limit(boost::none);
   beast::flat_buffer buffer;
   conn->expires_after(s.timeouts.header);
-  auto [ec, n] =
-      co_await http::async_read_header(conn->client, buffer, *head, as_tuple(use_awaitable));
+  auto [ec, n] = co_await read_request_head(conn->client, buffer, *head, s.limits.max_header_bytes);
   if (ec) {
     if (conn->timed_out) {
       co_await send_error_and_close(conn, http::status::request_timeout,

@@ -99,6 +99,13 @@ bool accepts_html(std::string_view accept_header) {
 ErrorPage render_error_page(const inspect::Findings& findings, bool html, std::string_view host,
                             const certs::Certificate* leaf) {
   ErrorPage page;
+  // Served behind a leaf the browser trusts, for a name an attacker may choose: no script,
+  // no loads (only the inline style below), no sniffing the text page into HTML, no caching
+  // of the refusal as the site's page, and no Referer that would leak the URL to the CA page.
+  page.headers = {{"Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'"},
+                  {"X-Content-Type-Options", "nosniff"},
+                  {"Cache-Control", "no-store"},
+                  {"Referrer-Policy", "no-referrer"}};
   std::size_t errors = 0;
   for (const auto& f : findings)
     if (f.severity == inspect::Severity::error) ++errors;
@@ -133,6 +140,7 @@ ErrorPage render_error_page(const inspect::Findings& findings, bool html, std::s
     }
     if (findings.empty()) b += "- (none recorded)\n";
     b += "\nThis answer comes from the tlsprobe proxy, not from " + plain(host) + ".\n";
+    b += "The tlsprobe CA: " + std::string(kErrorPageCaLink) + "\n";
     return page;
   }
 
@@ -177,7 +185,8 @@ ErrorPage render_error_page(const inspect::Findings& findings, bool html, std::s
   }
   if (findings.empty()) b += "<li>(none recorded)</li>\n";
   b += "</ul>\n<p>This page comes from the tlsprobe proxy, not from " + h +
-       ". Nothing the site sent was shown.</p>\n</body></html>\n";
+       ". Nothing the site sent was shown. <a href=\"" + std::string(kErrorPageCaLink) +
+       "\">The tlsprobe CA</a> (fetched through the proxy).</p>\n</body></html>\n";
   return page;
 }
 

@@ -13,6 +13,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace tlsprobe::proxy {
 
@@ -20,7 +22,13 @@ struct ErrorPage {
   int status = 502;
   std::string content_type;  // "text/html; charset=utf-8" or "text/plain; charset=utf-8"
   std::string body;
+  // Sent with the page, whoever serves it (intercept explain, reverse refusal): the page is
+  // served under a name the browser trusts, so it must not run, load or leak anything.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
+
+// The one link the page carries: the tlsprobe CA page, answered by the proxy itself.
+inline constexpr std::string_view kErrorPageCaLink = "http://tlsprobe.ca/";
 
 // True when an Accept header value lists text/html (or application/xhtml+xml) with q > 0.
 // Browsers send it; curl ("*/*") and most libraries do not, and get plain text.

@@ -3,6 +3,7 @@
 #include "proxy/client_session.hpp"
 #include "proxy/connection_log.hpp"
 #include "proxy/connection_metrics.hpp"
+#include "proxy/http_framing.hpp"
 #include "proxy/http_inspect.hpp"
 #include "proxy/http_relay.hpp"
 #include "proxy/log_record.hpp"
@@ -138,7 +139,7 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
       head->body_limit(boost::none);
       conn->expires_after(s.timeouts.idle);  // keep-alive: wait this long for the next request
       auto [ec, n] =
-          co_await http::async_read_header(conn->client, buffer, *head, as_tuple(use_awaitable));
+          co_await read_request_head(conn->client, buffer, *head, s.limits.max_header_bytes);
       if (ec == http::error::header_limit) {
         error.emplace(http::status::request_header_fields_too_large, "request header too large");
       } else if (ec && buffer.size() > 0 && !conn->timed_out && ec != asio::error::eof &&
@@ -150,6 +151,13 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
         error.emplace(refusal->status, refusal->reason);
         break;
       }
+    }
+    // One way to read where this request ends, or none at all (RFC 9112, http_framing.hpp).
+    const auto framing = check_request_framing(head->get());
+    if (!framing) {
+      ++ctx.counters.bad_requests;
+      error.emplace(framing.status, framing.reason);
+      break;
     }
     const auto target = parse_absolute_target(head->get().target());
     if (!target || target->scheme != "http" || head->get().method() == http::verb::connect) {
@@ -163,19 +171,22 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
     http::request_parser<http::buffer_body> req_p{std::move(*head)};
     req_p.body_limit(body_limit_of(s));
     auto& req = req_p.get();
-    const bool client_keep = req.keep_alive();
-    const bool req_chunked = req.chunked();
+    const bool client_keep = req.keep_alive() && !framing.close_after;
+    const unsigned client_version = req.version();
     const bool is_head = req.method() == http::verb::head;
     strip_hop_by_hop(req);
     // Transfer-Encoding is hop-by-hop, but the framing is re-applied on our side: the
     // parser de-chunks and the serializer chunks again.
-    if (req_chunked) req.chunked(true);
+    restore_transfer_codings(req, framing);
+    // An HTTP/1.0 request with Transfer-Encoding goes on as what it was read as: HTTP/1.1
+    // chunked (an intermediary sends its own version, RFC 9110 section 6.2).
+    if (framing.close_after) req.version(11);
     // The 100 comes from us; the body then streams straight through and the origin never
     // sends an interim response we would have to relay.
     if (!co_await answer_expect_continue(*conn, conn->client, req_p, down)) break;
     req.target(target->origin_form);
     req.set(http::field::host, host_header(target->authority));
-    add_via(req, req.version(), ctx.via_token);
+    add_via(req, client_version, ctx.via_token);
     req.keep_alive(true);
 
     facts.destination_domain = is_ip_literal(target->authority.host) ? "" : target->authority.host;
@@ -209,8 +220,16 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
       facts.destination_address = address_text(r.endpoint);
     }
 
-    if (!co_await relay_message(*conn, conn->client, buffer, req_p, *conn->upstream, chunk, up)) {
-      if (!conn->closed) error.emplace(http::status::bad_gateway, "sending the request failed");
+    const auto sent =
+        co_await relay_message(*conn, conn->client, buffer, req_p, *conn->upstream, chunk, up);
+    if (!sent) {
+      // A body the client framed wrongly is its own 400, not the origin's fault.
+      if (sent.malformed())
+        error.emplace(http::status::bad_request, "bad request body: " + sent.read_error.message());
+      else if (sent.too_large())
+        error.emplace(http::status::payload_too_large, "request body too large");
+      else if (!conn->closed)
+        error.emplace(http::status::bad_gateway, "sending the request failed");
       break;
     }
 
@@ -234,13 +253,19 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
     facts.http->status = static_cast<int>(res.result_int());
     inspector.response(facts.http->status, res.base());  // as the origin sent it
     const auto reuse =
-        reframe_response(res_p, is_head, req.version(), client_keep && !ctx.draining.load());
+        reframe_response(res_p, is_head, client_version, client_keep && !ctx.draining.load());
     const bool upstream_keep = reuse.upstream, keep = reuse.client;
     add_via(res, res.version(), ctx.via_token);
     res.keep_alive(keep);
-    if (!co_await relay_message(*conn, *conn->upstream, upstream_buf, res_p, conn->client, chunk,
-                                down)) {
+    const auto relayed = co_await relay_message(*conn, *conn->upstream, upstream_buf, res_p,
+                                                conn->client, chunk, down);
+    if (!relayed) {
       end_reason = "relay of the response failed";
+      // Nothing reached the client yet (a chunk size that overflows right behind the head):
+      // it gets a 502 rather than an empty reply.
+      if (!relayed.wrote && relayed.malformed() && !conn->closed)
+        error.emplace(http::status::bad_gateway,
+                      "bad response from the origin: " + relayed.read_error.message());
       judge_exchange();  // the origin's answer is known even if the client left
       break;
     }

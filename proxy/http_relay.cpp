@@ -1,5 +1,6 @@
 #include "proxy/http_relay.hpp"
 
+#include "proxy/http_framing.hpp"
 #include "proxy/http_inspect.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -47,10 +48,28 @@ asio::awaitable<bool> write_head(SessionConnection& conn, Stream& out,
 // events, long polls, a slow download or upload: the peer saw nothing until 64 KiB more).
 // When body bytes are already buffered, the head goes out with the first of them in one
 // write (one TLS record instead of two: fewer records and wake-ups per keep-alive exchange).
+bool RelayResult::malformed() const {
+  if (!read_error ||
+      read_error.category() != http::make_error_code(http::error::bad_chunk).category())
+    return false;
+  return read_error != http::error::end_of_stream && read_error != http::error::partial_message &&
+         read_error != http::error::body_limit;
+}
+
+bool RelayResult::too_large() const { return read_error == http::error::body_limit; }
+
 template <bool isRequest, class Stream>
-asio::awaitable<bool> relay_message(SessionConnection& conn, Stream& in, beast::flat_buffer& in_buf,
-                                    BodyParser<isRequest>& p, Stream& out, std::vector<char>& chunk,
-                                    std::uint64_t& count, HttpInspector* inspector) {
+asio::awaitable<RelayResult> relay_message(SessionConnection& conn, Stream& in,
+                                           beast::flat_buffer& in_buf, BodyParser<isRequest>& p,
+                                           Stream& out, std::vector<char>& chunk,
+                                           std::uint64_t& count, HttpInspector* inspector) {
+  RelayResult result;
+  const auto start_count = count;
+  const auto done = [&](bool ok) {
+    result.ok = ok;
+    result.wrote = count > start_count;
+    return result;
+  };
   http::serializer<isRequest, http::buffer_body> sr{p.get()};
   const auto idle = conn.ctx->settings.timeouts.idle;
   auto& body = p.get().body();
@@ -61,7 +80,7 @@ asio::awaitable<bool> relay_message(SessionConnection& conn, Stream& in, beast::
   body.more = !p.is_done();
   if (!p.is_done()) {
     in_buf.reserve(kReadRoom);
-    if (in_buf.size() == 0 && !co_await write_head(conn, out, sr, count)) co_return false;
+    if (in_buf.size() == 0 && !co_await write_head(conn, out, sr, count)) co_return done(false);
   }
   while (!sr.is_done()) {
     if (!p.is_done()) {
@@ -70,14 +89,18 @@ asio::awaitable<bool> relay_message(SessionConnection& conn, Stream& in, beast::
       conn.expires_after(idle);
       auto [ec, n] = co_await http::async_read_some(in, in_buf, p, as_tuple(use_awaitable));
       if (ec == http::error::need_buffer) ec = {};  // the chunk is full: write it first
-      if (ec) co_return false;
+      if (ec) {
+        result.read_error = ec;
+        co_return done(false);
+      }
       body.size = chunk.size() - body.size;
       body.more = !p.is_done();
       // A read that parsed only framing (a chunk-size line) has no bytes to write, and an
       // empty buffer would go out as the zero-size last chunk, ending the peer's copy. The
       // head must not wait for the next read, though.
       if (body.size == 0 && body.more) {
-        if (!sr.is_header_done() && !co_await write_head(conn, out, sr, count)) co_return false;
+        if (!sr.is_header_done() && !co_await write_head(conn, out, sr, count))
+          co_return done(false);
         continue;
       }
       body.data = body.size > 0 ? chunk.data() : nullptr;
@@ -90,10 +113,36 @@ asio::awaitable<bool> relay_message(SessionConnection& conn, Stream& in, beast::
     conn.expires_after(idle);
     auto [ec, n] = co_await http::async_write(out, sr, as_tuple(use_awaitable));
     if (ec == http::error::need_buffer) ec = {};
-    if (ec) co_return false;
+    if (ec) co_return done(false);
     count += n;
   }
-  co_return true;
+  co_return done(true);
+}
+
+template <class Stream>
+asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> read_request_head(
+    Stream& stream, beast::flat_buffer& buffer, http::request_parser<http::empty_body>& parser,
+    std::uint32_t header_limit) {
+  constexpr std::size_t kHeadRead = 4096;
+  for (;;) {
+    const std::string_view have(static_cast<const char*>(buffer.data().data()), buffer.size());
+    if (const auto end = find_head_end(have); end != std::string_view::npos) {
+      if (has_obs_fold(have.substr(0, end)))
+        co_return std::tuple{make_error_code(FramingError::obs_fold), std::size_t{0}};
+      break;
+    }
+    if (have.size() > header_limit) break;  // Beast answers header_limit
+    auto [ec, n] =
+        co_await stream.async_read_some(buffer.prepare(kHeadRead), as_tuple(use_awaitable));
+    buffer.commit(n);
+    if (ec) {
+      if (ec == asio::error::eof)
+        ec = buffer.size() == 0 ? http::error::end_of_stream : http::error::partial_message;
+      co_return std::tuple{ec, std::size_t{0}};
+    }
+  }
+  auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, as_tuple(use_awaitable));
+  co_return std::tuple{ec, n};
 }
 
 template <class Stream>
@@ -162,17 +211,20 @@ std::uint64_t body_limit_of(const ProxySettings& s) {
 
 // The streams the sessions use: plain TCP (forward) and TLS over a borrowed socket (reverse,
 // intercept). Instantiated here only, so the Beast machinery is compiled once.
-#define TLSPROBE_RELAY_FOR(Stream)                                                               \
-  template asio::awaitable<bool> relay_message<true, Stream>(                                    \
-      SessionConnection&, Stream&, beast::flat_buffer&, BodyParser<true>&, Stream&,              \
-      std::vector<char>&, std::uint64_t&, HttpInspector*);                                       \
-  template asio::awaitable<bool> relay_message<false, Stream>(                                   \
-      SessionConnection&, Stream&, beast::flat_buffer&, BodyParser<false>&, Stream&,             \
-      std::vector<char>&, std::uint64_t&, HttpInspector*);                                       \
-  template asio::awaitable<bool> answer_expect_continue<Stream>(                                 \
-      SessionConnection&, Stream&, BodyParser<true>&, std::uint64_t&);                           \
-  template asio::awaitable<ResponseHead> read_response_head<Stream>(                             \
-      SessionConnection&, Stream&, beast::flat_buffer&, std::optional<BodyParser<false>>&, bool, \
+#define TLSPROBE_RELAY_FOR(Stream)                                                                 \
+  template asio::awaitable<RelayResult> relay_message<true, Stream>(                               \
+      SessionConnection&, Stream&, beast::flat_buffer&, BodyParser<true>&, Stream&,                \
+      std::vector<char>&, std::uint64_t&, HttpInspector*);                                         \
+  template asio::awaitable<RelayResult> relay_message<false, Stream>(                              \
+      SessionConnection&, Stream&, beast::flat_buffer&, BodyParser<false>&, Stream&,               \
+      std::vector<char>&, std::uint64_t&, HttpInspector*);                                         \
+  template asio::awaitable<std::tuple<boost::system::error_code, std::size_t>>                     \
+  read_request_head<Stream>(Stream&, beast::flat_buffer&, http::request_parser<http::empty_body>&, \
+                            std::uint32_t);                                                        \
+  template asio::awaitable<bool> answer_expect_continue<Stream>(                                   \
+      SessionConnection&, Stream&, BodyParser<true>&, std::uint64_t&);                             \
+  template asio::awaitable<ResponseHead> read_response_head<Stream>(                               \
+      SessionConnection&, Stream&, beast::flat_buffer&, std::optional<BodyParser<false>>&, bool,   \
       std::uint32_t, std::uint64_t, std::chrono::steady_clock::duration);
 
 TLSPROBE_RELAY_FOR(tcp::socket)

@@ -14,11 +14,13 @@
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <cstdint>
 #include <optional>
+#include <tuple>
 #include <vector>
 
 namespace tlsprobe::proxy {
@@ -31,15 +33,41 @@ inline constexpr int kMaxInterimResponses = 8;  // 1xx answers skipped before th
 template <bool isRequest>
 using BodyParser = boost::beast::http::parser<isRequest, boost::beast::http::buffer_body>;
 
+// How relay_message ended. False on any error or when the idle deadline passed
+// (conn.timed_out then says so).
+struct RelayResult {
+  bool ok = false;
+  boost::system::error_code read_error;  // reading `in` failed (parse error, close, timeout)
+  bool wrote = false;                    // some of this message went out to `out`
+  explicit operator bool() const { return ok; }
+  // The sender's message was malformed (a chunk size that overflows, a bad chunk line...):
+  // not a closed connection or a timeout. A request like that is the client's 400; a
+  // response like that, with nothing sent to the client yet, is a 502.
+  bool malformed() const;
+  // The body was larger than the configured limit.
+  bool too_large() const;
+};
+
 // Streams one message `in` -> `out`: the head (already parsed into `p`, edited by the caller)
 // at once, then each body piece as it is read, in at most `chunk.size()` bytes. Counts the
-// bytes written to `out` and hands body bytes to `inspector` (may be null). False on any
-// error or when the idle deadline passes (conn.timed_out then says so).
+// bytes written to `out` and hands body bytes to `inspector` (may be null).
 template <bool isRequest, class Stream>
-asio::awaitable<bool> relay_message(SessionConnection& conn, Stream& in,
-                                    boost::beast::flat_buffer& in_buf, BodyParser<isRequest>& p,
-                                    Stream& out, std::vector<char>& chunk, std::uint64_t& count,
-                                    HttpInspector* inspector = nullptr);
+asio::awaitable<RelayResult> relay_message(SessionConnection& conn, Stream& in,
+                                           boost::beast::flat_buffer& in_buf,
+                                           BodyParser<isRequest>& p, Stream& out,
+                                           std::vector<char>& chunk, std::uint64_t& count,
+                                           HttpInspector* inspector = nullptr);
+
+// Reads a request head like http::async_read_header, but first waits for the whole head in
+// `buffer` (at most `header_limit` bytes, then Beast reports header_limit) and refuses a folded
+// header line (FramingError::obs_fold), which Beast would silently join. A connection that
+// ends before any byte gives http::error::end_of_stream, as with Beast. Bounded by the
+// connection's deadline like every read.
+template <class Stream>
+asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> read_request_head(
+    Stream& stream, boost::beast::flat_buffer& buffer,
+    boost::beast::http::request_parser<boost::beast::http::empty_body>& parser,
+    std::uint32_t header_limit);
 
 // Expect: 100-continue is answered by the proxy, and the origin gets a plain request: the
 // relay reads the body before any response, so an origin's 100 would come too late and the

@@ -36,9 +36,17 @@ bool valid_reg_name(std::string_view host) {
   });
 }
 
-// RFC 4648 base64 with optional padding; false on any other character.
+// Canonical RFC 4648 base64 only (section 3.5): whole 4-character groups, at most two '='
+// and only at the end, and no stray bits in the last character. Anything else is false, so
+// "dXNlcjpwYXNz" with trailing characters, extra padding or bits is not the same credentials.
 bool base64_decode(std::string_view in, std::string& out) {
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  if (in.empty() || in.size() % 4 != 0) return false;
+  std::size_t padding = 0;
+  while (!in.empty() && in.back() == '=' && padding < 3) {
+    in.remove_suffix(1);
+    ++padding;
+  }
+  if (padding > 2) return false;
   unsigned acc = 0;
   int bits = 0;
   for (const char c : in) {
@@ -62,7 +70,7 @@ bool base64_decode(std::string_view in, std::string& out) {
       out.push_back(static_cast<char>((acc >> bits) & 0xFF));
     }
   }
-  return true;
+  return (acc & ((1u << bits) - 1)) == 0;  // the padding bits must be zero
 }
 
 }  // namespace

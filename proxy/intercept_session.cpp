@@ -8,6 +8,7 @@
 #include "proxy/ca_page.hpp"
 #include "proxy/connection_log.hpp"
 #include "proxy/error_page.hpp"
+#include "proxy/http_framing.hpp"
 #include "proxy/http_inspect.hpp"
 #include "proxy/http_relay.hpp"
 #include "proxy/log_record.hpp"
@@ -304,7 +305,7 @@ asio::awaitable<void> serve_explain(Intercepted& st, TlsStream& client,
     http::response<http::string_body> res{http::status::bad_gateway, req.version()};
     res.set(http::field::server, "tlsprobe");
     res.set(http::field::content_type, page.content_type);
-    res.set(http::field::cache_control, "no-store");
+    for (const auto& [name, value] : page.headers) res.set(name, value);
     res.body() = page.body;
     res.keep_alive(keep);
     res.prepare_payload();
@@ -359,8 +360,7 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
     // Content-Length (Beast's default for requests is 1 MB: such an upload was dropped).
     head.body_limit(boost::none);
     conn.expires_after(first ? s.timeouts.header : s.timeouts.idle);
-    auto [ec, n] =
-        co_await http::async_read_header(client, client_buf, head, as_tuple(use_awaitable));
+    auto [ec, n] = co_await read_request_head(client, client_buf, head, s.limits.max_header_bytes);
     if (ec == http::error::header_limit) {
       co_await answer_error(st, client, http::status::request_header_fields_too_large,
                             "request header too large");
@@ -375,11 +375,16 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
       break;
     }
     ++st.ix->counters.requests;
+    // One way to read where this request ends, or none at all (RFC 9112, http_framing.hpp).
+    const auto framing = check_request_framing(head.get());
+    if (!framing) {
+      co_await answer_error(st, client, framing.status, framing.reason);
+      break;
+    }
     http::request_parser<http::buffer_body> req_p{std::move(head)};
     req_p.body_limit(body_limit_of(s));
     auto& req = req_p.get();
-    const bool client_keep = req.keep_alive();
-    const bool req_chunked = req.chunked();
+    const bool client_keep = req.keep_alive() && !framing.close_after;
     const bool is_head = req.method() == http::verb::head;
     const std::string upgrade(req[http::field::upgrade]);
     const std::string host(req[http::field::host]);
@@ -387,7 +392,10 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
     inspector.request(req.method_string(), host, req.target());
     strip_hop_by_hop(req);
     // Framing is re-applied by the serializer; an upgrade asks again end to end.
-    if (req_chunked) req.chunked(true);
+    restore_transfer_codings(req, framing);
+    if (framing.close_after) req.version(11);  // read as HTTP/1.1 chunked, sent as such
+    // The origin gets origin-form, as from a client that connected to it directly.
+    if (!framing.origin_form.empty()) req.target(framing.origin_form);
     if (!upgrade.empty()) {
       req.set(http::field::upgrade, upgrade);
       req.set(http::field::connection, "upgrade");
@@ -399,8 +407,20 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
         "https://" + url_host(st.target.host, st.target.port) + std::string(req.target()), 0};
     // The 100 comes from us; the origin gets a plain request with its body.
     if (!co_await answer_expect_continue(conn, client, req_p, st.down)) break;
-    if (!co_await relay_message(conn, client, client_buf, req_p, upstream, chunk, st.up)) {
+    const auto sent =
+        co_await relay_message(conn, client, client_buf, req_p, upstream, chunk, st.up);
+    if (!sent) {
       st.facts.reason = conn.timed_out ? "idle timeout" : "relay of the request failed";
+      // A body the client framed wrongly is its own 400 (413 over the limit).
+      if (sent.malformed() || sent.too_large()) {
+        // Made before the co_await: GCC 12 mishandles a conditional inside one
+        // (client_session.cpp).
+        const auto status =
+            sent.too_large() ? http::status::payload_too_large : http::status::bad_request;
+        std::string why = "request body too large";
+        if (!sent.too_large()) why = "bad request body: " + sent.read_error.message();
+        co_await answer_error(st, client, status, why);
+      }
       break;
     }
 
@@ -470,10 +490,16 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
       keep = false;  // body delimited by the origin's close: close the client too
     }
     res.keep_alive(keep);
-    if (!co_await relay_message(conn, upstream, upstream_buf, res_p, client, chunk, st.down,
-                                &inspector)) {
+    const auto relayed = co_await relay_message(conn, upstream, upstream_buf, res_p, client, chunk,
+                                                st.down, &inspector);
+    if (!relayed) {
       st.facts.reason = conn.timed_out ? "idle timeout" : "relay of the response failed";
       st.add_findings(inspector.finish());
+      // Nothing reached the client yet (a chunk size that overflows right behind the head):
+      // a 502 rather than an empty reply.
+      if (!relayed.wrote && relayed.malformed())
+        co_await answer_error(st, client, http::status::bad_gateway,
+                              "bad response from the origin: " + relayed.read_error.message());
       break;
     }
     st.add_findings(inspector.finish());

@@ -86,6 +86,26 @@ boost::asio::ssl::context make_server_context(const ReverseOptions& o) {
 
 }  // namespace
 
+bool valid_host_header(std::string_view host_header) {
+  if (host_header.empty()) return true;
+  const auto a = parse_authority(host_header, 443);
+  if (!a) return false;
+  if (is_ip_literal(a->host)) return true;
+  // parse_authority allows the characters; labels must not be empty ("a..b", ".a"), except
+  // for the root label after a final dot.
+  std::string_view h = a->host;
+  if (!h.empty() && h.back() == '.') h.remove_suffix(1);
+  if (h.empty()) return false;
+  for (std::size_t start = 0;;) {
+    const auto dot = h.find('.', start);
+    const auto label = h.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    if (label.empty() || label.size() > 63) return false;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return true;
+}
+
 std::string ReverseRoute::key() const {
   return connect.host + ":" + std::to_string(connect.port) + "|" + (sni ? *sni : "\x01");
 }
@@ -124,6 +144,10 @@ ReverseOptions reverse_options_from_config(const config::Config& cfg, const std:
     if (!site.origin_sni.empty()) origin.sni = lower(site.origin_sni);
     o.sites[host_of(site.host)] = origin;
   }
+  // Every [[site]] host is served, with or without an origin of its own (those without go
+  // to the upstream); serves_host() adds the site SNIs, --upstream-sni and the upstream.
+  for (const auto& site : cfg.sites) o.allowed_hosts.push_back(host_of(site.host));
+  for (const auto& h : cfg.allow_hosts) o.allowed_hosts.push_back(lower(h));
   if (cfg.tls_cert.empty() != cfg.tls_key.empty())
     throw std::runtime_error("--tls-cert and --tls-key go together");
   if (!cfg.tls_cert.empty()) {
@@ -154,6 +178,20 @@ ReverseOptions reverse_options_from_config(const config::Config& cfg, const std:
 ReverseService::ReverseService(ReverseOptions options)
     : options_(std::move(options)), server_ctx_(make_server_context(options_)) {
   if (!options_.trust) throw std::runtime_error("reverse mode: no trust store");
+  const auto add_served = [this](const std::string& name) {
+    const auto h = host_of(name);
+    if (h.rfind("*.", 0) == 0)
+      served_suffixes_.push_back(h.substr(1));
+    else if (!h.empty())
+      served_hosts_.insert(h);
+  };
+  add_served(options_.upstream.address.host);
+  if (options_.upstream.sni) add_served(*options_.upstream.sni);
+  for (const auto& [host, origin] : options_.sites) {
+    add_served(host);
+    if (origin.sni) add_served(*origin.sni);
+  }
+  for (const auto& h : options_.allowed_hosts) add_served(h);
   UpstreamTls::Options uo{*options_.trust};
   uo.verdict_ttl = options_.verify_cache_ttl;
   origin_tls_ = std::make_unique<UpstreamTls>(std::move(uo));
@@ -190,6 +228,15 @@ ReverseRoute ReverseService::route(std::string_view host_header) const {
     r.name = *r.sni;
   }
   return r;
+}
+
+bool ReverseService::serves_host(std::string_view request_host) const {
+  if (request_host.empty()) return true;
+  const std::string h(request_host);
+  if (served_hosts_.count(h) > 0) return true;
+  return std::any_of(served_suffixes_.begin(), served_suffixes_.end(), [&](const std::string& s) {
+    return h.size() > s.size() && h.compare(h.size() - s.size(), s.size(), s) == 0;
+  });
 }
 
 bool ReverseService::present(SSL* ssl, const std::optional<std::string>& sni, std::string& detail) {
@@ -250,8 +297,9 @@ std::string render_origin_refusal(const inspect::Findings& findings, std::string
   const auto page = render_error_page(about_origin, accepts_html(accept), origin, leaf);
   std::string out = "HTTP/1.1 " + std::to_string(page.status) +
                     " Bad Gateway\r\nContent-Type: " + page.content_type +
-                    "\r\nContent-Length: " + std::to_string(page.body.size()) +
-                    "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n";
+                    "\r\nContent-Length: " + std::to_string(page.body.size()) + "\r\n";
+  for (const auto& [name, value] : page.headers) out += name + ": " + value + "\r\n";
+  out += "Connection: close\r\n\r\n";
   out += page.body;
   return out;
 }

@@ -38,8 +38,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tlsprobe::proxy {
 
@@ -83,7 +85,16 @@ struct ReverseOptions {
   DiagnoseFunction diagnose;                       // inspect::diagnose with the proxy's options
   ReverseTimeouts timeouts;
   std::chrono::seconds verify_cache_ttl{600};
+  // Host names served besides the configured ones (every [[site]] host, the upstream's SNI and
+  // its own name): exact names or "*.example.com" (any name below it). A request for any
+  // other Host is answered 421 and never reaches the origin, the prober or the metrics.
+  std::vector<std::string> allowed_hosts;
 };
+
+// Whether a Host header value can name a site: empty, or a host name (letters, digits, '-',
+// '_', dots between non-empty labels), an IPv4 literal or a bracketed IPv6 literal, with an
+// optional port. Anything else (markup, spaces, user info) is a 400 in reverse mode.
+bool valid_host_header(std::string_view host_header);
 
 // "https://origin.example[:port][/]" -> origin.example:port (443 by default). nullopt for any
 // other scheme, a path, user info or a bad port: the origin is reached over TLS only.
@@ -117,6 +128,11 @@ class ReverseService : public std::enable_shared_from_this<ReverseService> {
   // The origin for a request whose Host header is `host_header` (may be empty: HTTP/1.0).
   ReverseRoute route(std::string_view host_header) const;
 
+  // True when `request_host` (lower case, no port: ReverseRoute::request_host) is a name this
+  // proxy serves: configured or allowed (ReverseOptions::allowed_hosts). Empty (HTTP/1.0
+  // without Host) is served: it routes to the upstream's own name.
+  bool serves_host(std::string_view request_host) const;
+
   boost::asio::ssl::context& server_context() { return server_ctx_; }
   UpstreamTls& origin_tls() { return *origin_tls_; }
 
@@ -135,6 +151,8 @@ class ReverseService : public std::enable_shared_from_this<ReverseService> {
 
  private:
   ReverseOptions options_;
+  std::set<std::string> served_hosts_;        // exact names
+  std::vector<std::string> served_suffixes_;  // ".example.com" from "*.example.com"
   boost::asio::ssl::context server_ctx_;
   std::unique_ptr<UpstreamTls> origin_tls_;
   std::unique_ptr<certs::LeafMinter> minter_;

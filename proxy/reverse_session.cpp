@@ -6,6 +6,7 @@
 #include "certs/verify.hpp"
 #include "inspect/client_hello.hpp"
 #include "proxy/connection_log.hpp"
+#include "proxy/http_framing.hpp"
 #include "proxy/http_relay.hpp"
 #include "proxy/log_record.hpp"
 #include "proxy/reverse_service.hpp"
@@ -425,7 +426,7 @@ asio::awaitable<void> Session::serve_requests(ClientStream& cs) {
     // Content-Length (Beast's default for requests is 1 MB: such an upload got a 400).
     head->body_limit(boost::none);
     conn_->expires_after(first ? s.timeouts.header : s.timeouts.idle);
-    auto [ec, n] = co_await http::async_read_header(cs, buffer, *head, as_tuple(use_awaitable));
+    auto [ec, n] = co_await read_request_head(cs, buffer, *head, s.limits.max_header_bytes);
     if (ec) {
       if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
         error_ = error_response(http::status::request_header_fields_too_large,
@@ -438,8 +439,33 @@ asio::awaitable<void> Session::serve_requests(ClientStream& cs) {
       if (error_) facts_.reason = "client request: " + ec.message();
       co_return;
     }
+    // One way to read where this request ends, or none at all (RFC 9112, http_framing.hpp).
+    const auto framing = check_request_framing(head->get());
+    if (!framing) {
+      error_ = error_response(framing.status, framing.reason);
+      facts_.reason = framing.reason;
+      co_return;
+    }
     const auto& h = head->get();
     const std::string host_header(h[http::field::host]);
+    facts_.http = HttpFacts{};
+    facts_.http->method = std::string(h.method_string());
+    // Only the sites this proxy serves are diagnosed: a client-chosen Host is never sent
+    // upstream as SNI, probed, announced or made a metrics series.
+    if ((host_header.empty() && h.version() >= 11) || !valid_host_header(host_header)) {
+      error_ = error_response(http::status::bad_request,
+                              "bad request: the Host header is not a host name");
+      facts_.reason = "bad Host header";
+      co_return;
+    }
+    const auto route = svc_->route(host_header);
+    if (!svc_->serves_host(route.request_host)) {
+      error_ =
+          error_response(http::status::misdirected_request,
+                         "misdirected request: this proxy does not serve " + route.request_host);
+      facts_.reason = "misdirected request: Host " + route.request_host + " is not served";
+      co_return;
+    }
     if (first) client_findings(host_header);
     for (auto it = h.find(http::field::via); it != h.end() && it->name() == http::field::via;
          ++it) {
@@ -452,9 +478,6 @@ asio::awaitable<void> Session::serve_requests(ClientStream& cs) {
       }
     }
     const std::string accept(h[http::field::accept]);
-    const auto route = svc_->route(host_header);
-    facts_.http = HttpFacts{};
-    facts_.http->method = std::string(h.method_string());
     facts_.http->url =
         "https://" + (host_header.empty() ? route.name : host_header) + std::string(h.target());
 
@@ -466,22 +489,32 @@ asio::awaitable<void> Session::serve_requests(ClientStream& cs) {
     http::request_parser<http::buffer_body> req_p{std::move(*head)};
     req_p.body_limit(body_limit_of(s));
     auto& req = req_p.get();
-    const bool client_keep = req.keep_alive();
-    const bool req_chunked = req.chunked();
+    const bool client_keep = req.keep_alive() && !framing.close_after;
+    const unsigned client_version = req.version();
     const bool is_head = req.method() == http::verb::head;
     strip_hop_by_hop(req);
     // Transfer-Encoding is hop-by-hop, but the framing is re-applied on our side: the
     // parser de-chunks and the serializer chunks again.
-    if (req_chunked) req.chunked(true);
+    restore_transfer_codings(req, framing);
+    if (framing.close_after) req.version(11);  // read as HTTP/1.1 chunked, sent as such
+    // The origin gets origin-form, as from a client that connected to it directly.
+    if (!framing.origin_form.empty()) req.target(framing.origin_form);
     // The 100 comes from us; the body then streams straight through.
     if (!co_await answer_expect_continue(*conn_, cs, req_p, down_)) co_return;
     append_header(req, "X-Forwarded-For", client_ip);
     req.set("X-Forwarded-Proto", "https");
-    append_header(req, "Via", std::string(req.version() >= 11 ? "1.1 " : "1.0 ") + ctx_.via_token);
+    append_header(req, "Via", std::string(client_version >= 11 ? "1.1 " : "1.0 ") + ctx_.via_token);
     req.keep_alive(true);
 
-    if (!co_await relay_message(*conn_, cs, buffer, req_p, *origin_.tls, chunk, up_)) {
-      if (!conn_->closed && !conn_->timed_out)
+    const auto sent = co_await relay_message(*conn_, cs, buffer, req_p, *origin_.tls, chunk, up_);
+    if (!sent) {
+      // A body the client framed wrongly is its own 400 (413 over the limit).
+      if (sent.malformed())
+        error_ = error_response(http::status::bad_request,
+                                "bad request body: " + sent.read_error.message());
+      else if (sent.too_large())
+        error_ = error_response(http::status::payload_too_large, "request body too large");
+      else if (!conn_->closed && !conn_->timed_out)
         error_ =
             error_response(http::status::bad_gateway, "sending the request to the origin failed");
       facts_.reason = "relay of the request failed";
@@ -511,12 +544,19 @@ asio::awaitable<void> Session::serve_requests(ClientStream& cs) {
     auto& res = res_p.get();
     facts_.http->status = static_cast<int>(res.result_int());
     const auto reuse =
-        reframe_response(res_p, is_head, req.version(), client_keep && !ctx_.draining.load());
+        reframe_response(res_p, is_head, client_version, client_keep && !ctx_.draining.load());
     const bool upstream_keep = reuse.upstream, keep = reuse.client;
     append_header(res, "Via", std::string(res.version() >= 11 ? "1.1 " : "1.0 ") + ctx_.via_token);
     res.keep_alive(keep);
-    if (!co_await relay_message(*conn_, *origin_.tls, origin_.buf, res_p, cs, chunk, down_)) {
+    const auto relayed =
+        co_await relay_message(*conn_, *origin_.tls, origin_.buf, res_p, cs, chunk, down_);
+    if (!relayed) {
       facts_.reason = "relay of the response failed";
+      // Nothing reached the client yet (a chunk size that overflows right behind the head):
+      // a 502 rather than an empty reply.
+      if (!relayed.wrote && relayed.malformed())
+        error_ = error_response(http::status::bad_gateway,
+                                "bad response from the origin: " + relayed.read_error.message());
       co_return;
     }
     if (!upstream_keep) close_origin();

@@ -41,6 +41,7 @@ namespace {
 struct ProxyFlags {
   std::string listen, config_file, log_file, mode, upstream, admin, state_dir;
   std::string upstream_sni, tls_cert, tls_key;  // reverse mode
+  std::vector<std::string> allow_hosts;  // reverse mode: --allow-host
   std::vector<std::string> ca_files, allow, no_intercept;
   std::string auth, auth_file;
   bool no_system_trust = false, intercept = false;
@@ -79,6 +80,7 @@ std::string misplaced_flag(const ProxyFlags& f, config::Mode mode, bool intercep
     if (!f.upstream_sni.empty()) return "--upstream-sni applies to --mode reverse only";
     if (!f.tls_cert.empty()) return "--tls-cert applies to --mode reverse only";
     if (!f.tls_key.empty()) return "--tls-key applies to --mode reverse only";
+    if (!f.allow_hosts.empty()) return "--allow-host applies to --mode reverse only";
   }
   if (reverse && intercept)
     return "--intercept applies to forward mode only (reverse mode already terminates TLS)";
@@ -153,6 +155,9 @@ int proxy_main(int argc, char** argv) {
       ->check(CLI::IsMember({"forward", "reverse"}));
   app.add_option("--upstream", f.upstream, "reverse mode: upstream URL");
   app.add_option("--upstream-sni", f.upstream_sni, "reverse mode: SNI sent to the upstream");
+  app.add_option("--allow-host", f.allow_hosts,
+                 "reverse mode: a Host served besides the sites and the upstream (NAME or "
+                 "*.DOMAIN), repeatable");
   app.add_option("--tls-cert", f.tls_cert, "reverse mode: certificate chain (PEM) for clients");
   app.add_option("--tls-key", f.tls_key, "reverse mode: private key (PEM) of --tls-cert");
   try {
@@ -172,6 +177,8 @@ int proxy_main(int argc, char** argv) {
       std::fprintf(stderr, "tlsprobe proxy: %s\n", e.what());
       return exit_usage;
     }
+    if (const auto w = config::secrets_exposure_warning(f.config_file, cfg))
+      std::fprintf(stderr, "tlsprobe proxy: warning: %s\n", w->c_str());
   }
   // Flags win over the file.
   if (!f.listen.empty()) cfg.listen = f.listen;
@@ -184,6 +191,13 @@ int proxy_main(int argc, char** argv) {
   if (!f.mode.empty()) cfg.mode = *config::parse_mode(f.mode);
   if (!f.upstream.empty()) cfg.upstream = f.upstream;
   if (!f.upstream_sni.empty()) cfg.upstream_sni = f.upstream_sni;
+  for (const auto& h : f.allow_hosts) {
+    const bool wildcard = h.rfind("*.", 0) == 0 && h.size() > 2;
+    const auto name = wildcard ? h.substr(2) : h;
+    if (name.empty() || name.find(':') != std::string::npos || !proxy::valid_host_header(name))
+      return usage_error("--allow-host " + h + ": expected a host name or *.DOMAIN");
+    cfg.allow_hosts.push_back(h);
+  }
   if (!f.tls_cert.empty()) cfg.tls_cert = f.tls_cert;
   if (!f.tls_key.empty()) cfg.tls_key = f.tls_key;
   if (!f.admin.empty()) cfg.admin = f.admin;

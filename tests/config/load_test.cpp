@@ -2,7 +2,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 using namespace tlsprobe::config;
 using namespace std::chrono_literals;
@@ -327,4 +332,51 @@ TEST_CASE("a missing file says cannot open with the path") {
     CHECK(e.line == 0);
     CHECK(std::string(e.what()).rfind("/nonexistent/dir/tlsprobe.toml: cannot open: ", 0) == 0);
   }
+}
+
+// Issue 12 item 11: "5ms" typed for "5m" made watch probe every site 200 times a second.
+TEST_CASE("watch_interval below 10 s is refused at its line") {
+  auto ms = error_of("warn_days = 21\nwatch_interval = \"5ms\"\n");
+  CHECK(prefix(ms) == "t.toml:2:18:");
+  CHECK(ms.key == "watch_interval");
+  CHECK(ms.message.find("at least 10s") != std::string::npos);
+  CHECK(error_of("watch_interval = 9\n").key == "watch_interval");
+  CHECK(error_of("watch_interval = \"9999ms\"\n").key == "watch_interval");
+  CHECK(parse_config("watch_interval = \"10s\"\n", "t.toml").watch_interval == 10s);
+  CHECK(parse_config("watch_interval = \"5m\"\n", "t.toml").watch_interval == 5min);
+}
+
+TEST_CASE("allow_hosts takes host names and *.domain patterns") {
+  const auto c =
+      parse_config("allow_hosts = [\"Static.Example.com\", \"*.cdn.example.com\"]\n", "t.toml");
+  CHECK(c.allow_hosts == std::vector<std::string>{"static.example.com", "*.cdn.example.com"});
+  CHECK(error_of("allow_hosts = [\"a.example:443\"]\n").key == "allow_hosts[0]");
+  CHECK(error_of("allow_hosts = [\"<img>\"]\n").key == "allow_hosts[0]");
+  CHECK(error_of("allow_hosts = [\"*.\"]\n").key == "allow_hosts[0]");
+}
+
+// Issue 12 item 11: a config file with the [auth] password that others can read.
+TEST_CASE("a config file holding [auth] readable by group or others is warned about") {
+  char tmpl[] = "/tmp/tlsprobe-auth-XXXXXX";
+  const int fd = ::mkstemp(tmpl);
+  REQUIRE(fd >= 0);
+  const std::string text = "[auth]\nuser = \"u\"\npassword = \"p\"\n";
+  REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+  ::close(fd);
+  const std::string path = tmpl;
+  const auto cfg = load_config(path);
+  ::chmod(path.c_str(), 0600);
+  CHECK_FALSE(secrets_exposure_warning(path, cfg));
+  ::chmod(path.c_str(), 0640);
+  auto group = secrets_exposure_warning(path, cfg);
+  REQUIRE(group);
+  CHECK(group->find("its group") != std::string::npos);
+  CHECK(group->find("chmod 600 " + path) != std::string::npos);
+  ::chmod(path.c_str(), 0644);
+  auto others = secrets_exposure_warning(path, cfg);
+  REQUIRE(others);
+  CHECK(others->find("readable by others") != std::string::npos);
+  // Without secrets the mode is nobody's business.
+  CHECK_FALSE(secrets_exposure_warning(path, parse_config("warn_days = 3\n", "t.toml")));
+  ::unlink(path.c_str());
 }

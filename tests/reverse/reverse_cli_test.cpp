@@ -120,11 +120,28 @@ TEST_CASE("reverse CLI: --tls-cert is served to the CDN, the origin is verified 
   const auto log = dir.path + "/log.jsonl";
   const auto port = testsupport::unused_port();
   {
-    TlsprobeProcess p(
-        {"--mode", "reverse", "--upstream", "https://" + origin.address(), "--listen",
-         "127.0.0.1:" + std::to_string(port), "--tls-cert", cert, "--tls-key", key, "--ca-file",
-         root, "--no-system-trust", "--log", log, "--admin", "off", "--state-dir", dir.path},
-        port);
+    TlsprobeProcess p({"--mode",
+                       "reverse",
+                       "--upstream",
+                       "https://" + origin.address(),
+                       "--listen",
+                       "127.0.0.1:" + std::to_string(port),
+                       "--tls-cert",
+                       cert,
+                       "--tls-key",
+                       key,
+                       "--ca-file",
+                       root,
+                       "--no-system-trust",
+                       "--log",
+                       log,
+                       "--admin",
+                       "off",
+                       "--state-dir",
+                       dir.path,
+                       "--allow-host",
+                       "www.example.test"},
+                      port);
     // Strict client verification: the configured certificate, not a minted one.
     auto r = testsupport::run_process(
         {"curl", "-s", "--cacert", root, "--resolve",
@@ -151,10 +168,11 @@ TEST_CASE("reverse CLI: without --tls-cert the CDN gets a leaf minted by the tls
   TempDir dir;
   const auto root = write_file(dir.path, "root.pem", certs::write_pem(www.root.cert));
   const auto port = testsupport::unused_port();
-  TlsprobeProcess p({"--mode", "reverse", "--upstream", "https://" + origin.address(), "--listen",
-                     "127.0.0.1:" + std::to_string(port), "--ca-file", root, "--log",
-                     dir.path + "/log.jsonl", "--admin", "off", "--state-dir", dir.path},
-                    port);
+  TlsprobeProcess p(
+      {"--mode", "reverse", "--upstream", "https://" + origin.address(), "--listen",
+       "127.0.0.1:" + std::to_string(port), "--ca-file", root, "--log", dir.path + "/log.jsonl",
+       "--admin", "off", "--state-dir", dir.path, "--allow-host", "www.example.test"},
+      port);
   auto r = testsupport::run_process(
       {"curl", "-s", "--cacert", dir.path + "/ca.pem", "--resolve",
        "www.example.test:" + std::to_string(port) + ":127.0.0.1", "-w", "\n%{http_code}",
@@ -196,7 +214,9 @@ TEST_CASE(
   vhost.key_pem = www.leaf.key_pem();
   vhost.body = "www\\n";
   testsupport::NginxServer nginx({def, vhost});
-  ReverseProxy proxy(test_options(nginx.address(), {www.root.cert}));
+  auto options = test_options(nginx.address(), {www.root.cert});
+  options.allowed_hosts.push_back("shop.example.test");  // a site the CDN serves, no vhost yet
+  ReverseProxy proxy(std::move(options));
   const auto port = std::to_string(proxy.port());
 
   const auto ok = curl({"--resolve", "www.example.test:" + port + ":127.0.0.1",

@@ -7,6 +7,7 @@
 #include "certs/trust_store.hpp"
 #include "inspect/diagnose.hpp"
 #include "proxy/connection_log.hpp"
+#include "proxy/metrics.hpp"
 #include "proxy/prober.hpp"
 #include "proxy/reverse_service.hpp"
 #include "proxy/server.hpp"
@@ -54,6 +55,8 @@ inline proxy::ReverseOptions test_options(const std::string& origin, const certs
   };
   o.timeouts.handshake = std::chrono::milliseconds(1500);
   o.timeouts.upstream_response = std::chrono::milliseconds(1500);
+  // The name the tests' CDN asks for (the origin itself is an IP address): served.
+  o.allowed_hosts = {"www.example.test"};
   return o;
 }
 
@@ -68,6 +71,7 @@ class ReverseProxy {
     log_ = std::make_unique<proxy::ConnectionLog>(lo);
     settings_ = settings;
     server_ = std::make_unique<proxy::Server>(settings, log_.get());
+    server_->set_metrics(&metrics_);
     proxy::ProberOptions po;
     prober_ = std::make_shared<proxy::Prober>(server_->io_context(), po);
     auto prober = prober_;
@@ -100,6 +104,7 @@ class ReverseProxy {
 
   std::uint16_t port() const { return port_; }
   proxy::ReverseService& service() { return *service_; }
+  const proxy::Metrics& metrics() const { return metrics_; }
   int probes() const { return probes_.load(); }
 
   void stop() {
@@ -123,6 +128,7 @@ class ReverseProxy {
  private:
   std::string dir_;
   proxy::ProxySettings settings_;
+  proxy::Metrics metrics_;
   std::unique_ptr<proxy::ConnectionLog> log_;
   std::unique_ptr<proxy::Server> server_;
   std::shared_ptr<proxy::Prober> prober_;

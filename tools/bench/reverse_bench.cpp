@@ -251,6 +251,7 @@ int main(int argc, char** argv) {
   s.threads = 2;
   proxy::ReverseOptions o;
   o.upstream.address = *proxy::parse_authority("127.0.0.1:" + std::to_string(origin.port()));
+  o.upstream.sni = kHost;  // the Host the bench's clients ask for: a served name
   o.authority = certs::Authority::make_throwaway();
   auto trust = std::make_shared<const certs::TrustStore>(
       certs::TrustStore::from_anchors({origin_ca.certificate()}));
