@@ -45,20 +45,91 @@ class Fd {
   int fd_;
 };
 
-// Reads a whole file. With `owner_only`, refuses a file that group or others can access: the
-// check runs on the opened descriptor, so the file checked is the file read.
-std::string read_file(const fs::path& path, bool owner_only) {
-  Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (fd.get() < 0) fail(path.string() + ": cannot open: " + errno_text());
+std::string mode_text(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
+// The CA state is ours alone (issue 12 item 2): a file or directory of another user (who
+// could read or swap the key), or one that others may write, is refused, never repaired.
+void check_owner(const struct stat& st, const fs::path& path) {
+  const uid_t me = ::geteuid();
+  if (st.st_uid != me)
+    fail(path.string() + ": owned by uid " + std::to_string(st.st_uid) + ", not by you (uid " +
+         std::to_string(me) +
+         "): the tlsprobe CA must be yours alone; use a --state-dir of your own");
+}
+
+// open() failed with ELOOP (O_NOFOLLOW met a symbolic link) or similar: one line saying so.
+[[noreturn]] void fail_open(const fs::path& path, const char* what) {
+  const int err = errno;
+  struct stat lst {};
+  if (err == ELOOP || (::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)))
+    fail(path.string() +
+         ": is a symbolic link: tlsprobe keeps its CA only in real files and "
+         "directories it owns; replace the link with the " +
+         what + " itself");
+  errno = err;
+  fail(path.string() + ": cannot open: " + errno_text());
+}
+
+// The state directory, opened without following a symbolic link and checked on the
+// descriptor (no window between check and use: every file below is opened relative to it).
+// Refused: not a directory, a symbolic link, another user's, writable by group or others.
+class StateDir {
+ public:
+  explicit StateDir(const fs::path& dir)
+      : path_(dir), fd_(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) {
+    if (fd_.get() < 0) {
+      if (errno == ENOTDIR) {
+        struct stat lst {};
+        if (::lstat(dir.c_str(), &lst) == 0 && !S_ISLNK(lst.st_mode))
+          fail(dir.string() + ": exists and is not a directory");
+        errno = ELOOP;  // a symbolic link to something that is not a directory
+      }
+      fail_open(dir, "directory");
+    }
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) != 0) fail(dir.string() + ": cannot stat: " + errno_text());
+    check_owner(st, dir);
+    if ((st.st_mode & 022) != 0)
+      fail(dir.string() + ": the CA state directory is writable by group or others (mode " +
+           mode_text(st.st_mode) + "): run `chmod 700 " + dir.string() + "`");
+  }
+  int fd() const { return fd_.get(); }
+  fs::path file(const char* name) const { return path_ / name; }
+  // Exists as a directory entry, whatever it is (a dangling symbolic link too).
+  bool has(const char* name) const {
+    struct stat st {};
+    return ::fstatat(fd_.get(), name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+  }
+
+ private:
+  fs::path path_;
+  Fd fd_;
+};
+
+enum class FileKind { certificate, private_key };
+
+// Reads a whole file of the state directory: O_NOFOLLOW (a symbolic link is refused), then
+// every check on the opened descriptor, so the file checked is the file read. Refused: not
+// a regular file, another user's, a certificate others may write, a key others may access.
+std::string read_file(const StateDir& dir, const char* name, FileKind kind) {
+  const fs::path path = dir.file(name);
+  // O_NONBLOCK: a FIFO planted here must not hang the open; regular files ignore it.
+  Fd fd{::openat(dir.fd(), name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)};
+  if (fd.get() < 0) fail_open(path, "file");
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) fail(path.string() + ": cannot stat: " + errno_text());
   if (!S_ISREG(st.st_mode)) fail(path.string() + ": not a regular file");
-  if (owner_only && (st.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    fail(path.string() + ": private key is accessible by group or others (mode " + mode +
-         "): run `chmod 600 " + path.string() + "`");
-  }
+  check_owner(st, path);
+  if (kind == FileKind::private_key && (st.st_mode & 077) != 0)
+    fail(path.string() + ": private key is accessible by group or others (mode " +
+         mode_text(st.st_mode) + "): run `chmod 600 " + path.string() + "`");
+  if (kind == FileKind::certificate && (st.st_mode & 022) != 0)
+    fail(path.string() + ": CA certificate is writable by group or others (mode " +
+         mode_text(st.st_mode) + "): run `chmod 644 " + path.string() + "`");
   std::string out;
   std::array<char, 8192> buf{};
   for (;;) {
@@ -71,11 +142,14 @@ std::string read_file(const fs::path& path, bool owner_only) {
   return out;
 }
 
-// Creates `path` (which must not exist) with exactly `mode`, writes `content` and syncs it.
-// O_EXCL + the mode given to open() mean the key is never readable by others, even briefly;
-// fchmod() restores bits a restrictive umask removed (the owner must be able to read it back).
-void write_new_file(const fs::path& path, const std::string& content, mode_t mode) {
-  Fd fd{::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)};
+// Creates `name` in the state directory (it must not exist) with exactly `mode`, writes
+// `content` and syncs it. O_EXCL + O_NOFOLLOW + the mode given to open() mean the key is
+// never readable by others, even briefly; fchmod() of the descriptor we created restores bits
+// a restrictive umask removed (the owner must be able to read it back).
+void write_new_file(const StateDir& dir, const char* name, const std::string& content,
+                    mode_t mode) {
+  const fs::path path = dir.file(name);
+  Fd fd{::openat(dir.fd(), name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)};
   if (fd.get() < 0) fail(path.string() + ": cannot create: " + errno_text());
   if (::fchmod(fd.get(), mode) != 0) fail(path.string() + ": cannot chmod: " + errno_text());
   std::size_t done = 0;
@@ -90,19 +164,26 @@ void write_new_file(const fs::path& path, const std::string& content, mode_t mod
 }
 
 // mkdir -p with mode 0700 for every directory it creates (the XDG base directory spec asks for
-// 0700; the state directory holds the CA key). Existing directories keep their mode.
+// 0700; the state directory holds the CA key). Existing directories are never changed (the
+// state directory itself is then checked by StateDir). A directory we just made is opened
+// without following links and fchmod'ed through that descriptor: exactly 0700 whatever the
+// umask (0277 would otherwise leave us a directory we cannot write), and never someone
+// else's directory swapped in between.
 void make_private_dirs(const fs::path& dir) {
-  std::error_code ec;
-  if (fs::is_directory(dir, ec)) return;
+  struct stat lst {};
+  if (::lstat(dir.c_str(), &lst) == 0) return;  // exists (StateDir judges the last one)
   const fs::path parent = dir.parent_path();
   if (!parent.empty() && parent != dir) make_private_dirs(parent);
-  if (::mkdir(dir.c_str(), 0700) == 0) {
-    // Exactly 0700: a umask such as 0277 would otherwise leave us a directory we cannot write.
-    if (::chmod(dir.c_str(), 0700) != 0) fail(dir.string() + ": cannot chmod: " + errno_text());
-  } else if (errno != EEXIST) {
+  if (::mkdir(dir.c_str(), 0700) != 0) {
+    if (errno == EEXIST) return;  // made meanwhile by someone else: not ours to chmod
     fail(dir.string() + ": cannot create directory: " + errno_text());
   }
-  if (!fs::is_directory(dir, ec)) fail(dir.string() + ": exists and is not a directory");
+  Fd fd{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)};
+  if (fd.get() < 0) fail_open(dir, "directory");
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) fail(dir.string() + ": cannot stat: " + errno_text());
+  check_owner(st, dir);
+  if (::fchmod(fd.get(), 0700) != 0) fail(dir.string() + ": cannot chmod: " + errno_text());
 }
 
 EvpPkeyPtr generate_p256_key() {
@@ -232,11 +313,10 @@ void check_pair(const Certificate& cert, EVP_PKEY* key, const std::string& cert_
 // or proxies starting at once must not each create a CA and mix their files.
 class DirLock {
  public:
-  explicit DirLock(const fs::path& dir)
-      : fd_(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
-    if (fd_.get() < 0) fail(dir.string() + ": cannot open directory: " + errno_text());
+  explicit DirLock(const StateDir& dir, const fs::path& path) : fd_(::dup(dir.fd())) {
+    if (fd_.get() < 0) fail(path.string() + ": cannot lock: " + errno_text());
     while (::flock(fd_.get(), LOCK_EX) != 0) {
-      if (errno != EINTR) fail(dir.string() + ": cannot lock: " + errno_text());
+      if (errno != EINTR) fail(path.string() + ": cannot lock: " + errno_text());
     }
   }
 
@@ -283,48 +363,55 @@ Authority Authority::from_parts(const Certificate& cert, std::shared_ptr<EVP_PKE
 }
 
 Certificate Authority::read_certificate(const fs::path& dir) {
-  const fs::path path = cert_path(dir);
-  return parse_cert_pem(read_file(path, false), path);
+  const StateDir state(dir);
+  return parse_cert_pem(read_file(state, kCaCertFile, FileKind::certificate), cert_path(dir));
 }
 
-Authority Authority::load(const fs::path& dir) {
-  const fs::path cpath = cert_path(dir);
-  const fs::path kpath = key_path(dir);
-  Certificate cert = parse_cert_pem(read_file(cpath, false), cpath);
-  EvpPkeyPtr key = parse_key_pem(read_file(kpath, true), kpath);
+namespace {
+
+Authority load_from(const StateDir& state, const fs::path& dir) {
+  const fs::path cpath = Authority::cert_path(dir);
+  const fs::path kpath = Authority::key_path(dir);
+  Certificate cert = parse_cert_pem(read_file(state, kCaCertFile, FileKind::certificate), cpath);
+  EvpPkeyPtr key = parse_key_pem(read_file(state, kCaKeyFile, FileKind::private_key), kpath);
   check_pair(cert, key.get(), cpath.string(), kpath.string());
-  return Authority(std::make_shared<const Certificate>(std::move(cert)),
-                   std::shared_ptr<EVP_PKEY>(std::move(key)));
+  return Authority::from_parts(cert, std::shared_ptr<EVP_PKEY>(std::move(key)));
+}
+
+}  // namespace
+
+Authority Authority::load(const fs::path& dir) {
+  const StateDir state(dir);
+  return load_from(state, dir);
 }
 
 Authority::Loaded Authority::load_or_create(const fs::path& dir) {
   make_private_dirs(dir);
-  DirLock lock(dir);
-  const fs::path cpath = cert_path(dir);
+  const StateDir state(dir);
+  DirLock lock(state, dir);
+  if (state.has(kCaCertFile)) return Loaded{load_from(state, dir), false};
   const fs::path kpath = key_path(dir);
-  std::error_code ec;
-  if (fs::exists(cpath, ec)) return Loaded{load(dir), false};
-  if (fs::exists(kpath, ec) || fs::is_symlink(kpath, ec))
+  if (state.has(kCaKeyFile))
     fail(kpath.string() + ": exists but " + kCaCertFile +
          " is missing: restore it, or delete the key to create a new CA");
 
   Authority authority = generate("tlsprobe CA " + short_random_id());
   // Both files are written under temporary names, then renamed key first, certificate last:
   // ca.pem existing means a complete pair. The lock keeps other tlsprobe processes out, so a
-  // leftover temporary file can only come from a crash and is removed first.
-  const fs::path ktmp = dir / (std::string(kCaKeyFile) + ".tmp");
-  const fs::path ctmp = dir / (std::string(kCaCertFile) + ".tmp");
-  fs::remove(ktmp, ec);
-  fs::remove(ctmp, ec);
-  write_new_file(ktmp, key_to_pem(authority.key()), 0600);
-  write_new_file(ctmp, cert_to_pem(authority.certificate().x509()), 0644);
-  if (::rename(ktmp.c_str(), kpath.c_str()) != 0)
+  // leftover temporary file can only come from a crash and is removed first (unlinkat removes
+  // a link itself, never what it points to).
+  const std::string ktmp = std::string(kCaKeyFile) + ".tmp";
+  const std::string ctmp = std::string(kCaCertFile) + ".tmp";
+  ::unlinkat(state.fd(), ktmp.c_str(), 0);
+  ::unlinkat(state.fd(), ctmp.c_str(), 0);
+  write_new_file(state, ktmp.c_str(), key_to_pem(authority.key()), 0600);
+  write_new_file(state, ctmp.c_str(), cert_to_pem(authority.certificate().x509()), 0644);
+  if (::renameat(state.fd(), ktmp.c_str(), state.fd(), kCaKeyFile) != 0)
     fail(kpath.string() + ": cannot rename: " + errno_text());
-  if (::rename(ctmp.c_str(), cpath.c_str()) != 0)
-    fail(cpath.string() + ": cannot rename: " + errno_text());
+  if (::renameat(state.fd(), ctmp.c_str(), state.fd(), kCaCertFile) != 0)
+    fail(cert_path(dir).string() + ": cannot rename: " + errno_text());
   // Make the renames durable too.
-  Fd dfd{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (dfd.get() >= 0) ::fsync(dfd.get());
+  ::fsync(state.fd());
   return Loaded{std::move(authority), true};
 }
 

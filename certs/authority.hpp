@@ -7,6 +7,13 @@
 // pre-generated CA keys). Loading refuses a key file that group or others can access, a broken
 // PEM, a certificate that is not a CA and a key that does not match the certificate.
 //
+// The CA state is ours alone (issue 12 item 2): the state directory and both files must be
+// owned by the effective user and must not be symbolic links; the directory and the
+// certificate must not be writable by group or others. Everything is opened with O_NOFOLLOW
+// (files relative to the opened directory) and checked with fstat on the descriptor, so the
+// object checked is the object used. Nothing we did not create is ever chmod'ed: a 0777
+// directory is refused with the command that fixes it, not repaired.
+//
 // Errors: startup only (DESIGN/STYLE "exceptions only at startup ... CA files"), as
 // AuthorityError whose what() is one line naming the file and what to do.
 #pragma once
@@ -55,8 +62,9 @@ class Authority {
   // a CA or the key does not match it.
   static Authority load(const std::filesystem::path& dir);
 
-  // Only the certificate from `dir` (no key access: `ca export` works for any user who can read
-  // ca.pem). Throws AuthorityError when missing or broken.
+  // Only the certificate from `dir` (no key access), under the same ownership rules: a user
+  // exporting a CA to trust it must not be handed one another user planted. Throws
+  // AuthorityError when missing, broken or not the user's own.
   static Certificate read_certificate(const std::filesystem::path& dir);
 
   static std::filesystem::path cert_path(const std::filesystem::path& dir) {

@@ -54,6 +54,7 @@ struct Log {
   std::uint32_t max_size_mb = 100;  // rotate when the file reaches this size
   std::uint32_t max_files = 5;      // rotated files kept
   bool stderr_findings = true;      // also print findings on stderr
+  bool keep_query = false;          // keep URL query strings in records (secrets: off by default)
 };
 
 // What the client sees when the upstream fails verification under interception.
@@ -69,6 +70,9 @@ struct Intercept {
   UpstreamErrorPolicy on_upstream_error = UpstreamErrorPolicy::explain;
   std::vector<std::string>
       no_intercept;  // host glob patterns that are tunnelled, never intercepted
+  // How long a client that rejected the minted certificate gets that host tunnelled (the
+  // fallback is per client address and host).
+  Duration pin_ttl{std::chrono::minutes(10)};
 };
 
 enum class Mode { forward, reverse };

@@ -325,6 +325,7 @@ class Loader {
              {"max_files", [&](auto&, auto& n) { l.max_files = positive(n, "log.max_files"); }},
              {"stderr_findings",
               [&](auto&, auto& n) { l.stderr_findings = boolean(n, "log.stderr_findings"); }},
+             {"keep_query", [&](auto&, auto& n) { l.keep_query = boolean(n, "log.keep_query"); }},
          });
   }
 
@@ -346,6 +347,8 @@ class Loader {
                                            return lower(nonempty_str(e, k));
                                          });
               }},
+             {"pin_ttl",
+              [&](auto&, auto& n) { i.pin_ttl = duration(n, "intercept.pin_ttl", false); }},
          });
   }
 

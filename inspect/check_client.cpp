@@ -42,6 +42,21 @@ void check_client(const Observations& obs, Findings& out) {
     out.push_back(std::move(f));
   }
 
+  // SNI against the CONNECT authority: the proxy connects to one name while the client asks
+  // for another (domain fronting, or an attempt to get a leaf for a name the upstream was
+  // never verified for; issue 12 item 1). Reported once per connection, apart from Host.
+  if (!no_sni && !c.connect_host.empty()) {
+    const std::string sni = normalize_name(*c.sni);
+    if (!connect_host.empty() && sni != connect_host) {
+      auto f =
+          make_finding(codes::client_sni_host_mismatch, Severity::warning, Role::client, subject);
+      f.evidence["sni"] = *c.sni;
+      f.evidence["connect_host"] = c.connect_host;
+      explain(f, "connect");
+      out.push_back(std::move(f));
+    }
+  }
+
   if (!no_sni && !c.http_host.empty()) {
     const std::string sni = normalize_name(*c.sni);
     const std::string http_host = host_without_port(c.http_host);

@@ -1,6 +1,7 @@
 #include "inspect/check_http.hpp"
 
 #include "inspect/codes.hpp"
+#include "inspect/url_query.hpp"
 
 #include <zlib.h>
 
@@ -88,17 +89,22 @@ bool inflate_into(std::string_view in, int window_bits, std::size_t max_bytes, D
   return true;
 }
 
-std::string page_url(const HttpExchange& ex) {
-  return (ex.https ? "https://" : "http://") + ex.host + ex.path;
+std::string page_path(const HttpExchange& ex, const HttpCheckOptions& opt) {
+  return shown_url(ex.path, opt.keep_query);
 }
 
-Finding make(std::string_view code, Severity sev, const HttpExchange& ex) {
+std::string page_url(const HttpExchange& ex, const HttpCheckOptions& opt) {
+  return (ex.https ? "https://" : "http://") + ex.host + page_path(ex, opt);
+}
+
+Finding make(std::string_view code, Severity sev, const HttpExchange& ex,
+             const HttpCheckOptions& opt) {
   Finding f;
   f.code = std::string(code);
   f.severity = sev;
   f.role = Role::direct;
   f.subject = ex.host;
-  f.evidence["url"] = page_url(ex);
+  f.evidence["url"] = page_url(ex, opt);
   f.evidence["status"] = std::to_string(ex.status);
   return f;
 }
@@ -120,14 +126,15 @@ void check_mixed_content(const HttpExchange& ex, const HttpCheckOptions& opt, Fi
   scan.max_resources = opt.max_resources;
   auto found = find_insecure_subresources(decoded->text, scan);
   if (found.count == 0) return;
-  Finding f = make(codes::http_mixed_content, Severity::warning, ex);
+  Finding f = make(codes::http_mixed_content, Severity::warning, ex, opt);
+  for (auto& r : found.insecure) r = shown_url(r, opt.keep_query);
   std::string list;
   for (const auto& r : found.insecure) list += (list.empty() ? "" : "\n") + r;
   f.evidence["resources"] = list;
   f.evidence["count"] = std::to_string(found.count);
   if (ex.body_truncated || decoded->truncated || decoded->corrupt || found.input_truncated)
     f.evidence["body_partial"] = "true";
-  f.message = "The HTTPS page " + page_url(ex) + " loads " + std::to_string(found.count) +
+  f.message = "The HTTPS page " + page_url(ex, opt) + " loads " + std::to_string(found.count) +
               " resource(s) over plain http:// (first: " + found.insecure.front() +
               "); browsers block scripts, frames and stylesheets and flag the page as not secure.";
   f.remedy =
@@ -136,7 +143,7 @@ void check_mixed_content(const HttpExchange& ex, const HttpCheckOptions& opt, Fi
       "`Content-Security-Policy: upgrade-insecure-requests` (nginx: add_header "
       "Content-Security-Policy \"upgrade-insecure-requests\" always; Apache: Header always set "
       "Content-Security-Policy \"upgrade-insecure-requests\").";
-  f.equivalents["chrome"] = "Mixed Content: The page at '" + page_url(ex) +
+  f.equivalents["chrome"] = "Mixed Content: The page at '" + page_url(ex, opt) +
                             "' was loaded over HTTPS, but requested an insecure resource '" +
                             found.insecure.front() +
                             "'. This request has been blocked; the content must be served over "
@@ -170,7 +177,7 @@ std::optional<long long> hsts_max_age(std::string_view header) {
   return std::nullopt;
 }
 
-void check_hsts(const HttpExchange& ex, Findings& out) {
+void check_hsts(const HttpExchange& ex, const HttpCheckOptions& opt, Findings& out) {
   if (ex.status < 200) return;
   auto sts = ex.header("Strict-Transport-Security");
   std::optional<long long> max_age;
@@ -178,7 +185,7 @@ void check_hsts(const HttpExchange& ex, Findings& out) {
     max_age = hsts_max_age(*sts);
     if (max_age && *max_age > 0) return;
   }
-  Finding f = make(codes::http_hsts_missing, Severity::info, ex);
+  Finding f = make(codes::http_hsts_missing, Severity::info, ex, opt);
   if (sts) f.evidence["hsts"] = std::string(*sts);
   f.message = sts ? "The HTTPS response from " + ex.host +
                         " has a Strict-Transport-Security header without a usable max-age, so "
@@ -195,7 +202,7 @@ void check_hsts(const HttpExchange& ex, Findings& out) {
   out.push_back(std::move(f));
 }
 
-void check_redirect(const HttpExchange& ex, Findings& out) {
+void check_redirect(const HttpExchange& ex, const HttpCheckOptions& opt, Findings& out) {
   if (ex.status < 200) return;
   auto location = ex.header("Location");
   const bool is_redirect = ex.status >= 300 && ex.status < 400 && location;
@@ -203,8 +210,8 @@ void check_redirect(const HttpExchange& ex, Findings& out) {
     std::string_view loc = trim(*location);
     if (istarts_with(loc, "https://") && host_only(url_authority(loc)) == host_only(ex.host)) {
       if (ex.status == 301 || ex.status == 308) return;  // permanent: what we want
-      Finding f = make(codes::http_redirect_not_permanent, Severity::info, ex);
-      f.evidence["location"] = std::string(loc);
+      Finding f = make(codes::http_redirect_not_permanent, Severity::info, ex, opt);
+      f.evidence["location"] = shown_url(loc, opt.keep_query);
       f.message = "http://" + ex.host + " redirects to HTTPS with a temporary " +
                   std::to_string(ex.status) +
                   ": browsers and search engines keep asking the http:// URL first.";
@@ -216,11 +223,11 @@ void check_redirect(const HttpExchange& ex, Findings& out) {
       return;
     }
   }
-  Finding f = make(codes::http_no_https_redirect, Severity::warning, ex);
-  if (location) f.evidence["location"] = std::string(trim(*location));
-  f.message = "The plain-HTTP request for http://" + ex.host + ex.path + " was answered with " +
-              std::to_string(ex.status) +
-              (is_redirect ? " to " + std::string(trim(*location)) +
+  Finding f = make(codes::http_no_https_redirect, Severity::warning, ex, opt);
+  if (location) f.evidence["location"] = shown_url(trim(*location), opt.keep_query);
+  f.message = "The plain-HTTP request for http://" + ex.host + page_path(ex, opt) +
+              " was answered with " + std::to_string(ex.status) +
+              (is_redirect ? " to " + shown_url(trim(*location), opt.keep_query) +
                                  ", not a redirect to https:// on the same host"
                            : " instead of a redirect to https://") +
               ": visitors who type the name or follow an old link stay on an unencrypted page.";
@@ -279,9 +286,9 @@ Findings check_http(const HttpExchange& exchange, const HttpCheckOptions& option
   if (exchange.status == 0) return out;  // no response: nothing to judge
   if (exchange.https) {
     check_mixed_content(exchange, options, out);
-    check_hsts(exchange, out);
+    check_hsts(exchange, options, out);
   } else {
-    check_redirect(exchange, out);
+    check_redirect(exchange, options, out);
   }
   return out;
 }

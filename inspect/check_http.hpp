@@ -32,6 +32,9 @@ namespace tlsprobe::inspect {
 struct HttpCheckOptions {
   std::size_t max_decoded_bytes = 2 * 1024 * 1024;  // decompression output bound (zip bombs)
   std::size_t max_resources = 50;                   // URLs listed in evidence["resources"]
+  // false: every URL a finding shows (page, Location, subresources) loses its query and
+  // fragment, which may hold secrets (inspect/url_query.hpp); true: shown as seen.
+  bool keep_query = false;
 };
 
 Findings check_http(const HttpExchange& exchange, const HttpCheckOptions& options);

@@ -452,6 +452,14 @@ constexpr std::array kTexts = {
          "rewrite Host, and use `curl --resolve` or `--connect-to` instead of overriding the "
          "Host header.",
          "none", "none", "none", "none"},
+    Text{"client.sni_host_mismatch#connect",
+         "The client opened a tunnel with CONNECT {connect_host} but sent SNI {sni}: the proxy "
+         "connects to one name while the TLS session asks for another (domain fronting, or a "
+         "client overriding the name). Under interception tlsprobe verifies the upstream for the "
+         "SNI and mints only that name.",
+         "Make the client CONNECT to the name it asks for in TLS; use `curl --resolve` to pick "
+         "an address instead of changing the CONNECT target.",
+         "none", "none", "none", "none"},
 };
 // clang-format on
 

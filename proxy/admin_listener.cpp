@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -61,6 +62,7 @@ struct AdminListener::Impl : std::enable_shared_from_this<AdminListener::Impl> {
   // of its waits has a deadline), which breaks the session <-> listener reference cycle.
   std::mutex sessions_mutex;
   std::set<std::shared_ptr<AdminSession>> sessions;
+  std::map<std::string, AdminRoute, std::less<>> routes;  // set before start(), then read-only
 };
 
 namespace {
@@ -109,6 +111,12 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
     const bool keep = req.keep_alive() && requests_ < owner_->limits.max_requests_per_connection;
     const std::string_view target = req.target();
     const std::string_view path = target.substr(0, target.find('?'));
+    if (const auto route = owner_->routes.find(path); route != owner_->routes.end()) {
+      const bool head = req.method() == http::verb::head;
+      AdminReply r = route->second(req.method_string(), target);
+      return respond(static_cast<http::status>(r.status), std::move(r.body), keep, req.version(),
+                     r.content_type, head, r.allow);
+    }
     const bool known = path == "/metrics" || path == "/healthz";
     if (!known) return respond(http::status::not_found, "not found\n", keep, req.version());
     if (req.method() != http::verb::get && req.method() != http::verb::head)
@@ -120,9 +128,10 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
   }
 
   void respond(http::status status, std::string body, bool keep, unsigned version = 11,
-               std::string_view content_type = {}, bool head = false) {
+               std::string_view content_type = {}, bool head = false, std::string_view allow = {}) {
     auto res = std::make_shared<http::response<http::string_body>>(status, version);
     res->set(http::field::server, "tlsprobe");
+    if (!allow.empty()) res->set(http::field::allow, allow);
     res->set(http::field::content_type,
              content_type.empty() ? std::string_view("text/plain; charset=utf-8") : content_type);
     res->keep_alive(keep);
@@ -222,6 +231,10 @@ boost::system::error_code AdminListener::start(const std::string& address) {
   impl_->port = acceptor.local_endpoint(ec).port();
   asio::post(impl_->strand, [impl = impl_] { impl->do_accept(); });
   return {};
+}
+
+void AdminListener::add_route(std::string path, AdminRoute route) {
+  impl_->routes[std::move(path)] = std::move(route);
 }
 
 std::uint16_t AdminListener::port() const { return impl_->port; }

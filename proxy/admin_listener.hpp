@@ -2,6 +2,7 @@
 // 127.0.0.1:9464, "off" disables; DESIGN.md section 8). Serves
 //   GET /metrics  -> 200, Metrics::render(), Content-Type text/plain; version=0.0.4
 //   GET /healthz  -> 200, "ok"
+//   routes added with add_route() (e.g. /pins, proxy/pins_admin.hpp): whatever they answer
 //   anything else -> 404 (405 for another method on a known path)
 // HTTP/1.1 with keep-alive, one session object per connection. Every read has a deadline
 // and every buffer a bound (AdminLimits). A busy or unusable address is not fatal: start()
@@ -15,8 +16,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace boost::asio {
 class io_context;
@@ -35,6 +38,17 @@ struct AdminLimits {
   std::size_t max_requests_per_connection = 1000;
 };
 
+// The answer of an added route.
+struct AdminReply {
+  unsigned status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  std::string allow;  // Allow header (405 answers), empty for none
+};
+// Called on the session's strand with the method ("GET", "DELETE", ...) and the full target;
+// must not block. Requests carry no body worth reading (max_body_bytes).
+using AdminRoute = std::function<AdminReply(std::string_view method, std::string_view target)>;
+
 class AdminListener {
  public:
   // `io` and `metrics` must outlive the listener and its sessions.
@@ -46,6 +60,8 @@ class AdminListener {
   // Binds `address` ("ADDR:PORT", port 0 = ephemeral) and starts accepting. On failure
   // (busy port, bad address, no permission) returns the error; the listener stays idle.
   boost::system::error_code start(const std::string& address);
+  // Serves `path` (exact, query ignored) with `route`. Call before start().
+  void add_route(std::string path, AdminRoute route);
   // The bound port after a successful start(); 0 before.
   std::uint16_t port() const;
   // Stops accepting and closes open admin connections. Safe from any thread; idempotent.

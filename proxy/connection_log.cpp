@@ -5,19 +5,64 @@
 #include <spdlog/details/thread_pool.h>
 #include <spdlog/sinks/rotating_file_sink.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
 
 namespace tlsprobe::proxy {
 
+namespace {
+
+namespace fs = std::filesystem;
+
+// mkdir -p where every directory made is kLogDirMode (less what the umask removes); existing
+// ones are left alone. Errors surface when the file is opened.
+void make_log_dirs(const fs::path& dir) {
+  if (dir.empty()) return;
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0) return;
+  const fs::path parent = dir.parent_path();
+  if (!parent.empty() && parent != dir) make_log_dirs(parent);
+  ::mkdir(dir.c_str(), kLogDirMode);
+}
+
+// spdlog opens its files with fopen ("ab": 0666 less the umask, world-readable under the
+// usual 022). Called before each open (the first one and every rotation): the file is made
+// here first with kLogFileMode, O_EXCL so an existing file (or a planted link) is never
+// touched; fopen then appends to it.
+void precreate_log_file(const spdlog::filename_t& name) {
+  const int fd =
+      ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, kLogFileMode);
+  if (fd >= 0) ::close(fd);
+}
+
+// One warning line when the log file is readable by everyone (written before this version,
+// or made by hand). Not changed: that may be what the user chose.
+void warn_if_world_readable(const fs::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & S_IROTH) == 0) return;
+  std::fprintf(stderr,
+               "tlsprobe: warning: log file %s is readable by everyone (mode %04o): it holds the "
+               "hosts and URLs your clients visit; run `chmod o-r %s`\n",
+               file.c_str(), static_cast<unsigned>(st.st_mode & 07777), file.c_str());
+}
+
+}  // namespace
+
 ConnectionLog::ConnectionLog(ConnectionLogOptions options) : options_(std::move(options)) {
-  const std::filesystem::path p(options_.path);
-  std::error_code ec;
-  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
+  const fs::path p(options_.path);
+  if (p.has_parent_path()) make_log_dirs(p.parent_path());
+  precreate_log_file(options_.path);
+  warn_if_world_readable(p);
   try {
+    spdlog::file_event_handlers handlers;
+    handlers.before_open = &precreate_log_file;
     auto sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
-        options_.path, options_.max_file_bytes, options_.max_files);
+        options_.path, options_.max_file_bytes, options_.max_files, false, handlers);
     pool_ = std::make_shared<spdlog::details::thread_pool>(options_.queue_lines, 1);
     logger_ = std::make_shared<spdlog::async_logger>("tlsprobe.connections", std::move(sink), pool_,
                                                      spdlog::async_overflow_policy::overrun_oldest);

@@ -3,9 +3,15 @@
 // never waits for the disk: when the queue is full the oldest queued line is dropped and
 // counted (spdlog 1.10 has no discard policy; overrun_oldest is the non-blocking one).
 // stop() writes everything queued and closes the file; it is called on shutdown.
+//
+// The log holds what clients asked for: files are created 0640 and missing directories 0750
+// (group-readable for a log shipper, never world-readable), both further narrowed by a
+// stricter umask (077 gives 0600/0700). Rotated files are created the same way. An existing
+// file or directory keeps its mode: a world-readable one gets a warning on stderr at start.
 #pragma once
 
 #include "inspect/finding.hpp"
+#include "proxy/log_record.hpp"
 
 #include <atomic>
 #include <cstddef>
@@ -30,7 +36,11 @@ struct ConnectionLogOptions {
   std::size_t max_files = 5;                       // rotated files kept
   std::size_t queue_lines = 8192;                  // async queue bound
   bool announce_findings = true;                   // [log] stderr_findings
+  bool keep_query = false;                         // [log] keep_query (RecordOptions)
 };
+
+inline constexpr unsigned kLogFileMode = 0640;  // before the umask
+inline constexpr unsigned kLogDirMode = 0750;
 
 class ConnectionLog {
  public:
@@ -58,6 +68,8 @@ class ConnectionLog {
   // Lines lost: queue overruns, write errors (disk full), writes after stop().
   std::uint64_t lines_dropped() const;
   const std::string& path() const { return options_.path; }
+  // What records written here keep (url query or not): pass to make_connection_record().
+  RecordOptions record_options() const { return RecordOptions{options_.keep_query}; }
 
  private:
   ConnectionLogOptions options_;

@@ -123,6 +123,7 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
   // Plain HTTP: the inspector judges the response head only (it keeps no body for http),
   // so the relay below never feeds it body bytes.
   HttpInspector inspector(false);
+  if (ctx.log) inspector.keep_query(ctx.log->record_options().keep_query);  // [log] keep_query
   FindingSet seen;
   const auto judge_exchange = [&] {
     const bool judged = judged_as_page(inspector.exchange());
@@ -293,7 +294,8 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
   if (ctx.log)
     for (const auto& f : facts.findings) ctx.log->announce(f);
   if (!facts.destination_domain.empty() || !facts.destination_address.empty() || error) {
-    if (ctx.log) ctx.log->write(to_json_line(make_connection_record(facts)));
+    if (ctx.log)
+      ctx.log->write(to_json_line(make_connection_record(facts, ctx.log->record_options())));
     count_record(ctx.metrics, facts);
   }
   metrics.close(facts);

@@ -44,7 +44,9 @@ void HttpInspector::body(const char* data, std::size_t n) {
 
 inspect::Findings HttpInspector::finish() {
   inspect::Findings out;
-  if (exchange_.status != 0) out = inspect::check_http(exchange_, inspect::HttpCheckOptions{});
+  inspect::HttpCheckOptions options;
+  options.keep_query = keep_query_;
+  if (exchange_.status != 0) out = inspect::check_http(exchange_, options);
   exchange_.body.clear();
   exchange_.body.shrink_to_fit();  // an idle keep-alive connection holds no page copy
   keep_body_ = false;

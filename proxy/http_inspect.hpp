@@ -32,6 +32,8 @@ class HttpInspector {
   // True when body bytes are still wanted (an html response below the bound).
   bool wants_body() const { return keep_body_ && !exchange_.body_truncated; }
   void body(const char* data, std::size_t n);
+  // Whether findings show URLs with their query ([log] keep_query; default: without).
+  void keep_query(bool keep) { keep_query_ = keep; }
   // Findings of the exchange (check_http); the inspector may then be reused with request().
   inspect::Findings finish();
 
@@ -40,6 +42,7 @@ class HttpInspector {
  private:
   std::size_t max_body_;
   bool keep_body_ = false;
+  bool keep_query_ = false;
   inspect::HttpExchange exchange_;
 };
 

@@ -257,7 +257,7 @@ struct Intercepted {
     inspect::sort_by_severity(facts.findings);
     auto& ctx = *conn->ctx;
     if (ctx.log) {
-      ctx.log->write(to_json_line(make_connection_record(facts)));
+      ctx.log->write(to_json_line(make_connection_record(facts, ctx.log->record_options())));
       for (const auto& f : facts.findings) ctx.log->announce(f);
     }
     // Metrics with the log line (one per connection): connections and bytes by mode,
@@ -353,6 +353,7 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
   beast::flat_buffer client_buf, upstream_buf;
   std::vector<char> chunk(kRelayChunkBytes);
   HttpInspector inspector(true);
+  if (ctx.log) inspector.keep_query(ctx.log->record_options().keep_query);  // [log] keep_query
   for (bool first = true;; first = false) {
     http::request_parser<http::empty_body> head;
     head.header_limit(s.limits.max_header_bytes);
@@ -526,7 +527,7 @@ asio::awaitable<void> pass_through(Intercepted& st) {
 
 Interceptor::Interceptor(InterceptOptions options)
     : options_(std::move(options)),
-      policy_(options_.no_intercept),
+      policy_(options_.no_intercept, InterceptPolicy::kMaxPinnedHosts, options_.pin_ttl),
       upstream_(UpstreamTls::Options{options_.trust, options_.warn_days, options_.verdict_ttl,
                                      10'000, 10'000}),
       server_ctx_(asio::ssl::context::tls_server) {
@@ -547,10 +548,11 @@ Interceptor::~Interceptor() = default;
 
 InterceptorSetup make_interceptor(const std::filesystem::path& state_dir, certs::TrustStore trust,
                                   int warn_days, OnUpstreamError policy,
-                                  std::vector<std::string> no_intercept) {
+                                  std::vector<std::string> no_intercept,
+                                  std::chrono::seconds pin_ttl) {
   auto loaded = certs::Authority::load_or_create(state_dir);
-  InterceptOptions o{loaded.authority, std::move(trust),        warn_days,
-                     policy,           std::move(no_intercept), std::chrono::seconds(600)};
+  InterceptOptions o{loaded.authority,        std::move(trust),          warn_days, policy,
+                     std::move(no_intercept), std::chrono::seconds(600), pin_ttl};
   InterceptorSetup out;
   out.interceptor = std::make_shared<Interceptor>(std::move(o));
   out.ca_created = loaded.created;
@@ -599,7 +601,8 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Aut
                                     std::string early) {
   auto& ctx = *conn->ctx;
   auto& ix = *ctx.settings.intercept;
-  const auto decision = ix.policy().decide(target.host);
+  const std::string client_address = address_text(conn->client_endpoint);
+  const auto decision = ix.policy().decide(client_address, target.host);
   // Bytes sent before our 200 cannot be peeked again: such a client is tunnelled.
   if (decision != InterceptDecision::intercept || !early.empty()) {
     ++ix.counters.tunnelled;
@@ -667,7 +670,9 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Aut
   for (const auto& v : hello.versions)
     if (v != "1.3") offers_old = true;
 
-  // 3. Upstream TLS, exactly the client's SNI.
+  // 3. Upstream TLS, exactly the client's SNI, verified for the SNI (the CONNECT host only
+  //    without SNI): a client asking for bank.example through CONNECT good.example gets
+  //    bank.example verified, never a bank.example leaf over good.example's bytes.
   const auto ep = up.endpoint;
   UpstreamSpec spec;
   spec.host = target.host;
@@ -736,19 +741,28 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Aut
     }
   }
   const certs::Certificate* upstream_leaf = obs.chain.empty() ? nullptr : &obs.chain.front();
+  // The leaf claims exactly the name the upstream was verified for on this connection (the
+  // SNI; the CONNECT host without SNI). Only a failed handshake has no verdict: its leaf
+  // carries the requested name and serves nothing but our 502 page.
+  const std::string& mint_name = verdict ? verdict->name : st.requested;
+  if (mint_name != st.requested) {  // cannot happen: both come from the same SNI
+    st.write_log("internal: verified name " + mint_name + " differs from " + st.requested);
+    conn->close();
+    co_return;
+  }
   certs::MintResult minted;
   if (serve == Serve::explain) {
     // Never launder: the upstream connection ends now, before any of its bytes is read,
     // and the leaf carries only the requested name.
     ++ix.counters.explained;
     upstream.next_layer().close(ignored);
-    minted = ix.mints().get(nullptr, st.requested);
+    minted = ix.mints().get(nullptr, mint_name);
   } else if (serve == Serve::mirror) {
     ++ix.counters.mirrored;
-    minted = ix.throwaway_mints().get(upstream_leaf, st.requested);
+    minted = ix.throwaway_mints().get(upstream_leaf, mint_name);
   } else {
     ++(serve == Serve::pass ? ix.counters.passed : ix.counters.relayed);
-    minted = ix.mints().get(upstream_leaf, st.requested);
+    minted = ix.mints().get(upstream_leaf, mint_name);
   }
   if (!minted) {
     st.write_log("mint failed: " + minted.detail);
@@ -774,16 +788,20 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Aut
       if (serve == Serve::mirror) {
         reason = "client rejected the mirrored (untrusted) certificate, as intended";
       } else {
+        const auto seconds = ix.policy().pin_ttl().count();
+        const std::string ttl = seconds % 60 == 0 ? std::to_string(seconds / 60) + " min"
+                                                  : std::to_string(seconds) + " s";
         reason = "client rejected the minted certificate (" + hec.message() +
                  "): pinned or without the tlsprobe CA; " + target.host +
-                 " is tunnelled from now on";
-        if (ix.policy().mark_pinned(target.host)) {
+                 " is tunnelled for this client (" + client_address + ") for " + ttl;
+        if (ix.policy().mark_pinned(client_address, target.host)) {
           ++ix.counters.pinned;
           if (ctx.log)
-            ctx.log->announce_once("pinned|" + target.host,
-                                   "tlsprobe: " + target.host +
-                                       " rejected the tlsprobe certificate; tunnelling it from "
-                                       "now on (pinned app, or the CA is not installed)");
+            ctx.log->announce_once("pinned|" + client_address + "|" + target.host,
+                                   "tlsprobe: " + client_address +
+                                       " rejected the tlsprobe certificate for " + target.host +
+                                       "; tunnelling it for that client for " + ttl +
+                                       " (pinned app, or the CA is not installed)");
         }
       }
     }

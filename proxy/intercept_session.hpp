@@ -13,7 +13,8 @@
 //    logged). A failed upstream handshake is always explained.
 // 5. TLS to the client: one server SSL_CTX for all, the minted leaf set on each SSL with the
 //    minter's shared key. A client that rejects our certificate with unknown_ca or
-//    bad_certificate (a pinned app) gets its host tunnelled from then on (logged).
+//    bad_certificate (a pinned app) gets that host tunnelled for pin_ttl (logged): that
+//    client only, other clients are still intercepted (proxy/intercept_policy.hpp).
 // 6. HTTP/1.1 inside: keep-alive, bodies streamed in 64 KiB pieces (never whole), HSTS,
 //    Expect-CT and every other end-to-end header untouched, Upgrade (WebSocket) becomes a
 //    byte tunnel after the 101. check_http runs on each exchange; client.sni_host_mismatch
@@ -45,6 +46,7 @@ struct InterceptOptions {
   OnUpstreamError on_upstream_error = OnUpstreamError::explain;
   std::vector<std::string> no_intercept;  // host globs tunnelled untouched
   std::chrono::seconds verdict_ttl{600};
+  std::chrono::seconds pin_ttl = InterceptPolicy::kDefaultPinTtl;  // [intercept] pin_ttl
 };
 
 struct InterceptCounters {
@@ -55,7 +57,7 @@ struct InterceptCounters {
   std::atomic<std::uint64_t> mirrored{0};         // throwaway-CA leaf shown
   std::atomic<std::uint64_t> passed{0};           // failed upstream relayed under pass
   std::atomic<std::uint64_t> client_rejected{0};  // client refused our leaf
-  std::atomic<std::uint64_t> pinned{0};           // hosts newly pinned
+  std::atomic<std::uint64_t> pinned{0};           // (client, host) pairs newly pinned
   std::atomic<std::uint64_t> requests{0};         // HTTP requests inside
 };
 
@@ -94,7 +96,8 @@ struct InterceptorSetup {
 };
 InterceptorSetup make_interceptor(const std::filesystem::path& state_dir, certs::TrustStore trust,
                                   int warn_days, OnUpstreamError policy,
-                                  std::vector<std::string> no_intercept);
+                                  std::vector<std::string> no_intercept,
+                                  std::chrono::seconds pin_ttl = InterceptPolicy::kDefaultPinTtl);
 
 // CONNECT `target` on `conn` (auth and loop checks done). `early`: client bytes read with the
 // CONNECT head. Hands no_intercept, pinned and early-data connections to run_tunnel.

@@ -1,5 +1,7 @@
 #include "proxy/log_record.hpp"
 
+#include "inspect/url_query.hpp"
+
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
@@ -268,7 +270,7 @@ std::string describe_key(const certs::KeyInfo& key) {
   return out;
 }
 
-json::object make_connection_record(const ConnectionFacts& facts) {
+json::object make_connection_record(const ConnectionFacts& facts, const RecordOptions& options) {
   using namespace std::chrono;
   json::object record;
   record["@timestamp"] = format_timestamp_ms(facts.end);
@@ -312,7 +314,12 @@ json::object make_connection_record(const ConnectionFacts& facts) {
     if (facts.http->status != 0)
       http["response"] = json::object{{"status_code", facts.http->status}};
     record["http"] = std::move(http);
-    if (!facts.http->url.empty()) record["url"] = json::object{{"full", str(facts.http->url)}};
+    if (!facts.http->url.empty()) {
+      json::object url{{"full", str(inspect::shown_url(facts.http->url, options.keep_query))}};
+      if (options.keep_query)
+        if (const auto q = inspect::query_of(facts.http->url)) url["query"] = str(*q);
+      record["url"] = std::move(url);
+    }
   }
 
   // tls: the upstream handshake; SNI as the client sent it (never filled in, DESIGN.md 7).

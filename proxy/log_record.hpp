@@ -55,7 +55,7 @@ struct CompareFacts {
 // HTTP facts seen inside an intercepted or reverse-proxied connection (last exchange).
 struct HttpFacts {
   std::string method;
-  std::string url;  // absolute URL
+  std::string url;  // absolute URL as requested (query redacted by make_connection_record)
   int status = 0;   // 0 = no response
 };
 
@@ -87,8 +87,17 @@ struct ConnectionFacts {
   bool failed = false;
 };
 
+// How much of what was seen a record keeps.
+struct RecordOptions {
+  // false (default): `url.full` without its query or fragment and no `url.query` (queries
+  // carry OAuth codes, API keys, session ids: issue 12 item 8); true ([log] keep_query):
+  // `url.full` as requested and `url.query` beside it.
+  bool keep_query = false;
+};
+
 // Builds the record. Pure: same facts, same object.
-boost::json::object make_connection_record(const ConnectionFacts& facts);
+boost::json::object make_connection_record(const ConnectionFacts& facts,
+                                           const RecordOptions& options = {});
 
 // One line of JSON without the trailing newline.
 std::string to_json_line(const boost::json::object& record);

@@ -242,6 +242,11 @@ void Metrics::set_log_lines_dropped_source(std::function<std::uint64_t()> source
   dropped_source_ = std::move(source);
 }
 
+void Metrics::set_intercept_pins_source(std::function<std::uint64_t()> source) {
+  std::lock_guard lock(source_mutex_);
+  pins_source_ = std::move(source);
+}
+
 std::uint64_t Metrics::counter_value(std::string_view name,
                                      const std::vector<std::string>& labels) const {
   for (const Family* f :
@@ -311,6 +316,20 @@ std::string Metrics::render() const {
   out.append("tlsprobe_metrics_series_dropped_total ")
       .append(format_int(static_cast<std::int64_t>(series_dropped_.load())))
       .append("\n");
+
+  std::function<std::uint64_t()> pins;
+  {
+    std::lock_guard lock(source_mutex_);
+    pins = pins_source_;
+  }
+  if (pins) {
+    append_header(out, "tlsprobe_intercept_pins", "gauge",
+                  "Client/host pairs tunnelled instead of intercepted because that client "
+                  "rejected the minted certificate (expire after [intercept] pin_ttl).");
+    out.append("tlsprobe_intercept_pins ")
+        .append(format_int(static_cast<std::int64_t>(pins())))
+        .append("\n");
+  }
   return out;
 }
 

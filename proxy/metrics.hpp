@@ -22,6 +22,9 @@
 //                                                        even when verification fails (DESIGN §7)
 //   tlsprobe_log_lines_dropped_total                     counter
 //   tlsprobe_metrics_series_dropped_total                counter (label sets over the bound)
+//   tlsprobe_intercept_pins                              gauge: (client, host) pairs tunnelled
+//                                                        after a rejected minted certificate
+//                                                        (intercept mode only)
 #pragma once
 
 #include "certs/certificate.hpp"
@@ -94,6 +97,10 @@ class Metrics {
   void add_log_lines_dropped(std::uint64_t lines);
   void set_log_lines_dropped_source(std::function<std::uint64_t()> source);
 
+  // tlsprobe_intercept_pins, sampled at render time from `source` (e.g.
+  // InterceptPolicy::pinned_count); not rendered until a source is set.
+  void set_intercept_pins_source(std::function<std::uint64_t()> source);
+
   // The whole exposition, text format 0.0.4, '\n' line ends, ends with a newline.
   std::string render() const;
 
@@ -115,6 +122,7 @@ class Metrics {
   std::atomic<std::uint64_t> duration_sum_ns_{0};
   mutable std::mutex source_mutex_;
   std::function<std::uint64_t()> dropped_source_;
+  std::function<std::uint64_t()> pins_source_;
 };
 
 // Prometheus label-value escaping: backslash, double quote and line feed (text format 0.0.4).

@@ -573,7 +573,8 @@ void Session::write_log() {
   for (const auto& f : client_findings_) all.push_back(f);
   inspect::sort_by_severity(all);
   facts_.findings = std::move(all);
-  if (ctx_.log) ctx_.log->write(to_json_line(make_connection_record(facts_)));
+  if (ctx_.log)
+    ctx_.log->write(to_json_line(make_connection_record(facts_, ctx_.log->record_options())));
   // Metrics with the log line (one per connection): connections and bytes by mode, findings,
   // and the origin leaf's not_after (kept even when verification failed).
   ConnectionMetrics(ctx_.metrics, "reverse").close(facts_);

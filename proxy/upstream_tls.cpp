@@ -173,8 +173,15 @@ asio::awaitable<inspect::HandshakeObservation> UpstreamTls::handshake(TlsStream&
   co_return h;
 }
 
+std::string UpstreamTls::verified_name(const inspect::HandshakeObservation& h) {
+  if (h.sni && !h.sni->empty()) return certs::normalize_host(*h.sni);
+  return certs::normalize_host(h.host);
+}
+
 std::string UpstreamTls::verdict_key(const inspect::HandshakeObservation& h) {
-  std::string key = certs::normalize_host(h.host) + "|" + (h.sni ? *h.sni : std::string("\x01"));
+  // The name the verdict vouches for, then the chain: a verdict for good.example's chain is
+  // never found under bank.example, whatever host the tunnel was opened to.
+  std::string key = verified_name(h);
   for (const auto& c : h.chain) key += "|" + c.sha256_hex();
   return key;
 }
@@ -195,6 +202,7 @@ std::shared_ptr<const UpstreamVerdict> UpstreamTls::verdict(
   if (extra.empty())
     if (auto v = cached_verdict(direct)) return v;
   auto v = std::make_shared<UpstreamVerdict>();
+  v->name = verified_name(direct);
   const auto now =
       std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   if (direct.chain.empty()) {
@@ -203,16 +211,21 @@ std::shared_ptr<const UpstreamVerdict> UpstreamTls::verdict(
   } else {
     certs::VerifyOptions vo;
     vo.at = now;
-    vo.host = certs::normalize_host(direct.host);
+    vo.host = v->name;
     v->verify = certs::verify_chain(direct.chain, options_.trust, vo);
   }
+  // The diagnosis checks names against the handshake's host: make that the verified name
+  // (the SNI), so that name.mismatch is about the name the client asked for, not the CONNECT
+  // authority (which only said where to connect).
+  inspect::HandshakeObservation checked = direct;
+  checked.host = v->name;
   inspect::Observations obs;
-  obs.host = direct.host;
-  obs.port = direct.port;
+  obs.host = checked.host;
+  obs.port = checked.port;
   obs.target =
-      (direct.host.find(':') != std::string::npos ? "[" + direct.host + "]" : direct.host) + ":" +
-      std::to_string(direct.port);
-  obs.handshakes.push_back(direct);
+      (checked.host.find(':') != std::string::npos ? "[" + checked.host + "]" : checked.host) +
+      ":" + std::to_string(checked.port);
+  obs.handshakes.push_back(std::move(checked));
   for (const auto& e : extra)
     if (e.role == inspect::Role::nosni || e.role == inspect::Role::othersni)
       obs.handshakes.push_back(e);

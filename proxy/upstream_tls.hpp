@@ -7,7 +7,10 @@
 // - strict verification after the handshake: certs::verify_chain with the proxy's trust
 //   (system plus configured anchors, host name, current time) AND inspect::diagnose: any
 //   error finding (weak key, SHA-1 signature, wrong name, ...) fails the upstream too;
-// - the verdict cached per (host, SNI, chain SHA-256) for the cache TTL, so a new
+// - the name verified is the client's SNI; the CONNECT host only when the client sent no
+//   SNI (verified_name()): the CONNECT authority says where to connect, never what the
+//   minted leaf may claim (issue 12 item 1);
+// - the verdict cached per (verified name, chain SHA-256) for the cache TTL, so a new
 //   connection to a known upstream costs the two handshakes and nothing more.
 #pragma once
 
@@ -36,13 +39,14 @@ using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>;
 
 // The upstream's verification result, shared by every connection with the same key.
 struct UpstreamVerdict {
+  std::string name;            // the name verified (UpstreamTls::verified_name)
   bool failed = false;         // verification failed or an error finding: never launder
   certs::VerifyResult verify;  // OpenSSL's path verification
   inspect::Findings findings;  // direct-role findings (upstream), worst first
 };
 
 struct UpstreamSpec {
-  std::string host;  // CONNECT host (name or IP literal), for names and logs
+  std::string host;  // CONNECT host (name or IP literal): verified only when there is no SNI
   std::uint16_t port = 443;
   std::string address;             // "ip:port" dialled
   std::optional<std::string> sni;  // what the client sent (an IP literal is dropped here)
@@ -88,6 +92,9 @@ class UpstreamTls {
   std::uint64_t verifications() const { return verifications_; }
   std::uint64_t resumed() const { return resumed_; }
 
+  // The name a handshake is verified for and a leaf may be minted for: its SNI (normalized),
+  // or its host when it was made without SNI.
+  static std::string verified_name(const inspect::HandshakeObservation& h);
   static std::string verdict_key(const inspect::HandshakeObservation& h);
   static std::string session_key(const UpstreamSpec& spec);
 

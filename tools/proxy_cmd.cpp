@@ -15,6 +15,7 @@
 #include "proxy/connection_log.hpp"
 #include "proxy/intercept_session.hpp"
 #include "proxy/metrics.hpp"
+#include "proxy/pins_admin.hpp"
 #include "proxy/prober.hpp"
 #include "proxy/reverse_service.hpp"
 #include "proxy/server.hpp"
@@ -278,7 +279,8 @@ int proxy_main(int argc, char** argv) {
           p == config::UpstreamErrorPolicy::mirror ? proxy::OnUpstreamError::mirror
           : p == config::UpstreamErrorPolicy::pass ? proxy::OnUpstreamError::pass
                                                    : proxy::OnUpstreamError::explain,
-          cfg.intercept.no_intercept);
+          cfg.intercept.no_intercept,
+          std::chrono::duration_cast<std::chrono::seconds>(cfg.intercept.pin_ttl));
       s.intercept = setup.interceptor;
       if (setup.ca_created)
         std::fprintf(stderr,
@@ -296,6 +298,7 @@ int proxy_main(int argc, char** argv) {
   try {
     proxy::ConnectionLogOptions lo;
     lo.announce_findings = cfg.log.stderr_findings;
+    lo.keep_query = cfg.log.keep_query;
     lo.path = cfg.log.file;
     lo.max_file_bytes = static_cast<std::size_t>(cfg.log.max_size_mb) * 1024 * 1024;
     lo.max_files = cfg.log.max_files;
@@ -344,6 +347,11 @@ int proxy_main(int argc, char** argv) {
   if (auto ec = server.start())
     return usage_error("cannot listen on " + cfg.listen + ": " + ec.message());
   proxy::AdminListener admin(server.io_context(), metrics);
+  if (s.intercept) {  // the per-client pinned fallbacks: listed, cleared, counted
+    auto& policy = s.intercept->policy();
+    admin.add_route(std::string(proxy::kPinsPath), proxy::pins_admin_route(policy));
+    metrics.set_intercept_pins_source([&policy] { return policy.pinned_count(); });
+  }
   const bool admin_up = start_admin_or_warn(admin, cfg.admin) && admin.port();
   // The startup lines are printed from inside the io loop: server.run() installs the
   // SIGTERM/SIGINT handlers before the loop runs, so a script that reads the port and stops

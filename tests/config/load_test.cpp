@@ -50,6 +50,8 @@ void check_defaults_except_sites(const Config& c) {
   CHECK(c.log.max_size_mb == 100);
   CHECK(c.log.max_files == 5);
   CHECK(c.log.stderr_findings);
+  CHECK_FALSE(c.log.keep_query);
+  CHECK(c.intercept.pin_ttl == 600s);
   CHECK_FALSE(c.intercept.enabled);
   CHECK(c.intercept.state_dir.empty());
   CHECK(c.intercept.on_upstream_error == UpstreamErrorPolicy::explain);
@@ -127,12 +129,14 @@ file = "/var/log/t.jsonl"
 max_size_mb = 7
 max_files = 2
 stderr_findings = false
+keep_query = true
 
 [intercept]
 enabled = true
 state_dir = "/var/lib/tlsprobe"
 on_upstream_error = "mirror"
 no_intercept = ["*.Bank.example"]
+pin_ttl = "90s"
 
 [[site]]
 host = "www.example.com"
@@ -186,6 +190,8 @@ host = "static.example.com"
   CHECK(c.intercept.state_dir == "/var/lib/tlsprobe");
   CHECK(c.intercept.on_upstream_error == UpstreamErrorPolicy::mirror);
   CHECK(c.intercept.no_intercept == std::vector<std::string>{"*.bank.example"});
+  CHECK(c.log.keep_query);
+  CHECK(c.intercept.pin_ttl == 90s);
   REQUIRE(c.sites.size() == 3);
   CHECK(c.sites[0].host == "www.example.com");
   CHECK(c.sites[0].origin == "203.0.113.10:443");

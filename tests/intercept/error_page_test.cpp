@@ -87,15 +87,16 @@ TEST_CASE("host globs: case-insensitive, * spans labels, ? one character") {
 
 TEST_CASE("intercept policy: no_intercept, pinned memory and its bound") {
   proxy::InterceptPolicy p({"*.bank.test", "Pinned.Example."}, 2);
-  CHECK(p.decide("www.bank.test") == proxy::InterceptDecision::no_intercept);
-  CHECK(p.decide("pinned.example") == proxy::InterceptDecision::no_intercept);
-  CHECK(p.decide("shop.test") == proxy::InterceptDecision::intercept);
-  CHECK(p.mark_pinned("Shop.Test."));
-  CHECK_FALSE(p.mark_pinned("shop.test"));
-  CHECK(p.decide("shop.test") == proxy::InterceptDecision::pinned);
-  CHECK(p.mark_pinned("b.test"));
-  CHECK_FALSE(p.mark_pinned("c.test"));  // full
-  CHECK(p.decide("c.test") == proxy::InterceptDecision::intercept);
+  const std::string a = "127.0.0.1";
+  CHECK(p.decide(a, "www.bank.test") == proxy::InterceptDecision::no_intercept);
+  CHECK(p.decide(a, "pinned.example") == proxy::InterceptDecision::no_intercept);
+  CHECK(p.decide(a, "shop.test") == proxy::InterceptDecision::intercept);
+  CHECK(p.mark_pinned(a, "Shop.Test."));
+  CHECK_FALSE(p.mark_pinned(a, "shop.test"));
+  CHECK(p.decide(a, "shop.test") == proxy::InterceptDecision::pinned);
+  CHECK(p.mark_pinned(a, "b.test"));
+  CHECK_FALSE(p.mark_pinned(a, "c.test"));  // full
+  CHECK(p.decide(a, "c.test") == proxy::InterceptDecision::intercept);
   CHECK(p.pinned_count() == 2);
 }
 

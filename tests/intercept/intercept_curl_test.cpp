@@ -208,7 +208,8 @@ TEST_CASE("intercept: a client that rejects our CA gets the host tunnelled from 
   const auto lines = proxy.log_lines();
   REQUIRE(lines.size() == 2);
   CHECK(str_at(lines[0], {"tlsprobe", "mode"}) == "intercept");
-  CHECK(str_at(lines[0], {"event", "reason"}).find("tunnelled from now on") != std::string::npos);
+  CHECK(str_at(lines[0], {"event", "reason"}).find("tunnelled for this client") !=
+        std::string::npos);
   CHECK(str_at(lines[1], {"tlsprobe", "mode"}) == "tunnel");
 }
 

@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -364,4 +365,49 @@ TEST_CASE("the proxy's watcher announces its findings on stderr, once per subjec
   CHECK(count_of(err, "tlsprobe: error edge.stale") == 1u);
   // The log has the record too.
   CHECK(slurp(p.dir() / "log.jsonl").find("\"edge.stale\"") != std::string::npos);
+// Issue 12 item 8: no secrets in world-readable logs. Before: url.full kept the query
+// (`?code=…&api_key=…`) in a 0644 file in a 0755 directory, and the finding announced on
+// stderr quoted the same URL. Now the query is dropped everywhere unless [log] keep_query =
+// true, the file is 0640 and its new directory 0750 (less a stricter umask).
+TEST_CASE("[log] keep_query: URLs are logged without their query by default, in a 0640 file") {
+  auto origin = html_origin();
+  const mode_t umask_now = ::umask(022);
+  ::umask(umask_now);
+  for (const bool keep : {false, true}) {
+    INFO("keep_query = " << (keep ? "true" : "false"));
+    const auto config =
+        fs::temp_directory_path() / ("tlsprobe-keep-query-" + std::to_string(::getpid()) + ".toml");
+    std::ofstream(config) << "[log]\nkeep_query = " << (keep ? "true" : "false") << "\n";
+    ProxyProcess p({"--listen", "127.0.0.1:0", "--admin", "off", "--log",
+                    "@DIR@/logs/connections.jsonl", "--config", config.string()});
+    const auto port = p.wait_for_port(20s);
+    REQUIRE(port);
+    const auto page = "http://" + origin.address() + "/login";
+    const auto r = curl({"-x", "http://127.0.0.1:" + std::to_string(*port),
+                         page + "?code=SECRETCODE&api_key=SECRETKEY"});
+    CHECK(r.out == "<p>plain</p>");
+    CHECK(p.terminate(20s) == 0);
+    fs::remove(config);
+    const auto err = p.stderr_text();
+    const auto log = slurp(p.dir() / "logs" / "connections.jsonl");
+    INFO("stderr: " << err << "\nlog: " << log);
+    REQUIRE(count_of(log, "\n") == 1);
+    const auto rec = boost::json::parse(log).as_object();
+    const auto& url = rec.at("url").as_object();
+    CHECK(count_of(err, "tlsprobe: warning http.no_https_redirect") == 1);
+    if (!keep) {
+      CHECK(url.at("full").as_string() == page);
+      CHECK(url.if_contains("query") == nullptr);
+      CHECK(count_of(log, "SECRET") == 0);  // not in url.full, not in a finding's evidence
+      CHECK(count_of(err, "SECRET") == 0);  // nor in the announcement on stderr
+    } else {
+      CHECK(url.at("full").as_string() == page + "?code=SECRETCODE&api_key=SECRETKEY");
+      CHECK(url.at("query").as_string() == "code=SECRETCODE&api_key=SECRETKEY");
+    }
+    struct stat st {};
+    REQUIRE(::stat((p.dir() / "logs" / "connections.jsonl").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == (0640 & ~umask_now));
+    REQUIRE(::stat((p.dir() / "logs").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == (0750 & ~umask_now));
+  }
 }
