@@ -99,7 +99,11 @@ class Metrics {
 
   // Current values, for tests and for the watch command's summary. 0 / -1 when absent.
   std::uint64_t counter_value(std::string_view name, const std::vector<std::string>& labels) const;
-  std::int64_t open_connections() const { return open_connections_.load(); }
+  // tlsprobe_open_connections: the source when one is set, else opened - closed.
+  std::int64_t open_connections() const;
+  // The proxy's connection registry counts a connection from accept to close, including
+  // those that never sent a request (a slowloris): the gauge then reads it (Server sets it).
+  void set_open_connections_source(std::function<std::int64_t()> source);
 
   struct Family;  // a labelled counter or gauge family (metrics.cpp)
 
@@ -115,6 +119,7 @@ class Metrics {
   std::atomic<std::uint64_t> duration_sum_ns_{0};
   mutable std::mutex source_mutex_;
   std::function<std::uint64_t()> dropped_source_;
+  std::function<std::int64_t()> open_source_;
 };
 
 // Prometheus label-value escaping: backslash, double quote and line feed (text format 0.0.4).
