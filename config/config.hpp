@@ -33,6 +33,9 @@ struct Timeouts {
 // Every buffer is bounded (STYLE.md habit 4).
 struct Limits {
   std::uint32_t max_connections = 10000;
+  // Open connections of one client address (IPv6: its /64); one client at its cap cannot
+  // lock the others out (docs/security.md).
+  std::uint32_t max_connections_per_client = 256;
   std::uint32_t max_header_bytes = 65536;
   std::uint32_t max_request_line = 8192;
 };
@@ -95,6 +98,9 @@ inline constexpr Duration kMinWatchInterval{std::chrono::seconds(10)};
 struct Config {
   std::string listen = "127.0.0.1:8080";
   std::vector<std::string> allow;  // client CIDRs; empty = loopback clients only
+  // Loopback / link-local destination CIDRs allowed while the proxy listens beyond loopback
+  // (otherwise refused: the proxy is no door to the host's loopback-only services).
+  std::vector<std::string> allow_destinations;
   std::optional<Auth> auth;
   Timeouts timeouts;
   Limits limits;
@@ -109,6 +115,8 @@ struct Config {
   std::string tls_cert;      // reverse mode: PEM chain served to clients
   std::string tls_key;       // reverse mode: PEM key
   std::string admin = "127.0.0.1:9464";  // or "off"
+  // Client CIDRs of the admin listener besides loopback; required for a non-loopback admin.
+  std::vector<std::string> admin_allow;
   Duration watch_interval{std::chrono::seconds(300)};
   std::vector<Site> sites;
   std::map<std::string, std::string> resolve;  // "host:port" -> address, like curl --resolve

@@ -184,15 +184,10 @@ class Loader {
     walk(root, "",
          {
              {"listen", [&](auto&, auto& v) { c.listen = L.host_port(v, "listen", 8080, true); }},
-             {"allow",
-              [&](auto&, auto& v) {
-                c.allow = L.strings(v, "allow", [&](const toml::node& e, const std::string& k) {
-                  auto s = L.str(e, k);
-                  auto cidr = parse_cidr(s);
-                  if (!cidr) L.fail(e.source(), k, k + ": " + cidr.error);
-                  return s;
-                });
-              }},
+             {"allow", [&](auto&, auto& v) { c.allow = L.cidrs(v, "allow"); }},
+             {"allow_destinations",
+              [&](auto&, auto& v) { c.allow_destinations = L.cidrs(v, "allow_destinations"); }},
+             {"admin_allow", [&](auto&, auto& v) { c.admin_allow = L.cidrs(v, "admin_allow"); }},
              {"auth", [&](auto&, auto& v) { c.auth = L.auth(v); }},
              {"timeouts", [&](auto&, auto& v) { L.timeouts(v, c.timeouts); }},
              {"limits", [&](auto&, auto& v) { L.limits(v, c.limits); }},
@@ -256,6 +251,16 @@ class Loader {
     return c;
   }
 
+  // A list of CIDR strings ("10.0.0.0/8", "::1/128"), each checked.
+  std::vector<std::string> cidrs(const toml::node& v, const std::string& key) const {
+    return strings(v, key, [&](const toml::node& e, const std::string& k) {
+      auto s = str(e, k);
+      auto cidr = parse_cidr(s);
+      if (!cidr) fail(e.source(), k, k + ": " + cidr.error);
+      return s;
+    });
+  }
+
   Auth auth(const toml::node& v) const {
     const auto& t = table(v, "auth");
     Auth a;
@@ -300,7 +305,8 @@ class Loader {
     };
     walk(table(v, "limits"), "limits.",
          {pos(l.max_connections, "max_connections"), pos(l.max_header_bytes, "max_header_bytes"),
-          pos(l.max_request_line, "max_request_line")});
+          pos(l.max_request_line, "max_request_line"),
+          pos(l.max_connections_per_client, "max_connections_per_client")});
   }
 
   void trust(const toml::node& v, Trust& t) const {

@@ -58,6 +58,7 @@ struct AdminListener::Impl : std::enable_shared_from_this<AdminListener::Impl> {
   asio::steady_timer backoff;  // after an accept error (EMFILE), wait instead of spinning
   std::atomic<std::uint16_t> port{0};
   std::atomic<bool> stopped{false};
+  std::function<bool(std::string_view)> client_filter;  // set before start()
   // Open sessions, so stop() can close them. A session removes itself when it ends (each
   // of its waits has a deadline), which breaks the session <-> listener reference cycle.
   std::mutex sessions_mutex;
@@ -181,6 +182,15 @@ void AdminListener::Impl::on_accept(boost::system::error_code ec, tcp::socket so
     });
     return;
   }
+  if (client_filter) {
+    boost::system::error_code rec;
+    const auto remote = socket.remote_endpoint(rec);
+    if (rec || !client_filter(remote.address().to_string())) {
+      boost::system::error_code ignored;  // not on the admin allow-list: closed unanswered
+      socket.close(ignored);
+      return do_accept();
+    }
+  }
   std::shared_ptr<AdminSession> session;
   {
     std::lock_guard lock(sessions_mutex);
@@ -238,6 +248,10 @@ void AdminListener::add_route(std::string path, AdminRoute route) {
 }
 
 std::uint16_t AdminListener::port() const { return impl_->port; }
+
+void AdminListener::set_client_filter(std::function<bool(std::string_view)> allowed) {
+  impl_->client_filter = std::move(allowed);
+}
 
 void AdminListener::stop() {
   if (impl_->stopped.exchange(true)) return;

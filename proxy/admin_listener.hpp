@@ -57,6 +57,10 @@ class AdminListener {
   AdminListener(const AdminListener&) = delete;
   AdminListener& operator=(const AdminListener&) = delete;
 
+  // Which clients may connect, by address text ("10.1.2.3", "::1"); others are closed at
+  // once. Unset: everyone who can reach the address. Set before start().
+  void set_client_filter(std::function<bool(std::string_view client_address)> allowed);
+
   // Binds `address` ("ADDR:PORT", port 0 = ephemeral) and starts accepting. On failure
   // (busy port, bad address, no permission) returns the error; the listener stays idle.
   boost::system::error_code start(const std::string& address);

@@ -1,8 +1,10 @@
 #include "proxy/client_session.hpp"
 
+#include "proxy/connection_log.hpp"
 #include "proxy/forward_session.hpp"
 #include "proxy/http_relay.hpp"
 #include "proxy/intercept_session.hpp"
+#include "proxy/log_record.hpp"
 #include "proxy/tunnel_session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -51,6 +53,23 @@ bool is_quiet_end(const boost::system::error_code& ec) {
          ec == asio::error::bad_descriptor;
 }
 
+// A connection that never completed a request head in time (a slowloris, a silent port
+// scan): one log line with event.outcome failure and the reason, never a success.
+void log_header_timeout(const SessionConnection& conn) {
+  auto& ctx = *conn.ctx;
+  if (!ctx.log) return;
+  ConnectionFacts facts;
+  facts.mode = LogMode::forward;
+  facts.start = conn.started;
+  facts.end = std::chrono::system_clock::now();
+  facts.client_address = address_text(conn.client_endpoint);
+  facts.client_port = conn.client_endpoint.port();
+  facts.failed = true;
+  facts.reason = "header_timeout: no complete request head within " +
+                 std::to_string(ctx.settings.timeouts.header.count()) + " ms";
+  ctx.log->write(to_json_line(make_connection_record(facts)));
+}
+
 asio::awaitable<void> serve(std::shared_ptr<SessionConnection> conn) {
   auto& ctx = *conn->ctx;
   const auto& s = ctx.settings;
@@ -65,6 +84,7 @@ asio::awaitable<void> serve(std::shared_ptr<SessionConnection> conn) {
   auto [ec, n] = co_await read_request_head(conn->client, buffer, *head, s.limits.max_header_bytes);
   if (ec) {
     if (conn->timed_out) {
+      log_header_timeout(*conn);
       co_await send_error_and_close(conn, http::status::request_timeout,
                                     "request head not received in time");
     } else if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {

@@ -6,6 +6,7 @@
 #include "inspect/client_hello.hpp"
 #include "inspect/codes.hpp"
 #include "proxy/ca_page.hpp"
+#include "proxy/client_hello_peek.hpp"
 #include "proxy/connection_log.hpp"
 #include "proxy/error_page.hpp"
 #include "proxy/http_framing.hpp"
@@ -49,9 +50,7 @@ using asio::use_awaitable;
 
 namespace {
 
-constexpr int kMaxExplainRequests = 100;  // 502 answers on one keep-alive connection
-constexpr int kMaxPeekRounds = 4000;      // ClientHello peeks (bounded loop)
-constexpr auto kPeekBackoff = std::chrono::milliseconds(2);
+constexpr int kMaxExplainRequests = 100;         // 502 answers on one keep-alive connection
 constexpr std::size_t kMaxFindingsPerCode = 16;  // per connection (log line size)
 
 // ALPN for intercepted clients: http/1.1 when offered, otherwise no ALPN at all (an h2-only
@@ -76,67 +75,37 @@ struct PeekResult {
   std::string detail;
 };
 
-// Reads the ClientHello without consuming it (MSG_PEEK), so the TLS server engine later
-// reads the very same bytes. A ClientHello split over segments is peeked again after a
-// short pause (the socket stays readable while unread bytes wait). The caller's deadline
-// bounds the time; kMaxPeekRounds bounds the loop.
-asio::awaitable<PeekResult> peek_client_hello(SessionConnection& conn, std::size_t limit) {
+// The ClientHello, peeked (proxy/client_hello_peek.hpp: waits on readiness, never polls).
+asio::awaitable<PeekResult> peek_hello(SessionConnection& conn, std::size_t limit) {
+  const auto peek = co_await proxy::peek_client_hello(conn, limit);
   PeekResult out;
-  std::vector<std::uint8_t> buf(limit);
-  asio::steady_timer pause(conn.strand);
-  ssize_t last = -1;
-  for (int round = 0; round < kMaxPeekRounds; ++round) {
-    auto [ec] = co_await conn.client.async_wait(tcp::socket::wait_read, as_tuple(use_awaitable));
-    if (ec) {
-      out.status = PeekStatus::error;
-      out.detail = conn.timed_out ? "ClientHello not received in time" : ec.message();
-      co_return out;
-    }
-    const ssize_t n =
-        ::recv(conn.client.native_handle(), buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0) {
+  out.detail = peek.detail;
+  switch (peek.status) {
+    case HelloPeekStatus::ok:
+      out.status = PeekStatus::ok;
+      out.hello = inspect::to_observation(peek.result.hello);
+      break;
+    case HelloPeekStatus::not_tls:
+      out.status = PeekStatus::not_tls;
+      break;
+    case HelloPeekStatus::invalid:
+      out.status = PeekStatus::invalid;
+      break;
+    case HelloPeekStatus::too_large:
+      out.status = PeekStatus::too_large;
+      break;
+    case HelloPeekStatus::closed:
+    case HelloPeekStatus::truncated:
       out.status = PeekStatus::closed;
-      out.detail = "client closed before its ClientHello";
-      co_return out;
-    }
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
+      break;
+    case HelloPeekStatus::timeout:
       out.status = PeekStatus::error;
-      out.detail = std::strerror(errno);
-      co_return out;
-    }
-    const auto r = inspect::parse_client_hello(
-        std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(n)));
-    switch (r.status) {
-      case inspect::ClientHelloStatus::ok:
-        out.status = PeekStatus::ok;
-        out.hello = inspect::to_observation(r.hello);
-        co_return out;
-      case inspect::ClientHelloStatus::not_tls:
-        out.status = PeekStatus::not_tls;
-        out.detail = r.error;
-        co_return out;
-      case inspect::ClientHelloStatus::invalid:
-        out.status =
-            r.error == "client_hello_too_large" ? PeekStatus::too_large : PeekStatus::invalid;
-        out.detail = r.error;
-        co_return out;
-      case inspect::ClientHelloStatus::need_more:
-        if (static_cast<std::size_t>(n) >= limit) {
-          out.status = PeekStatus::too_large;
-          out.detail = "client_hello_too_large";
-          co_return out;
-        }
-        if (n == last) {
-          pause.expires_after(kPeekBackoff);
-          co_await pause.async_wait(as_tuple(use_awaitable));
-        }
-        last = n;
-        break;
-    }
+      out.detail = "client_hello_timeout (" + peek.detail + ")";
+      break;
+    case HelloPeekStatus::error:
+      out.status = PeekStatus::error;
+      break;
   }
-  out.status = PeekStatus::error;
-  out.detail = "ClientHello incomplete";
   co_return out;
 }
 
@@ -646,7 +615,7 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Aut
 
   // 2. The ClientHello, peeked.
   conn->expires_after(ctx.settings.timeouts.header);
-  auto peek = co_await peek_client_hello(*conn, ctx.settings.limits.client_hello_bytes);
+  auto peek = co_await peek_hello(*conn, ctx.settings.limits.client_hello_bytes);
   if (peek.status == PeekStatus::not_tls) {
     ++ctx.counters.tls_not_found;
     co_await pass_through(st);
@@ -654,6 +623,7 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Aut
   }
   if (peek.status != PeekStatus::ok) {
     ++ctx.counters.tls_not_found;
+    facts.failed = true;  // no request was ever made: event.outcome failure, not success
     st.write_log("client_hello: " + peek.detail);
     conn->close();
     co_return;

@@ -113,9 +113,15 @@ asio::awaitable<void> Listener::accept_loop() {
       continue;
     }
     auto conn = std::make_shared<SessionConnection>(std::move(socket), ctx_);
-    if (!conn->admit()) {
-      ++ctx_->counters.refused_limit;
-      refuse(conn->client, 503, "too many connections");
+    if (const auto refusal = conn->admit(); refusal != ProxyContext::Refusal::none) {
+      if (refusal == ProxyContext::Refusal::client_limit) {
+        // One address at its cap: the others are still served (max_connections_per_client).
+        ++ctx_->counters.refused_client_limit;
+        refuse(conn->client, 429, "too many connections from your address");
+      } else {
+        ++ctx_->counters.refused_limit;
+        refuse(conn->client, 503, "too many connections");
+      }
       conn->close();
       continue;
     }

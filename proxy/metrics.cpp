@@ -247,6 +247,16 @@ void Metrics::set_intercept_pins_source(std::function<std::uint64_t()> source) {
   pins_source_ = std::move(source);
 }
 
+void Metrics::set_open_connections_source(std::function<std::int64_t()> source) {
+  std::lock_guard lock(source_mutex_);
+  open_source_ = std::move(source);
+}
+
+std::int64_t Metrics::open_connections() const {
+  std::lock_guard lock(source_mutex_);
+  return open_source_ ? open_source_() : open_connections_.load();
+}
+
 std::uint64_t Metrics::counter_value(std::string_view name,
                                      const std::vector<std::string>& labels) const {
   for (const Family* f :
@@ -272,9 +282,7 @@ std::string Metrics::render() const {
   connections_->render(out);
 
   append_header(out, "tlsprobe_open_connections", "gauge", "Client connections open now.");
-  out.append("tlsprobe_open_connections ")
-      .append(format_int(open_connections_.load()))
-      .append("\n");
+  out.append("tlsprobe_open_connections ").append(format_int(open_connections())).append("\n");
 
   bytes_->render(out);
   probes_->render(out);

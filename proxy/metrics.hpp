@@ -106,7 +106,11 @@ class Metrics {
 
   // Current values, for tests and for the watch command's summary. 0 / -1 when absent.
   std::uint64_t counter_value(std::string_view name, const std::vector<std::string>& labels) const;
-  std::int64_t open_connections() const { return open_connections_.load(); }
+  // tlsprobe_open_connections: the source when one is set, else opened - closed.
+  std::int64_t open_connections() const;
+  // The proxy's connection registry counts a connection from accept to close, including
+  // those that never sent a request (a slowloris): the gauge then reads it (Server sets it).
+  void set_open_connections_source(std::function<std::int64_t()> source);
 
   struct Family;  // a labelled counter or gauge family (metrics.cpp)
 
@@ -123,6 +127,7 @@ class Metrics {
   mutable std::mutex source_mutex_;
   std::function<std::uint64_t()> dropped_source_;
   std::function<std::uint64_t()> pins_source_;
+  std::function<std::int64_t()> open_source_;
 };
 
 // Prometheus label-value escaping: backslash, double quote and line feed (text format 0.0.4).

@@ -5,6 +5,7 @@
 #include "certs/name_match.hpp"
 #include "certs/verify.hpp"
 #include "inspect/client_hello.hpp"
+#include "proxy/client_hello_peek.hpp"
 #include "proxy/connection_log.hpp"
 #include "proxy/http_framing.hpp"
 #include "proxy/http_relay.hpp"
@@ -46,8 +47,6 @@ using asio::use_awaitable;
 
 namespace {
 
-constexpr int kMaxHelloPeeks = 4000;  // ClientHello peeks (each waits >= 2 ms)
-constexpr auto kPeekPause = std::chrono::milliseconds(2);
 constexpr auto kErrorWriteTimeout = std::chrono::seconds(2);
 
 using ClientStream = ssl::stream<tcp::socket&>;
@@ -60,44 +59,34 @@ struct PeekedHello {
   std::string failure;  // closed, timeout: the client never sent a full ClientHello
 };
 
+// proxy/client_hello_peek.hpp: waits on readiness (never polls), buffer sized to what came.
 asio::awaitable<PeekedHello> peek_client_hello(SessionConnection& conn, std::size_t limit,
                                                std::chrono::milliseconds timeout) {
-  PeekedHello out;
-  std::vector<std::uint8_t> buf(std::min(limit, inspect::max_client_hello_bytes) + 1);
   conn.expires_after(timeout);
-  asio::steady_timer pause(conn.strand);
-  std::size_t prev = 0;
-  for (int i = 0; i < kMaxHelloPeeks; ++i) {
-    auto [wec] = co_await conn.client.async_wait(tcp::socket::wait_read, as_tuple(use_awaitable));
-    if (wec || conn.timed_out) {
-      out.failure = conn.timed_out ? "client_hello_timeout" : "client closed before ClientHello";
-      co_return out;
-    }
-    boost::system::error_code ec;
-    const std::size_t n = conn.client.receive(asio::buffer(buf), tcp::socket::message_peek, ec);
-    if (ec || n == 0) {
-      out.failure = "client closed before ClientHello";
-      co_return out;
-    }
-    const std::span<const std::uint8_t> bytes(buf.data(), n);
-    out.result = inspect::parse_client_hello(bytes);
-    if (out.result.status == inspect::ClientHelloStatus::not_tls)
-      out.http = inspect::looks_like_http(bytes);
-    if (out.result.status != inspect::ClientHelloStatus::need_more) co_return out;
-    if (n >= buf.size()) {
+  const auto peek = co_await proxy::peek_client_hello(conn, limit);
+  PeekedHello out;
+  out.result = peek.result;
+  out.http = peek.http;
+  switch (peek.status) {
+    case HelloPeekStatus::ok:
+    case HelloPeekStatus::not_tls:
+    case HelloPeekStatus::invalid:
+      break;
+    case HelloPeekStatus::too_large:
       out.result.status = inspect::ClientHelloStatus::invalid;
       out.result.error = "client_hello_too_large";
-      co_return out;
-    }
-    // The socket stays readable while the peeked bytes wait: pause instead of spinning
-    // until more of the ClientHello arrives (rare: it nearly always comes in one segment).
-    if (n == prev) {
-      pause.expires_after(kPeekPause);
-      co_await pause.async_wait(as_tuple(use_awaitable));
-    }
-    prev = n;
+      break;
+    case HelloPeekStatus::timeout:
+      out.failure = "client_hello_timeout";
+      break;
+    case HelloPeekStatus::closed:
+    case HelloPeekStatus::truncated:
+      out.failure = "client closed before ClientHello";
+      break;
+    case HelloPeekStatus::error:
+      out.failure = "client_hello: " + peek.detail;
+      break;
   }
-  out.failure = "client_hello_timeout";
   co_return out;
 }
 
@@ -195,8 +184,9 @@ asio::awaitable<void> Session::run() {
   const auto& opt = svc_->options();
   auto peeked = co_await peek_client_hello(*conn_, ctx_.settings.limits.client_hello_bytes,
                                            opt.timeouts.client_hello);
-  if (peeked.result.status != inspect::ClientHelloStatus::ok) {
+  if (!peeked.failure.empty() || peeked.result.status != inspect::ClientHelloStatus::ok) {
     ++ctx_.counters.tls_not_found;
+    facts_.failed = true;  // no request was made: event.outcome failure, with the reason
     if (!peeked.failure.empty()) {
       facts_.reason = peeked.failure;
     } else if (peeked.http) {
@@ -228,6 +218,7 @@ asio::awaitable<void> Session::run() {
   conn_->expires_after(opt.timeouts.handshake);
   auto [hec] = co_await cs.async_handshake(ssl::stream_base::server, as_tuple(use_awaitable));
   if (hec) {
+    facts_.failed = true;
     facts_.reason = conn_->timed_out ? "client TLS handshake timed out"
                                      : "client TLS handshake failed: " + hec.message();
     write_log();
@@ -337,7 +328,8 @@ asio::awaitable<bool> Session::open_origin(const ReverseRoute& route, std::strin
   facts_.destination_address.clear();
   facts_.handshake.reset();
   facts_.verify.reset();
-  const auto up = co_await connect_upstream(conn_, route.connect);
+  const auto up =
+      co_await connect_upstream(conn_, route.connect, DestinationChooser::operator_config);
   if (up.failure != UpstreamFailure::none) {
     facts_.reason = up.reason;
     // Unreachable origins are findings too (probe.unreachable), so the log says so by code.

@@ -1,6 +1,7 @@
 #include "proxy/server.hpp"
 
 #include "proxy/listener.hpp"
+#include "proxy/metrics.hpp"
 #include "proxy/side_probe.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -58,6 +59,14 @@ Server::~Server() = default;
 boost::system::error_code Server::start() {
   ctx_ = std::make_shared<ProxyContext>(settings_, log_, side_probe_);
   ctx_->metrics = metrics_;
+  if (metrics_) {
+    // Open from accept, whatever the session later becomes (DESIGN.md section 8 metrics).
+    std::weak_ptr<ProxyContext> weak = ctx_;
+    metrics_->set_open_connections_source([weak]() -> std::int64_t {
+      const auto ctx = weak.lock();
+      return ctx ? static_cast<std::int64_t>(ctx->open_connections()) : 0;
+    });
+  }
   listener_ = std::make_shared<Listener>(ioc_, ctx_);
   if (starter_) listener_->set_session_starter(starter_);
   if (auto ec = listener_->open(settings_.listen)) return ec;

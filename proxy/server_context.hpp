@@ -3,11 +3,13 @@
 // drain on shutdown) and outcome counters. Thread-safe.
 #pragma once
 
+#include "proxy/destination_policy.hpp"
 #include "proxy/server_settings.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -27,6 +29,9 @@ struct ProxyCounters {
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> refused_not_allowed{0};
   std::atomic<std::uint64_t> refused_limit{0};
+  std::atomic<std::uint64_t> refused_client_limit{0};  // max_connections_per_client reached
+  std::atomic<std::uint64_t> refused_destinations{0};  // host-local destination refused
+  std::atomic<std::uint64_t> client_hello_peeks{0};    // MSG_PEEK reads of a ClientHello
   std::atomic<std::uint64_t> accept_fd_exhausted{0};
   std::atomic<std::uint64_t> tunnels{0};
   std::atomic<std::uint64_t> forwards{0};
@@ -54,14 +59,26 @@ class ProxyContext {
   // The address the listener actually bound (port 0 resolved); set once before accepting.
   void set_listen_endpoint(const boost::asio::ip::tcp::endpoint& ep);
   boost::asio::ip::tcp::endpoint listen_endpoint() const;
-  // True when `ep` is the proxy itself (a loop): our listen address and port, or, when we
-  // listen on an unspecified address, any loopback address with our port.
+  // The port of another listener of this process (the admin port): never a destination.
+  void add_own_port(std::uint16_t port);
+  // Whether a client may make the proxy connect to `ep` (a resolved address):
+  // proxy/destination_policy.hpp with our listeners, this host's interface addresses (read
+  // again at most every few seconds) and settings.allow_destinations.
+  DestinationVerdict judge_destination(const boost::asio::ip::tcp::endpoint& ep) const;
+  // True when `ep` is the proxy itself (a loop): judge_destination says own_listener.
   bool is_self(const boost::asio::ip::tcp::endpoint& ep) const;
 
-  // Connection registry. admit() returns an id, or nullopt when max_connections are open.
+  // Connection registry. admit() gives an id, or says which limit refused the connection:
+  // max_connections in all, or max_connections_per_client for `client` (client_key).
   // `close` is called (from any thread) on shutdown after the drain period; it must post
   // to the connection's strand itself.
-  std::optional<std::uint64_t> admit(std::function<void()> close);
+  enum class Refusal { none, total_limit, client_limit };
+  struct Admission {
+    std::optional<std::uint64_t> id;
+    Refusal refusal = Refusal::none;
+  };
+  Admission admit(std::function<void()> close, const boost::asio::ip::address& client);
+  std::optional<std::uint64_t> admit(std::function<void()> close);  // no per-client count
   void release(std::uint64_t id);
   std::size_t open_connections() const;
   void close_all();
@@ -75,9 +92,17 @@ class ProxyContext {
   std::atomic<bool> draining{false};
 
  private:
+  struct OpenConnection {
+    std::function<void()> close;
+    std::string client;  // client_key, empty when not counted per client
+  };
   mutable std::mutex mutex_;
   boost::asio::ip::tcp::endpoint listen_;
-  std::map<std::uint64_t, std::function<void()>> open_;
+  std::vector<std::uint16_t> other_ports_;
+  mutable std::vector<boost::asio::ip::address> host_addresses_;
+  mutable std::chrono::steady_clock::time_point host_addresses_read_{};
+  std::map<std::uint64_t, OpenConnection> open_;
+  std::map<std::string, std::size_t> per_client_;
   std::uint64_t next_id_ = 1;
   std::atomic<long> pending_lines_{0};
 };

@@ -38,6 +38,9 @@ struct ProxyLimits {
   std::size_t client_hello_bytes = 64 * 1024;   // ClientHello tap bound (as Envoy)
   std::size_t tunnel_buffer_bytes = 64 * 1024;  // per direction, allocated only while data flows
   std::uint64_t max_body_bytes = 0;             // forward mode request/response body; 0 = unlimited
+  // Open connections of one client address (IPv6: one /64), each tunnel included; more are
+  // refused (429), so one client cannot take every slot (proxy/destination_policy.hpp).
+  std::size_t max_connections_per_client = 256;
 };
 
 // A [[site]] entry as the side probe needs it.
@@ -53,6 +56,9 @@ class Interceptor;  // proxy/intercept_session.hpp
 struct ProxySettings {
   boost::asio::ip::tcp::endpoint listen{boost::asio::ip::make_address("127.0.0.1"), 8080};
   std::vector<Cidr> allow;  // clients allowed besides loopback; required for a public listen
+  // Loopback / link-local destinations allowed although the proxy listens beyond loopback
+  // (proxy/destination_policy.hpp); the proxy's own listeners stay refused regardless.
+  std::vector<Cidr> allow_destinations;
   std::optional<std::string> basic_auth;  // "user:password" when Basic auth is required
   ProxyTimeouts timeouts;
   ProxyLimits limits;

@@ -27,17 +27,20 @@ SessionConnection::~SessionConnection() {
   if (id_) ctx->release(*id_);
 }
 
-bool SessionConnection::admit() {
+ProxyContext::Refusal SessionConnection::admit() {
   std::weak_ptr<SessionConnection> weak = shared_from_this();
   auto ex = strand;
-  id_ = ctx->admit([weak, ex] {
-    asio::post(ex, [weak] {
-      if (auto self = weak.lock()) self->close();
-    });
-  });
-  if (!id_) return false;
+  auto admission = ctx->admit(
+      [weak, ex] {
+        asio::post(ex, [weak] {
+          if (auto self = weak.lock()) self->close();
+        });
+      },
+      client_endpoint.address());
+  if (!admission.id) return admission.refusal;
+  id_ = admission.id;
   asio::co_spawn(strand, watchdog(), asio::detached);
-  return true;
+  return ProxyContext::Refusal::none;
 }
 
 void SessionConnection::expires_after(steady_clock::duration d) {
@@ -91,6 +94,7 @@ http::status status_for(UpstreamFailure f) {
     case UpstreamFailure::bad_target:
       return http::status::bad_request;
     case UpstreamFailure::loop:
+    case UpstreamFailure::forbidden:
       return http::status::forbidden;
     case UpstreamFailure::timeout:
       return http::status::gateway_timeout;
@@ -119,7 +123,8 @@ std::optional<tcp::endpoint> parse_resolve_value(const std::string& v, std::uint
 }  // namespace
 
 asio::awaitable<UpstreamResult> connect_upstream(std::shared_ptr<SessionConnection> conn,
-                                                 const Authority& target) {
+                                                 const Authority& target,
+                                                 DestinationChooser chooser) {
   const auto& s = conn->ctx->settings;
   UpstreamResult out;
   std::vector<tcp::endpoint> endpoints;
@@ -158,12 +163,23 @@ asio::awaitable<UpstreamResult> connect_upstream(std::shared_ptr<SessionConnecti
     out.reason = "no address for " + target.host;
     co_return out;
   }
+  // Every resolved address is judged, not the name or literal the client wrote: 0.0.0.0,
+  // "localhost", 2130706433 and ::ffff:127.0.0.1 all arrive here as addresses.
   for (const auto& ep : endpoints) {
-    if (conn->ctx->is_self(ep)) {
+    const auto verdict = conn->ctx->judge_destination(ep);
+    if (verdict == DestinationVerdict::own_listener) {
       ++conn->ctx->counters.loops;
       out.failure = UpstreamFailure::loop;
       out.reason = "request loop: " + target.host + ":" + std::to_string(target.port) +
-                   " is this proxy's own address";
+                   " is this proxy's own listener";
+      co_return out;
+    }
+    if (verdict == DestinationVerdict::host_local && chooser == DestinationChooser::client) {
+      ++conn->ctx->counters.refused_destinations;
+      out.failure = UpstreamFailure::forbidden;
+      out.reason = "destination " + target.host + ":" + std::to_string(target.port) +
+                   " is a loopback or link-local address of this host, refused while the proxy "
+                   "listens beyond loopback (see allow_destinations)";
       co_return out;
     }
   }

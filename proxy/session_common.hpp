@@ -38,9 +38,10 @@ class SessionConnection : public std::enable_shared_from_this<SessionConnection>
   SessionConnection(tcp::socket client, std::shared_ptr<ProxyContext> ctx);
   ~SessionConnection();
 
-  // Registers with the context (connection limit) and starts the watchdog. False when the
-  // limit is reached (the caller answers 503 and drops the connection).
-  bool admit();
+  // Registers with the context (connection limits, in all and per client address) and
+  // starts the watchdog. Refusal::none when admitted; otherwise the limit that was reached
+  // (the caller answers 503 or 429 and drops the connection).
+  ProxyContext::Refusal admit();
 
   void expires_after(std::chrono::steady_clock::duration d);
   void expires_never();
@@ -69,7 +70,8 @@ class SessionConnection : public std::enable_shared_from_this<SessionConnection>
 };
 
 // Why an upstream connection failed; each maps to one HTTP status.
-enum class UpstreamFailure { none, bad_target, resolve, refused, timeout, loop, other };
+// `forbidden`: a destination on this host refused by proxy/destination_policy.hpp (403).
+enum class UpstreamFailure { none, bad_target, resolve, refused, timeout, loop, forbidden, other };
 boost::beast::http::status status_for(UpstreamFailure f);
 
 struct UpstreamResult {
@@ -79,10 +81,16 @@ struct UpstreamResult {
 };
 
 // Resolves `target` ([resolve] first, IP literals directly, else HostResolver::shared(), so
-// a name whose DNS hangs delays nobody else), refuses loops to the proxy itself, connects
+// a name whose DNS hangs delays nobody else), refuses loops to the proxy itself and
+// host-local destinations (ProxyContext::judge_destination, on every resolved address), connects
 // conn.upstream; lookup and connect together within settings.timeouts.connect.
-asio::awaitable<UpstreamResult> connect_upstream(std::shared_ptr<SessionConnection> conn,
-                                                 const Authority& target);
+// Who chose the destination: a client (CONNECT, absolute-form URL: every rule applies) or
+// the operator (reverse mode's configured origins: only loops to ourselves are refused, an
+// origin on this host's loopback is the common setup).
+enum class DestinationChooser { client, operator_config };
+asio::awaitable<UpstreamResult> connect_upstream(
+    std::shared_ptr<SessionConnection> conn, const Authority& target,
+    DestinationChooser chooser = DestinationChooser::client);
 
 // Writes the proxy's own error answer (one-line reason) within 2 s, then closes.
 asio::awaitable<void> send_error_and_close(std::shared_ptr<SessionConnection> conn,

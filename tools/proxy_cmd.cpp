@@ -9,6 +9,7 @@
 #include "certs/pem.hpp"
 #include "certs/trust_store.hpp"
 #include "config/address.hpp"
+#include "config/exposure.hpp"
 #include "config/load.hpp"
 #include "inspect/diagnose.hpp"
 #include "proxy/admin_listener.hpp"
@@ -45,8 +46,10 @@ struct ProxyFlags {
   std::vector<std::string> allow_hosts;  // reverse mode: --allow-host
   std::vector<std::string> ca_files, allow, no_intercept;
   std::string auth, auth_file;
+  std::vector<std::string> allow_destinations, admin_allow;  // docs/security.md item 6
   bool no_system_trust = false, intercept = false;
   std::optional<int> warn_days;
+  std::optional<std::uint32_t> max_connections_per_client;
 };
 
 int usage_error(const std::string& line) {
@@ -142,6 +145,15 @@ int proxy_main(int argc, char** argv) {
   app.add_option("--warn-days", f.warn_days, "warn this many days before expiry (default 21)")
       ->check(CLI::Range(0, 3650));
   app.add_option("--allow", f.allow, "client CIDR allowed besides loopback, repeatable");
+  app.add_option("--allow-destination", f.allow_destinations,
+                 "loopback/link-local destination CIDR allowed while listening beyond "
+                 "loopback, repeatable");
+  app.add_option("--admin-allow", f.admin_allow,
+                 "admin listener client CIDR besides loopback, repeatable (required for a "
+                 "non-loopback --admin)");
+  app.add_option("--max-connections-per-client", f.max_connections_per_client,
+                 "open connections one client address may hold (default 256)")
+      ->check(CLI::Range(1u, 1000000u));
   app.add_flag("--intercept", f.intercept, "terminate TLS with the tlsprobe CA");
   app.add_option("--no-intercept", f.no_intercept,
                  "with --intercept: host glob tunnelled untouched (pinned apps), repeatable");
@@ -188,6 +200,10 @@ int proxy_main(int argc, char** argv) {
   if (f.no_system_trust) cfg.trust.system = false;
   if (f.warn_days) cfg.warn_days = *f.warn_days;
   for (const auto& a : f.allow) cfg.allow.push_back(a);
+  for (const auto& a : f.allow_destinations) cfg.allow_destinations.push_back(a);
+  for (const auto& a : f.admin_allow) cfg.admin_allow.push_back(a);
+  if (f.max_connections_per_client)
+    cfg.limits.max_connections_per_client = *f.max_connections_per_client;
   if (f.intercept) cfg.intercept.enabled = true;
   if (!f.mode.empty()) cfg.mode = *config::parse_mode(f.mode);
   if (!f.upstream.empty()) cfg.upstream = f.upstream;
@@ -237,6 +253,15 @@ int proxy_main(int argc, char** argv) {
   if (!config::is_loopback(listen_addr.to_string()) && s.allow.empty())
     return usage_error("refusing to listen on " + cfg.listen +
                        ", a non-loopback address, without --allow CIDR (who may use the proxy)");
+  for (const auto& a : cfg.allow_destinations) {
+    auto c = proxy::parse_cidr_text(a);
+    if (!c) return usage_error("--allow-destination " + a + ": not a CIDR (e.g. 127.0.0.1/32)");
+    s.allow_destinations.push_back(*c);
+  }
+  if (auto err = config::admin_policy_error(cfg.admin, cfg.admin_allow); !err.empty())
+    return usage_error(err);
+  for (const auto& w : config::exposure_warnings(cfg))
+    std::fprintf(stderr, "tlsprobe proxy: warning: %s\n", w.c_str());
   if (cfg.auth) s.basic_auth = cfg.auth->user + ":" + cfg.auth->password;
   s.timeouts.connect = cfg.timeouts.connect;
   s.timeouts.header = cfg.timeouts.header;
@@ -248,6 +273,7 @@ int proxy_main(int argc, char** argv) {
   const std::size_t fd_bound = fd_limit() > 256 ? (fd_limit() - 128) / 2 : 64;
   s.limits.max_connections = std::min<std::size_t>(cfg.limits.max_connections, fd_bound);
   s.limits.max_header_bytes = cfg.limits.max_header_bytes;
+  s.limits.max_connections_per_client = cfg.limits.max_connections_per_client;
   s.probe_cache_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg.probe_cache_ttl);
   s.resolve = cfg.resolve;
   for (const auto& site : cfg.sites) {
@@ -352,7 +378,10 @@ int proxy_main(int argc, char** argv) {
     admin.add_route(std::string(proxy::kPinsPath), proxy::pins_admin_route(policy));
     metrics.set_intercept_pins_source([&policy] { return policy.pinned_count(); });
   }
+  admin.set_client_filter(config::admin_client_filter(cfg.admin_allow));
   const bool admin_up = start_admin_or_warn(admin, cfg.admin) && admin.port();
+  // The admin port is one of our own listeners: never a destination (CONNECT or URL).
+  if (admin_up) server.context()->add_own_port(admin.port());
   // The startup lines are printed from inside the io loop: server.run() installs the
   // SIGTERM/SIGINT handlers before the loop runs, so a script that reads the port and stops
   // us at once still gets a drain and a flushed log (printed earlier, a quick SIGTERM killed

@@ -16,6 +16,7 @@
 #include "certs/pem.hpp"
 #include "certs/trust_store.hpp"
 #include "commands.hpp"
+#include "config/exposure.hpp"
 #include "config/load.hpp"
 #include "proxy/admin_listener.hpp"
 #include "proxy/connection_log.hpp"
@@ -136,6 +137,9 @@ int watch_main(int argc, char** argv) {
   if (log_opt->count() > 0) cfg.log.file = log_path;
   if (warn_opt->count() > 0) cfg.warn_days = warn_days;
   if (admin_opt->count() > 0) cfg.admin = admin;
+  // The admin listener runs only without --once; beyond loopback it needs admin_allow.
+  if (auto err = config::admin_policy_error(cfg.admin, cfg.admin_allow); !err.empty() && !once)
+    return usage_error(err);
   for (auto& f : ca_files) cfg.trust.ca_files.push_back(f);
   if (no_system_trust) cfg.trust.system = false;
 
@@ -175,6 +179,7 @@ int watch_main(int argc, char** argv) {
       io, std::move(options), [l = log.get()](const std::string& line) { l->write(line); },
       &metrics);
   proxy::AdminListener admin_listener(io, metrics);
+  admin_listener.set_client_filter(config::admin_client_filter(cfg.admin_allow));
 
   auto print = [&format](const proxy::RoundReport& r) {
     if (format == "json")

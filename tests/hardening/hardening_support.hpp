@@ -220,6 +220,8 @@ struct ProxyOptions {
   // -c '... && exec "$@"' sh`); it must exec the proxy in the same process, so that pid()
   // and stop() still reach it. wrapper[0] is an absolute path. Empty: run the binary itself.
   std::vector<std::string> wrapper{};
+  std::string listen_host = "127.0.0.1";  // --listen HOST:port (an IPv4 literal)
+  std::string admin = "off";              // --admin; "127.0.0.1:0" = a port the OS picks
 };
 
 class ProxyProcess {
@@ -254,6 +256,13 @@ class ProxyProcess {
   const fs::path& dir() const { return dir_; }
   const std::string& log_path() const { return log_; }
   std::string stderr_text() const { return read_file(dir_ / "stderr.txt"); }
+  // The admin listener's port from the startup line ("admin listener on port N"); 0 if none.
+  std::uint16_t admin_port() const {
+    static const std::regex line(R"(admin listener on port (\d+))");
+    std::smatch m;
+    const auto err = stderr_text();
+    return std::regex_search(err, m, line) ? static_cast<std::uint16_t>(std::stoul(m[1])) : 0;
+  }
 
   struct Exit {
     int code = -1;  // exit status, -1 when killed by a signal or the limit
@@ -289,11 +298,11 @@ class ProxyProcess {
     std::vector<std::string> args = {TLSPROBE_BINARY,
                                      "proxy",
                                      "--listen",
-                                     "127.0.0.1:" + std::to_string(port),
+                                     o.listen_host + ":" + std::to_string(port),
                                      "--log",
                                      log_,
                                      "--admin",
-                                     "off",
+                                     o.admin,
                                      "--no-system-trust"};
     if (!o.config_toml.empty()) {
       args.push_back("--config");
@@ -329,7 +338,8 @@ class ProxyProcess {
     const auto deadline = Clock::now() + 20s;
     while (Clock::now() < deadline) {
       const auto err = read_file(err_path);
-      if (err.find("listening on 127.0.0.1:" + std::to_string(port)) != std::string::npos)
+      if (err.find("listening on " + o.listen_host + ":" + std::to_string(port)) !=
+          std::string::npos)
         return "";
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
