@@ -86,9 +86,8 @@ constexpr std::array kTexts = {
          "", "19 X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN", "", "",
          "SSL certificate problem: self-signed certificate in certificate chain"},
     Text{"chain.untrusted_root#not_sent",
-         "{certificate} is issued by {missing_issuer}, which is not a trusted root and was not "
-         "sent (an internal CA?); the certificate has no AIA URL to fetch a missing intermediate "
-         "from.",
+         "The server sent its chain up to {certificate}, which is issued by {missing_issuer}: "
+         "not a trusted root and not sent (an internal CA?).",
          "If {missing_issuer} is your internal root, install it in the clients' trust stores "
          "(tlsprobe: `--ca-file`). If it is an intermediate, serve it with the leaf as one "
          "fullchain file (nginx `ssl_certificate /etc/ssl/fullchain.pem;`, Apache "
@@ -485,7 +484,17 @@ std::string fill(std::string_view tmpl, const Finding& f) {
     if (key == "subject") {
       out += f.subject;
     } else if (auto it = f.evidence.find(key); it != f.evidence.end()) {
-      out += it->second;
+      // A hostile certificate can carry a DN of tens of kilobytes: the sentence stays
+      // readable, the evidence keeps the whole value.
+      constexpr std::size_t max_value = 2000;
+      if (it->second.size() <= max_value) {
+        out += it->second;
+      } else {
+        std::size_t cut = max_value;  // never inside a UTF-8 sequence
+        while (cut > 0 && (static_cast<unsigned char>(it->second[cut]) & 0xC0) == 0x80) --cut;
+        out.append(it->second, 0, cut);
+        out += "... (" + std::to_string(it->second.size() - cut) + " more bytes)";
+      }
     }
     i = close + 1;
   }

@@ -155,3 +155,60 @@ TEST_CASE("limbo: tlsprobe agrees with the expected result at least as often as 
   INFO(summary_markdown());
   CHECK(keyed.at("all").tlsprobe >= 150);
 }
+
+TEST_CASE("limbo: each profile rule appears on its case and not on a clean one",
+          "[conformance][limbo][profile]") {
+  const std::pair<const char*, const char*> cases[] = {
+      {"rfc5280::aki::leaf-missing-aki", "aki_missing"},
+      {"rfc5280::ski::intermediate-missing-ski", "ski_missing"},
+      {"rfc5280::serial::zero", "serial_zero"},
+      {"rfc5280::serial::too-long", "serial_too_long"},
+      {"webpki::forbidden-rsa-key-not-divisible-by-8-in-leaf", "rsa_modulus_not_multiple_of_8"},
+      {"rfc5280::leaf-ku-keycertsign", "leaf_key_cert_sign"},
+      {"rfc5280::root-non-critical-basic-constraints", "basic_constraints_not_critical"},
+      {"webpki::eku::ee-anyeku", "leaf_any_eku"},
+      {"webpki::eku::ee-without-eku", "leaf_without_eku"},
+      {"webpki::cn::not-in-san", "cn_not_in_san"},
+      {"rfc5280::san::underscore-dns", "dns_underscore"},
+      {"webpki::san::public-suffix-multi-label-wildcard-san", "wildcard_public_suffix"},
+  };
+  for (const auto& [id, rule] : cases) {
+    INFO(id << " " << rule);
+    bool found = false, known = false;
+    for (const auto& k : computed()) {
+      if (k.c.id != id) continue;
+      known = true;
+      for (const auto& f : k.v.findings)
+        if (f.code == "cert.profile" && f.evidence.at("rule") == rule) found = true;
+    }
+    CHECK(known);
+    CHECK(found);
+  }
+  for (const auto& k : computed())
+    if (k.c.id == "rfc5280::nc::permitted-dns-match" ||
+        k.c.id == "pathlen::ee-with-intermediate-pathlen-0") {
+      INFO(k.c.id);
+      CHECK(k.v.codes == "-");
+    }
+}
+
+TEST_CASE("limbo: each new error code on its case", "[conformance][limbo]") {
+  const std::pair<const char*, const char*> cases[] = {
+      {"rfc5280::intermediate-ca-without-ca-bit", "chain.not_a_ca"},
+      {"pathlen::intermediate-violates-pathlen-0", "chain.path_length"},
+      {"rfc5280::nc::excluded-dns-match", "chain.name_constraints"},
+      {"cve::cve-2025-61727", "chain.name_constraints"},
+      {"rfc5280::eku::ee-wrong-eku", "cert.bad_purpose"},
+      {"rfc5280::unknown-critical-extension-intermediate", "cert.critical_extension"},
+      {"rfc5280::duplicate-extensions", "cert.malformed"},
+      {"webpki::forbidden-p192-root", "key.weak"},
+      {"pathological::nc-dos-1", "chain.verify_failed"},
+  };
+  for (const auto& [id, code] : cases) {
+    INFO(id << " " << code);
+    bool found = false;
+    for (const auto& k : computed())
+      if (k.c.id == id) found = k.v.codes.find(code) != std::string::npos;
+    CHECK(found);
+  }
+}

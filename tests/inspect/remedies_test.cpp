@@ -40,3 +40,15 @@ TEST_CASE("placeholders are filled from evidence; variants override the base row
   CHECK(g.equivalents.at("openssl").rfind("64 ", 0) == 0);
   CHECK(g.equivalents.at("chrome") == "net::ERR_CERT_COMMON_NAME_INVALID");  // from the base row
 }
+
+TEST_CASE("a huge evidence value is cut in the sentence, kept whole in the evidence",
+          "[remedies]") {
+  Finding f;
+  f.code = "chain.verify_failed";
+  f.evidence["certificate"] = "CN=" + std::string(30000, 'a');
+  f.evidence["openssl_text"] = "unspecified certificate verification error";
+  detail::explain(f);
+  CHECK(f.message.size() < 3000);
+  CHECK(f.message.find("more bytes)") != std::string::npos);
+  CHECK(f.evidence.at("certificate").size() == 30003);
+}

@@ -188,8 +188,8 @@ TEST_CASE("broken chains: the finding codes and exit 1", "[e2e]") {
   }
 }
 
-// Known bug outside the prober (diagnose/analyze_chain at the time of writing): a leaf sent
-// without its intermediate, root trusted, is reported as chain.untrusted_root.
+// A leaf sent without its intermediate, root trusted: chain.incomplete (issue 11; it used to
+// read chain.untrusted_root when the leaf had no AIA).
 TEST_CASE("incomplete chain: intermediate not sent", "[e2e]") {
   const auto run = probe_server(serving(ServedChain::of(good().leaf)));
   INFO(run.process.out);
