@@ -207,6 +207,26 @@ asio::awaitable<Step> get_once(const AiaOptions& options, HttpUrl url, Clock::ti
     endpoints = std::move(eps);
   }
 
+  // A certificate is attacker-controlled: never let its URL reach link-local addresses
+  // (cloud metadata services live at 169.254.169.254 / fe80::) or non-unicast ones.
+  const auto forbidden = [](const asio::ip::address& a) {
+    if (a.is_unspecified() || a.is_multicast()) return true;
+    if (a.is_v4()) return (a.to_v4().to_uint() & 0xFFFF0000u) == 0xA9FE0000u;
+    const auto v6 = a.to_v6();
+    if (v6.is_v4_mapped())
+      return (asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_uint() & 0xFFFF0000u) ==
+             0xA9FE0000u;
+    return v6.is_link_local();
+  };
+  const auto refused = endpoints.front().address();
+  std::erase_if(endpoints,
+                [&](const asio::ip::tcp::endpoint& e) { return forbidden(e.address()); });
+  if (endpoints.empty()) {
+    step.error = "refused: " + refused.to_string() +
+                 " is a link-local or non-unicast address (never fetched)";
+    co_return step;
+  }
+
   beast::tcp_stream stream(ex);
   stream.expires_at(deadline);
   auto [cec, ep] = co_await stream.async_connect(endpoints, as_tuple(use_awaitable));

@@ -7,6 +7,8 @@
 // - one URL gets `timeout` in total (resolve, connect, request, redirects, body);
 // - bodies over `max_body` bytes are refused, however they are framed;
 // - at most `max_redirects` redirects, to http:// only, and never back to a URL already seen;
+// - never to link-local or non-unicast addresses (a certificate is attacker-controlled, and
+//   cloud metadata services answer on 169.254.169.254);
 // - the body is one DER certificate or a PKCS#7 certs-only bundle, parsed by OpenSSL;
 // - every answer is cached per URL (`ttl`, failures `failure_ttl`), and concurrent fetches
 //   of one URL share one request.

@@ -82,9 +82,16 @@ void write_fullchain(const std::string& path, const inspect::Observations& obs,
   }
   const auto chain = inspect::chain_to_serve(*main, trust);
   if (chain.empty()) {
-    std::fprintf(stderr,
-                 "tlsprobe probe: --fullchain-out: not written: even with the issuers fetched "
-                 "from AIA the chain reaches no trusted root\n");
+    std::string why = "even with the issuers fetched from AIA the chain reaches no trusted root";
+    if (main->aia_fetches.empty())
+      why =
+          "the chain reaches no trusted root, and nothing was fetched (no http caIssuers URL, "
+          "or --no-aia)";
+    for (const auto& f : main->aia_fetches)
+      if (!f.ok)
+        why = "the missing issuer could not be fetched from " + f.url + " (" + f.error + ")";
+    std::fprintf(stderr, "tlsprobe probe: --fullchain-out: not written: %s\n",
+                 certs::escape_for_display(why).c_str());
     return;
   }
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -149,6 +149,14 @@ TEST_CASE("AIA fetch: every failure is one clear line", "[aia]") {
   const auto refused =
       fetch(fetcher, "http://127.0.0.1:" + std::to_string(testsupport::unused_port()) + "/int.der");
   CHECK(refused.result->error.rfind("cannot connect: ", 0) == 0);
+  // Link-local (cloud metadata) and unspecified addresses are never dialled.
+  for (const char* url : {"http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/x",
+                          "http://0.0.0.0/x", "http://[::ffff:169.254.1.1]/x"}) {
+    const auto f = fetch(fetcher, url);
+    INFO(url);
+    CHECK(f.result->error.rfind("refused: ", 0) == 0);
+    CHECK(f.result->error.find("link-local or non-unicast") != std::string::npos);
+  }
   const auto https = fetch(fetcher, "https://127.0.0.1/int.der");
   CHECK(https.result->error ==
         "not fetched: only http:// caIssuers URLs are fetched (as Chrome does)");
