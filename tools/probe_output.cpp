@@ -44,7 +44,10 @@ std::optional<certs::VerifyResult> verify(const inspect::HandshakeObservation& h
 }
 
 long days_left(const certs::Certificate& c, certs::TimePoint at) {
-  return static_cast<long>(std::chrono::floor<std::chrono::days>(c.not_after() - at).count());
+  // Whole days, rounded toward zero: the rule of the findings' messages (inspect's
+  // days_between), so "1067 days ago" in the chain and "1067 days" in the message agree.
+  return static_cast<long>(
+      std::chrono::duration_cast<std::chrono::days>(c.not_after() - at).count());
 }
 
 struct Colours {
@@ -178,9 +181,8 @@ std::string report_text(const ProbeReport& report, const RenderOptions& options)
     for (std::size_t i = 0; i < h.chain.size(); ++i) {
       const auto& c = h.chain[i];
       const long days = days_left(c, options.at);
-      const std::string days_colour = days < 0     ? col.red()
-                                      : days <= 21 ? col.yellow()
-                                                   : col.green();
+      const bool expired = c.not_after() < options.at;  // also within its last day (days == 0)
+      const std::string days_colour = expired ? col.red() : days <= 21 ? col.yellow() : col.green();
       out << indent << (i == 0 ? "" : "└─ ") << "[" << i << "] " << esc(c.subject()) << "\n";
       const std::string sub = indent + (i == 0 ? "    " : "       ");
       if (!extra) {
@@ -190,7 +192,7 @@ std::string report_text(const ProbeReport& report, const RenderOptions& options)
         out << sub << "names:     " << (names.empty() ? "(none)" : names) << "\n";
       }
       out << sub << "not after: " << certs::format_rfc3339(c.not_after()) << " (" << days_colour
-          << (days < 0 ? std::to_string(-days) + " days ago" : std::to_string(days) + " days left")
+          << (expired ? std::to_string(-days) + " days ago" : std::to_string(days) + " days left")
           << col.reset() << ")\n";
       if (!extra) {
         out << sub << "key:       " << c.key().type << " " << c.key().bits

@@ -57,7 +57,8 @@ void print_text(const proxy::RoundReport& round) {
                   shown(h.address).c_str());
       if (h.outcome == inspect::HandshakeOutcome::ok && !h.chain.empty()) {
         const auto& leaf = h.chain.front();
-        const auto days = std::chrono::floor<std::chrono::days>(leaf.not_after() - site.at).count();
+        const auto days =
+            std::chrono::duration_cast<std::chrono::days>(leaf.not_after() - site.at).count();
         std::printf("  %s  not after %s (%lld days)  sha256 %.16s...\n",
                     shown(leaf.subject()).c_str(), certs::format_rfc3339(leaf.not_after()).c_str(),
                     static_cast<long long>(days), leaf.sha256_hex().c_str());

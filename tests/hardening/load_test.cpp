@@ -33,6 +33,7 @@ probe = "3s"
 drain = "3s"
 [limits]
 max_connections = 20000
+max_connections_per_client = 20000
 )";
 
 // CPU seconds (user + system) a process has used so far.

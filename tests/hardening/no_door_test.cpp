@@ -225,12 +225,24 @@ TEST_CASE("the admin listener beyond loopback needs --admin-allow; allow-lists o
   // Accepted with an allow-list; a list admitting everyone is said at start.
   ProxyOptions o;
   o.admin = admin;
-  o.extra = {"--admin-allow", "192.0.2.0/24", "--allow", "0.0.0.0/0"};
+  o.extra = {"--admin-allow", "198.51.100.0/24", "--allow", "0.0.0.0/0"};
   ProxyProcess proxy(o);
   const auto err = proxy.stderr_text();
   CHECK(err.find("tlsprobe proxy: warning: allow 0.0.0.0/0 admits every client address") !=
         std::string::npos);
-  CHECK(err.find("admin listener on port") != std::string::npos);
+  const auto admin_port = proxy.admin_port();
+  REQUIRE(admin_port != 0);
+  // Loopback clients are always served; others only from admin_allow.
+  CHECK(ask(connect_loopback(admin_port), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") ==
+        "HTTP/1.1 200 OK");
+  if (const auto mine = host_ipv4()) {
+    Fd outsider = connect_from(*mine, *mine, admin_port);
+    REQUIRE(outsider);
+    REQUIRE(send_all(outsider.get(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const auto r = read_to_end(outsider.get(), 10s);
+    CHECK(r.data.empty());  // closed unanswered
+    CHECK_FALSE(r.timeout);
+  }
   CHECK(proxy.stop().code == 0);
   std::error_code ec;
   fs::remove_all(dir, ec);

@@ -334,3 +334,25 @@ TEST_CASE("nginx: default_server certificate vs a named virtual host", "[e2e][ng
   CHECK(good_codes.empty());
   CHECK(good_status == 0);
 }
+
+TEST_CASE("an expiry shows the same number of days in the chain and in the message", "[e2e]") {
+  // Expired 1067.5 days before --at: rounding toward zero everywhere gives 1067 (the chain
+  // said 1068, the message 1067).
+  testpki::CertSpec spec;
+  spec.common_name = "good.test";
+  spec.dns_names = {"good.test"};
+  spec.not_before = testpki::fixed_now() - std::chrono::days(2000);
+  spec.not_after = testpki::fixed_now() - std::chrono::days(1067) - std::chrono::hours(12);
+  const auto leaf = testpki::issue(good().intermediate, spec);
+  TlsTestServer server(serving(ServedChain::of(leaf, {good().intermediate.cert})));
+  testpki::TempPemFile ca(certs::write_pem(good().root.cert));
+  const auto r = testsupport::run_tlsprobe(
+      {"probe", "good.test", "--connect", server.address(), "--ca-file", ca.path(),
+       "--no-system-trust", "--at", kAt, "--no-aia", "--timeout", "5"},
+      20s);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("(1067 days ago)") != std::string::npos);
+  CHECK(r.out.find("1067 days before") != std::string::npos);
+  CHECK(r.out.find("1068") == std::string::npos);
+}

@@ -555,6 +555,7 @@ Candidate make_tlsprobe(const Lab& lab, const Options& o) {
                       << "[log]\nfile = \"" << lab.dir << "/tlsprobe.jsonl\"\n"
                       << "stderr_findings = false\n"
                       << "[intercept]\nenabled = true\nstate_dir = \"" << lab.dir << "/state\"\n"
+                      << "[limits]\nmax_connections_per_client = 1000000\n"
                       << "[resolve]\n\"" << c.authority << "\" = \"127.0.0.1\"\n";
   launch(c, {o.tlsprobe, "proxy", "--config", conf}, lab);
   return c;

@@ -313,7 +313,7 @@ int main(int argc, char** argv) {
     Candidate t{"tlsprobe", free_port(), -1};
     t.pid = spawn({tlsprobe, "proxy", "--listen", "127.0.0.1:" + std::to_string(t.port), "--log",
                    dir + "/tlsprobe.jsonl", "--no-system-trust", "--ca-file", dir + "/cert.pem",
-                   "--admin", "off"});
+                   "--admin", "off", "--max-connections-per-client", "1000000"});
     children.push_back(t.pid);
     wait_port(t.port);
     cands.push_back(t);

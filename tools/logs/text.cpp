@@ -225,7 +225,8 @@ Millis now_ms() {
 
 std::int64_t days_between(Millis now, Millis t) {
   const Millis d = t - now;
-  return d >= 0 ? d / ms_per_day : -((-d + ms_per_day - 1) / ms_per_day);
+  // Whole days rounded toward zero, like every other "days" tlsprobe prints.
+  return d / ms_per_day;
 }
 
 std::string escape_text(std::string_view s) {
