@@ -7,7 +7,9 @@
 //           it exits 64 "no CA yet: run `tlsprobe ca init`"
 //   path    prints the CA certificate's path; exits 64 (path still printed) when it does not
 //           exist yet, so `p=$(tlsprobe ca path) && cp "$p" …` fails early
-// Usage and local errors exit 64 with one line on stderr.
+// Usage and local errors exit 64 with one line on stderr, among them a CA state that is not
+// the user's alone (another owner, a symbolic link, writable by others: certs/authority.hpp),
+// which is refused as it is, never chmod'ed.
 #include "certs/authority.hpp"
 #include "commands.hpp"
 

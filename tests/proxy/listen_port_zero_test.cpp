@@ -369,7 +369,7 @@ TEST_CASE("the proxy's watcher announces its findings on stderr, once per subjec
 // (`?code=…&api_key=…`) in a 0644 file in a 0755 directory, and the finding announced on
 // stderr quoted the same URL. Now the query is dropped everywhere unless [log] keep_query =
 // true, the file is 0640 and its new directory 0750 (less a stricter umask).
-TEST_CASE("[log] keep_query: URLs are logged without their query by default, in a 0640 file") {
+TEST_CASE("log.keep_query: URLs are logged without their query by default, in a 0640 file") {
   auto origin = html_origin();
   const mode_t umask_now = ::umask(022);
   ::umask(umask_now);
