@@ -56,6 +56,14 @@ std::string render_ca_install_page(const certs::Certificate& ca) {
        "<p>Undo: <code>sudo rm /usr/local/share/ca-certificates/tlsprobe.crt &amp;&amp; sudo "
        "update-ca-certificates --fresh</code></p>\n";
 
+  // Chrome and Chromium on Linux read neither the Debian store nor Firefox's: they use the
+  // user's NSS database (what the intercept tests do with a temporary HOME).
+  h += "<h2>Chrome / Chromium on Linux</h2>\n<p>They use your NSS database, not the system "
+       "store (package <code>libnss3-tools</code>):</p>\n"
+       "<pre>certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n tlsprobe -i tlsprobe-ca.pem</pre>\n"
+       "<p>Undo: <code>certutil -d sql:$HOME/.pki/nssdb -D -n tlsprobe</code>. Restart the "
+       "browser after either.</p>\n";
+
   h += "<h2>macOS</h2>\n<pre>sudo security add-trusted-cert -d -r trustRoot -k "
        "/Library/Keychains/System.keychain tlsprobe-ca.crt</pre>\n"
        "<p>Undo: remove it in Keychain Access, System keychain, Certificates.</p>\n";

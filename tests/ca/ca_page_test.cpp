@@ -27,7 +27,9 @@ TEST_CASE("the CA page links the CA, shows its fingerprint and install steps", "
         "security add-trusted-cert -d -r trustRoot -k "
         "/Library/Keychains/System.keychain",
         "certutil -addstore root", "ImportEnterpriseRoots", "CURL_CA_BUNDLE", "--cacert",
-        "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"}) {
+        "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS",
+        // Chrome/Chromium on Linux: the user's NSS database.
+        "certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n tlsprobe -i tlsprobe-ca.pem"}) {
     CAPTURE(step);
     CHECK(has(page, step));
   }
