@@ -365,6 +365,8 @@ TEST_CASE("the proxy's watcher announces its findings on stderr, once per subjec
   CHECK(count_of(err, "tlsprobe: error edge.stale") == 1u);
   // The log has the record too.
   CHECK(slurp(p.dir() / "log.jsonl").find("\"edge.stale\"") != std::string::npos);
+}
+
 // Issue 12 item 8: no secrets in world-readable logs. Before: url.full kept the query
 // (`?code=…&api_key=…`) in a 0644 file in a 0755 directory, and the finding announced on
 // stderr quoted the same URL. Now the query is dropped everywhere unless [log] keep_query =
