@@ -43,7 +43,7 @@ namespace {
 struct ProxyFlags {
   std::string listen, config_file, log_file, mode, upstream, admin, state_dir;
   std::string upstream_sni, tls_cert, tls_key;  // reverse mode
-  std::vector<std::string> allow_hosts;  // reverse mode: --allow-host
+  std::vector<std::string> allow_hosts;         // reverse mode: --allow-host
   std::vector<std::string> ca_files, allow, no_intercept;
   std::string auth, auth_file;
   std::vector<std::string> allow_destinations, admin_allow;  // docs/security.md item 6
