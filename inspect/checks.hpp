@@ -118,6 +118,14 @@ void check_no_certificate(const HandshakeObservation& obs, Findings& out);
 // sent before it was judged (chain_judged()).
 void note_chain_judged(const HandshakeObservation& obs, Findings& group);
 
+// check_revocation.cpp
+// cert.revoked, revocation.unknown and ocsp.* from the staple, --crl CRLs and online lookups.
+void check_revocation(const HandshakeFacts& facts, const DiagnoseOptions& options, Findings& out);
+
+// check_ct.cpp
+// ct.insufficient_scts (Chrome's CT policy, system roots only) and ct.sct_invalid.
+void check_ct(const HandshakeFacts& facts, const DiagnoseOptions& options, Findings& out);
+
 // remedies.cpp
 // Fills message, remedy and the equivalents not already set, from the table row for
 // `f.code` (or "code#variant" when `variant` is given), substituting {evidence_key} and

@@ -76,7 +76,24 @@ inline constexpr std::string_view http_no_https_redirect = "http.no_https_redire
 // The redirect to https is 302/307, not 301/308.
 inline constexpr std::string_view http_redirect_not_permanent = "http.redirect_not_permanent";
 
-inline constexpr std::array<std::string_view, 34> all = {cert_expired,
+// --- revocation and transparency (issue 16) ---
+// Revoked by the stapled OCSP response, the OCSP responder or a CRL (time and reason).
+inline constexpr std::string_view cert_revoked = "cert.revoked";
+// The revocation status could not be established (responder unreachable, unknown or
+// tryLater, a CRL that fails its checks).
+inline constexpr std::string_view revocation_unknown = "revocation.unknown";
+// The certificate demands a staple (TLS Feature status_request) and none came.
+inline constexpr std::string_view ocsp_must_staple_missing = "ocsp.must_staple_missing";
+// The stapled OCSP response fails: signature, responder, certificate or freshness.
+inline constexpr std::string_view ocsp_staple_invalid = "ocsp.staple_invalid";
+// The leaf names an OCSP responder but the server staples no response.
+inline constexpr std::string_view ocsp_not_stapled = "ocsp.not_stapled";
+// A publicly trusted certificate without the SCTs Chrome's CT policy requires.
+inline constexpr std::string_view ct_insufficient_scts = "ct.insufficient_scts";
+// An SCT that does not verify against the log list (or names an unknown log).
+inline constexpr std::string_view ct_sct_invalid = "ct.sct_invalid";
+
+inline constexpr std::array<std::string_view, 41> all = {cert_expired,
                                                          cert_not_yet_valid,
                                                          cert_expiring_soon,
                                                          cert_self_signed,
@@ -109,6 +126,13 @@ inline constexpr std::array<std::string_view, 34> all = {cert_expired,
                                                          http_mixed_content,
                                                          http_hsts_missing,
                                                          http_no_https_redirect,
-                                                         http_redirect_not_permanent};
+                                                         http_redirect_not_permanent,
+                                                         cert_revoked,
+                                                         revocation_unknown,
+                                                         ocsp_must_staple_missing,
+                                                         ocsp_staple_invalid,
+                                                         ocsp_not_stapled,
+                                                         ct_insufficient_scts,
+                                                         ct_sct_invalid};
 
 }  // namespace tlsprobe::inspect::codes

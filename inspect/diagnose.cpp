@@ -61,6 +61,21 @@ std::optional<int> chrome_rank(const Finding& f) {
   return std::nullopt;
 }
 
+// chrome_rank on a finer scale, for the codes Chrome ranks between two of the above
+// (MapCertStatusToNetError): REVOKED after INVALID and before AUTHORITY_INVALID;
+// CERTIFICATE_TRANSPARENCY_REQUIRED after COMMON_NAME_INVALID and before WEAK_KEY.
+// Chrome enforces neither must-staple nor stapled responses and reads no CRL files.
+std::optional<int> chrome_rank_x10(const Finding& f) {
+  if (f.severity != Severity::error) return std::nullopt;
+  if (f.code == codes::cert_revoked) return 15;
+  if (f.code == codes::ct_insufficient_scts) return 35;
+  if (f.code == codes::revocation_unknown || f.code == codes::ocsp_staple_invalid ||
+      f.code == codes::ocsp_must_staple_missing)
+    return std::nullopt;
+  const auto r = chrome_rank(f);
+  return r ? std::optional<int>(*r * 10) : std::nullopt;
+}
+
 }  // namespace
 
 void mark_browser_shows(Findings& one_handshake) {
@@ -68,7 +83,7 @@ void mark_browser_shows(Findings& one_handshake) {
   int best_rank = 0;
   for (auto& f : one_handshake) {
     f.browser_shows = false;
-    auto r = chrome_rank(f);
+    auto r = chrome_rank_x10(f);
     if (r && (!best || *r < best_rank)) {
       best = &f;
       best_rank = *r;
@@ -120,6 +135,8 @@ Findings diagnose(const Observations& obs, const DiagnoseOptions& options) {
       check_names(f, obs, group);
       check_verify_floor(f, group);
       if (!h.chain.empty()) check_profile(f, group);
+      check_revocation(f, options, group);
+      check_ct(f, options, group);
       if (h.role == Role::origin && !h.chain.empty()) {
         const Findings own = group;  // origin.untrusted reports the worst of these
         check_origin(f, own, group);

@@ -47,6 +47,20 @@ struct AiaFetch {
   double elapsed_ms = 0;
 };
 
+// One online revocation lookup for the leaf (probe --revocation): an OCSP POST to the
+// responder its AIA names, or else the CRL from its CRL distribution point. The prober
+// fetches; diagnosis judges the answer (certs/ocsp_response.hpp, certs/crl.hpp).
+struct RevocationLookup {
+  std::string kind;      // "ocsp" or "crl"
+  std::string url;       // as the certificate names it
+  bool ok = false;       // an answer came back (not yet judged)
+  std::string error;     // one line when !ok ("timed out after 5000 ms")
+  std::string response;  // DER: the OCSPResponse or the CRL
+  std::string nonce;     // OCSP: "echoed", "absent" (the responder ignores nonces)
+  bool from_cache = false;
+  double elapsed_ms = 0;
+};
+
 // One TLS handshake made (or tried) against one address.
 struct HandshakeObservation {
   Role role = Role::direct;  // direct, edge, origin, nosni, othersni
@@ -72,6 +86,12 @@ struct HandshakeObservation {
   // self-signed root; empty unless the fetched issuers complete a path to a trust anchor.
   std::vector<AiaFetch> aia_fetches;
   certs::Chain completed_chain;
+  // Revocation and transparency (every handshake asks for a staple and for SCTs): the
+  // OCSPResponse the server stapled (DER; empty: none), the SCTs it sent in the TLS
+  // extension (each in its TLS encoding), and the online lookups made for the leaf.
+  std::string ocsp_staple;
+  std::vector<std::string> tls_scts;
+  std::vector<RevocationLookup> revocation_lookups;
 };
 
 // True when the chain of `h` is judged: the handshake completed, or it failed only for want

@@ -459,6 +459,101 @@ constexpr std::array kTexts = {
          "Make the client CONNECT to the name it asks for in TLS; use `curl --resolve` to pick "
          "an address instead of changing the CONNECT target.",
          "none", "none", "none", "none"},
+    // --- revocation and transparency (issue 16, check_revocation.cpp, check_ct.cpp) ---
+    Text{"cert.revoked",
+         "The {position} certificate {certificate} is revoked: {source} says it was revoked on "
+         "{revocation_time} (reason: {reason}). Browsers refuse it (Chrome through CRLSets, "
+         "Firefox through OCSP and CRLite, Safari through its own checks).",
+         "Get a new certificate (a new key if the reason is keyCompromise) and install it with "
+         "its chain; then reload the server so it stops serving the revoked one (and its "
+         "stapled response).",
+         "23 X509_V_ERR_CERT_REVOKED", "net::ERR_CERT_REVOKED", "SEC_ERROR_REVOKED_CERTIFICATE",
+         "SSL certificate problem: certificate revoked (with --crlfile); (91) SSL certificate "
+         "revocation reason: {reason} (with --cert-status)"},
+    Text{"revocation.unknown",
+         "The revocation status of {certificate} could not be established: {source} "
+         "({url}): {what}. Browsers soft-fail (they carry on), but a client that requires "
+         "revocation checking refuses.",
+         "Check that the responder or CRL URL in the certificate answers over plain HTTP "
+         "from where clients are ({url}); if it is your CA's, tell the CA. Stapling the OCSP "
+         "response (nginx `ssl_stapling on;`) spares clients this lookup.",
+         "none by default (s_client/curl do not check revocation unless asked)",
+         "none (Chrome does not fetch OCSP or CRLs online; it soft-fails)",
+         "none by default (security.OCSP.require = false); SEC_ERROR_OCSP_SERVER_ERROR or "
+         "SEC_ERROR_OCSP_UNKNOWN_CERT when hard-fail is on",
+         "none by default; (91) with --cert-status"},
+    Text{"revocation.unknown#crl_invalid",
+         "The CRL {source} for {certificate} from {issuer} cannot be used: {what}. A client "
+         "that checks this CRL (curl --crlfile, OpenSSL with CRL checking) refuses the chain, "
+         "since the revocation status is undetermined.",
+         "Have the CA reissue the CRL correctly (signed by the issuer's key, issuer with "
+         "keyUsage cRLSign, a non-critical cRLNumber, a current thisUpdate/nextUpdate), or "
+         "give tlsprobe the current CRL.",
+         "{openssl_crl_error}", "none (Chrome does not read CRLs)",
+         "none (Firefox uses OCSP and CRLite, not CRL files)",
+         "SSL certificate problem: {openssl_crl_text} (with --crlfile)"},
+    Text{"ocsp.staple_invalid",
+         "The server stapled an OCSP response for {certificate} that cannot be used: {detail} "
+         "(responder {responder}, thisUpdate {this_update}, nextUpdate {next_update}).",
+         "Make the server fetch a fresh response from the CA's responder and verify it before "
+         "stapling: nginx `ssl_stapling on; ssl_stapling_verify on;` with "
+         "`ssl_trusted_certificate` set to the issuer chain (drop a stale `ssl_stapling_file`); "
+         "Apache `SSLUseStapling on` with `SSLStaplingReturnResponderErrors off`.",
+         "s_client -status: OCSP_basic_verify or OCSP_check_validity fails",
+         "none (Chrome does not enforce stapled responses)",
+         "SEC_ERROR_OCSP_BAD_SIGNATURE, SEC_ERROR_OCSP_INVALID_SIGNING_CERT or "
+         "SEC_ERROR_OCSP_OLD_RESPONSE (by cause)",
+         "(91) SSL certificate status verification FAILED (with --cert-status)"},
+    Text{"ocsp.staple_invalid#expiring_soon",
+         "The OCSP response the server staples for {certificate} runs out in {hours_left} "
+         "hours (nextUpdate {next_update}, thisUpdate {this_update}): the server is not "
+         "refreshing it, and once it expires clients that check staples refuse it.",
+         "Check the server's stapling: nginx fetches through `resolver` and needs the "
+         "responder reachable (a static `ssl_stapling_file` is never refreshed: regenerate it "
+         "from cron); Apache: `SSLStaplingCache` and `SSLStaplingStandardCacheTimeout`.",
+         "none yet", "none", "none yet (SEC_ERROR_OCSP_OLD_RESPONSE after {next_update})",
+         "none yet"},
+    Text{"ocsp.staple_invalid#expired", "", "", "", "", "SEC_ERROR_OCSP_OLD_RESPONSE", ""},
+    Text{"ocsp.staple_invalid#bad_signature", "", "", "", "", "SEC_ERROR_OCSP_BAD_SIGNATURE",
+         ""},
+    Text{"ocsp.staple_invalid#unauthorized_responder", "", "", "", "",
+         "SEC_ERROR_OCSP_INVALID_SIGNING_CERT", ""},
+    Text{"ocsp.must_staple_missing",
+         "The certificate {certificate} demands OCSP stapling (TLS Feature extension "
+         "status_request, \"must-staple\") but the server stapled no OCSP response: Firefox "
+         "refuses the connection.",
+         "Turn stapling on and make sure it works before clients connect: nginx `ssl_stapling "
+         "on; ssl_stapling_verify on;` (with a `resolver` and `ssl_trusted_certificate`), "
+         "Apache `SSLUseStapling on` with an `SSLStaplingCache`; or get a certificate without "
+         "must-staple.",
+         "none (OpenSSL does not enforce must-staple by itself)",
+         "none (Chrome ignores must-staple)", "MOZILLA_PKIX_ERROR_REQUIRED_TLS_FEATURE_MISSING",
+         "none by default; (91) No OCSP response received (with --cert-status)"},
+    Text{"ocsp.not_stapled",
+         "The server staples no OCSP response for {certificate} (its responder: {ocsp_url}): "
+         "each client must ask the CA itself, which is slower and leaks the visit to the CA.",
+         "Turn OCSP stapling on: nginx `ssl_stapling on; ssl_stapling_verify on;` (with a "
+         "`resolver` and `ssl_trusted_certificate` naming the issuer chain), Apache "
+         "`SSLUseStapling on` with `SSLStaplingCache shmcb:/var/run/ocsp(128000)`.",
+         "none", "none", "none", "none by default; (91) No OCSP response received (with "
+         "--cert-status)"},
+    Text{"ct.insufficient_scts",
+         "The certificate {certificate} has {valid_scts} valid SCT(s) from {operators} distinct "
+         "log operator(s) ({sources}); Chrome's CT policy for a {lifetime_days}-day certificate "
+         "wants {required} from at least 2 operators, so Chrome and Safari refuse it.",
+         "Have the CA reissue the certificate with embedded SCTs (public CAs do this by "
+         "default), or serve SCTs in the TLS extension or the OCSP staple; check that the "
+         "logs are current in the log list (`--ct-log-list`).",
+         "none (OpenSSL enforces CT only when the application asks)",
+         "net::ERR_CERTIFICATE_TRANSPARENCY_REQUIRED",
+         "MOZILLA_PKIX_ERROR_INSUFFICIENT_CERTIFICATE_TRANSPARENCY (Firefox 135+ on desktop)",
+         "none (curl does not check CT)"},
+    Text{"ct.sct_invalid",
+         "The SCT from {log} ({source}) for {certificate} does not count: {detail}.",
+         "If the log is unknown, update the log list (`--ct-log-list`); if the signature "
+         "fails, the SCT does not belong to this certificate: have the CA reissue it.",
+         "none", "none while enough other SCTs are valid", "none while enough other SCTs are valid",
+         "none"},
 };
 // clang-format on
 
