@@ -75,8 +75,19 @@ inline constexpr std::string_view http_hsts_missing = "http.hsts_missing";
 inline constexpr std::string_view http_no_https_redirect = "http.no_https_redirect";
 // The redirect to https is 302/307, not 301/308.
 inline constexpr std::string_view http_redirect_not_permanent = "http.redirect_not_permanent";
+// --- client compatibility (issue 15 item 1) ---
+// Current browsers find no suite (or version) in common: ERR_SSL_VERSION_OR_CIPHER_MISMATCH.
+inline constexpr std::string_view tls_cipher_mismatch = "tls.cipher_mismatch";
+// Finite-field DH under 2048 bits, or a group that is none of the standard ones.
+inline constexpr std::string_view tls_weak_key_exchange = "tls.weak_key_exchange";
+// A suite without forward secrecy (RSA key exchange) is negotiated or accepted.
+inline constexpr std::string_view tls_no_forward_secrecy = "tls.no_forward_secrecy";
+// No AEAD suite (CBC only): Chrome's "obsolete connection settings".
+inline constexpr std::string_view tls_obsolete_cipher = "tls.obsolete_cipher";
+// TLS 1.0/1.1 still accepted beside TLS 1.2+.
+inline constexpr std::string_view tls_old_protocol_enabled = "tls.old_protocol_enabled";
 
-inline constexpr std::array<std::string_view, 34> all = {cert_expired,
+inline constexpr std::array<std::string_view, 39> all = {cert_expired,
                                                          cert_not_yet_valid,
                                                          cert_expiring_soon,
                                                          cert_self_signed,
@@ -109,6 +120,11 @@ inline constexpr std::array<std::string_view, 34> all = {cert_expired,
                                                          http_mixed_content,
                                                          http_hsts_missing,
                                                          http_no_https_redirect,
-                                                         http_redirect_not_permanent};
+                                                         http_redirect_not_permanent,
+                                                         tls_cipher_mismatch,
+                                                         tls_weak_key_exchange,
+                                                         tls_no_forward_secrecy,
+                                                         tls_obsolete_cipher,
+                                                         tls_old_protocol_enabled};
 
 }  // namespace tlsprobe::inspect::codes

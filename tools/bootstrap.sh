@@ -22,7 +22,7 @@ test_packages=(curl nginx-light jq procps chromium libnss3-tools prometheus
   clang libclang-rt-14-dev)  # libFuzzer and sanitizer runtimes (tools/fuzz.sh)
 # Peers the benchmarks compare with (tools/bench/*); not needed by the tests. squid-openssl
 # (ssl_bump) replaces the plain squid package and serves as the CONNECT peer too.
-bench_packages=(squid-openssl tinyproxy mitmproxy sslsplit)
+bench_packages=(squid-openssl tinyproxy mitmproxy sslsplit testssl.sh)
 
 install_deps() {
   local missing=()
