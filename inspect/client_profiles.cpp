@@ -305,7 +305,7 @@ std::vector<ClientProfile> make_profiles() {
 
   ClientProfile python;
   python.id = "python3";
-  python.name = "Python 3.10+ (ssl.create_default_context, OpenSSL 3)";
+  python.name = "Python 3.10+ (ssl, OpenSSL 3)";
   // CPython's PY_SSL_DEFAULT_CIPHER_STRING (Modules/_ssl.c, 3.10+):
   // "@SECLEVEL=2:ECDH+AESGCM:ECDH+CHACHA20:ECDH+AES:DHE+AES:!aNULL:!eNULL:!aDSS:!SHA1:
   // !AESCCM", expanded by Debian 12's OpenSSL 3.0 (`openssl ciphers`); minimum TLS 1.2

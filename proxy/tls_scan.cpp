@@ -322,7 +322,10 @@ class ScanOp : public std::enable_shared_from_this<ScanOp> {
     if (finished_) return;
     finished_ = true;
     for (auto& p : protos_) scan_.protocols.push_back(std::move(p.scan));
-    scan_.groups = std::move(accepted_groups_);
+    // In the order of kGroups, whatever order the answers came in.
+    for (const char* g : kGroups)
+      if (std::find(accepted_groups_.begin(), accepted_groups_.end(), g) != accepted_groups_.end())
+        scan_.groups.emplace_back(g);
     scan_.groups_version = groups_version_;
     scan_.elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
     auto done = std::move(done_);

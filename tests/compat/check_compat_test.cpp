@@ -79,9 +79,8 @@ TEST_CASE("tls.cipher_mismatch names the browsers whose handshakes were refused"
   obs.handshakes[0] = main_ok("1.2", "DHE-RSA-AES128-GCM-SHA256", "ffdhe2048", 2048);
   obs.compat.browsers = refused_attempt();
   obs.compat.dhe.reset();
-  obs.compat.profiles = {{"chrome", refused_attempt()},
-                         {"firefox", refused_attempt()},
-                         {"safari", refused_attempt()}};
+  obs.compat.profiles = {
+      {"chrome", refused_attempt()}, {"firefox", refused_attempt()}, {"safari", refused_attempt()}};
   const auto fs = run(obs);
   const auto* f = find(fs, codes::tls_cipher_mismatch);
   REQUIRE(f);
@@ -187,11 +186,11 @@ TEST_CASE("with an enumeration the codes come from what the server accepts", "[c
   scan.dh_bits = 1024;
   obs.scan = scan;
   const auto fs = run(obs);
-  CHECK(find(fs, codes::tls_no_forward_secrecy));        // AES128-SHA accepted
-  CHECK(find(fs, codes::tls_old_protocol_enabled));      // TLS 1.0 accepted
-  CHECK(find(fs, codes::tls_weak_key_exchange));         // 1024-bit DH
-  CHECK_FALSE(find(fs, codes::tls_obsolete_cipher));     // an AEAD suite exists
-  CHECK_FALSE(find(fs, codes::tls_cipher_mismatch));     // Chrome has ECDHE-RSA-AES128-GCM
+  CHECK(find(fs, codes::tls_no_forward_secrecy));     // AES128-SHA accepted
+  CHECK(find(fs, codes::tls_old_protocol_enabled));   // TLS 1.0 accepted
+  CHECK(find(fs, codes::tls_weak_key_exchange));      // 1024-bit DH
+  CHECK_FALSE(find(fs, codes::tls_obsolete_cipher));  // an AEAD suite exists
+  CHECK_FALSE(find(fs, codes::tls_cipher_mismatch));  // Chrome has ECDHE-RSA-AES128-GCM
 }
 
 TEST_CASE("tls.handshake_failed in words: dh key too small, anonymous-only, NULL-only",

@@ -134,16 +134,15 @@ TEST_CASE("matcher: no protocol version in common", "[compat][match]") {
 TEST_CASE("matcher: server order vs client order picks the suite", "[compat][match]") {
   // The server lists CBC first. Enforcing its order, Chrome gets CBC; following the
   // client's order, Chrome's first (AES-GCM) wins.
-  auto server_first = scan_of(
-      {proto("1.2", {"ECDHE-RSA-AES128-SHA", "ECDHE-RSA-AES128-GCM-SHA256"}, true)});
+  auto server_first =
+      scan_of({proto("1.2", {"ECDHE-RSA-AES128-SHA", "ECDHE-RSA-AES128-GCM-SHA256"}, true)});
   CHECK(verdict(server_first, "chrome").suite == "ECDHE-RSA-AES128-SHA");
-  auto client_first = scan_of(
-      {proto("1.2", {"ECDHE-RSA-AES128-SHA", "ECDHE-RSA-AES128-GCM-SHA256"}, false)});
+  auto client_first =
+      scan_of({proto("1.2", {"ECDHE-RSA-AES128-SHA", "ECDHE-RSA-AES128-GCM-SHA256"}, false)});
   CHECK(verdict(client_first, "chrome").suite == "ECDHE-RSA-AES128-GCM-SHA256");
 }
 
-TEST_CASE("matcher: an ECDHE group in common is needed when groups were tried",
-          "[compat][match]") {
+TEST_CASE("matcher: an ECDHE group in common is needed when groups were tried", "[compat][match]") {
   auto scan = scan_of({proto("1.3", {"TLS_AES_128_GCM_SHA256"}, false)});
   scan.groups_version = "1.3";
   scan.groups = {"P-521"};

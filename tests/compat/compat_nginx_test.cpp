@@ -32,17 +32,18 @@ struct RsaSite {
   testpki::Issued root, leaf;
 };
 
+RsaSite make_site() {
+  auto root = testpki::make_root({.common_name = "tlsprobe Compat Test Root",
+                                  .not_before = testpki::fixed_now() - std::chrono::days(3650),
+                                  .not_after = testpki::fixed_now() + std::chrono::days(3650)});
+  auto leaf = testpki::issue(root, {.common_name = "compat.test",
+                                    .dns_names = {"compat.test"},
+                                    .key = testpki::KeyKind::rsa_2048});
+  return RsaSite{std::move(root), std::move(leaf)};
+}
+
 const RsaSite& site() {
-  static const RsaSite s = [] {
-    RsaSite out;
-    out.root = testpki::make_root({.common_name = "tlsprobe Compat Test Root",
-                                   .not_before = testpki::fixed_now() - std::chrono::days(3650),
-                                   .not_after = testpki::fixed_now() + std::chrono::days(3650)});
-    out.leaf = testpki::issue(out.root, {.common_name = "compat.test",
-                                         .dns_names = {"compat.test"},
-                                         .key = testpki::KeyKind::rsa_2048});
-    return out;
-  }();
+  static const RsaSite s = make_site();
   return s;
 }
 
@@ -99,10 +100,19 @@ struct Run {
 
 Run probe(const testsupport::NginxServer& server, std::vector<std::string> extra = {}) {
   testpki::TempPemFile ca(certs::write_pem(site().root.cert));
-  std::vector<std::string> args{"probe",     "compat.test", "--connect", server.address(),
-                                "--ca-file", ca.path(),     "--no-system-trust",
-                                "--at",      kAt,           "--format",  "json",
-                                "--timeout", "20"};
+  std::vector<std::string> args{"probe",
+                                "compat.test",
+                                "--connect",
+                                server.address(),
+                                "--ca-file",
+                                ca.path(),
+                                "--no-system-trust",
+                                "--at",
+                                kAt,
+                                "--format",
+                                "json",
+                                "--timeout",
+                                "20"};
   args.insert(args.end(), extra.begin(), extra.end());
   Run run;
   run.process = testsupport::run_tlsprobe(args, 60s);
@@ -160,9 +170,8 @@ TEST_CASE("compat: a healthy modern server has none of the compatibility codes",
 
 TEST_CASE("compat: a DHE-only server is an error naming Chrome, Firefox and Safari",
           "[compat][nginx]") {
-  auto server = nginx(
-      "    ssl_protocols TLSv1.2;\n    ssl_ciphers DHE-RSA-AES128-GCM-SHA256;\n",
-      "ffdhe2048.pem");
+  auto server = nginx("    ssl_protocols TLSv1.2;\n    ssl_ciphers DHE-RSA-AES128-GCM-SHA256;\n",
+                      "ffdhe2048.pem");
   const auto run = probe(*server);
   INFO(run.process.out);
   CHECK(run.process.exit_code == 1);
@@ -242,8 +251,7 @@ TEST_CASE("compat: an old profile with a 1024-bit DH group and TLS 1.0/1.1 is wa
   CHECK(deep.client("java17").at("connects").as_bool());
 }
 
-TEST_CASE("compat: TLS 1.0/1.1 enabled beside 1.2 is tls.old_protocol_enabled",
-          "[compat][nginx]") {
+TEST_CASE("compat: TLS 1.0/1.1 enabled beside 1.2 is tls.old_protocol_enabled", "[compat][nginx]") {
   auto server = nginx(
       "    ssl_protocols TLSv1 TLSv1.1 TLSv1.2;\n"
       "    ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA:@SECLEVEL=0;\n");
@@ -267,9 +275,9 @@ TEST_CASE("compat: a custom 2048-bit DH group is a weak key exchange", "[compat]
 
 TEST_CASE("compat: a DHE-only server with a 1024-bit group fails in words, not OpenSSL text",
           "[compat][nginx]") {
-  auto server = nginx(
-      "    ssl_protocols TLSv1.2;\n    ssl_ciphers DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0;\n",
-      "dh1024.pem");
+  auto server =
+      nginx("    ssl_protocols TLSv1.2;\n    ssl_ciphers DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0;\n",
+            "dh1024.pem");
   const auto run = probe(*server);
   INFO(run.process.out);
   CHECK(run.process.exit_code == 2);
@@ -282,9 +290,9 @@ TEST_CASE("compat: a DHE-only server with a 1024-bit group fails in words, not O
 }
 
 TEST_CASE("compat: an anonymous-suites-only server fails in words", "[compat][nginx]") {
-  auto server = nginx(
-      "    ssl_protocols TLSv1.2;\n    ssl_ciphers ADH-AES128-GCM-SHA256:@SECLEVEL=0;\n",
-      "ffdhe2048.pem");
+  auto server =
+      nginx("    ssl_protocols TLSv1.2;\n    ssl_ciphers ADH-AES128-GCM-SHA256:@SECLEVEL=0;\n",
+            "ffdhe2048.pem");
   const auto run = probe(*server);
   INFO(run.process.out);
   CHECK(run.process.exit_code == 2);

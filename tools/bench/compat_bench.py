@@ -169,7 +169,7 @@ def timed(cmd, timeout):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--tlsprobe", default=os.path.join(ROOT, "build-dev", "tlsprobe"))
+    ap.add_argument("--tlsprobe", default=os.path.join(ROOT, "build-dev", "tools", "tlsprobe"))
     ap.add_argument("--testssl", default=shutil.which("testssl") or "/usr/bin/testssl")
     ap.add_argument("--targets", default=",".join(SERVERS))
     args = ap.parse_args()
