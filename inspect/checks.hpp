@@ -125,6 +125,21 @@ void check_revocation(const HandshakeFacts& facts, const DiagnoseOptions& option
 // check_ct.cpp
 // ct.insufficient_scts (Chrome's CT policy, system roots only) and ct.sct_invalid.
 void check_ct(const HandshakeFacts& facts, const DiagnoseOptions& options, Findings& out);
+// check_compat.cpp (issue 15 item 1)
+// tls.cipher_mismatch, tls.weak_key_exchange, tls.no_forward_secrecy, tls.obsolete_cipher
+// and tls.old_protocol_enabled, once per target, from the main handshake, the cheap
+// compatibility handshakes (obs.compat) and the enumeration (obs.scan) when there is one.
+void check_compat(const Observations& obs, Findings& out);
+// Rewrites the tls.handshake_failed finding of a failed main handshake in words when the
+// reason is known: a DH group clients refuse ("dh key too small"), a server that accepts
+// only NULL or anonymous suites, or only suites current clients no longer offer.
+void refine_failure(const HandshakeObservation& h, const CompatFacts& compat, Findings& group);
+// A sentence for a raw OpenSSL failure text ("error:0A00018A:SSL routines::dh key too
+// small"), and the matching remedy; empty when the text is not one we know.
+struct FailureWords {
+  std::string reason, remedy;
+};
+FailureWords failure_in_words(std::string_view openssl_detail);
 
 // remedies.cpp
 // Fills message, remedy and the equivalents not already set, from the table row for

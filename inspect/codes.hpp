@@ -75,6 +75,17 @@ inline constexpr std::string_view http_hsts_missing = "http.hsts_missing";
 inline constexpr std::string_view http_no_https_redirect = "http.no_https_redirect";
 // The redirect to https is 302/307, not 301/308.
 inline constexpr std::string_view http_redirect_not_permanent = "http.redirect_not_permanent";
+// --- client compatibility (issue 15 item 1) ---
+// Current browsers find no suite (or version) in common: ERR_SSL_VERSION_OR_CIPHER_MISMATCH.
+inline constexpr std::string_view tls_cipher_mismatch = "tls.cipher_mismatch";
+// Finite-field DH under 2048 bits, or a group that is none of the standard ones.
+inline constexpr std::string_view tls_weak_key_exchange = "tls.weak_key_exchange";
+// A suite without forward secrecy (RSA key exchange) is negotiated or accepted.
+inline constexpr std::string_view tls_no_forward_secrecy = "tls.no_forward_secrecy";
+// No AEAD suite (CBC only): Chrome's "obsolete connection settings".
+inline constexpr std::string_view tls_obsolete_cipher = "tls.obsolete_cipher";
+// TLS 1.0/1.1 still accepted beside TLS 1.2+.
+inline constexpr std::string_view tls_old_protocol_enabled = "tls.old_protocol_enabled";
 
 // --- revocation and transparency (issue 16) ---
 // Revoked by the stapled OCSP response, the OCSP responder or a CRL (time and reason).
@@ -93,7 +104,7 @@ inline constexpr std::string_view ct_insufficient_scts = "ct.insufficient_scts";
 // An SCT that does not verify against the log list (or names an unknown log).
 inline constexpr std::string_view ct_sct_invalid = "ct.sct_invalid";
 
-inline constexpr std::array<std::string_view, 41> all = {cert_expired,
+inline constexpr std::array all = {cert_expired,
                                                          cert_not_yet_valid,
                                                          cert_expiring_soon,
                                                          cert_self_signed,
@@ -133,6 +144,11 @@ inline constexpr std::array<std::string_view, 41> all = {cert_expired,
                                                          ocsp_staple_invalid,
                                                          ocsp_not_stapled,
                                                          ct_insufficient_scts,
-                                                         ct_sct_invalid};
+                                                         ct_sct_invalid,
+                                                         tls_cipher_mismatch,
+                                                         tls_weak_key_exchange,
+                                                         tls_no_forward_secrecy,
+                                                         tls_obsolete_cipher,
+                                                         tls_old_protocol_enabled};
 
 }  // namespace tlsprobe::inspect::codes

@@ -119,6 +119,7 @@ Findings diagnose(const Observations& obs, const DiagnoseOptions& options) {
     Findings group;
     if (h.outcome != HandshakeOutcome::ok) {
       check_failure(h, group);
+      if (&h == &obs.handshakes.front()) refine_failure(h, obs.compat, group);
       // Refused for want of a client certificate after the server sent its chain: judge it.
       if (facts[i]) {
         note_chain_judged(h, group);
@@ -148,6 +149,7 @@ Findings diagnose(const Observations& obs, const DiagnoseOptions& options) {
   }
   check_sni_required(obs, all);
   check_client(obs, all);
+  check_compat(obs, all);
   sort_by_severity(all);
   return all;
 }

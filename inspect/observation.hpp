@@ -3,6 +3,7 @@
 
 #include "certs/certificate.hpp"
 #include "inspect/finding.hpp"
+#include "inspect/tls_facts.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -79,6 +80,11 @@ struct HandshakeObservation {
   bool legacy_handshake = false;
   std::string cipher;  // OpenSSL cipher name
   std::string alpn;    // negotiated ALPN, empty when none
+  // Key exchange of a completed handshake (SSL_get_peer_tmp_key): "X25519", "P-256",
+  // "ffdhe2048", or "DH" for a finite-field group that is none of the standard ones;
+  // empty for RSA key exchange. kex_bits: the size of that key (EVP_PKEY_bits).
+  std::string kex_group;
+  int kex_bits = 0;
   certs::Chain chain;  // as presented, in the order sent
   // AIA: the issuers fetched because `chain` does not reach a trust anchor, in hop order
   // (empty when nothing was missing, there was no http URL, or fetching is off), and the
@@ -115,6 +121,10 @@ struct Observations {
   std::uint16_t port = 443;
   std::vector<HandshakeObservation> handshakes;
   std::optional<ClientHelloObservation> client;
+  // Issue 15 item 1: the cheap compatibility handshakes of every probe, and the full
+  // enumeration when it was asked for (probe --clients / --deep).
+  CompatFacts compat;
+  std::optional<TlsScan> scan;
 };
 
 }  // namespace tlsprobe::inspect

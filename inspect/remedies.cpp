@@ -372,6 +372,79 @@ constexpr std::array kTexts = {
          "Check that the server (or a middlebox) answers TLS on this port; an overloaded server "
          "or a filtering firewall can stall the handshake.",
          "", "net::ERR_TIMED_OUT", "NS_ERROR_NET_TIMEOUT", "(28) SSL connection timeout"},
+    // --- client compatibility (issue 15 item 1; check_compat.cpp) ---
+    Text{"tls.handshake_failed#in_words",
+         "The TLS handshake with {subject} failed: {reason}",
+         "{reason_remedy}",
+         "", "", "", ""},
+    Text{"tls.cipher_mismatch",
+         "{browsers} cannot connect to {subject}: {why}. The server accepts {server_offers}, "
+         "and the connection fails before any certificate is shown "
+         "(ERR_SSL_VERSION_OR_CIPHER_MISMATCH in Chrome, SSL_ERROR_NO_CYPHER_OVERLAP in "
+         "Firefox).",
+         "Offer ECDHE key exchange with AES-GCM or ChaCha20 and TLS 1.2 and 1.3 (Mozilla's "
+         "\"intermediate\" profile): nginx `ssl_protocols TLSv1.2 TLSv1.3;` and `ssl_ciphers "
+         "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-"
+         "SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-"
+         "POLY1305;` with `ssl_ecdh_curve X25519:prime256v1:secp384r1;`; Apache `SSLProtocol "
+         "-all +TLSv1.2 +TLSv1.3` and `SSLCipherSuite` with the same list. Keep DHE or RSA "
+         "suites after them only if old clients need them.",
+         "none (OpenSSL's default offer still overlaps)",
+         "net::ERR_SSL_VERSION_OR_CIPHER_MISMATCH", "SSL_ERROR_NO_CYPHER_OVERLAP",
+         "none at OpenSSL's defaults (curl offers DHE and RSA suites)"},
+    Text{"tls.weak_key_exchange",
+         "{subject} uses a {dh_bits}-bit Diffie-Hellman group ({dh_group}) for DHE suites "
+         "(seen {seen}): groups under 2048 bits are within reach of precomputation attacks "
+         "(Logjam), and OpenSSL clients at security level 2 (curl, Python) refuse them with "
+         "\"dh key too small\".",
+         "Use at least a 2048-bit standard group: nginx `ssl_dhparam` with the RFC 7919 "
+         "ffdhe2048 parameters (`openssl genpkey -genparam -algorithm DH -pkeyopt "
+         "group:ffdhe2048 -out dhparam.pem`), Apache `SSLOpenSSLConfCmd DHParameters "
+         "dhparam.pem`; better, drop DHE suites and use ECDHE (nginx `ssl_ecdh_curve "
+         "X25519:prime256v1;`).",
+         "error:0A00018A:SSL routines::dh key too small (security level 2)",
+         "none (Chrome offers no DHE suite since Chrome 53)",
+         "none (Firefox offers no DHE suite since Firefox 78)",
+         "(35) error:0A00018A:SSL routines::dh key too small"},
+    Text{"tls.weak_key_exchange#custom",
+         "{subject} uses a {dh_bits}-bit Diffie-Hellman group that is none of the standard "
+         "ones (RFC 7919 ffdhe, RFC 3526 MODP) for DHE suites (seen {seen}): clients cannot "
+         "tell a well-generated custom group from a backdoored or small-subgroup one, and "
+         "RFC 7919 asks servers to use the named groups.",
+         "Replace the custom parameters with the RFC 7919 ffdhe2048 group: nginx "
+         "`ssl_dhparam` with the output of `openssl genpkey -genparam -algorithm DH -pkeyopt "
+         "group:ffdhe2048`, Apache `SSLOpenSSLConfCmd DHParameters`; or drop DHE and use ECDHE.",
+         "none", "none (Chrome offers no DHE suite)", "none (Firefox offers no DHE suite)",
+         "none"},
+    Text{"tls.no_forward_secrecy",
+         "{subject} {how} without forward secrecy ({suites}): with RSA key exchange, anyone "
+         "who later obtains the server's private key can decrypt recorded traffic.",
+         "Put ECDHE suites first and drop the TLS_RSA_* suites (those without ECDHE/DHE in "
+         "their OpenSSL name): nginx `ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-"
+         "AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-"
+         "ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;` with `ssl_ecdh_curve "
+         "X25519:prime256v1;`, Apache `SSLCipherSuite` with the same list.",
+         "none", "net::ERR_SSL_VERSION_OR_CIPHER_MISMATCH once only RSA key exchange is left "
+         "(Chrome 131+ offers none)",
+         "none (Firefox still offers TLS_RSA_* suites)", "none"},
+    Text{"tls.obsolete_cipher",
+         "{subject} {how} only CBC-mode suites ({suites}), no AEAD suite (AES-GCM, "
+         "ChaCha20-Poly1305): Chrome marks such a connection as using \"obsolete connection "
+         "settings\", and CBC in TLS has a history of padding-oracle attacks (Lucky13).",
+         "Offer AEAD suites first: nginx `ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-"
+         "AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-"
+         "ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;` and `ssl_protocols TLSv1.2 "
+         "TLSv1.3;` (TLS 1.3 has only AEAD suites); Apache `SSLCipherSuite` and `SSLProtocol "
+         "-all +TLSv1.2 +TLSv1.3`.",
+         "none", "none (the page info shows \"obsolete connection settings\")", "none", "none"},
+    Text{"tls.old_protocol_enabled",
+         "{subject} still accepts TLS {old_versions} beside TLS {best_version}: browsers "
+         "removed TLS 1.0/1.1 in 2020 (RFC 8996 deprecates them), PCI DSS forbids them, and "
+         "only clients that are themselves outdated can use them.",
+         "Turn them off: nginx `ssl_protocols TLSv1.2 TLSv1.3;`, Apache `SSLProtocol -all "
+         "+TLSv1.2 +TLSv1.3`.",
+         "none (OpenSSL 3 at security level 1 or more does not speak TLS 1.0/1.1)",
+         "none (Chrome speaks TLS 1.2+ only)", "none (Firefox speaks TLS 1.2+ only)", "none"},
     // --- reachability ---
     Text{"probe.unreachable",
          "{subject} could not be reached ({failure}: {detail}) after {elapsed_ms} ms.",

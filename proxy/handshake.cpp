@@ -219,6 +219,9 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
     rbio_ = rbio;
     wbio_ = wbio;
     SSL_set_connect_state(ssl_.get());
+    if (spec_.configure && !spec_.configure(ssl_.get()))
+      return fail(HandshakeOutcome::handshake_failed, FailureKind::other,
+                  "cannot offer what was asked: " + certs::openssl_errors());
     if (spec_.sni) SSL_set_tlsext_host_name(ssl_.get(), spec_.sni->c_str());
     SSL_set_msg_callback(ssl_.get(), &HandshakeOp::on_message);
     SSL_set_msg_callback_arg(ssl_.get(), this);
@@ -382,6 +385,32 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
     unsigned alpn_len = 0;
     SSL_get0_alpn_selected(ssl_.get(), &alpn, &alpn_len);
     if (alpn) obs_.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
+    capture_key_exchange();
+  }
+
+  // The server's ephemeral key: its group and size (tls.weak_key_exchange, the client
+  // matrix). Nothing for RSA key exchange, which has none.
+  void capture_key_exchange() {
+    EVP_PKEY* key = nullptr;
+    if (SSL_get_peer_tmp_key(ssl_.get(), &key) != 1 || !key) return;
+    certs::EvpPkeyPtr owned{key};
+    obs_.kex_bits = EVP_PKEY_get_bits(key);
+    char name[64] = {};
+    size_t len = 0;
+    const bool named = EVP_PKEY_get_group_name(key, name, sizeof name, &len) == 1 && len > 0;
+    if (EVP_PKEY_is_a(key, "DH")) {
+      // OpenSSL names the RFC 7919 / RFC 3526 groups it recognises ("ffdhe2048",
+      // "modp_2048"); anything else is a group the server generated itself.
+      obs_.kex_group = named ? std::string(name, len) : "DH";
+    } else if (named) {
+      const std::string group(name, len);
+      obs_.kex_group = group == "prime256v1" ? "P-256"
+                       : group == "secp384r1" ? "P-384"
+                       : group == "secp521r1" ? "P-521"
+                                              : group;
+    } else {
+      obs_.kex_group = EVP_PKEY_get0_type_name(key) ? EVP_PKEY_get0_type_name(key) : "";
+    }
   }
 
   void after_handshake() {

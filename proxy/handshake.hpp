@@ -8,6 +8,8 @@
 #include "certs/ossl.hpp"
 #include "inspect/observation.hpp"
 
+#include <openssl/ssl.h>
+
 #include <boost/asio/any_io_executor.hpp>
 
 #include <chrono>
@@ -43,6 +45,10 @@ struct HandshakeSpec {
   std::string dial;
   std::optional<std::string> sni;  // sent exactly as given; nullopt: no SNI extension
   TlsFlavor flavor = TlsFlavor::modern;
+  // Set: called on the new SSL (of the flavor's context) before the handshake, to offer
+  // something else (versions, suites, groups, security level: proxy/tls_scan.hpp). False
+  // fails the handshake with FailureKind::other ("cannot offer ...").
+  std::function<bool(SSL*)> configure;
   std::chrono::steady_clock::time_point deadline;  // bounds every step
 };
 

@@ -4,6 +4,7 @@
 #include "proxy/aia_complete.hpp"
 #include "proxy/handshake.hpp"
 #include "proxy/prober_target.hpp"
+#include "proxy/tls_scan.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -213,6 +214,7 @@ class TargetProbe : public std::enable_shared_from_this<TargetProbe> {
         ok && !obs.chain.empty() && certs::matches_host(obs.chain.front(), request_.host);
     const auto flavor = obs.legacy_handshake ? TlsFlavor::legacy : TlsFlavor::modern;
     const std::string address = obs.address;  // ask the very server that answered
+    compat_handshakes(obs, address);
     main_ = std::move(obs);
     // Extra SNI handshakes only after a completed handshake that sent an SNI (without
     // one, the main handshake already is the no-SNI view), and never after a failure.
@@ -231,6 +233,66 @@ class TargetProbe : public std::enable_shared_from_this<TargetProbe> {
     launch(extra, [self](HandshakeObservation o) { self->othersni_ = std::move(o); });
   }
 
+  // Issue 15 item 1 (ProbeRequest::compat): the compatibility handshakes, started in the
+  // same wave as the SNI checks so that they cost little wall time.
+  void compat_handshakes(const HandshakeObservation& main, const std::string& address) {
+    if (request_.compat == CompatChecks::off) return;
+    const bool ok = main.outcome == HandshakeOutcome::ok;
+    using inspect::FailureKind;
+    const bool refused =
+        main.outcome == HandshakeOutcome::handshake_failed &&
+        (main.failure == FailureKind::alert || main.failure == FailureKind::other ||
+         main.failure == FailureKind::no_common_version || main.failure == FailureKind::closed);
+    if (!ok && !refused) return;  // timeouts, refusals, not TLS: nothing more is tried
+    auto self = shared_from_this();
+    const auto base = spec(main.role, address);
+    auto run = [&](SslConfigure offer, std::function<void(inspect::TlsAttempt)> store) {
+      auto s = base;
+      s.configure = std::move(offer);
+      ++pending_;
+      launch(s, [store = std::move(store)](HandshakeObservation o) { store(to_attempt(o)); });
+    };
+    if (ok && !main.legacy_handshake) {
+      run(offer_profile(*inspect::find_client_profile("chrome")),
+          [self, base](inspect::TlsAttempt a) {
+            const bool name_browsers = !a.ok && a.refused;
+            if (name_browsers) self->compat_.profiles.emplace_back("chrome", a);
+            self->compat_.browsers = std::move(a);
+            if (name_browsers) self->browser_handshakes(base);
+          });
+      const auto& g = main.kex_group;
+      if (g != "DH" && g.rfind("ffdhe", 0) != 0 && g.rfind("modp", 0) != 0)
+        run(offer_dhe_only(), [self](inspect::TlsAttempt a) { self->compat_.dhe = std::move(a); });
+      run(offer_legacy(), [self](inspect::TlsAttempt a) { self->compat_.legacy = std::move(a); });
+    } else if (refused) {
+      run(offer_anything(),
+          [self](inspect::TlsAttempt a) { self->compat_.anything = std::move(a); });
+    }
+    if (request_.compat == CompatChecks::full) {
+      ++pending_;
+      async_tls_scan(prober_->io.get_executor(), strand_, prober_->contexts, base, ScanLimits{},
+                     [self](inspect::TlsScan scan) {
+                       self->scan_ = std::move(scan);
+                       self->one_done();
+                     });
+    }
+  }
+
+  // Chrome's offer was refused: one handshake per current browser, so that the finding
+  // names exactly which of them cannot connect.
+  void browser_handshakes(const HandshakeSpec& base) {
+    auto self = shared_from_this();
+    for (const auto& profile : inspect::client_profiles()) {
+      if (!profile.browser || profile.id == "chrome") continue;  // Chrome's was made already
+      auto s = base;
+      s.configure = offer_profile(profile);
+      ++pending_;
+      launch(s, [self, id = std::string(profile.id)](HandshakeObservation o) {
+        self->compat_.profiles.emplace_back(id, to_attempt(o));
+      });
+    }
+  }
+
   void one_done() {
     if (--pending_ > 0) return;
     inspect::Observations out;
@@ -246,6 +308,8 @@ class TargetProbe : public std::enable_shared_from_this<TargetProbe> {
       if (e) out.handshakes.push_back(std::move(*e));
     if (nosni_) out.handshakes.push_back(std::move(*nosni_));
     if (othersni_) out.handshakes.push_back(std::move(*othersni_));
+    out.compat = std::move(compat_);
+    out.scan = std::move(scan_);
     auto done = std::move(done_);
     auto prober = std::move(prober_);
     done(std::move(out));
@@ -260,6 +324,8 @@ class TargetProbe : public std::enable_shared_from_this<TargetProbe> {
   std::optional<std::string> sni_;
   std::size_t pending_ = 0;
   std::optional<HandshakeObservation> main_, origin_, nosni_, othersni_;
+  inspect::CompatFacts compat_;
+  std::optional<inspect::TlsScan> scan_;
   std::vector<std::optional<HandshakeObservation>> edges_;
 };
 

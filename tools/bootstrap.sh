@@ -21,8 +21,9 @@ build_packages=(build-essential cmake ninja-build pkg-config
 test_packages=(curl nginx-light jq procps chromium libnss3-tools prometheus
   clang libclang-rt-14-dev)  # libFuzzer and sanitizer runtimes (tools/fuzz.sh)
 # Peers the benchmarks compare with (tools/bench/*); not needed by the tests. squid-openssl
-# (ssl_bump) replaces the plain squid package and serves as the CONNECT peer too.
-bench_packages=(squid-openssl tinyproxy mitmproxy sslsplit)
+# (ssl_bump) replaces the plain squid package and serves as the CONNECT peer too; testssl.sh
+# is the peer of tools/bench/compat_bench.py.
+bench_packages=(squid-openssl tinyproxy mitmproxy sslsplit testssl.sh)
 
 install_deps() {
   local missing=()

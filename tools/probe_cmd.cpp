@@ -41,6 +41,7 @@ struct ProbeArgs {
   int concurrency = 8;
   bool no_aia = false;
   std::string fullchain_out;
+  bool clients = false, deep = false;
 };
 
 // One line on stderr and the usage status: every local input error ends here.
@@ -149,6 +150,11 @@ int probe_main(int argc, char** argv) {
   app.add_option("--fullchain-out", a.fullchain_out,
                  "write the repaired chain (leaf, then intermediates, no root) as PEM for "
                  "nginx ssl_certificate");
+  app.add_flag(
+      "--clients", a.clients,
+      "enumerate protocols, suites and groups the server accepts and print which clients "
+      "(Chrome, Firefox, Safari, curl, Java 17, Python 3, Android 7) can connect");
+  app.add_flag("--deep", a.deep, "as --clients, and list the accepted suites per protocol");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -215,6 +221,11 @@ int probe_main(int argc, char** argv) {
       r.sni_name = a.sni;
     }
     r.timeout = std::chrono::milliseconds(static_cast<long>(a.timeout_s * 1000));
+    if (a.clients || a.deep) {
+      r.compat = proxy::CompatChecks::full;
+      // The enumeration takes a few dozen handshakes: more time unless --timeout says.
+      if (app.count("--timeout") == 0) r.timeout = std::chrono::seconds(30);
+    }
     requests.push_back(std::move(r));
   }
 
@@ -237,6 +248,7 @@ int probe_main(int argc, char** argv) {
   ropts.at = at;
   ropts.trust = &*trust;
   ropts.colour = a.format == "text" && colour_wanted();
+  ropts.deep = a.deep;
 
   int status = exit_ok;
   boost::json::array docs;

@@ -1,4 +1,5 @@
 #include "probe_output.hpp"
+#include "probe_clients.hpp"
 
 #include "certs/verify.hpp"
 #include "commands.hpp"
@@ -152,6 +153,7 @@ json::object report_json(const ProbeReport& report, const RenderOptions& options
     hs.push_back(std::move(j));
   }
   o["observations"] = std::move(hs);
+  if (auto compat = compat_json(obs); !compat.empty()) o["compat"] = std::move(compat);
   json::array fs;
   for (const auto& f : report.findings) fs.push_back(finding_json(f));
   o["findings"] = std::move(fs);
@@ -229,6 +231,7 @@ std::string report_text(const ProbeReport& report, const RenderOptions& options)
             << col.reset() << "\n";
     }
   }
+  out << clients_text(obs, options.deep);
   if (report.findings.empty()) {
     out << "  " << col.green() << "no findings" << col.reset() << "\n";
   } else {

@@ -23,6 +23,7 @@ struct RenderOptions {
   certs::TimePoint at{};  // evaluation time: days left, verify
   const certs::TrustStore* trust = nullptr;
   bool colour = false;  // ANSI colours (only when stdout is a terminal)
+  bool deep = false;    // probe --deep: list the accepted suites per protocol too
 };
 
 // {"target", "observations":[{"role","address","sni","tls_version","chain":[…],"verify":{…},…}],
