@@ -75,8 +75,15 @@ inline constexpr std::string_view http_hsts_missing = "http.hsts_missing";
 inline constexpr std::string_view http_no_https_redirect = "http.no_https_redirect";
 // The redirect to https is 302/307, not 301/308.
 inline constexpr std::string_view http_redirect_not_permanent = "http.redirect_not_permanent";
+// --- issue 15 items 2-3: trust environment and client certificates ---
+// A certificate of the path has a key that is public or distrusted (Superfish, eDellRoot…).
+inline constexpr std::string_view cert_known_bad_root = "cert.known_bad_root";
+// The chain is issued by a TLS-interception product's CA (corporate proxy, antivirus).
+inline constexpr std::string_view tls_intercepted = "tls.intercepted";
+// The server asks for a client certificate; the CA names it accepts.
+inline constexpr std::string_view tls_client_cert_requested = "tls.client_cert_requested";
 
-inline constexpr std::array<std::string_view, 34> all = {cert_expired,
+inline constexpr std::array<std::string_view, 37> all = {cert_expired,
                                                          cert_not_yet_valid,
                                                          cert_expiring_soon,
                                                          cert_self_signed,
@@ -109,6 +116,9 @@ inline constexpr std::array<std::string_view, 34> all = {cert_expired,
                                                          http_mixed_content,
                                                          http_hsts_missing,
                                                          http_no_https_redirect,
-                                                         http_redirect_not_permanent};
+                                                         http_redirect_not_permanent,
+                                                         cert_known_bad_root,
+                                                         tls_intercepted,
+                                                         tls_client_cert_requested};
 
 }  // namespace tlsprobe::inspect::codes
