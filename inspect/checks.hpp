@@ -140,6 +140,19 @@ struct FailureWords {
   std::string reason, remedy;
 };
 FailureWords failure_in_words(std::string_view openssl_detail);
+// check_known_bad_root.cpp (issue 15 item 2)
+// cert.known_bad_root for every certificate of the path whose key is known bad.
+void check_known_bad_root(const HandshakeFacts& facts, Findings& out);
+
+// check_interception.cpp (issue 15 item 2)
+// tls.intercepted when a CA of the chain (or the anchor) is a TLS-interception product's.
+void check_interception(const HandshakeFacts& facts, Findings& out);
+
+// check_client_cert.cpp (issue 15 item 3)
+// tls.client_cert_requested for a completed handshake whose server asked for a client
+// certificate; for a handshake refused for want of one, the tls.handshake_failed finding in
+// `group` is amended with the CA names the server accepts.
+void check_client_cert(const HandshakeObservation& obs, Findings& group);
 
 // remedies.cpp
 // Fills message, remedy and the equivalents not already set, from the table row for

@@ -105,6 +105,15 @@ inline constexpr std::string_view ct_insufficient_scts = "ct.insufficient_scts";
 inline constexpr std::string_view ct_sct_invalid = "ct.sct_invalid";
 
 inline constexpr std::array all = {cert_expired,
+// --- issue 15 items 2-3: trust environment and client certificates ---
+// A certificate of the path has a key that is public or distrusted (Superfish, eDellRoot…).
+inline constexpr std::string_view cert_known_bad_root = "cert.known_bad_root";
+// The chain is issued by a TLS-interception product's CA (corporate proxy, antivirus).
+inline constexpr std::string_view tls_intercepted = "tls.intercepted";
+// The server asks for a client certificate; the CA names it accepts.
+inline constexpr std::string_view tls_client_cert_requested = "tls.client_cert_requested";
+
+inline constexpr std::array<std::string_view, 37> all = {cert_expired,
                                                          cert_not_yet_valid,
                                                          cert_expiring_soon,
                                                          cert_self_signed,
@@ -149,6 +158,9 @@ inline constexpr std::array all = {cert_expired,
                                                          tls_weak_key_exchange,
                                                          tls_no_forward_secrecy,
                                                          tls_obsolete_cipher,
-                                                         tls_old_protocol_enabled};
+                                                         tls_old_protocol_enabled,
+                                                         cert_known_bad_root,
+                                                         tls_intercepted,
+                                                         tls_client_cert_requested};
 
 }  // namespace tlsprobe::inspect::codes

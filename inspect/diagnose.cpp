@@ -39,6 +39,9 @@ std::optional<int> chrome_rank(const Finding& f) {
       return 2;
     return 1;
   }
+  // A blocked key is CERT_STATUS_REVOKED (CertVerifyProc, "IsBlockedByKey"), which
+  // MapCertStatusToNetError reports before AUTHORITY_INVALID.
+  if (c == codes::cert_known_bad_root) return 1;
   if (c == codes::sig_weak || c == codes::chain_not_a_ca || c == codes::chain_path_length ||
       c == codes::chain_name_constraints || c == codes::cert_bad_purpose ||
       c == codes::cert_critical_extension || c == codes::cert_malformed)
@@ -126,7 +129,10 @@ Findings diagnose(const Observations& obs, const DiagnoseOptions& options) {
         check_chain(*facts[i], options, group);
         check_aia(*facts[i], trust, group);
         check_names(*facts[i], obs, group);
+        check_known_bad_root(*facts[i], group);
+        check_interception(*facts[i], group);
       }
+      check_client_cert(h, group);
     } else if (h.chain.empty()) {
       check_no_certificate(h, group);  // an anonymous suite: nothing authenticated the server
     } else {
@@ -138,6 +144,9 @@ Findings diagnose(const Observations& obs, const DiagnoseOptions& options) {
       if (!h.chain.empty()) check_profile(f, group);
       check_revocation(f, options, group);
       check_ct(f, options, group);
+      check_known_bad_root(f, group);
+      check_interception(f, group);
+      check_client_cert(h, group);
       if (h.role == Role::origin && !h.chain.empty()) {
         const Findings own = group;  // origin.untrusted reports the worst of these
         check_origin(f, own, group);

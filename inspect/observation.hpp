@@ -98,6 +98,10 @@ struct HandshakeObservation {
   std::string ocsp_staple;
   std::vector<std::string> tls_scts;
   std::vector<RevocationLookup> revocation_lookups;
+  // The server sent a CertificateRequest (issue 15 item 3), and the distinguished names of
+  // the CAs it accepts client certificates from (RFC 4514; empty: it named none, any CA).
+  bool client_cert_requested = false;
+  std::vector<std::string> client_ca_names;
 };
 
 // True when the chain of `h` is judged: the handshake completed, or it failed only for want

@@ -445,6 +445,86 @@ constexpr std::array kTexts = {
          "+TLSv1.2 +TLSv1.3`.",
          "none (OpenSSL 3 at security level 1 or more does not speak TLS 1.0/1.1)",
          "none (Chrome speaks TLS 1.2+ only)", "none (Firefox speaks TLS 1.2+ only)", "none"},
+    // --- trust environment and client certificates (issue 15 items 2-3) ---
+    Text{"cert.known_bad_root",
+         "The {position} certificate {certificate} has the key of {known_as}, which is "
+         "known bad ({reason}; source: {source}).",
+         "Remove the root \"{root_name}\" from every trust store of this machine and uninstall "
+         "the software that installed it. Debian/Ubuntu: delete its file from "
+         "/usr/local/share/ca-certificates/ (or mark it with `!` in /etc/ca-certificates.conf), "
+         "then `update-ca-certificates --fresh`; RHEL/Fedora: remove it from "
+         "/etc/pki/ca-trust/source/anchors/ and run `update-ca-trust`; NSS (Firefox, Chrome on "
+         "Linux): `certutil -d sql:$HOME/.pki/nssdb -L` to find its nickname, then `certutil -d "
+         "sql:$HOME/.pki/nssdb -D -n NICKNAME` (and in each Firefox profile); Windows: certmgr.msc "
+         "> Trusted Root Certification Authorities > Certificates, delete \"{root_name}\" (also "
+         "from certlm.msc for the machine store); macOS: Keychain Access > System > "
+         "Certificates, delete it (or `sudo security delete-certificate -c \"{root_name}\" "
+         "/Library/Keychains/System.keychain`).",
+         "none: OpenSSL accepts it while the root is in its store (X509_V_OK)",
+         "net::ERR_CERT_REVOKED (Chromium blocks this key whatever the trust store says)",
+         "none unless OneCRL lists it: Firefox trusts what its store holds",
+         "none: curl accepts it while the root is in its CA bundle"},
+    Text{"cert.known_bad_root#key_published",
+         "The {position} certificate {certificate} has the key of {known_as}, whose private key "
+         "is public: anyone can mint a certificate for any site that this machine accepts, so "
+         "anyone on the network path can impersonate every HTTPS site to it (trusted here: "
+         "{in_trust_store}). Source: {source}.",
+         "", "", "", "", ""},
+    Text{"cert.known_bad_root#distrusted",
+         "The {position} certificate {certificate} has the key of {known_as}, which browsers "
+         "distrust after a compromise or misuse: certificates it signs may impersonate any site "
+         "(trusted here: {in_trust_store}). Source: {source}.",
+         "", "", "", "", ""},
+    Text{"tls.intercepted",
+         "The certificate {subject} was issued by {product} ({product_kind}), not by the "
+         "site's CA: the CA \"{interception_ca}\" decrypts and re-signs this connection on the "
+         "way. The classic symptom: browsers that trust the company root work, while other "
+         "applications (curl, Python, Java, Node, git, package managers) fail with \"unable to "
+         "get local issuer certificate\".",
+         "Add the company root to the trust store of each application that fails: curl "
+         "`--cacert company-root.pem` (or CURL_CA_BUNDLE), Python `REQUESTS_CA_BUNDLE` / "
+         "`SSL_CERT_FILE`, Node `NODE_EXTRA_CA_CERTS`, Java `keytool -importcert -cacerts -file "
+         "company-root.pem`, git `git config --global http.sslCAInfo company-root.pem`, "
+         "tlsprobe `--ca-file company-root.pem`; on Debian copy it to "
+         "/usr/local/share/ca-certificates/ and run `update-ca-certificates`. Or ask the "
+         "proxy's administrators to exempt {host} from TLS inspection (an SSL bypass / "
+         "do-not-decrypt rule).",
+         "20 X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY (in a store without the company root)",
+         "none when the company root is in the OS store; net::ERR_CERT_AUTHORITY_INVALID "
+         "otherwise",
+         "SEC_ERROR_UNKNOWN_ISSUER unless the root is imported or security.enterprise_roots "
+         "is on",
+         "(60) SSL certificate problem: unable to get local issuer certificate"},
+    Text{"tls.intercepted#trusted",
+         "The certificate {subject} was issued by {product} ({product_kind}), not by the "
+         "site's CA: the CA \"{interception_ca}\" decrypts and re-signs this connection on the "
+         "way, and its root is in this trust store. Browsers that trust the company root work, "
+         "while applications with a store of their own (curl's bundle, Python certifi, Java "
+         "cacerts, Node, git for Windows) fail with \"unable to get local issuer "
+         "certificate\".",
+         "", "", "", "", ""},
+    Text{"tls.intercepted#path_differs",
+         "The connection that carries the client's requests to {host} ({address}) got a "
+         "certificate issued by {client_path_issuer}, while tlsprobe's own probe of the same "
+         "address got one issued by {side_probe_issuer}: something between tlsprobe and the "
+         "server re-signs one of the two paths ({product}; intercepted path: "
+         "{intercepted_path}), e.g. a transparent proxy that picks connections by client, SNI "
+         "or TLS fingerprint.",
+         "Find the middlebox on the way out of this machine (corporate proxy, firewall TLS "
+         "inspection, antivirus): exempt {host} from inspection there, or, where the "
+         "interception is intended, add its root to the trust store of the applications that "
+         "fail.",
+         "", "", "", ""},
+    Text{"tls.client_cert_requested",
+         "{subject} asks for a client certificate (optional: the handshake completed without "
+         "one). It accepts certificates issued by: {accepted_cas}.",
+         "Nothing to fix if client authentication is meant to be optional. To authenticate, "
+         "pass a certificate from one of those CAs with its key: tlsprobe `--cert client.pem "
+         "--key client.key`, curl `--cert client.pem --key client.key`. Browsers show a "
+         "certificate picker when one matching certificate or more is installed.",
+         "none (s_client prints the list as \"Acceptable client certificate CA names\")",
+         "none (a certificate picker when a matching certificate is installed)",
+         "none (a certificate picker when a matching certificate is installed)", "none"},
     // --- reachability ---
     Text{"probe.unreachable",
          "{subject} could not be reached ({failure}: {detail}) after {elapsed_ms} ms.",
