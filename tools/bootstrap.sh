@@ -89,8 +89,8 @@ case "${1:-build}" in
     # clang: tools/fuzz.sh runs it; its corpus is replayed by tests_hardening anyway), then
     # the concurrency tests under TSan. Both skip themselves, successfully, when clang or a
     # sanitizer runtime is missing.
-    if [ "${FUZZ_SECONDS:-20}" -gt 0 ]; then
-      BUILD_DIR="$here/build-fuzz" JOBS=$jobs "$here/tools/fuzz.sh" "${FUZZ_SECONDS:-20}" \
+    if [ "${FUZZ_SECONDS:-10}" -gt 0 ]; then
+      BUILD_DIR="$here/build-fuzz" JOBS=$jobs "$here/tools/fuzz.sh" "${FUZZ_SECONDS:-10}" \
         client_hello_fuzz config_fuzz diagnose_fuzz log_line_fuzz certs_fuzz
     fi
     if [[ $kinds == *" thread "* ]]; then
