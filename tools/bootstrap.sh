@@ -19,6 +19,7 @@ build_packages=(build-essential cmake ninja-build pkg-config
   catch2 libtomlplusplus-dev libcli11-dev zlib1g-dev ca-certificates)
 # What the tests call: real clients and servers, a browser, promtool, NSS tools.
 test_packages=(curl nginx-light jq procps chromium libnss3-tools prometheus
+  lintian help2man  # the Debian package test (tests/deploy/debian_package_test.sh)
   clang libclang-rt-14-dev)  # libFuzzer and sanitizer runtimes (tools/fuzz.sh)
 # Peers the benchmarks compare with (tools/bench/*); not needed by the tests. squid-openssl
 # (ssl_bump) replaces the plain squid package and serves as the CONNECT peer too; testssl.sh

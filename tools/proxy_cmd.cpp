@@ -13,6 +13,7 @@
 #include "config/load.hpp"
 #include "inspect/diagnose.hpp"
 #include "proxy/admin_listener.hpp"
+#include "proxy/config_reload.hpp"
 #include "proxy/connection_log.hpp"
 #include "proxy/intercept_session.hpp"
 #include "proxy/metrics.hpp"
@@ -34,6 +35,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace tlsprobe::tools {
@@ -130,6 +132,168 @@ proxy::ProbeFunction make_probe_function(std::shared_ptr<proxy::Prober> prober) 
       };
 }
 
+// The config file (when given) with the flags applied over it (flags win): at start and on
+// every reload (SIGHUP). Returns the one-line error instead (a config error names file:line).
+std::variant<config::Config, std::string> merged_config(const ProxyFlags& f,
+                                                        std::vector<std::string>& warnings) {
+  config::Config cfg;
+  if (!f.config_file.empty()) {
+    try {
+      cfg = config::load_config(f.config_file);
+    } catch (const config::ConfigError& e) {
+      return std::string(e.what());
+    }
+    if (const auto w = config::secrets_exposure_warning(f.config_file, cfg)) warnings.push_back(*w);
+  }
+  // Flags win over the file.
+  if (!f.listen.empty()) cfg.listen = f.listen;
+  if (!f.log_file.empty()) cfg.log.file = f.log_file;
+  for (const auto& c : f.ca_files) cfg.trust.ca_files.push_back(c);
+  if (f.no_system_trust) cfg.trust.system = false;
+  if (f.warn_days) cfg.warn_days = *f.warn_days;
+  for (const auto& a : f.allow) cfg.allow.push_back(a);
+  for (const auto& a : f.allow_destinations) cfg.allow_destinations.push_back(a);
+  for (const auto& a : f.admin_allow) cfg.admin_allow.push_back(a);
+  if (f.max_connections_per_client)
+    cfg.limits.max_connections_per_client = *f.max_connections_per_client;
+  if (f.intercept) cfg.intercept.enabled = true;
+  if (!f.mode.empty()) cfg.mode = *config::parse_mode(f.mode);
+  if (!f.upstream.empty()) cfg.upstream = f.upstream;
+  if (!f.upstream_sni.empty()) cfg.upstream_sni = f.upstream_sni;
+  for (const auto& h : f.allow_hosts) {
+    const bool wildcard = h.rfind("*.", 0) == 0 && h.size() > 2;
+    const auto name = wildcard ? h.substr(2) : h;
+    if (name.empty() || name.find(':') != std::string::npos || !proxy::valid_host_header(name))
+      return std::string("--allow-host " + h + ": expected a host name or *.DOMAIN");
+    cfg.allow_hosts.push_back(h);
+  }
+  if (!f.tls_cert.empty()) cfg.tls_cert = f.tls_cert;
+  if (!f.tls_key.empty()) cfg.tls_key = f.tls_key;
+  if (!f.admin.empty()) cfg.admin = f.admin;
+  for (const auto& h : f.no_intercept) cfg.intercept.no_intercept.push_back(h);
+  if (!f.auth.empty() || !f.auth_file.empty()) {
+    std::string text = f.auth;
+    if (!f.auth_file.empty()) {
+      auto line = first_line_of(f.auth_file);
+      if (!line) return std::string("--auth-file " + f.auth_file + ": cannot read it");
+      text = *line;
+    }
+    auto auth = parse_auth(text);
+    if (!auth)
+      return std::string(
+          std::string(f.auth_file.empty() ? "--auth" : "--auth-file " + f.auth_file) +
+          ": expected USER:PASS");
+    cfg.auth = std::move(*auth);
+  }
+  if (const auto why = misplaced_flag(f, cfg.mode, cfg.intercept.enabled); !why.empty())
+    return std::string(why);
+
+  return cfg;
+}
+
+// The proxy core's settings from the merged config (without the interceptor, which start-up
+// adds once). Returns the one-line error instead.
+std::variant<proxy::ProxySettings, std::string> proxy_settings_from(
+    const config::Config& cfg, std::vector<std::string>& warnings) {
+  proxy::ProxySettings s;
+  // Port 0: the OS picks a free port; the startup line below prints the bound one.
+  const auto hp = config::parse_listen_address(cfg.listen, 0);
+  if (!hp) return std::string("--listen " + cfg.listen + ": " + hp.error);
+  boost::system::error_code aec;
+  auto listen_addr =
+      boost::asio::ip::make_address(hp->host == "localhost" ? "127.0.0.1" : hp->host, aec);
+  if (aec) return std::string("--listen " + cfg.listen + ": the address must be an IP literal");
+  s.listen = {listen_addr, hp->port};
+  for (const auto& a : cfg.allow) {
+    auto c = proxy::parse_cidr_text(a);
+    if (!c) return std::string("--allow " + a + ": not a CIDR (e.g. 10.0.0.0/8)");
+    s.allow.push_back(*c);
+  }
+  if (!config::is_loopback(listen_addr.to_string()) && s.allow.empty())
+    return std::string("refusing to listen on " + cfg.listen +
+                       ", a non-loopback address, without --allow CIDR (who may use the proxy)");
+  for (const auto& a : cfg.allow_destinations) {
+    auto c = proxy::parse_cidr_text(a);
+    if (!c) return std::string("--allow-destination " + a + ": not a CIDR (e.g. 127.0.0.1/32)");
+    s.allow_destinations.push_back(*c);
+  }
+  if (auto err = config::admin_policy_error(cfg.admin, cfg.admin_allow); !err.empty())
+    return std::string(err);
+  for (const auto& w : config::exposure_warnings(cfg)) warnings.push_back(w);
+  if (cfg.auth) s.basic_auth = cfg.auth->user + ":" + cfg.auth->password;
+  s.timeouts.connect = cfg.timeouts.connect;
+  s.timeouts.header = cfg.timeouts.header;
+  s.timeouts.idle = cfg.timeouts.idle;
+  s.timeouts.probe = cfg.timeouts.probe;
+  s.timeouts.drain = cfg.timeouts.drain;
+  // Two descriptors per tunnel, and some left for the prober, the log and accept's reserve.
+  const std::size_t fd_bound = fd_limit() > 256 ? (fd_limit() - 128) / 2 : 64;
+  s.limits.max_connections = std::min<std::size_t>(cfg.limits.max_connections, fd_bound);
+  s.limits.max_header_bytes = cfg.limits.max_header_bytes;
+  s.limits.max_connections_per_client = cfg.limits.max_connections_per_client;
+  s.probe_cache_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg.probe_cache_ttl);
+  s.resolve = cfg.resolve;
+  for (const auto& site : cfg.sites) {
+    proxy::SiteSettings ps;
+    ps.host = site.host;
+    ps.origin = site.origin;
+    ps.origin_sni = site.origin_sni;
+    ps.edge_cert_own = site.edge_cert == config::EdgeCert::own;
+    s.sites.push_back(std::move(ps));
+  }
+
+  return s;
+}
+
+// The trust store the config asks for; throws (naming the file) when a CA file is unusable.
+std::shared_ptr<certs::TrustStore> make_trust(const config::Config& cfg) {
+  return std::make_shared<certs::TrustStore>(
+      cfg.trust.system ? certs::SystemTrust::include : certs::SystemTrust::exclude,
+      cfg.trust.ca_files);
+}
+
+// inspect::diagnose with the config's warn_days, trust and each site's edge_cert.
+proxy::DiagnoseFunction make_diagnose(const config::Config& cfg,
+                                      std::shared_ptr<certs::TrustStore> trust) {
+  std::map<std::string, inspect::EdgeCert> edge_cert;
+  for (const auto& site : cfg.sites)
+    edge_cert[site.host] =
+        site.edge_cert == config::EdgeCert::own ? inspect::EdgeCert::own : inspect::EdgeCert::same;
+  return [trust, warn_days = cfg.warn_days, edge_cert](const inspect::Observations& obs) {
+    inspect::DiagnoseOptions o;
+    o.at = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    o.warn_days = warn_days;
+    o.trust = trust.get();
+    if (auto it = edge_cert.find(obs.host); it != edge_cert.end()) o.edge_cert = it->second;
+    return inspect::diagnose(obs, o);
+  };
+}
+
+// What a reload (SIGHUP) read but cannot apply without a restart: one warning line each, so
+// the operator is not left believing the change is live.
+std::vector<std::string> restart_only_changes(const config::Config& was,
+                                              const config::Config& now) {
+  std::vector<std::string> out;
+  auto note = [&out](bool changed, const char* what) {
+    if (changed) out.push_back(std::string(what) + " changed: takes effect after a restart");
+  };
+  note(was.listen != now.listen, "listen");
+  note(was.mode != now.mode, "mode");
+  note(was.intercept.enabled != now.intercept.enabled, "intercept.enabled");
+  note(was.log.file != now.log.file, "log.file");
+  note(was.admin != now.admin, "admin");
+  note(was.watch_interval != now.watch_interval, "watch_interval");
+  if (was.mode == config::Mode::reverse)
+    note(was.upstream != now.upstream || was.upstream_sni != now.upstream_sni ||
+             was.tls_cert != now.tls_cert || was.tls_key != now.tls_key,
+         "the reverse upstream or its certificate");
+  if (was.intercept.enabled)
+    note(was.warn_days != now.warn_days || was.trust.ca_files != now.trust.ca_files ||
+             was.trust.system != now.trust.system,
+         "warn_days or [trust] for intercepted connections");
+  return out;
+}
+
 }  // namespace
 
 int proxy_main(int argc, char** argv) {
@@ -182,114 +346,19 @@ int proxy_main(int argc, char** argv) {
     return usage_error(e.what());
   }
 
-  config::Config cfg;
-  if (!f.config_file.empty()) {
-    try {
-      cfg = config::load_config(f.config_file);
-    } catch (const config::ConfigError& e) {
-      std::fprintf(stderr, "tlsprobe proxy: %s\n", e.what());
-      return exit_usage;
-    }
-    if (const auto w = config::secrets_exposure_warning(f.config_file, cfg))
-      std::fprintf(stderr, "tlsprobe proxy: warning: %s\n", w->c_str());
-  }
-  // Flags win over the file.
-  if (!f.listen.empty()) cfg.listen = f.listen;
-  if (!f.log_file.empty()) cfg.log.file = f.log_file;
-  for (const auto& c : f.ca_files) cfg.trust.ca_files.push_back(c);
-  if (f.no_system_trust) cfg.trust.system = false;
-  if (f.warn_days) cfg.warn_days = *f.warn_days;
-  for (const auto& a : f.allow) cfg.allow.push_back(a);
-  for (const auto& a : f.allow_destinations) cfg.allow_destinations.push_back(a);
-  for (const auto& a : f.admin_allow) cfg.admin_allow.push_back(a);
-  if (f.max_connections_per_client)
-    cfg.limits.max_connections_per_client = *f.max_connections_per_client;
-  if (f.intercept) cfg.intercept.enabled = true;
-  if (!f.mode.empty()) cfg.mode = *config::parse_mode(f.mode);
-  if (!f.upstream.empty()) cfg.upstream = f.upstream;
-  if (!f.upstream_sni.empty()) cfg.upstream_sni = f.upstream_sni;
-  for (const auto& h : f.allow_hosts) {
-    const bool wildcard = h.rfind("*.", 0) == 0 && h.size() > 2;
-    const auto name = wildcard ? h.substr(2) : h;
-    if (name.empty() || name.find(':') != std::string::npos || !proxy::valid_host_header(name))
-      return usage_error("--allow-host " + h + ": expected a host name or *.DOMAIN");
-    cfg.allow_hosts.push_back(h);
-  }
-  if (!f.tls_cert.empty()) cfg.tls_cert = f.tls_cert;
-  if (!f.tls_key.empty()) cfg.tls_key = f.tls_key;
-  if (!f.admin.empty()) cfg.admin = f.admin;
-  for (const auto& h : f.no_intercept) cfg.intercept.no_intercept.push_back(h);
-  if (!f.auth.empty() || !f.auth_file.empty()) {
-    std::string text = f.auth;
-    if (!f.auth_file.empty()) {
-      auto line = first_line_of(f.auth_file);
-      if (!line) return usage_error("--auth-file " + f.auth_file + ": cannot read it");
-      text = *line;
-    }
-    auto auth = parse_auth(text);
-    if (!auth)
-      return usage_error(
-          std::string(f.auth_file.empty() ? "--auth" : "--auth-file " + f.auth_file) +
-          ": expected USER:PASS");
-    cfg.auth = std::move(*auth);
-  }
-  if (const auto why = misplaced_flag(f, cfg.mode, cfg.intercept.enabled); !why.empty())
-    return usage_error(why);
-
-  proxy::ProxySettings s;
-  // Port 0: the OS picks a free port; the startup line below prints the bound one.
-  const auto hp = config::parse_listen_address(cfg.listen, 0);
-  if (!hp) return usage_error("--listen " + cfg.listen + ": " + hp.error);
-  boost::system::error_code aec;
-  auto listen_addr =
-      boost::asio::ip::make_address(hp->host == "localhost" ? "127.0.0.1" : hp->host, aec);
-  if (aec) return usage_error("--listen " + cfg.listen + ": the address must be an IP literal");
-  s.listen = {listen_addr, hp->port};
-  for (const auto& a : cfg.allow) {
-    auto c = proxy::parse_cidr_text(a);
-    if (!c) return usage_error("--allow " + a + ": not a CIDR (e.g. 10.0.0.0/8)");
-    s.allow.push_back(*c);
-  }
-  if (!config::is_loopback(listen_addr.to_string()) && s.allow.empty())
-    return usage_error("refusing to listen on " + cfg.listen +
-                       ", a non-loopback address, without --allow CIDR (who may use the proxy)");
-  for (const auto& a : cfg.allow_destinations) {
-    auto c = proxy::parse_cidr_text(a);
-    if (!c) return usage_error("--allow-destination " + a + ": not a CIDR (e.g. 127.0.0.1/32)");
-    s.allow_destinations.push_back(*c);
-  }
-  if (auto err = config::admin_policy_error(cfg.admin, cfg.admin_allow); !err.empty())
-    return usage_error(err);
-  for (const auto& w : config::exposure_warnings(cfg))
-    std::fprintf(stderr, "tlsprobe proxy: warning: %s\n", w.c_str());
-  if (cfg.auth) s.basic_auth = cfg.auth->user + ":" + cfg.auth->password;
-  s.timeouts.connect = cfg.timeouts.connect;
-  s.timeouts.header = cfg.timeouts.header;
-  s.timeouts.idle = cfg.timeouts.idle;
-  s.timeouts.probe = cfg.timeouts.probe;
-  s.timeouts.drain = cfg.timeouts.drain;
+  std::vector<std::string> warnings;
+  auto merged = merged_config(f, warnings);
+  if (auto* error = std::get_if<std::string>(&merged)) return usage_error(*error);
+  config::Config cfg = std::move(std::get<config::Config>(merged));
   raise_fd_limit();
-  // Two descriptors per tunnel, and some left for the prober, the log and accept's reserve.
-  const std::size_t fd_bound = fd_limit() > 256 ? (fd_limit() - 128) / 2 : 64;
-  s.limits.max_connections = std::min<std::size_t>(cfg.limits.max_connections, fd_bound);
-  s.limits.max_header_bytes = cfg.limits.max_header_bytes;
-  s.limits.max_connections_per_client = cfg.limits.max_connections_per_client;
-  s.probe_cache_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg.probe_cache_ttl);
-  s.resolve = cfg.resolve;
-  for (const auto& site : cfg.sites) {
-    proxy::SiteSettings ps;
-    ps.host = site.host;
-    ps.origin = site.origin;
-    ps.origin_sni = site.origin_sni;
-    ps.edge_cert_own = site.edge_cert == config::EdgeCert::own;
-    s.sites.push_back(std::move(ps));
-  }
+  auto built = proxy_settings_from(cfg, warnings);
+  if (auto* error = std::get_if<std::string>(&built)) return usage_error(*error);
+  proxy::ProxySettings s = std::move(std::get<proxy::ProxySettings>(built));
+  for (const auto& w : warnings) std::fprintf(stderr, "tlsprobe proxy: warning: %s\n", w.c_str());
 
   std::shared_ptr<certs::TrustStore> trust;
   try {
-    trust = std::make_shared<certs::TrustStore>(
-        cfg.trust.system ? certs::SystemTrust::include : certs::SystemTrust::exclude,
-        cfg.trust.ca_files);
+    trust = make_trust(cfg);
   } catch (const std::exception& e) {
     return usage_error(e.what());
   }
@@ -343,19 +412,7 @@ int proxy_main(int argc, char** argv) {
   // Side probes complete chains from AIA as Chrome does; the prober caches each URL.
   po.aia_trust = *trust;
   auto prober = std::make_shared<proxy::Prober>(server.io_context(), po);
-  const int warn_days = cfg.warn_days;
-  std::map<std::string, inspect::EdgeCert> edge_cert;
-  for (const auto& site : cfg.sites)
-    edge_cert[site.host] =
-        site.edge_cert == config::EdgeCert::own ? inspect::EdgeCert::own : inspect::EdgeCert::same;
-  auto diagnose = [trust, warn_days, edge_cert](const inspect::Observations& obs) {
-    inspect::DiagnoseOptions o;
-    o.at = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-    o.warn_days = warn_days;
-    o.trust = trust.get();
-    if (auto it = edge_cert.find(obs.host); it != edge_cert.end()) o.edge_cert = it->second;
-    return inspect::diagnose(obs, o);
-  };
+  const auto diagnose = make_diagnose(cfg, trust);
   auto side_probe =
       std::make_shared<proxy::SideProbe>(make_probe_function(prober), diagnose, s.probe_cache_ttl,
                                          cfg.log.stderr_findings ? &*log : nullptr);
@@ -381,7 +438,40 @@ int proxy_main(int argc, char** argv) {
   admin.set_client_filter(config::admin_client_filter(cfg.admin_allow));
   const bool admin_up = start_admin_or_warn(admin, cfg.admin) && admin.port();
   // The admin port is one of our own listeners: never a destination (CONNECT or URL).
-  if (admin_up) server.context()->add_own_port(admin.port());
+  if (admin_up) server.add_own_port(admin.port());
+  // SIGHUP (systemctl reload): the config file and the same flags again; new connections get
+  // the new settings, open ones keep theirs (proxy/config_reload.hpp). A bad file changes
+  // nothing and says why in one line (file:line).
+  proxy::ConfigReload reload(
+      server,
+      [&]() -> std::variant<proxy::ReloadedSettings, std::string> {
+        std::vector<std::string> next_warnings;
+        auto next_merged = merged_config(f, next_warnings);
+        if (auto* error = std::get_if<std::string>(&next_merged)) return *error;
+        const auto& next_cfg = std::get<config::Config>(next_merged);
+        auto next_built = proxy_settings_from(next_cfg, next_warnings);
+        if (auto* error = std::get_if<std::string>(&next_built)) return *error;
+        std::shared_ptr<certs::TrustStore> next_trust;
+        try {
+          next_trust = make_trust(next_cfg);
+        } catch (const std::exception& e) {
+          return std::string(e.what());
+        }
+        proxy::ReloadedSettings r;
+        r.settings = std::move(std::get<proxy::ProxySettings>(next_built));
+        r.settings.intercept = s.intercept;  // the CA and its pins live for the process
+        r.side_probe = std::make_shared<proxy::SideProbe>(
+            make_probe_function(prober), make_diagnose(next_cfg, next_trust),
+            r.settings.probe_cache_ttl, next_cfg.log.stderr_findings ? &*log : nullptr);
+        r.side_probe->set_metrics(&metrics);
+        r.warnings = restart_only_changes(cfg, next_cfg);
+        r.warnings.insert(r.warnings.end(), next_warnings.begin(), next_warnings.end());
+        return r;
+      },
+      [](const std::string& line) {
+        std::fprintf(stderr, "tlsprobe proxy: %s\n", line.c_str());
+        std::fflush(stderr);
+      });
   // The startup lines are printed from inside the io loop: server.run() installs the
   // SIGTERM/SIGINT handlers before the loop runs, so a script that reads the port and stops
   // us at once still gets a drain and a flushed log (printed earlier, a quick SIGTERM killed
