@@ -14,6 +14,9 @@
 #include "certs/trust_store.hpp"
 #include "inspect/observation.hpp"
 #include "proxy/aia_fetch.hpp"
+#include "proxy/client_identity.hpp"
+#include "proxy/ip_family.hpp"
+#include "proxy/starttls.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -54,11 +57,15 @@ struct ProbeRequest {
   std::string sni_name;  // with SniMode::name
   SniChecks sni_checks = SniChecks::with_sni_required;
   std::chrono::milliseconds timeout{10000};  // the whole target probe
+  IpFamily family = IpFamily::any;           // -4 / -6
+  StartTls starttls = StartTls::none;        // plaintext dialogue before each handshake
+  std::shared_ptr<const ClientIdentity> identity;  // client certificate (--cert/--key)
 };
 
 struct ProberOptions {
   std::size_t max_concurrent = 64;  // target probes in flight; more wait in a queue
-  // "host:port" -> "ADDR" or "ADDR:PORT", like curl --resolve (the proxy's [resolve]).
+  // "host:port" (or "host" for every port) -> "ADDR" or "ADDR:PORT", like curl --resolve
+  // (the proxy's [resolve]).
   std::map<std::string, std::string> resolve;
   // Set: a main (direct/edge/origin) chain whose path does not reach an anchor of this
   // store for want of an issuer gets that issuer fetched from its caIssuers URL, as Chrome
