@@ -119,7 +119,8 @@ struct Config {
   std::vector<std::string> admin_allow;
   Duration watch_interval{std::chrono::seconds(300)};
   std::vector<Site> sites;
-  std::map<std::string, std::string> resolve;  // "host:port" -> address, like curl --resolve
+  // "host:port" -> address, like curl --resolve; "host" alone: that host on every port
+  std::map<std::string, std::string> resolve;
 
   // Reverse mode: Host names served besides [[site]] hosts, upstream_sni and the upstream's
   // own name (exact, or "*.example.com"); any other Host gets 421.

@@ -161,6 +161,7 @@ std::string override_for(const AiaOptions& o, const HttpUrl& u) {
   hp.host = u.host;
   hp.port = u.port;
   auto it = o.resolve.find(hp.text());
+  if (it == o.resolve.end()) it = o.resolve.find(u.host);  // host-only key
   if (it == o.resolve.end()) return {};
   if (parse_address_port(it->second).value) return it->second;
   HostPort addr;

@@ -117,32 +117,38 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
     timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       self->on_deadline(ec);
     });
+    std::string lookup_host = spec_.host;
+    std::uint16_t lookup_port = spec_.port;
     if (!spec_.dial.empty()) {
+      // An address, or a name to resolve in the target's place (--connect other.example:443).
       const auto parsed = parse_address_port(spec_.dial);
-      boost::system::error_code ec;
-      const auto addr =
-          parsed.value ? asio::ip::make_address(parsed.value->host, ec) : asio::ip::address{};
-      if (!parsed.value || ec) {
+      if (!parsed.value) {
         fail(HandshakeOutcome::unreachable, FailureKind::dns,
-             "cannot dial '" + spec_.dial + "': not an IP address and port");
+             "cannot dial '" + spec_.dial + "': " + parsed.error);
         return;
       }
-      connect_to({tcp::endpoint(addr, parsed.value->port)});
-      return;
+      lookup_host = parsed.value->host;
+      lookup_port = parsed.value->port;
     }
     boost::system::error_code ec;
-    const auto addr = asio::ip::make_address(spec_.host, ec);
+    const auto addr = asio::ip::make_address(lookup_host, ec);
     if (!ec) {
-      connect_to({tcp::endpoint(addr, spec_.port)});
+      if (!family_allows(spec_.family, addr)) {
+        fail(HandshakeOutcome::unreachable, FailureKind::dns,
+             lookup_host + " is not an " + std::string(family_name(spec_.family)) + " address");
+        return;
+      }
+      connect_to({tcp::endpoint(addr, lookup_port)});
       return;
     }
+    lookup_name_ = lookup_host;
     phase_ = Phase::resolve;
     // HostResolver, not tcp::resolver: Asio runs lookups one at a time on one thread, so a
     // name whose DNS hangs would hold up every other probe's lookup. The lookup's timeout is
     // what is left of the deadline (on_deadline cancels it too, whichever comes first).
     // AI_ADDRCONFIG as tcp::resolver's default flags had it.
     lookup_ = HostResolver::shared().resolve(
-        executor_, spec_.host, spec_.port,
+        executor_, lookup_host, lookup_port,
         std::max(Clock::duration::zero(), spec_.deadline - Clock::now()),
         [self = shared_from_this()](const boost::system::error_code& ec,
                                     HostResolver::Endpoints endpoints) {
@@ -173,7 +179,13 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
       return fail(HandshakeOutcome::unreachable, FailureKind::dns, "name resolution timed out");
     if (ec || endpoints.empty())
       return fail(HandshakeOutcome::unreachable, FailureKind::dns,
-                  "cannot resolve '" + spec_.host + "': " + (ec ? ec.message() : "no address"));
+                  "cannot resolve '" + lookup_name_ + "': " + (ec ? ec.message() : "no address"));
+    std::erase_if(endpoints,
+                  [this](const tcp::endpoint& ep) { return !family_allows(spec_.family, ep.address()); });
+    if (endpoints.empty())
+      return fail(HandshakeOutcome::unreachable, FailureKind::dns,
+                  "'" + lookup_name_ + "' has no " + std::string(family_name(spec_.family)) +
+                      " address");
     connect_to(std::move(endpoints));
   }
 
@@ -192,13 +204,24 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
     if (timed_out_)
       return fail(HandshakeOutcome::unreachable, FailureKind::connect_timeout,
                   "no answer to the TCP connection in time");
-    if (ec == asio::error::connection_refused)
-      return fail(HandshakeOutcome::unreachable, FailureKind::refused, "connection refused");
+    if (ec == asio::error::connection_refused)  // the port dialled, not the target's
+      return fail(HandshakeOutcome::unreachable, FailureKind::refused,
+                  "connection refused by " + obs_.address);
     if (ec) return fail(HandshakeOutcome::unreachable, FailureKind::network, ec.message());
     obs_.address = address_text(ep);
     boost::system::error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
-    start_tls();
+    if (spec_.starttls == StartTls::none) return start_tls();
+    // The plaintext dialogue first, on this socket, bounded by the same deadline.
+    async_starttls(socket_, spec_.starttls, spec_.host, spec_.deadline,
+                   [self = shared_from_this()](std::string error) {
+                     if (self->phase_ == Phase::done) return;
+                     if (error.empty()) return self->start_tls();
+                     self->fail(HandshakeOutcome::handshake_failed,
+                                self->timed_out_ ? FailureKind::handshake_timeout
+                                                 : FailureKind::other,
+                                std::move(error));
+                   });
   }
 
   void start_tls() {
@@ -223,6 +246,11 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
       return fail(HandshakeOutcome::handshake_failed, FailureKind::other,
                   "cannot offer what was asked: " + certs::openssl_errors());
     if (spec_.sni) SSL_set_tlsext_host_name(ssl_.get(), spec_.sni->c_str());
+    if (spec_.identity) {
+      std::string error;
+      if (!spec_.identity->apply(ssl_.get(), error))
+        return fail(HandshakeOutcome::handshake_failed, FailureKind::other, error);
+    }
     SSL_set_msg_callback(ssl_.get(), &HandshakeOp::on_message);
     SSL_set_msg_callback_arg(ssl_.get(), this);
     drive();
@@ -485,6 +513,7 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
 
   asio::any_io_executor executor_;
   std::shared_ptr<HostLookup> lookup_;  // the name lookup in progress, if any
+  std::string lookup_name_;             // the name being resolved (host, or --connect's)
   tcp::socket socket_;
   asio::steady_timer timer_, grace_;
   const ClientContexts& contexts_;

@@ -7,6 +7,9 @@
 
 #include "certs/ossl.hpp"
 #include "inspect/observation.hpp"
+#include "proxy/client_identity.hpp"
+#include "proxy/ip_family.hpp"
+#include "proxy/starttls.hpp"
 
 #include <openssl/ssl.h>
 
@@ -14,6 +17,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -41,8 +45,12 @@ struct HandshakeSpec {
   inspect::Role role = inspect::Role::direct;
   std::string host;  // the name asked for (recorded in the observation; resolved unless `dial`)
   std::uint16_t port = 443;
-  // "ADDR:PORT" to connect to instead of resolving `host` (--connect, [resolve]); empty: resolve.
+  // "ADDR:PORT" to connect to instead of resolving `host` (--connect, [resolve]); empty:
+  // resolve. A host name here ("other.example:8443") is resolved in its place.
   std::string dial;
+  IpFamily family = IpFamily::any;           // -4 / -6: only addresses of this family
+  StartTls starttls = StartTls::none;        // plaintext dialogue before TLS (--starttls)
+  std::shared_ptr<const ClientIdentity> identity;  // client certificate offered (--cert/--key)
   std::optional<std::string> sni;  // sent exactly as given; nullopt: no SNI extension
   TlsFlavor flavor = TlsFlavor::modern;
   // Set: called on the new SSL (of the flavor's context) before the handshake, to offer

@@ -85,6 +85,7 @@ struct Prober::Impl : std::enable_shared_from_this<Prober::Impl> {
     hp.host = host;
     hp.port = port;
     auto it = options.resolve.find(hp.text());
+    if (it == options.resolve.end()) it = options.resolve.find(host);  // host-only key
     if (it == options.resolve.end()) return {};
     if (parse_address_port(it->second).value) return it->second;
     HostPort addr;
@@ -158,6 +159,9 @@ class TargetProbe : public std::enable_shared_from_this<TargetProbe> {
     s.dial = dial;
     s.sni = sni_;
     s.deadline = deadline_;
+    s.family = request_.family;
+    s.starttls = request_.starttls;
+    s.identity = request_.identity;
     return s;
   }
 

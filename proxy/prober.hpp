@@ -15,6 +15,9 @@
 #include "certs/trust_store.hpp"
 #include "inspect/observation.hpp"
 #include "proxy/aia_fetch.hpp"
+#include "proxy/client_identity.hpp"
+#include "proxy/ip_family.hpp"
+#include "proxy/starttls.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -68,11 +71,15 @@ struct ProbeRequest {
   // only (unless the main one used DHE), one offering TLS 1.0/1.1 only; after a refused
   // main handshake, one offering everything OpenSSL has, to say why in words.
   CompatChecks compat = CompatChecks::cheap;
+  IpFamily family = IpFamily::any;           // -4 / -6
+  StartTls starttls = StartTls::none;        // plaintext dialogue before each handshake
+  std::shared_ptr<const ClientIdentity> identity;  // client certificate (--cert/--key)
 };
 
 struct ProberOptions {
   std::size_t max_concurrent = 64;  // target probes in flight; more wait in a queue
-  // "host:port" -> "ADDR" or "ADDR:PORT", like curl --resolve (the proxy's [resolve]).
+  // "host:port" (or "host" for every port) -> "ADDR" or "ADDR:PORT", like curl --resolve
+  // (the proxy's [resolve]).
   std::map<std::string, std::string> resolve;
   // Set: a main (direct/edge/origin) chain whose path does not reach an anchor of this
   // store for want of an issuer gets that issuer fetched from its caIssuers URL, as Chrome

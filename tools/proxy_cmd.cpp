@@ -4,6 +4,7 @@
 #include "commands.hpp"
 
 #include "ca_hint.hpp"
+#include "colour.hpp"
 
 #include "certs/authority.hpp"
 #include "certs/pem.hpp"
@@ -27,11 +28,16 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +47,16 @@
 namespace tlsprobe::tools {
 
 namespace {
+
+// 5000 -> "5", 2500 -> "2.5": the drain period as a person writes it.
+std::string format_seconds(long long ms) {
+  char buf[32];
+  if (ms % 1000 == 0)
+    std::snprintf(buf, sizeof buf, "%lld", ms / 1000);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f", static_cast<double>(ms) / 1000.0);
+  return buf;
+}
 
 struct ProxyFlags {
   std::string listen, config_file, log_file, mode, upstream, admin, state_dir;
@@ -337,6 +353,11 @@ int proxy_main(int argc, char** argv) {
                  "*.DOMAIN), repeatable");
   app.add_option("--tls-cert", f.tls_cert, "reverse mode: certificate chain (PEM) for clients");
   app.add_option("--tls-key", f.tls_key, "reverse mode: private key (PEM) of --tls-cert");
+  std::string color = "auto";
+  app.add_option("--color", color,
+                 "colour the finding lines on stderr: auto (a terminal, "
+                 "unless NO_COLOR is set), always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -393,6 +414,7 @@ int proxy_main(int argc, char** argv) {
   try {
     proxy::ConnectionLogOptions lo;
     lo.announce_findings = cfg.log.stderr_findings;
+    lo.colour = colour_enabled(color, STDERR_FILENO);
     lo.keep_query = cfg.log.keep_query;
     lo.path = cfg.log.file;
     lo.max_file_bytes = static_cast<std::size_t>(cfg.log.max_size_mb) * 1024 * 1024;
@@ -512,7 +534,36 @@ int proxy_main(int argc, char** argv) {
       });
     }
   }
-  server.run(proxy::SignalHandling::install);
+  // Ctrl-C (or SIGTERM) once: say what the drain waits for and how long, then drain.
+  // Twice: the user does not want to wait; flush the log and leave at once (130).
+  boost::asio::signal_set stop_signals(server.io_context(), SIGINT, SIGTERM);
+  bool draining_announced = false;
+  std::function<void(const boost::system::error_code&, int)> on_signal;
+  on_signal = [&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (!draining_announced) {
+      draining_announced = true;
+      const auto drain_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(cfg.timeouts.drain).count();
+      std::fprintf(stderr,
+                   "tlsprobe proxy: stopping; draining %zu open connection%s for at most %s s "
+                   "(Ctrl-C again to exit at once)\n",
+                   server.context()->open_connections(),
+                   server.context()->open_connections() == 1 ? "" : "s",
+                   format_seconds(drain_ms).c_str());
+      std::fflush(stderr);
+      server.shutdown();
+      stop_signals.async_wait(on_signal);
+      return;
+    }
+    std::fprintf(stderr, "tlsprobe proxy: interrupted again: exiting now, without draining\n");
+    log->stop();
+    std::fflush(nullptr);
+    std::_Exit(exit_interrupted);
+  };
+  stop_signals.async_wait(on_signal);
+  server.run(proxy::SignalHandling::none);
+  stop_signals.cancel();
   if (watcher) watcher->stop();
   admin.stop();
   prober.reset();
