@@ -594,6 +594,7 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Aut
   const auto up = co_await connect_upstream(conn, target);
   if (up.failure != UpstreamFailure::none) {
     if (up.endpoint.port() != 0) facts.destination_address = address_text(up.endpoint);
+    facts.failed = true;  // the upstream refused or was unreachable: event.outcome failure
     st.write_log(up.reason);
     co_await send_error_and_close(conn, status_for(up.failure), up.reason);
     co_return;

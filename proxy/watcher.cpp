@@ -166,8 +166,12 @@ SiteReport judge_site(const config::Site& site, inspect::Observations observatio
     hr.findings = findings_for_handshake(report.findings, h);
 
     ConnectionFacts facts;
+    // Each handshake's own span: a round launches every probe at `start` (they run
+    // concurrently), and the handshake took elapsed_ms; `end` (the round's) only bounds it.
     facts.start = start;
-    facts.end = end;
+    facts.end =
+        std::min(end, start + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                  std::chrono::duration<double, std::milli>(h.elapsed_ms)));
     facts.mode = LogMode::watch;
     facts.role = h.role;
     facts.destination_domain = h.host;

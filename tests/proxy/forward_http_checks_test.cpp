@@ -6,6 +6,7 @@
 #include "proxy_fixture.hpp"
 #include "support/loopback_server.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
 #include <sys/socket.h>
@@ -191,8 +192,10 @@ const boost::json::object& finding(const boost::json::object& rec, const char* c
 }
 
 std::string evidence(const boost::json::object& f, const char* key) {
+  // Evidence is typed (numbers and booleans as JSON): compare everything as text.
   const auto* e = f.at("evidence").as_object().if_contains(key);
-  return e ? std::string(e->as_string()) : std::string();
+  if (!e) return std::string();
+  return e->is_string() ? std::string(e->as_string()) : boost::json::serialize(*e);
 }
 
 Canned redirect(int status, const std::string& reason, const std::string& location) {
