@@ -3,6 +3,7 @@
 #include "certs/name_match.hpp"
 #include "proxy/host_resolver.hpp"
 #include "proxy/prober_target.hpp"
+#include "proxy/staple_capture.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -220,6 +221,7 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
     wbio_ = wbio;
     SSL_set_connect_state(ssl_.get());
     if (spec_.sni) SSL_set_tlsext_host_name(ssl_.get(), spec_.sni->c_str());
+    request_staple_and_scts(ssl_.get());
     SSL_set_msg_callback(ssl_.get(), &HandshakeOp::on_message);
     SSL_set_msg_callback_arg(ssl_.get(), this);
     drive();
@@ -382,6 +384,7 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
     unsigned alpn_len = 0;
     SSL_get0_alpn_selected(ssl_.get(), &alpn, &alpn_len);
     if (alpn) obs_.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
+    capture_staple_and_scts(ssl_.get(), obs_);
   }
 
   void after_handshake() {

@@ -14,6 +14,7 @@
 #include "certs/trust_store.hpp"
 #include "inspect/observation.hpp"
 #include "proxy/aia_fetch.hpp"
+#include "proxy/revocation_fetch.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -66,6 +67,11 @@ struct ProberOptions {
   // AiaFetcher for as long as the prober lives). Unset: no fetching (--no-aia).
   std::optional<certs::TrustStore> aia_trust;
   AiaOptions aia;  // its `resolve` is taken from `resolve` above
+  // Set: the leaf of every completed main handshake gets its revocation status asked online
+  // (--revocation): OCSP POST to its AIA responder, else the CRL of its distribution point
+  // (revocation_fetch.hpp); this store finds the issuer when the server did not send it.
+  std::optional<certs::TrustStore> revocation_trust;
+  RevocationFetchOptions revocation;
 };
 
 using ProbeDone = std::function<void(inspect::Observations)>;

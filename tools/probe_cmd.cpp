@@ -7,6 +7,7 @@
 #include "certs/pem.hpp"
 #include "inspect/aia_chain.hpp"
 #include "inspect/diagnose.hpp"
+#include "proxy/ct_log_list_file.hpp"
 #include "proxy/prober.hpp"
 #include "proxy/prober_target.hpp"
 
@@ -41,6 +42,11 @@ struct ProbeArgs {
   int concurrency = 8;
   bool no_aia = false;
   std::string fullchain_out;
+  // Revocation and Certificate Transparency (issue 16).
+  bool revocation = false;
+  std::vector<std::string> crl_files;
+  std::string ct_log_list;
+  bool ct_private_roots_as_public = false;  // test switch (hidden)
 };
 
 // One line on stderr and the usage status: every local input error ends here.
@@ -149,6 +155,16 @@ int probe_main(int argc, char** argv) {
   app.add_option("--fullchain-out", a.fullchain_out,
                  "write the repaired chain (leaf, then intermediates, no root) as PEM for "
                  "nginx ssl_certificate");
+  app.add_flag("--revocation", a.revocation,
+               "ask the leaf's OCSP responder (else fetch its CRL) online, 5 s and 64 KiB at most");
+  app.add_option("--crl", a.crl_files,
+                 "judge the chain against this CRL file, PEM or DER (repeatable)");
+  app.add_option("--ct-log-list", a.ct_log_list,
+                 "CT log list (Chrome's log_list.json or OpenSSL's ct_log_list.cnf) to verify "
+                 "SCTs and apply Chrome's CT policy; none by default");
+  app.add_flag("--ct-private-roots-as-public", a.ct_private_roots_as_public,
+               "test switch: apply the CT policy to --ca-file roots as to system roots")
+      ->group("");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -198,6 +214,24 @@ int probe_main(int argc, char** argv) {
     return usage_error(std::string("--ca-file: ") + e.what());
   }
 
+  std::vector<certs::Crl> crls;
+  for (const auto& path : a.crl_files) {
+    try {
+      auto more = certs::Crl::read_file(path);
+      crls.insert(crls.end(), more.begin(), more.end());
+    } catch (const std::exception& e) {
+      return usage_error(std::string("--crl: ") + e.what());
+    }
+  }
+  std::shared_ptr<const certs::CtLogList> ct_logs;
+  if (!a.ct_log_list.empty()) {
+    try {
+      ct_logs = std::make_shared<const certs::CtLogList>(proxy::load_ct_log_list(a.ct_log_list));
+    } catch (const std::exception& e) {
+      return usage_error(std::string("--ct-log-list: ") + e.what());
+    }
+  }
+
   std::vector<proxy::ProbeRequest> requests;
   for (const auto& text : texts) {
     const auto parsed = proxy::parse_target(text);
@@ -223,6 +257,7 @@ int probe_main(int argc, char** argv) {
     // Two threads: handshakes are CPU-bound and the machine may have more than one core.
     proxy::ProberOptions po;
     if (!a.no_aia) po.aia_trust = *trust;
+    if (a.revocation) po.revocation_trust = *trust;
     results = proxy::probe_all(std::move(requests), static_cast<std::size_t>(a.concurrency), po, 2);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tlsprobe probe: %s\n", e.what());
@@ -233,10 +268,14 @@ int probe_main(int argc, char** argv) {
   dopts.at = at;
   dopts.warn_days = a.warn_days;
   dopts.trust = &*trust;
+  dopts.crls = std::move(crls);
+  dopts.ct_logs = ct_logs;
+  dopts.ct_private_roots_as_public = a.ct_private_roots_as_public;
   RenderOptions ropts;
   ropts.at = at;
   ropts.trust = &*trust;
   ropts.colour = a.format == "text" && colour_wanted();
+  ropts.diagnose = &dopts;
 
   int status = exit_ok;
   boost::json::array docs;
