@@ -198,6 +198,16 @@ class Loader {
               [&](auto&, auto& v) {
                 c.warn_days = static_cast<int>(L.integer(v, "warn_days", 0, 3650));
               }},
+             {"revocation", [&](auto&, auto& v) { c.revocation = L.boolean(v, "revocation"); }},
+             {"crl_files",
+              [&](auto&, auto& v) {
+                c.crl_files =
+                    L.strings(v, "crl_files", [&](const toml::node& e, const std::string& k) {
+                      return L.nonempty_str(e, k);
+                    });
+              }},
+             {"ct_log_list",
+              [&](auto&, auto& v) { c.ct_log_list = L.nonempty_str(v, "ct_log_list"); }},
              {"log", [&](auto&, auto& v) { L.log(v, c.log); }},
              {"intercept", [&](auto&, auto& v) { L.intercept(v, c.intercept); }},
              {"mode",

@@ -16,6 +16,7 @@ void check_ct(const HandshakeFacts& facts, const DiagnoseOptions& options, Findi
     auto f = make_finding(codes::ct_sct_invalid, Severity::warning, facts.obs->role,
                           subject_of(facts.endpoint, leaf));
     add_cert_evidence(f, leaf);
+    f.evidence["address"] = facts.obs->address;
     f.evidence["position"] = "leaf";
     f.evidence["source"] = s.source;
     f.evidence["log_id"] = s.log_id_hex;
@@ -33,6 +34,7 @@ void check_ct(const HandshakeFacts& facts, const DiagnoseOptions& options, Findi
   auto f = make_finding(codes::ct_insufficient_scts, Severity::error, facts.obs->role,
                         subject_of(facts.endpoint, leaf));
   add_cert_evidence(f, leaf);
+  f.evidence["address"] = facts.obs->address;
   f.evidence["position"] = "leaf";
   const auto& ct = tf.ct;
   f.evidence["valid_scts"] = std::to_string(ct.valid_embedded + ct.valid_delivered);

@@ -48,6 +48,7 @@ class Emitter {
   Finding about(std::string_view code, Severity sev, const certs::Certificate& cert, int depth) {
     auto f = make_finding(code, sev, facts_.obs->role, subject_of(facts_.endpoint, cert));
     add_cert_evidence(f, cert);
+    f.evidence["address"] = facts_.obs->address;  // which handshake (the watcher splits by it)
     f.evidence["position"] = depth == 0 ? "leaf" : "intermediate";
     f.evidence["depth"] = std::to_string(depth);
     return f;

@@ -3,6 +3,7 @@
 #include "certs/name_match.hpp"
 #include "proxy/host_resolver.hpp"
 #include "proxy/prober_target.hpp"
+#include "proxy/staple_capture.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -251,6 +252,7 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
       if (!spec_.identity->apply(ssl_.get(), error))
         return fail(HandshakeOutcome::handshake_failed, FailureKind::other, error);
     }
+    request_staple_and_scts(ssl_.get());
     SSL_set_msg_callback(ssl_.get(), &HandshakeOp::on_message);
     SSL_set_msg_callback_arg(ssl_.get(), this);
     drive();
@@ -413,6 +415,7 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
     unsigned alpn_len = 0;
     SSL_get0_alpn_selected(ssl_.get(), &alpn, &alpn_len);
     if (alpn) obs_.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
+    capture_staple_and_scts(ssl_.get(), obs_);
     capture_key_exchange();
   }
 

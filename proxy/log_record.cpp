@@ -1,6 +1,7 @@
 #include "proxy/log_record.hpp"
 
 #include "inspect/url_query.hpp"
+#include "proxy/revocation_log.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
@@ -662,6 +663,11 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
     chain.reserve(hs.chain.size());
     for (const auto& cert : hs.chain) chain.emplace_back(chain_element(cert));
     ours["chain"] = std::move(chain);
+    // Revocation and transparency facts (issue 16): the staple and the SCTs that came.
+    const auto at = std::chrono::time_point_cast<std::chrono::seconds>(facts.end);
+    if (auto o = ocsp_log_object(hs, certs::TimePoint(at.time_since_epoch())))
+      ours["ocsp"] = std::move(*o);
+    if (auto s = scts_log_object(hs)) ours["scts"] = std::move(*s);
     if (hs.outcome != inspect::HandshakeOutcome::ok) {
       json::object failure;
       failure["kind"] = std::string(failure_name(hs.failure));

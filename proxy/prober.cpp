@@ -49,6 +49,10 @@ struct Prober::Impl : std::enable_shared_from_this<Prober::Impl> {
       options.aia.resolve = options.resolve;
       aia = std::make_shared<AiaFetcher>(options.aia);
     }
+    if (options.revocation_trust) {
+      options.revocation.resolve = options.resolve;
+      revocation = std::make_shared<RevocationFetcher>(options.revocation);
+    }
   }
 
   void submit(ProbeRequest request, ProbeDone done) {
@@ -97,7 +101,8 @@ struct Prober::Impl : std::enable_shared_from_this<Prober::Impl> {
   asio::io_context& io;
   ProberOptions options;
   ClientContexts contexts;
-  std::shared_ptr<AiaFetcher> aia;  // null: no AIA fetching
+  std::shared_ptr<AiaFetcher> aia;                // null: no AIA fetching
+  std::shared_ptr<RevocationFetcher> revocation;  // null: no online revocation lookups
   std::mutex mutex;
   std::deque<std::pair<ProbeRequest, ProbeDone>> queue;
   std::size_t in_flight = 0;
@@ -135,18 +140,20 @@ class TargetProbe : public std::enable_shared_from_this<TargetProbe> {
     pending_ = 1 + (compare ? 1 + request_.edges.size() : 0);
     auto self = shared_from_this();
     asio::post(strand_, [self, main_dial, compare] {
-      self->with_fallback(
-          self->spec(compare ? Role::edge : Role::direct, main_dial),
-          self->with_aia([self](HandshakeObservation obs) { self->on_main(std::move(obs)); }));
+      self->with_fallback(self->spec(compare ? Role::edge : Role::direct, main_dial),
+                          self->with_aia(self->with_revocation([self](HandshakeObservation obs) {
+                            self->on_main(std::move(obs));
+                          })));
       if (!compare) return;
-      self->with_fallback(
-          self->spec(Role::origin, self->request_.origin),
-          self->with_aia([self](HandshakeObservation obs) { self->origin_ = std::move(obs); }));
+      self->with_fallback(self->spec(Role::origin, self->request_.origin),
+                          self->with_aia(self->with_revocation([self](HandshakeObservation obs) {
+                            self->origin_ = std::move(obs);
+                          })));
       for (std::size_t i = 0; i < self->request_.edges.size(); ++i)
-        self->with_fallback(self->spec(Role::edge, self->request_.edges[i]),
-                            self->with_aia([self, i](HandshakeObservation obs) {
-                              self->edges_[i] = std::move(obs);
-                            }));
+        self->with_fallback(
+            self->spec(Role::edge, self->request_.edges[i]),
+            self->with_aia(self->with_revocation(
+                [self, i](HandshakeObservation obs) { self->edges_[i] = std::move(obs); })));
     });
   }
 
@@ -195,6 +202,24 @@ class TargetProbe : public std::enable_shared_from_this<TargetProbe> {
                              store(std::move(done));
                              self->one_done();
                            });
+    };
+  }
+
+  // `store`, after asking the leaf's OCSP responder (or CRL) online, when --revocation is
+  // on. Runs on strand_ like with_aia (and after it), raising pending_ the same way.
+  std::function<void(HandshakeObservation)> with_revocation(
+      std::function<void(HandshakeObservation)> store) {
+    if (!prober_->revocation) return store;
+    auto self = shared_from_this();
+    return [self, store = std::move(store)](HandshakeObservation obs) {
+      if (obs.outcome != HandshakeOutcome::ok || obs.chain.empty()) return store(std::move(obs));
+      ++self->pending_;
+      async_check_revocation(self->strand_, self->prober_->revocation,
+                             *self->prober_->options.revocation_trust, std::move(obs),
+                             self->deadline_, [self, store](HandshakeObservation done) {
+                               store(std::move(done));
+                               self->one_done();
+                             });
     };
   }
 

@@ -18,6 +18,7 @@
 #include "proxy/client_identity.hpp"
 #include "proxy/ip_family.hpp"
 #include "proxy/starttls.hpp"
+#include "proxy/revocation_fetch.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -87,6 +88,11 @@ struct ProberOptions {
   // AiaFetcher for as long as the prober lives). Unset: no fetching (--no-aia).
   std::optional<certs::TrustStore> aia_trust;
   AiaOptions aia;  // its `resolve` is taken from `resolve` above
+  // Set: the leaf of every completed main handshake gets its revocation status asked online
+  // (--revocation): OCSP POST to its AIA responder, else the CRL of its distribution point
+  // (revocation_fetch.hpp); this store finds the issuer when the server did not send it.
+  std::optional<certs::TrustStore> revocation_trust;
+  RevocationFetchOptions revocation;
 };
 
 using ProbeDone = std::function<void(inspect::Observations)>;

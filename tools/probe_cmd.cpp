@@ -10,6 +10,7 @@
 #include "certs/pem.hpp"
 #include "inspect/aia_chain.hpp"
 #include "inspect/diagnose.hpp"
+#include "proxy/ct_log_list_file.hpp"
 #include "proxy/prober.hpp"
 #include "proxy/prober_target.hpp"
 
@@ -52,6 +53,11 @@ struct ProbeArgs {
   std::string cert_file, key_file;
   std::string starttls;
   std::string color = "auto";
+  // Revocation and Certificate Transparency (issue 16).
+  bool revocation = false;
+  std::vector<std::string> crl_files;
+  std::string ct_log_list;
+  bool ct_private_roots_as_public = false;  // test switch (hidden)
 };
 
 // One line on stderr and the usage status: every local input error ends here.
@@ -177,6 +183,16 @@ int probe_main(int argc, char** argv) {
                  "(default port: smtp 25, imap 143, pop3 110, ftp 21, xmpp 5222, postgres 5432)")
       ->check(CLI::IsMember({"smtp", "imap", "pop3", "ftp", "xmpp", "postgres"}));
   app.add_option("--color", a.color, kColorHelp)->check(CLI::IsMember({"auto", "always", "never"}));
+  app.add_flag("--revocation", a.revocation,
+               "ask the leaf's OCSP responder (else fetch its CRL) online, 5 s and 64 KiB at most");
+  app.add_option("--crl", a.crl_files,
+                 "judge the chain against this CRL file, PEM or DER (repeatable)");
+  app.add_option("--ct-log-list", a.ct_log_list,
+                 "CT log list (Chrome's log_list.json or OpenSSL's ct_log_list.cnf) to verify "
+                 "SCTs and apply Chrome's CT policy; none by default");
+  app.add_flag("--ct-private-roots-as-public", a.ct_private_roots_as_public,
+               "test switch: apply the CT policy to --ca-file roots as to system roots")
+      ->group("");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -251,6 +267,24 @@ int probe_main(int argc, char** argv) {
     return usage_error(std::string("--ca-file: ") + e.what());
   }
 
+  std::vector<certs::Crl> crls;
+  for (const auto& path : a.crl_files) {
+    try {
+      auto more = certs::Crl::read_file(path);
+      crls.insert(crls.end(), more.begin(), more.end());
+    } catch (const std::exception& e) {
+      return usage_error(std::string("--crl: ") + e.what());
+    }
+  }
+  std::shared_ptr<const certs::CtLogList> ct_logs;
+  if (!a.ct_log_list.empty()) {
+    try {
+      ct_logs = std::make_shared<const certs::CtLogList>(proxy::load_ct_log_list(a.ct_log_list));
+    } catch (const std::exception& e) {
+      return usage_error(std::string("--ct-log-list: ") + e.what());
+    }
+  }
+
   std::vector<proxy::ProbeRequest> requests;
   for (const auto& text : texts) {
     const auto parsed = proxy::parse_target(text, proxy::default_port(starttls));
@@ -283,12 +317,16 @@ int probe_main(int argc, char** argv) {
   dopts.at = at;
   dopts.warn_days = a.warn_days;
   dopts.trust = &*trust;
+  dopts.crls = std::move(crls);
+  dopts.ct_logs = ct_logs;
+  dopts.ct_private_roots_as_public = a.ct_private_roots_as_public;
   RenderOptions ropts;
   ropts.at = at;
   ropts.trust = &*trust;
   ropts.colour =
       (a.format == "text" || a.format == "summary") && colour_enabled(a.color, STDOUT_FILENO);
   ropts.deep = a.deep;
+  ropts.diagnose = &dopts;
 
   // Everything below the probes runs on io_context threads, so output goes through one
   // mutex: a result is written whole, and the progress line is cleared before it and
@@ -361,6 +399,7 @@ int probe_main(int argc, char** argv) {
     proxy::ProberOptions po;
     po.resolve = resolve;
     if (!a.no_aia) po.aia_trust = *trust;
+    if (a.revocation) po.revocation_trust = *trust;
     outcome = probe_streaming(std::move(requests), std::move(po), so, on_result);
   } catch (const std::exception& e) {
     clear_progress();

@@ -4,6 +4,7 @@
 #include "certs/verify.hpp"
 #include "commands.hpp"
 #include "proxy/handshake.hpp"
+#include "revocation_output.hpp"
 
 #include <boost/json.hpp>
 #include <cmath>
@@ -142,6 +143,11 @@ json::object report_json(const ProbeReport& report, const RenderOptions& options
       for (const auto& c : h.completed_chain) completed.push_back(cert_json(c));
       j["completed_chain"] = std::move(completed);
     }
+    if (options.diagnose && (h.role == inspect::Role::direct || h.role == inspect::Role::edge ||
+                             h.role == inspect::Role::origin)) {
+      if (auto r = revocation_json(h, *options.diagnose)) j["revocation"] = std::move(*r);
+      if (auto t = transparency_json(h, *options.diagnose)) j["transparency"] = std::move(*t);
+    }
     if (auto v = verify(h, options)) {
       json::object vj;
       vj["ok"] = v->ok;
@@ -230,6 +236,7 @@ std::string report_text(const ProbeReport& report, const RenderOptions& options)
                       : col.red() + "failed: " + v->openssl_text + " (" +
                             std::to_string(v->openssl_code) + ")")
             << col.reset() << "\n";
+      if (options.diagnose) out << revocation_text_lines(h, *options.diagnose, "    ");
     }
   }
   out << clients_text(obs, options.deep);

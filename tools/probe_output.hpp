@@ -3,6 +3,7 @@
 #pragma once
 
 #include "certs/trust_store.hpp"
+#include "inspect/diagnose.hpp"
 #include "inspect/finding.hpp"
 #include "inspect/observation.hpp"
 
@@ -24,6 +25,9 @@ struct RenderOptions {
   const certs::TrustStore* trust = nullptr;
   bool colour = false;  // ANSI colours (only when stdout is a terminal)
   bool deep = false;    // probe --deep: list the accepted suites per protocol too
+  // Set: each main handshake gets its "revocation" and "transparency" facts (text lines and
+  // JSON objects), judged with these options (CRLs, CT log list).
+  const inspect::DiagnoseOptions* diagnose = nullptr;
 };
 
 // {"target", "observations":[{"role","address","sni","tls_version","chain":[…],"verify":{…},…}],

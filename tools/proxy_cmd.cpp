@@ -520,7 +520,12 @@ int proxy_main(int argc, char** argv) {
   // same log and metrics.
   std::optional<proxy::Watcher> watcher;
   {
-    auto wo = proxy::watch_options_from(cfg, trust);
+    proxy::WatchOptions wo;
+    try {
+      wo = proxy::watch_options_from(cfg, trust);
+    } catch (const std::exception& e) {  // crl_files, ct_log_list: the message names the file
+      return usage_error(e.what());
+    }
     std::erase_if(wo.sites, [](const config::Site& site) { return site.edges.empty(); });
     if (!wo.sites.empty()) {
       watcher.emplace(

@@ -182,7 +182,12 @@ int watch_main(int argc, char** argv) {
   metrics.set_log_lines_dropped_source([l = log.get()] { return l->lines_dropped(); });
 
   boost::asio::io_context io;
-  auto options = proxy::watch_options_from(cfg, trust);
+  proxy::WatchOptions options;
+  try {
+    options = proxy::watch_options_from(cfg, trust);
+  } catch (const std::exception& e) {  // crl_files, ct_log_list: the message names the file
+    return usage_error(e.what());
+  }
   if (at) options.now = [t = *at] { return t; };
   proxy::Watcher watcher(
       io, std::move(options), [l = log.get()](const std::string& line) { l->write(line); },

@@ -231,3 +231,12 @@ TEST_CASE("a staple about to run out is an ocsp.staple_invalid warning (the watc
   CHECK(no_revocation_findings(
       diagnose_one(p, stapled(p, make_ocsp_response(p.inter, p.leaf.cert, short_window)))));
 }
+
+TEST_CASE("revocation findings name the handshake's address (the watcher splits by it)",
+          "[revocation][staple]") {
+  const auto p = make_pki(true);
+  const auto fs = diagnose_one(p, handshake(Role::direct, kHost, p.chain(), "192.0.2.9:443"));
+  const auto* f = find(fs, codes::ocsp_must_staple_missing);
+  REQUIRE(f);
+  CHECK(ev(*f, "address") == "192.0.2.9:443");
+}
