@@ -12,6 +12,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -281,14 +282,27 @@ class TargetProbe : public std::enable_shared_from_this<TargetProbe> {
       ++pending_;
       launch(s, [store = std::move(store)](HandshakeObservation o) { store(to_attempt(o)); });
     };
+    const auto& chrome = *inspect::find_client_profile("chrome");
+    auto offers = [](const std::vector<std::string_view>& list, const std::string& item) {
+      return std::find(list.begin(), list.end(), item) != list.end();
+    };
+    if (ok && !main.legacy_handshake && main.tls_version == "1.3" &&
+        offers(chrome.suites, main.cipher) && offers(chrome.groups, main.kex_group)) {
+      // The server speaks TLS 1.3 with a suite and a group Chrome offers: Chrome connects
+      // with TLS 1.3 (AEAD, forward secret); no handshake needed to know it (this keeps the
+      // default probe of a healthy server as cheap as before: the two handshakes below are
+      // refused with an alert by most servers, before any key exchange).
+      // (inspect::CompatFacts::browsers is then a copy of the main handshake's result.)
+      compat_.browsers = to_attempt(main);
+    } else if (ok && !main.legacy_handshake) {
+      run(offer_profile(chrome), [self, base](inspect::TlsAttempt a) {
+        const bool name_browsers = !a.ok && a.refused;
+        if (name_browsers) self->compat_.profiles.emplace_back("chrome", a);
+        self->compat_.browsers = std::move(a);
+        if (name_browsers) self->browser_handshakes(base);
+      });
+    }
     if (ok && !main.legacy_handshake) {
-      run(offer_profile(*inspect::find_client_profile("chrome")),
-          [self, base](inspect::TlsAttempt a) {
-            const bool name_browsers = !a.ok && a.refused;
-            if (name_browsers) self->compat_.profiles.emplace_back("chrome", a);
-            self->compat_.browsers = std::move(a);
-            if (name_browsers) self->browser_handshakes(base);
-          });
       const auto& g = main.kex_group;
       if (g != "DH" && g.rfind("ffdhe", 0) != 0 && g.rfind("modp", 0) != 0)
         run(offer_dhe_only(), [self](inspect::TlsAttempt a) { self->compat_.dhe = std::move(a); });
