@@ -32,7 +32,7 @@ void check_client_cert(const HandshakeObservation& obs, Findings& group) {
     f.evidence["address"] = obs.address;
     f.evidence["accepted_cas"] = ca_list_text(obs.client_ca_names);
     f.evidence["accepted_ca_count"] = std::to_string(obs.client_ca_names.size());
-    f.evidence["required"] = "false";
+    f.evidence["handshake_completed"] = "true";
     explain(f);
     group.push_back(std::move(f));
     return;

@@ -516,8 +516,10 @@ constexpr std::array kTexts = {
          "fail.",
          "", "", "", ""},
     Text{"tls.client_cert_requested",
-         "{subject} asks for a client certificate (optional: the handshake completed without "
-         "one). It accepts certificates issued by: {accepted_cas}.",
+         "{subject} asks for a client certificate; the TLS handshake completed without one, "
+         "though the server may still refuse requests that lack one (nginx with "
+         "`ssl_verify_client on` answers 400 \"No required SSL certificate was sent\"). It "
+         "accepts certificates issued by: {accepted_cas}.",
          "Nothing to fix if client authentication is meant to be optional. To authenticate, "
          "pass a certificate from one of those CAs with its key: tlsprobe `--cert client.pem "
          "--key client.key`, curl `--cert client.pem --key client.key`. Browsers show a "

@@ -43,6 +43,37 @@ constexpr int kAlertCertificateRequired = 116;
 // certificates says nothing, and a probe should not stall on it).
 constexpr auto kClientCertVerdictWait = std::chrono::milliseconds(1000);
 
+// Bounds on what a server's CertificateRequest may make us keep (a hostile list is long).
+constexpr int kMaxClientCaNames = 64;
+constexpr std::size_t kMaxClientCaNameChars = 1024;
+
+// The client CA names a server accepts, recorded by on_client_cert_request into the
+// observation of the handshake (the SSL's app data).
+std::vector<std::string> client_ca_names(SSL* ssl) {
+  std::vector<std::string> out;
+  const STACK_OF(X509_NAME)* cas = SSL_get_client_CA_list(ssl);
+  for (int i = 0; cas && i < sk_X509_NAME_num(cas) && i < kMaxClientCaNames; ++i) {
+    certs::BioPtr bio{BIO_new(BIO_s_mem())};
+    if (!bio) break;
+    X509_NAME_print_ex(bio.get(), sk_X509_NAME_value(cas, i), 0,
+                       XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(bio.get(), &data);
+    std::string name(data, len > 0 ? static_cast<std::size_t>(len) : 0);
+    if (name.size() > kMaxClientCaNameChars) name = name.substr(0, kMaxClientCaNameChars) + "...";
+    out.push_back(std::move(name));
+  }
+  return out;
+}
+
+int on_client_cert_request(SSL* ssl, X509**, EVP_PKEY**) {
+  if (auto* obs = static_cast<inspect::HandshakeObservation*>(SSL_get_app_data(ssl))) {
+    obs->client_cert_requested = true;
+    obs->client_ca_names = client_ca_names(ssl);
+  }
+  return 0;  // no certificate: we probe as an anonymous client
+}
+
 certs::SslCtxPtr make_ctx(TlsFlavor flavor) {
   static constexpr const char* kLegacyCiphers = "ALL:!aNULL:!eNULL:@SECLEVEL=0";
   certs::SslCtxPtr ctx{SSL_CTX_new(TLS_client_method())};
@@ -68,6 +99,9 @@ certs::SslCtxPtr make_ctx(TlsFlavor flavor) {
   // Offer what a browser offers, so servers pick the certificate a browser would get.
   static const unsigned char alpn[] = "\x02h2\x08http/1.1";
   SSL_CTX_set_alpn_protos(ctx.get(), alpn, sizeof alpn - 1);
+  // Called when the server sends a CertificateRequest and no certificate is configured: the
+  // moment its list of accepted CA names is there to read (issue 15 item 3).
+  SSL_CTX_set_client_cert_cb(ctx.get(), &on_client_cert_request);
   return ctx;
 }
 
@@ -255,6 +289,7 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
     request_staple_and_scts(ssl_.get());
     SSL_set_msg_callback(ssl_.get(), &HandshakeOp::on_message);
     SSL_set_msg_callback_arg(ssl_.get(), this);
+    SSL_set_app_data(ssl_.get(), &obs_);  // on_client_cert_request records into it
     drive();
   }
 
@@ -399,6 +434,7 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
 
   // Chain as sent (client side: leaf included), version, cipher, ALPN.
   void capture() {
+    if (cert_requested_) obs_.client_cert_requested = true;  // the list came with the callback
     if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl_.get())) {
       obs_.chain.clear();
       for (int i = 0; i < sk_X509_num(chain); ++i)
