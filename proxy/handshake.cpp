@@ -471,7 +471,7 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
       obs_.kex_group = named ? std::string(name, len) : "DH";
     } else if (named) {
       const std::string group(name, len);
-      obs_.kex_group = group == "prime256v1" ? "P-256"
+      obs_.kex_group = group == "prime256v1"  ? "P-256"
                        : group == "secp384r1" ? "P-384"
                        : group == "secp521r1" ? "P-521"
                                               : group;

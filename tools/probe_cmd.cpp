@@ -162,10 +162,9 @@ int probe_main(int argc, char** argv) {
   app.add_option("--fullchain-out", a.fullchain_out,
                  "write the repaired chain (leaf, then intermediates, no root) as PEM for "
                  "nginx ssl_certificate");
-  app.add_flag(
-      "--clients", a.clients,
-      "enumerate protocols, suites and groups the server accepts and print which clients "
-      "(Chrome, Firefox, Safari, curl, Java 17, Python 3, Android 7) can connect");
+  app.add_flag("--clients", a.clients,
+               "enumerate protocols, suites and groups the server accepts and print which clients "
+               "(Chrome, Firefox, Safari, curl, Java 17, Python 3, Android 7) can connect");
   app.add_flag("--deep", a.deep, "as --clients, and list the accepted suites per protocol");
   app.add_option("--resolve", a.resolve,
                  "HOST:PORT:ADDR: dial ADDR for HOST:PORT, like curl (repeatable; IPv6 as [::1])");

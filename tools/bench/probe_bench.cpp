@@ -146,8 +146,8 @@ PrRun run_prober(std::size_t n, std::size_t concurrency, std::uint16_t port,
     const bool browsers_made =
         c.browsers && !(c.browsers->version == "1.3" && !o.handshakes.empty() &&
                         o.handshakes[0].tls_version == "1.3");
-    out.handshakes += (browsers_made ? 1 : 0) + (c.dhe ? 1 : 0) +
-                      (c.legacy ? 1 : 0) + (c.anything ? 1 : 0) + c.profiles.size() -
+    out.handshakes += (browsers_made ? 1 : 0) + (c.dhe ? 1 : 0) + (c.legacy ? 1 : 0) +
+                      (c.anything ? 1 : 0) + c.profiles.size() -
                       (c.profiles.empty() ? 0 : 1);  // Chrome's entry repeats `browsers`
     if (!o.handshakes.empty() && o.handshakes[0].outcome == inspect::HandshakeOutcome::ok) ++out.ok;
   }
