@@ -104,7 +104,6 @@ inline constexpr std::string_view ct_insufficient_scts = "ct.insufficient_scts";
 // An SCT that does not verify against the log list (or names an unknown log).
 inline constexpr std::string_view ct_sct_invalid = "ct.sct_invalid";
 
-inline constexpr std::array all = {cert_expired,
 // --- issue 15 items 2-3: trust environment and client certificates ---
 // A certificate of the path has a key that is public or distrusted (Superfish, eDellRoot…).
 inline constexpr std::string_view cert_known_bad_root = "cert.known_bad_root";
@@ -114,6 +113,8 @@ inline constexpr std::string_view tls_intercepted = "tls.intercepted";
 inline constexpr std::string_view tls_client_cert_requested = "tls.client_cert_requested";
 
 inline constexpr std::array<std::string_view, 37> all = {cert_expired,
+
+inline constexpr std::array all = {cert_expired,
                                                          cert_not_yet_valid,
                                                          cert_expiring_soon,
                                                          cert_self_signed,
