@@ -112,8 +112,6 @@ inline constexpr std::string_view tls_intercepted = "tls.intercepted";
 // The server asks for a client certificate; the CA names it accepts.
 inline constexpr std::string_view tls_client_cert_requested = "tls.client_cert_requested";
 
-inline constexpr std::array<std::string_view, 37> all = {cert_expired,
-
 inline constexpr std::array all = {cert_expired,
                                                          cert_not_yet_valid,
                                                          cert_expiring_soon,
