@@ -7,8 +7,8 @@
 #include "certs/pem.hpp"
 #include "inspect/aia_chain.hpp"
 #include "inspect/diagnose.hpp"
-#include "proxy/prober.hpp"
-#include "proxy/prober_target.hpp"
+#include "proxy/probe/probe_target.hpp"
+#include "proxy/probe/prober.hpp"
 
 #include <unistd.h>
 #include <CLI/CLI.hpp>

@@ -2,7 +2,7 @@
 
 #include "certs/verify.hpp"
 #include "commands.hpp"
-#include "proxy/handshake.hpp"
+#include "proxy/probe/handshake.hpp"
 
 #include <boost/json.hpp>
 #include <cmath>

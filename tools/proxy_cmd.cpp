@@ -12,16 +12,17 @@
 #include "config/exposure.hpp"
 #include "config/load.hpp"
 #include "inspect/diagnose.hpp"
-#include "proxy/admin_listener.hpp"
-#include "proxy/connection_log.hpp"
-#include "proxy/intercept_session.hpp"
-#include "proxy/metrics.hpp"
-#include "proxy/pins_admin.hpp"
-#include "proxy/prober.hpp"
-#include "proxy/reverse_service.hpp"
-#include "proxy/server.hpp"
-#include "proxy/side_probe.hpp"
-#include "proxy/watcher.hpp"
+#include "proxy/net/server.hpp"
+#include "proxy/observe/admin_listener.hpp"
+#include "proxy/observe/connection_log.hpp"
+#include "proxy/observe/metrics.hpp"
+#include "proxy/probe/prober.hpp"
+#include "proxy/probe/side_probe.hpp"
+#include "proxy/probe/watcher.hpp"
+#include "proxy/session/intercept_session.hpp"
+#include "proxy/session/pins_admin.hpp"
+#include "proxy/session/reverse_service.hpp"
+#include "proxy/session/reverse_session.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -295,7 +296,7 @@ int proxy_main(int argc, char** argv) {
   }
 
   if (cfg.intercept.enabled) {
-    // Intercept mode (proxy/intercept_session.hpp); the CA is created on the first start.
+    // Intercept mode (proxy/session/intercept_session.hpp); the CA is created on the first start.
     try {
       std::filesystem::path dir = f.state_dir.empty() ? cfg.intercept.state_dir : f.state_dir;
       if (dir.empty()) dir = certs::default_state_dir();
@@ -365,7 +366,7 @@ int proxy_main(int argc, char** argv) {
     try {
       auto reverse = std::make_shared<proxy::ReverseService>(proxy::reverse_options_from_config(
           cfg, f.state_dir.empty() ? cfg.intercept.state_dir : f.state_dir, trust, diagnose));
-      server.set_session_starter(reverse->starter());
+      server.set_session_starter(reverse_session_starter(reverse));
     } catch (const std::exception& e) {
       return usage_error(e.what());
     }

@@ -10,7 +10,7 @@
 // handshake-only column (extra SNI handshakes off) compares one-to-one with s_client.
 #include "certs/authority.hpp"
 #include "certs/leaf_minter.hpp"
-#include "proxy/prober.hpp"
+#include "proxy/probe/prober.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
