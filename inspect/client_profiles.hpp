@@ -1,7 +1,7 @@
 // What common TLS clients offer in their ClientHello (issue 15 item 1): protocol versions,
 // cipher suites, key-exchange groups and signature algorithms, as data. The client matcher
 // (client_match.hpp) decides from these and a server's enumeration which clients can
-// connect; the prober replays the browser profiles as real handshakes (proxy/tls_scan.hpp).
+// connect; the prober replays the browser profiles as real handshakes (proxy/probe/tls_scan.hpp).
 // Where each profile's data comes from is written beside it in client_profiles.cpp.
 #pragma once
 

@@ -1,7 +1,7 @@
 // What the server accepts beyond the one main handshake, as plain data (issue 15 item 1):
 // the few cheap handshakes every probe makes (CompatFacts) and, with `probe --clients` or
 // `--deep`, the bounded enumeration of protocols, suites and groups (TlsScan). The prober
-// fills them (proxy/tls_scan.hpp); inspect/check_compat.cpp and the client matcher
+// fills them (proxy/probe/tls_scan.hpp); inspect/check_compat.cpp and the client matcher
 // (inspect/client_match.hpp) read them and never touch a socket.
 #pragma once
 

@@ -10,9 +10,9 @@
 #include "certs/pem.hpp"
 #include "inspect/aia_chain.hpp"
 #include "inspect/diagnose.hpp"
-#include "proxy/ct_log_list_file.hpp"
-#include "proxy/prober.hpp"
-#include "proxy/prober_target.hpp"
+#include "proxy/probe/ct_log_list_file.hpp"
+#include "proxy/probe/prober.hpp"
+#include "proxy/probe/probe_target.hpp"
 
 #include <unistd.h>
 #include <CLI/CLI.hpp>

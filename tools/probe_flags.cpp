@@ -1,7 +1,7 @@
 #include "probe_flags.hpp"
 
 #include "certs/name_match.hpp"
-#include "proxy/prober_target.hpp"
+#include "proxy/probe/probe_target.hpp"
 
 namespace tlsprobe::tools {
 

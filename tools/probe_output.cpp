@@ -3,7 +3,7 @@
 
 #include "certs/verify.hpp"
 #include "commands.hpp"
-#include "proxy/handshake.hpp"
+#include "proxy/probe/handshake.hpp"
 #include "revocation_output.hpp"
 
 #include <boost/json.hpp>

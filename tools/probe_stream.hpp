@@ -4,7 +4,7 @@
 #pragma once
 
 #include "inspect/observation.hpp"
-#include "proxy/prober.hpp"
+#include "proxy/probe/prober.hpp"
 
 #include <chrono>
 #include <cstddef>

@@ -13,17 +13,18 @@
 #include "config/exposure.hpp"
 #include "config/load.hpp"
 #include "inspect/diagnose.hpp"
-#include "proxy/admin_listener.hpp"
-#include "proxy/config_reload.hpp"
-#include "proxy/connection_log.hpp"
-#include "proxy/intercept_session.hpp"
-#include "proxy/metrics.hpp"
-#include "proxy/pins_admin.hpp"
-#include "proxy/prober.hpp"
-#include "proxy/reverse_service.hpp"
-#include "proxy/server.hpp"
-#include "proxy/side_probe.hpp"
-#include "proxy/watcher.hpp"
+#include "proxy/observe/admin_listener.hpp"
+#include "proxy/net/config_reload.hpp"
+#include "proxy/observe/connection_log.hpp"
+#include "proxy/session/intercept_session.hpp"
+#include "proxy/observe/metrics.hpp"
+#include "proxy/session/pins_admin.hpp"
+#include "proxy/probe/prober.hpp"
+#include "proxy/session/reverse_service.hpp"
+#include "proxy/net/server.hpp"
+#include "proxy/probe/side_probe.hpp"
+#include "proxy/probe/watcher.hpp"
+#include "proxy/session/reverse_session.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -385,7 +386,7 @@ int proxy_main(int argc, char** argv) {
   }
 
   if (cfg.intercept.enabled) {
-    // Intercept mode (proxy/intercept_session.hpp); the CA is created on the first start.
+    // Intercept mode (proxy/session/intercept_session.hpp); the CA is created on the first start.
     try {
       std::filesystem::path dir = f.state_dir.empty() ? cfg.intercept.state_dir : f.state_dir;
       if (dir.empty()) dir = certs::default_state_dir();
@@ -444,7 +445,7 @@ int proxy_main(int argc, char** argv) {
     try {
       auto reverse = std::make_shared<proxy::ReverseService>(proxy::reverse_options_from_config(
           cfg, f.state_dir.empty() ? cfg.intercept.state_dir : f.state_dir, trust, diagnose));
-      server.set_session_starter(reverse->starter());
+      server.set_session_starter(reverse_session_starter(reverse));
     } catch (const std::exception& e) {
       return usage_error(e.what());
     }
@@ -462,7 +463,7 @@ int proxy_main(int argc, char** argv) {
   // The admin port is one of our own listeners: never a destination (CONNECT or URL).
   if (admin_up) server.add_own_port(admin.port());
   // SIGHUP (systemctl reload): the config file and the same flags again; new connections get
-  // the new settings, open ones keep theirs (proxy/config_reload.hpp). A bad file changes
+  // the new settings, open ones keep theirs (proxy/net/config_reload.hpp). A bad file changes
   // nothing and says why in one line (file:line).
   proxy::ConfigReload reload(
       server,

@@ -19,11 +19,11 @@
 #include "commands.hpp"
 #include "config/exposure.hpp"
 #include "config/load.hpp"
-#include "proxy/admin_listener.hpp"
-#include "proxy/connection_log.hpp"
-#include "proxy/log_record.hpp"
-#include "proxy/metrics.hpp"
-#include "proxy/watcher.hpp"
+#include "proxy/observe/admin_listener.hpp"
+#include "proxy/observe/connection_log.hpp"
+#include "proxy/observe/log_record.hpp"
+#include "proxy/observe/metrics.hpp"
+#include "proxy/probe/watcher.hpp"
 
 #include <unistd.h>
 

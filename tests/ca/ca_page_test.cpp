@@ -1,4 +1,4 @@
-#include "proxy/ca_page.hpp"
+#include "proxy/http/ca_page.hpp"
 #include "certs/authority.hpp"
 #include "pki/test_pki.hpp"
 

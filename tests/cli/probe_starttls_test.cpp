@@ -5,7 +5,7 @@
 #include "certs/ossl.hpp"
 #include "certs/pem.hpp"
 #include "pki/test_pki.hpp"
-#include "proxy/starttls.hpp"
+#include "proxy/probe/starttls.hpp"
 #include "support/loopback_server.hpp"
 #include "support/process.hpp"
 

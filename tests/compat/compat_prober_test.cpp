@@ -1,9 +1,9 @@
-// The prober's client-compatibility handshakes (proxy/prober.cpp, proxy/tls_scan.cpp)
+// The prober's client-compatibility handshakes (proxy/prober.cpp, proxy/probe/tls_scan.cpp)
 // against the in-process TLS test server: how many it makes, that they send the same SNI as
 // the main handshake, that nothing is tried after a non-TLS reply, and that the enumeration
 // stays within its bound.
 #include "pki/test_pki.hpp"
-#include "proxy/prober.hpp"
+#include "proxy/probe/prober.hpp"
 #include "support/loopback_server.hpp"
 #include "support/tls_test_server.hpp"
 

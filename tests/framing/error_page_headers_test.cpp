@@ -2,7 +2,7 @@
 // leaf), so it must not run or load anything, be sniffed, cached or leak its URL, and its only
 // link is the tlsprobe CA page. Before, it carried only Cache-Control and no link policy.
 #include "framing/harness.hpp"
-#include "proxy/error_page.hpp"
+#include "proxy/http/error_page.hpp"
 
 #include <catch2/catch.hpp>
 

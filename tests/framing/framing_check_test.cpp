@@ -1,8 +1,8 @@
 // The pure parts of issue 12: check_request_framing (items 3 and 11), obs-fold detection, the
 // strict Basic credentials (item 11), and reverse mode's Host admission (item 7).
-#include "proxy/http_framing.hpp"
-#include "proxy/http_util.hpp"
-#include "proxy/reverse_service.hpp"
+#include "proxy/http/http_util.hpp"
+#include "proxy/http/request_framing.hpp"
+#include "proxy/session/reverse_service.hpp"
 #include "reverse/reverse_fixture.hpp"
 
 #include <boost/beast/http/field.hpp>

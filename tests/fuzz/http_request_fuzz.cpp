@@ -1,13 +1,13 @@
 // libFuzzer target for the forward proxy's request path. The proxy reads the first request
 // head of every client with Beast's request_parser<empty_body> and a header limit
-// (proxy/client_session.cpp), then parses the CONNECT authority or the absolute-form URL and
-// checks Proxy-Authorization and Via (proxy/http_util.hpp). That parsing is only reachable
+// (proxy/session/client_session.cpp), then parses the CONNECT authority or the absolute-form URL
+// and checks Proxy-Authorization and Via (proxy/http/http_util.hpp). That parsing is only reachable
 // through a socket in the proxy, so this target runs the same parser with the same limit on
 // the input, fed in two pieces (the first byte picks the split, as TCP segments would),
 // followed by every helper the session calls on the head. Links tlsprobe_cli (tests/fuzz).
 // Built only with TLSPROBE_FUZZ=ON (clang); runs without arguments.
-#include "proxy/http_util.hpp"
-#include "proxy/server_settings.hpp"
+#include "proxy/http/http_util.hpp"
+#include "proxy/net/proxy_settings.hpp"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>

@@ -7,7 +7,7 @@
 // bytes ("never launder"). Uses the in-process intercepting proxy of tests/intercept.
 #include "inspect/client_hello.hpp"
 #include "intercept/intercept_fixture.hpp"
-#include "proxy/upstream_tls.hpp"
+#include "proxy/tls/upstream_tls.hpp"
 #include "support/loopback_server.hpp"
 #include "support/tls_test_server.hpp"
 

@@ -1,8 +1,8 @@
 // Pure tests of the explain page, the intercept policy and the streaming HTTP inspector.
-#include "proxy/error_page.hpp"
+#include "proxy/http/error_page.hpp"
 #include "pki/test_pki.hpp"
-#include "proxy/http_inspect.hpp"
-#include "proxy/intercept_policy.hpp"
+#include "proxy/http/http_inspector.hpp"
+#include "proxy/session/intercept_policy.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -236,7 +236,7 @@ TEST_CASE("intercept findings: a healthy page has no HTTP or client finding") {
 }
 
 TEST_CASE("intercept findings: a page past the inspection bound is scanned as far as it came") {
-  // The proxy copies at most 1 MiB of a page for the scan (proxy/http_inspect.hpp); the
+  // The proxy copies at most 1 MiB of a page for the scan (proxy/http/http_inspector.hpp); the
   // client still gets every byte. Resources early in the page are found, deflate decoded.
   Lab lab;
   std::string page = "<html><body><script src=\"http://early.test/a.js\"></script>";

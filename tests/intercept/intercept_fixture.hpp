@@ -6,11 +6,11 @@
 #include "certs/pem.hpp"
 #include "inspect/diagnose.hpp"
 #include "pki/test_pki.hpp"
-#include "proxy/connection_log.hpp"
-#include "proxy/intercept_session.hpp"
-#include "proxy/prober.hpp"
-#include "proxy/server.hpp"
-#include "proxy/side_probe.hpp"
+#include "proxy/net/server.hpp"
+#include "proxy/observe/connection_log.hpp"
+#include "proxy/probe/prober.hpp"
+#include "proxy/probe/side_probe.hpp"
+#include "proxy/session/intercept_session.hpp"
 #include "support/process.hpp"
 
 #include <boost/json/parse.hpp>

@@ -4,9 +4,9 @@
 // pin_ttl, and the admin listener lists (GET /pins) and clears (DELETE /pins) the entries,
 // counted by the tlsprobe_intercept_pins gauge.
 #include "intercept_fixture.hpp"
-#include "proxy/admin_listener.hpp"
-#include "proxy/metrics.hpp"
-#include "proxy/pins_admin.hpp"
+#include "proxy/observe/admin_listener.hpp"
+#include "proxy/observe/metrics.hpp"
+#include "proxy/session/pins_admin.hpp"
 #include "support/tls_test_server.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>

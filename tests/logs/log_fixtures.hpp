@@ -4,7 +4,7 @@
 
 #include "inspect/codes.hpp"
 #include "pki/test_pki.hpp"
-#include "proxy/log_record.hpp"
+#include "proxy/observe/log_record.hpp"
 
 #include <zlib.h>
 

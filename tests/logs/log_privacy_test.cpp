@@ -3,8 +3,8 @@
 // stricter umask narrows both), rotated files included. The end-to-end case (the binary,
 // stderr announcements, [log] keep_query) is in tests/proxy/listen_port_zero_test.cpp.
 #include "inspect/url_query.hpp"
-#include "proxy/connection_log.hpp"
-#include "proxy/log_record.hpp"
+#include "proxy/observe/connection_log.hpp"
+#include "proxy/observe/log_record.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>

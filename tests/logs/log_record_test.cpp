@@ -1,4 +1,4 @@
-// The connection-log record builder (proxy/log_record.hpp): ECS field names and formats,
+// The connection-log record builder (proxy/observe/log_record.hpp): ECS field names and formats,
 // error.code and event.outcome, certificate facts kept on failure, hostile strings.
 #include "log_fixtures.hpp"
 

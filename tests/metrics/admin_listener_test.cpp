@@ -1,8 +1,8 @@
 // AdminListener: /metrics and /healthz over real HTTP on 127.0.0.1 (port 0), 404 elsewhere,
 // header limit, a busy port is a warning and not a failure.
-#include "proxy/admin_listener.hpp"
+#include "proxy/observe/admin_listener.hpp"
 #include "metrics_parse.hpp"
-#include "proxy/metrics.hpp"
+#include "proxy/observe/metrics.hpp"
 #include "support/process.hpp"
 
 #include <boost/asio/connect.hpp>

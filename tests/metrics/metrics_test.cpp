@@ -1,6 +1,6 @@
 // Metrics: values rendered in Prometheus text format 0.0.4 and parsed back; label escaping;
 // histogram buckets; the cardinality bound; `promtool check metrics` on the output.
-#include "proxy/metrics.hpp"
+#include "proxy/observe/metrics.hpp"
 #include "metrics_parse.hpp"
 #include "support/process.hpp"
 

@@ -1,9 +1,9 @@
 // AIA caIssuers fetching against a local HTTP server on 127.0.0.1: the fetcher's bounds
 // (time, size, redirects, content), its per-URL cache, and the prober completing an
-// incomplete chain hop by hop (proxy/aia_fetch.hpp, proxy/aia_complete.hpp).
-#include "proxy/aia_fetch.hpp"
-#include "proxy/aia_complete.hpp"
-#include "proxy/prober.hpp"
+// incomplete chain hop by hop (proxy/probe/aia_fetcher.hpp, proxy/probe/aia_complete.hpp).
+#include "proxy/probe/aia_complete.hpp"
+#include "proxy/probe/aia_fetcher.hpp"
+#include "proxy/probe/prober.hpp"
 #include "support/http_test_server.hpp"
 #include "support/tls_test_server.hpp"
 

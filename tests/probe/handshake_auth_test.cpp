@@ -6,8 +6,8 @@
 #include "certs/trust_store.hpp"
 #include "inspect/codes.hpp"
 #include "inspect/diagnose.hpp"
-#include "proxy/handshake.hpp"
-#include "proxy/prober.hpp"
+#include "proxy/probe/handshake.hpp"
+#include "proxy/probe/prober.hpp"
 #include "support/loopback_server.hpp"
 #include "support/tls_test_server.hpp"
 

@@ -2,7 +2,7 @@
 // through the Prober: the verdict and codes from the network match the pure diagnosis of
 // the same inputs (tests/conformance runs every case purely).
 #include "conformance/limbo.hpp"
-#include "proxy/prober.hpp"
+#include "proxy/probe/prober.hpp"
 #include "support/tls_test_server.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,7 +1,7 @@
 // Prober against in-process TLS servers on 127.0.0.1: what it captures, which extra
 // handshakes it makes and when, and how each failure reads. Asserts on data, not prose.
-#include "proxy/prober.hpp"
-#include "proxy/prober_target.hpp"
+#include "proxy/probe/prober.hpp"
+#include "proxy/probe/probe_target.hpp"
 #include "support/loopback_server.hpp"
 #include "support/tls_test_server.hpp"
 

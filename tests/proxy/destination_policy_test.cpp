@@ -1,7 +1,7 @@
-// proxy/destination_policy.hpp: which destinations a client may make the proxy connect to
+// proxy/net/destination_policy.hpp: which destinations a client may make the proxy connect to
 // (loops to our own listeners, the host's loopback while serving a network) and how
 // clients are counted for the per-client connection cap. Pure functions, no sockets.
-#include "proxy/destination_policy.hpp"
+#include "proxy/net/destination_policy.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -109,7 +109,7 @@ TEST_CASE("destination policy: clients are counted per IPv4 address and per IPv6
         client_key(ip::make_address("2001:db8:1:2::1")));
 }
 
-#include "proxy/server_context.hpp"
+#include "proxy/net/proxy_context.hpp"
 
 TEST_CASE("ProxyContext: one client address at its cap leaves room for the others",
           "[destination_policy]") {

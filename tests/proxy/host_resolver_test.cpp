@@ -2,7 +2,7 @@
 // 0), where every lookup stays queued, to check timeouts, sharing, the queue bound and
 // shutdown deterministically. tests/hardening/dns_timeout_test.cpp covers a DNS server that
 // never answers, against the real binary.
-#include "proxy/host_resolver.hpp"
+#include "proxy/net/host_resolver.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>

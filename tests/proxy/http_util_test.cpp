@@ -1,6 +1,6 @@
-#include "proxy/http_util.hpp"
-#include "proxy/probe_cache.hpp"
-#include "proxy/server_settings.hpp"
+#include "proxy/http/http_util.hpp"
+#include "proxy/net/proxy_settings.hpp"
+#include "proxy/probe/probe_cache.hpp"
 
 #include <boost/beast/http/fields.hpp>
 #include <catch2/catch.hpp>

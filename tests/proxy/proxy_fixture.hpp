@@ -4,10 +4,10 @@
 
 #include "certs/trust_store.hpp"
 #include "inspect/diagnose.hpp"
-#include "proxy/connection_log.hpp"
-#include "proxy/prober.hpp"
-#include "proxy/server.hpp"
-#include "proxy/side_probe.hpp"
+#include "proxy/net/server.hpp"
+#include "proxy/observe/connection_log.hpp"
+#include "proxy/probe/prober.hpp"
+#include "proxy/probe/side_probe.hpp"
 #include "support/process.hpp"
 
 #include <boost/json/object.hpp>

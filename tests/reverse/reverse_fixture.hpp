@@ -6,12 +6,13 @@
 #include "certs/authority.hpp"
 #include "certs/trust_store.hpp"
 #include "inspect/diagnose.hpp"
-#include "proxy/connection_log.hpp"
-#include "proxy/metrics.hpp"
-#include "proxy/prober.hpp"
-#include "proxy/reverse_service.hpp"
-#include "proxy/server.hpp"
-#include "proxy/side_probe.hpp"
+#include "proxy/net/server.hpp"
+#include "proxy/observe/connection_log.hpp"
+#include "proxy/observe/metrics.hpp"
+#include "proxy/probe/prober.hpp"
+#include "proxy/probe/side_probe.hpp"
+#include "proxy/session/reverse_service.hpp"
+#include "proxy/session/reverse_session.hpp"
 #include "support/process.hpp"
 
 #include <boost/json/parse.hpp>
@@ -91,7 +92,7 @@ class ReverseProxy {
     side_ = std::make_shared<proxy::SideProbe>(probe, options.diagnose, std::chrono::seconds(60));
     server_->set_side_probe(side_);
     service_ = std::make_shared<proxy::ReverseService>(std::move(options));
-    server_->set_session_starter(service_->starter());
+    server_->set_session_starter(reverse_session_starter(service_));
     if (auto ec = server_->start()) throw std::runtime_error("start: " + ec.message());
     port_ = server_->local_endpoint().port();
     thread_ = std::thread([this] { server_->run(proxy::SignalHandling::none); });

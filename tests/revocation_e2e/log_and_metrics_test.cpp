@@ -3,9 +3,9 @@
 // handshake without one says.
 #include "pki/ct_pki.hpp"
 #include "pki/revocation_pki.hpp"
-#include "proxy/connection_metrics.hpp"
-#include "proxy/log_record.hpp"
-#include "proxy/metrics.hpp"
+#include "proxy/observe/connection_metrics.hpp"
+#include "proxy/observe/log_record.hpp"
+#include "proxy/observe/metrics.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -6,7 +6,7 @@
 #include "certs/pem.hpp"
 #include "pki/ct_pki.hpp"
 #include "pki/revocation_pki.hpp"
-#include "proxy/ct_log_list_file.hpp"
+#include "proxy/probe/ct_log_list_file.hpp"
 #include "support/loopback_server.hpp"
 #include "support/nginx_server.hpp"
 #include "support/ocsp_responder.hpp"

@@ -8,7 +8,7 @@
 #include "certs/trust_store.hpp"
 #include "inspect/codes.hpp"
 #include "inspect/diagnose.hpp"
-#include "proxy/prober.hpp"
+#include "proxy/probe/prober.hpp"
 #include "support/nginx_server.hpp"
 #include "support/tls_test_server.hpp"
 

@@ -1,8 +1,8 @@
 // Watcher rounds against in-process TLS servers on 127.0.0.1 (port 0): one record per
 // handshake, edge.* findings only in the record of the edge they concern, origin.untrusted
 // in the origin's, metrics per address. Evaluation time is fixed (testpki::fixed_now()).
-#include "proxy/watcher.hpp"
-#include "proxy/metrics.hpp"
+#include "proxy/probe/watcher.hpp"
+#include "proxy/observe/metrics.hpp"
 #include "watch_fixtures.hpp"
 
 #include <boost/asio/io_context.hpp>

@@ -10,7 +10,7 @@
 //   2. jq -n -c 'reduce inputs as $r ({}; .[$r.destination.domain // "?"] += 1)' FILE
 // and prints records/s, MB/s and peak RSS of both, and the speed ratio. Goal: >= 10x jq,
 // with RSS independent of the file size.
-#include "proxy/log_record.hpp"
+#include "proxy/observe/log_record.hpp"
 
 #include <boost/json.hpp>
 

@@ -14,7 +14,7 @@
 // one-to-one with s_client.
 #include "certs/authority.hpp"
 #include "certs/leaf_minter.hpp"
-#include "proxy/prober.hpp"
+#include "proxy/probe/prober.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>

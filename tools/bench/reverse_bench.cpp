@@ -11,8 +11,9 @@
 #include "certs/leaf_minter.hpp"
 #include "certs/trust_store.hpp"
 #include "inspect/diagnose.hpp"
-#include "proxy/reverse_service.hpp"
-#include "proxy/server.hpp"
+#include "proxy/net/server.hpp"
+#include "proxy/session/reverse_service.hpp"
+#include "proxy/session/reverse_session.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -264,7 +265,7 @@ int main(int argc, char** argv) {
   };
   proxy::Server server(s, nullptr);
   auto service = std::make_shared<proxy::ReverseService>(std::move(o));
-  server.set_session_starter(service->starter());
+  server.set_session_starter(reverse_session_starter(service));
   if (auto ec = server.start()) {
     std::fprintf(stderr, "reverse_bench: cannot listen: %s\n", ec.message().c_str());
     return 2;

@@ -1,0 +1,88 @@
+// ConnectionLog: the JSON-lines connection log (DESIGN.md section 6). Lines go through an
+// spdlog async logger with a size-rotating file sink and the pattern "%v", so a session
+// never waits for the disk: when the queue is full the oldest queued line is dropped and
+// counted (spdlog 1.10 has no discard policy; overrun_oldest is the non-blocking one).
+// stop() writes everything queued and closes the file; it is called on shutdown.
+//
+// The log holds what clients asked for: files are created 0640 and missing directories 0750
+// (group-readable for a log shipper, never world-readable), both further narrowed by a
+// stricter umask (077 gives 0600/0700). Rotated files are created the same way. An existing
+// file or directory keeps its mode: a world-readable one gets a warning on stderr at start.
+#pragma once
+
+#include "inspect/finding.hpp"
+#include "proxy/observe/log_record.hpp"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+namespace spdlog {
+class async_logger;
+namespace details {
+class thread_pool;
+}
+}  // namespace spdlog
+
+namespace tlsprobe::proxy {
+
+struct ConnectionLogOptions {
+  std::string path = "tlsprobe-logs/connections.jsonl";
+  std::size_t max_file_bytes = 100 * 1024 * 1024;  // rotate at this size
+  std::size_t max_files = 5;                       // rotated files kept
+  std::size_t queue_lines = 8192;                  // async queue bound
+  bool announce_findings = true;                   // [log] stderr_findings
+  bool keep_query = false;                         // [log] keep_query (RecordOptions)
+  bool colour = false;  // ANSI colour on the severity of announced findings (--color)
+};
+
+inline constexpr unsigned kLogFileMode = 0640;  // before the umask
+inline constexpr unsigned kLogDirMode = 0750;
+
+class ConnectionLog {
+ public:
+  // Opens (creates) the file and its directory. Throws std::runtime_error naming the path
+  // when it cannot be opened: a startup error, reported by tools/.
+  explicit ConnectionLog(ConnectionLogOptions options);
+  ~ConnectionLog();
+  ConnectionLog(const ConnectionLog&) = delete;
+  ConnectionLog& operator=(const ConnectionLog&) = delete;
+
+  // Queues one line (no trailing newline). Never blocks on I/O. Safe from any thread.
+  void write(const std::string& json_line);
+  // Writes every queued line, flushes and closes. Later writes are counted as dropped.
+  void stop();
+
+  // One short human line on stderr, once per distinct `key` (e.g. subject + code) for the
+  // life of the process: "new finding" lines that do not repeat for every connection.
+  void announce_once(const std::string& key, const std::string& human_line);
+  // A finding as one such line ("tlsprobe: error chain.incomplete host:443 (CN=…): …"),
+  // once per subject and code; info findings and everything under stderr_findings = false
+  // stay in the log only.
+  void announce(const inspect::Finding& f);
+
+  std::uint64_t lines_submitted() const { return submitted_.load(); }
+  // Lines lost: queue overruns, write errors (disk full), writes after stop().
+  std::uint64_t lines_dropped() const;
+  const std::string& path() const { return options_.path; }
+  // What records written here keep (url query or not): pass to make_connection_record().
+  RecordOptions record_options() const { return RecordOptions{options_.keep_query}; }
+
+ private:
+  ConnectionLogOptions options_;
+  std::shared_ptr<spdlog::details::thread_pool> pool_;
+  std::shared_ptr<spdlog::async_logger> logger_;
+  std::mutex mutex_;  // guards logger_/pool_ against stop() racing write()
+  std::atomic<std::uint64_t> submitted_{0};
+  std::atomic<std::uint64_t> write_errors_{0};
+  std::atomic<std::uint64_t> after_stop_{0};
+  std::uint64_t overruns_at_stop_ = 0;
+  std::mutex announce_mutex_;
+  std::set<std::string> announced_;
+};
+
+}  // namespace tlsprobe::proxy

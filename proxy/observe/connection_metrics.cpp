@@ -1,0 +1,44 @@
+#include "proxy/observe/connection_metrics.hpp"
+
+#include "proxy/observe/revocation_log.hpp"
+
+namespace tlsprobe::proxy {
+
+ConnectionMetrics::ConnectionMetrics(Metrics* metrics, std::string_view mode)
+    : metrics_(metrics), mode_(mode) {
+  if (metrics_) metrics_->connection_opened(mode_);
+}
+
+void ConnectionMetrics::close(const ConnectionFacts& facts) {
+  if (closed_) return;
+  if (metrics_) {
+    if (facts.bytes_client_to_server && *facts.bytes_client_to_server)
+      metrics_->add_bytes(mode_, Direction::client_to_server, *facts.bytes_client_to_server);
+    if (facts.bytes_server_to_client && *facts.bytes_server_to_client)
+      metrics_->add_bytes(mode_, Direction::server_to_client, *facts.bytes_server_to_client);
+  }
+  close();
+}
+
+void ConnectionMetrics::close() {
+  if (closed_) return;
+  closed_ = true;
+  if (metrics_) metrics_->connection_closed();
+}
+
+void count_record(Metrics* metrics, const ConnectionFacts& facts) {
+  if (!metrics) return;
+  metrics->count_findings(facts.findings);
+  if (facts.handshake && !facts.handshake->chain.empty()) {
+    const auto& h = *facts.handshake;
+    std::string host = facts.destination_domain;
+    if (host.empty()) host = h.sni.value_or(facts.destination_address);
+    metrics->set_cert_not_after(host, inspect::to_string(h.role), h.address,
+                                h.chain.front().not_after());
+    const auto at = std::chrono::time_point_cast<std::chrono::seconds>(facts.end);
+    if (const auto next = staple_next_update(h, certs::TimePoint(at.time_since_epoch())))
+      metrics->set_staple_next_update(host, inspect::to_string(h.role), h.address, *next);
+  }
+}
+
+}  // namespace tlsprobe::proxy

@@ -1,0 +1,116 @@
+// One connection-log record (DESIGN.md section 6, schema in docs/log-format.md): pure
+// functions that turn what a connection or a probe saw into one ECS-shaped JSON object.
+// The proxy sessions and the watcher fill a ConnectionFacts and call
+// make_connection_record(); the connection log writes to_json_line() of the result.
+//
+// Certificate fields are attacker-controlled: every string copied from a certificate,
+// a ClientHello or a finding is made valid UTF-8 first (invalid bytes become U+FFFD), so
+// the serialized line is always valid JSON whatever the input.
+#pragma once
+
+#include "proxy/observe/utf8.hpp"
+
+#include "inspect/finding.hpp"
+#include "inspect/observation.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tlsprobe::proxy {
+
+// Bumped only when a field changes meaning or type; adding fields keeps the number.
+inline constexpr int log_schema_version = 1;
+
+// How the connection reached tlsprobe (`tlsprobe.mode`).
+enum class LogMode { tunnel, intercept, forward, reverse, watch, probe };
+std::string_view to_string(LogMode m);
+
+// State of the side probe attached to a connection (`tlsprobe.probe.status`).
+enum class ProbeStatus { ok, cached, failed, pending };
+std::string_view to_string(ProbeStatus s);
+
+struct ProbeFacts {
+  ProbeStatus status = ProbeStatus::ok;
+  std::string failure;  // why the probe failed, empty otherwise
+  double elapsed_ms = 0;
+};
+
+// Result of verifying the upstream chain (`tlsprobe.verify`).
+struct VerifyFacts {
+  bool ok = false;
+  int openssl_code = 0;  // X509_V_ERR_* (0 = ok)
+  std::string openssl_text;
+};
+
+// Edge records: what the origin presented, for comparison (`tlsprobe.compare`).
+struct CompareFacts {
+  std::string origin_address;  // "ip:port"
+  std::string origin_sha256;   // uppercase hex of the origin leaf's DER
+  std::optional<certs::TimePoint> origin_not_before, origin_not_after;
+};
+
+// HTTP facts seen inside an intercepted or reverse-proxied connection (last exchange).
+struct HttpFacts {
+  std::string method;
+  std::string url;  // absolute URL as requested (query redacted by make_connection_record)
+  int status = 0;   // 0 = no response
+};
+
+// Everything one log record says. Optional parts are left out of the record when unset.
+struct ConnectionFacts {
+  std::chrono::system_clock::time_point start{}, end{};  // end = "@timestamp"
+  LogMode mode = LogMode::tunnel;
+  inspect::Role role = inspect::Role::direct;  // direct, edge or origin
+
+  std::string client_address;  // empty for watch/probe records
+  std::uint16_t client_port = 0;
+  std::string destination_domain;   // host name asked for; empty when only an address is known
+  std::string destination_address;  // IP actually dialled (no port)
+  std::uint16_t destination_port = 0;
+
+  std::optional<std::uint64_t> bytes_client_to_server, bytes_server_to_client;
+
+  std::optional<inspect::ClientHelloObservation> client_hello;
+  // The upstream handshake (tunnel: the side probe's), with its chain as presented.
+  std::optional<inspect::HandshakeObservation> handshake;
+  std::optional<VerifyFacts> verify;
+  std::optional<ProbeFacts> probe;
+  inspect::Findings findings;
+  std::optional<CompareFacts> compare;
+  std::optional<HttpFacts> http;
+  std::string reason;  // event.reason: why the connection ended, free text, optional
+  // The proxy refused the connection or could not serve it (upstream connect failure, an
+  // error response such as 502/504): event.outcome "failure" (DESIGN.md section 7).
+  bool failed = false;
+};
+
+// How much of what was seen a record keeps.
+struct RecordOptions {
+  // false (default): `url.full` without its query or fragment and no `url.query` (queries
+  // carry OAuth codes, API keys, session ids: issue 12 item 8); true ([log] keep_query):
+  // `url.full` as requested and `url.query` beside it.
+  bool keep_query = false;
+};
+
+// Builds the record. Pure: same facts, same object.
+boost::json::object make_connection_record(const ConnectionFacts& facts,
+                                           const RecordOptions& options = {});
+
+// One line of JSON without the trailing newline.
+std::string to_json_line(const boost::json::object& record);
+
+// Helpers, exposed for tests and for other writers of tlsprobe JSON.
+
+// "2026-06-01T12:00:00.123Z": RFC 3339, UTC, milliseconds.
+std::string format_timestamp_ms(std::chrono::system_clock::time_point t);
+// "2026-06-01T12:00:00Z": RFC 3339, UTC, seconds (certificate dates).
+std::string format_timestamp_s(certs::TimePoint t);
+// "EC 256 prime256v1", "RSA 2048".
+std::string describe_key(const certs::KeyInfo& key);
+
+}  // namespace tlsprobe::proxy

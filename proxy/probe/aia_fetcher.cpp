@@ -1,0 +1,363 @@
+#include "proxy/probe/aia_fetcher.hpp"
+
+#include "certs/ossl.hpp"
+#include "proxy/net/host_resolver.hpp"
+#include "proxy/probe/probe_target.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <openssl/err.h>
+#include <openssl/pkcs7.h>
+
+#include <netdb.h>
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+namespace tlsprobe::proxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::as_tuple;
+using asio::use_awaitable;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+using Pkcs7Ptr = std::unique_ptr<PKCS7, certs::Deleter<&PKCS7_free>>;
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// Printable, bounded form of text from the network (a Location header) for an error line.
+std::string printable(std::string_view s) {
+  std::string out;
+  for (char ch : s.substr(0, 200)) {
+    const auto c = static_cast<unsigned char>(ch);
+    out += (c >= 0x20 && c < 0x7f) ? ch : '?';
+  }
+  return out;
+}
+
+std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
+
+}  // namespace
+
+std::string HttpUrl::text() const {
+  HostPort hp;
+  hp.host = host;
+  hp.port = port;
+  return "http://" + hp.text() + target;
+}
+
+std::optional<HttpUrl> parse_http_url(std::string_view url, std::string& error) {
+  const std::string scheme = lower(url.substr(0, std::min<std::size_t>(url.size(), 8)));
+  if (scheme.rfind("http://", 0) != 0) {
+    error = "not fetched: only http:// caIssuers URLs are fetched (as Chrome does)";
+    return std::nullopt;
+  }
+  std::string_view rest = url.substr(7);
+  if (const auto hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
+  const auto end = rest.find_first_of("/?");
+  const std::string_view authority = rest.substr(0, end);
+  std::string target(end == std::string_view::npos ? std::string_view("/") : rest.substr(end));
+  if (target.front() == '?') target.insert(target.begin(), '/');
+  if (authority.empty() || authority.find('@') != std::string_view::npos) {
+    error = "not a usable http URL (no host, or user info in it)";
+    return std::nullopt;
+  }
+  for (char c : target) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      error = "not a usable http URL (control character or space in the path)";
+      return std::nullopt;
+    }
+  }
+  // host[:port] or [v6][:port]; the port defaults to 80.
+  const auto parsed = parse_target(authority, 80);
+  if (!parsed.value) {
+    error = "not a usable http URL: " + parsed.error;
+    return std::nullopt;
+  }
+  HttpUrl u;
+  u.host = parsed.value->host;
+  u.port = parsed.value->port;
+  u.target = std::move(target);
+  return u;
+}
+
+std::string resolve_location(const HttpUrl& base, std::string_view location) {
+  const std::string l = lower(location.substr(0, std::min<std::size_t>(location.size(), 8)));
+  if (l.rfind("http://", 0) == 0 || l.rfind("https://", 0) == 0) return std::string(location);
+  if (location.rfind("//", 0) == 0) return "http:" + std::string(location);
+  HttpUrl next = base;
+  if (!location.empty() && location.front() == '/') {
+    next.target = std::string(location);
+  } else {
+    std::string dir = base.target.substr(0, base.target.find('?'));
+    dir = dir.substr(0, dir.rfind('/') + 1);
+    next.target = dir + std::string(location);
+  }
+  return next.text();
+}
+
+certs::Chain parse_issuer_body(std::string_view body, std::string& error) {
+  if (body.empty()) {
+    error = "not a certificate: the response body is empty";
+    return {};
+  }
+  const std::string der(body);
+  if (auto c = certs::Certificate::from_der(der)) return {*c};
+  // PKCS#7 SignedData, certs-only (".p7c", application/pkcs7-mime): what some CAs serve.
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  const unsigned char* start = p;
+  Pkcs7Ptr p7{d2i_PKCS7(nullptr, &p, static_cast<long>(der.size()))};
+  ERR_clear_error();
+  if (p7 && p == start + der.size()) {
+    if (!PKCS7_type_is_signed(p7.get()) || !p7->d.sign) {
+      error = "not a certificate: PKCS#7 data that is not SignedData";
+      return {};
+    }
+    certs::Chain out;
+    if (STACK_OF(X509)* certs = p7->d.sign->cert) {
+      for (int i = 0; i < sk_X509_num(certs); ++i)
+        out.push_back(certs::Certificate::from_x509(sk_X509_value(certs, i)));
+    }
+    if (out.empty()) error = "not a certificate: a PKCS#7 bundle without certificates";
+    return out;
+  }
+  if (body.rfind("-----BEGIN", 0) == 0)
+    error = "not a certificate: PEM text (" + std::to_string(body.size()) +
+            " bytes); caIssuers URLs must serve DER or PKCS#7, which is what clients parse";
+  else
+    error = "not a certificate: the body (" + std::to_string(body.size()) +
+            " bytes) is neither a DER X.509 certificate nor a PKCS#7 certs-only bundle";
+  return {};
+}
+
+namespace {
+
+struct Step {
+  std::string error;     // failure of this request (the fetch ends)
+  std::string location;  // a redirect to follow
+  std::string body;      // the 200 body
+};
+
+// "ADDR:PORT" for host:port from the [resolve] overrides, or empty.
+std::string override_for(const AiaOptions& o, const HttpUrl& u) {
+  HostPort hp;
+  hp.host = u.host;
+  hp.port = u.port;
+  auto it = o.resolve.find(hp.text());
+  if (it == o.resolve.end()) it = o.resolve.find(u.host);  // host-only key
+  if (it == o.resolve.end()) return {};
+  if (parse_address_port(it->second).value) return it->second;
+  HostPort addr;
+  addr.host = it->second;
+  addr.port = u.port;
+  return addr.text();
+}
+
+// One GET, within `deadline`.
+asio::awaitable<Step> get_once(const AiaOptions& options, HttpUrl url, Clock::time_point deadline) {
+  Step step;
+  auto ex = co_await asio::this_coro::executor;
+  const auto timed_out = [&] { return "timed out after " + ms_text(options.timeout); };
+
+  HostResolver::Endpoints endpoints;
+  boost::system::error_code ec;
+  std::string dial = override_for(options, url);
+  std::string literal = dial.empty() ? url.host : std::string();
+  if (!dial.empty()) {
+    const auto parsed = parse_address_port(dial);
+    literal = parsed.value ? parsed.value->host : std::string();
+    if (parsed.value) url.port = parsed.value->port;  // the connection only; Host keeps it
+  }
+  const auto addr = asio::ip::make_address(literal, ec);
+  if (!ec) {
+    endpoints.emplace_back(addr, url.port);
+  } else if (!dial.empty()) {
+    step.error = "cannot dial '" + dial + "': not an IP address and port";
+    co_return step;
+  } else {
+    std::shared_ptr<HostLookup> lookup;
+    auto [rec, eps] =
+        co_await async_resolve_host(HostResolver::shared(), ex, url.host, url.port,
+                                    std::max(Clock::duration::zero(), deadline - Clock::now()),
+                                    lookup, as_tuple(use_awaitable));
+    if (rec == ResolveError::timed_out) {
+      step.error = timed_out();
+      co_return step;
+    }
+    if (rec || eps.empty()) {
+      step.error = "cannot resolve '" + url.host + "': " + (rec ? rec.message() : "no address");
+      co_return step;
+    }
+    endpoints = std::move(eps);
+  }
+
+  // A certificate is attacker-controlled: never let its URL reach link-local addresses
+  // (cloud metadata services live at 169.254.169.254 / fe80::) or non-unicast ones.
+  const auto forbidden = [](const asio::ip::address& a) {
+    if (a.is_unspecified() || a.is_multicast()) return true;
+    if (a.is_v4()) return (a.to_v4().to_uint() & 0xFFFF0000u) == 0xA9FE0000u;
+    const auto v6 = a.to_v6();
+    if (v6.is_v4_mapped())
+      return (asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_uint() & 0xFFFF0000u) ==
+             0xA9FE0000u;
+    return v6.is_link_local();
+  };
+  const auto refused = endpoints.front().address();
+  std::erase_if(endpoints,
+                [&](const asio::ip::tcp::endpoint& e) { return forbidden(e.address()); });
+  if (endpoints.empty()) {
+    step.error = "refused: " + refused.to_string() +
+                 " is a link-local or non-unicast address (never fetched)";
+    co_return step;
+  }
+
+  beast::tcp_stream stream(ex);
+  stream.expires_at(deadline);
+  auto [cec, ep] = co_await stream.async_connect(endpoints, as_tuple(use_awaitable));
+  if (cec) {
+    step.error = cec == beast::error::timeout ? timed_out() : "cannot connect: " + cec.message();
+    co_return step;
+  }
+  (void)ep;
+
+  http::request<http::empty_body> req{http::verb::get, url.target, 11};
+  req.set(http::field::host, url.port == 80 ? url.host : HostPort{url.host, url.port}.text());
+  req.set(http::field::user_agent, "tlsprobe (AIA caIssuers fetch)");
+  req.set(http::field::accept, "application/pkix-cert, application/pkcs7-mime, */*");
+  req.set(http::field::connection, "close");
+  stream.expires_at(deadline);
+  auto [wec, wn] = co_await http::async_write(stream, req, as_tuple(use_awaitable));
+  (void)wn;
+  if (wec) {
+    step.error =
+        wec == beast::error::timeout ? timed_out() : "cannot send the request: " + wec.message();
+    co_return step;
+  }
+
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.header_limit(16 * 1024);
+  parser.body_limit(options.max_body);
+  stream.expires_at(deadline);
+  auto [rec2, rn] = co_await http::async_read(stream, buffer, parser, as_tuple(use_awaitable));
+  (void)rn;
+  boost::system::error_code ignored;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  if (rec2) {
+    if (rec2 == beast::error::timeout)
+      step.error = timed_out();
+    else if (rec2 == http::error::body_limit)
+      step.error = "response larger than " + std::to_string(options.max_body) + " bytes";
+    else if (rec2 == http::error::header_limit)
+      step.error = "response header larger than 16384 bytes";
+    else
+      step.error = "not an HTTP response: " + rec2.message();
+    co_return step;
+  }
+  const auto& res = parser.get();
+  const unsigned status = res.result_int();
+  if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
+    const auto loc = res[http::field::location];
+    if (loc.empty()) {
+      step.error = "HTTP status " + std::to_string(status) + " without a Location";
+      co_return step;
+    }
+    step.location = resolve_location(url, loc);
+    co_return step;
+  }
+  if (status != 200) {
+    step.error = "HTTP status " + std::to_string(status) + " " + printable(res.reason());
+    co_return step;
+  }
+  step.body = res.body();
+  co_return step;
+}
+
+// The whole fetch of one URL: redirects, then the body's certificates.
+asio::awaitable<AiaFetchResult> fetch_url(AiaOptions options, std::string url) {
+  AiaFetchResult r;
+  r.url = url;
+  const auto started = Clock::now();
+  const auto deadline = started + options.timeout;
+  std::vector<std::string> seen{url};
+  std::string current = url;
+  for (unsigned redirects = 0;; ++redirects) {
+    std::string error;
+    const auto parsed = parse_http_url(current, error);
+    if (!parsed) {
+      r.error = current == url ? error : "redirected to " + printable(current) + ": " + error;
+      break;
+    }
+    const Step step = co_await get_once(options, *parsed, deadline);
+    if (!step.error.empty()) {
+      r.error = step.error;
+      break;
+    }
+    if (step.location.empty()) {
+      r.final_url = current;
+      r.certs = parse_issuer_body(step.body, r.error);
+      r.ok = !r.certs.empty();
+      break;
+    }
+    if (std::find(seen.begin(), seen.end(), step.location) != seen.end()) {
+      r.error = "redirect loop: " + printable(current) + " -> " + printable(step.location) +
+                " (seen before)";
+      break;
+    }
+    if (redirects + 1 > options.max_redirects) {
+      r.error = "too many redirects (more than " + std::to_string(options.max_redirects) +
+                "; last to " + printable(step.location) + ")";
+      break;
+    }
+    seen.push_back(step.location);
+    current = step.location;
+  }
+  r.elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  co_return r;
+}
+
+}  // namespace
+
+AiaFetcher::AiaFetcher(AiaOptions options)
+    : options_(std::move(options)), cache_(options_.ttl, options_.max_cached_urls) {}
+
+void AiaFetcher::fetch(const asio::any_io_executor& ex, const std::string& url, Done done) {
+  // Waiters run where the fetch completes (or inline on a hit): hand each its own executor.
+  auto waiter = [ex, done = std::move(done)](ResultPtr r, bool from_cache) {
+    asio::post(ex, [done, r = std::move(r), from_cache] { done(r, from_cache); });
+  };
+  const auto answer = cache_.get_or_join(
+      url, [waiter](ResultPtr r, bool from_cache) { waiter(std::move(r), from_cache); });
+  if (answer == CacheAnswer::hit) return;
+  if (answer == CacheAnswer::joined) return;
+  auto self = shared_from_this();
+  asio::co_spawn(ex, fetch_url(options_, url), [self, url](std::exception_ptr e, AiaFetchResult r) {
+    if (e) {
+      // Allocation failure or a bug: still answer every waiter, and briefly.
+      r = AiaFetchResult{};
+      r.url = url;
+      r.error = "internal error while fetching";
+    }
+    const auto ttl = r.ok ? self->options_.ttl : self->options_.failure_ttl;
+    self->cache_.complete(url, std::make_shared<const AiaFetchResult>(std::move(r)), ttl);
+  });
+}
+
+}  // namespace tlsprobe::proxy

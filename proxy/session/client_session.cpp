@@ -1,0 +1,148 @@
+#include "proxy/session/client_session.hpp"
+
+#include "proxy/http/http_relay.hpp"
+#include "proxy/http/request_policy.hpp"
+#include "proxy/observe/connection_log.hpp"
+#include "proxy/observe/log_record.hpp"
+#include "proxy/session/forward_session.hpp"
+#include "proxy/session/intercept_session.hpp"
+#include "proxy/session/tunnel_session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+
+#include <cstdio>
+#include <exception>
+
+namespace tlsprobe::proxy {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::as_tuple;
+using asio::use_awaitable;
+
+namespace {
+
+bool is_quiet_end(const boost::system::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+         ec == asio::error::bad_descriptor;
+}
+
+// A connection that never completed a request head in time (a slowloris, a silent port
+// scan): one log line with event.outcome failure and the reason, never a success.
+void log_header_timeout(const SessionConnection& conn) {
+  auto& ctx = *conn.ctx;
+  if (!ctx.log) return;
+  ConnectionFacts facts;
+  facts.mode = LogMode::forward;
+  facts.start = conn.started;
+  facts.end = std::chrono::system_clock::now();
+  facts.client_address = address_text(conn.client_endpoint);
+  facts.client_port = conn.client_endpoint.port();
+  facts.failed = true;
+  facts.reason = "header_timeout: no complete request head within " +
+                 std::to_string(ctx.settings.timeouts.header.count()) + " ms";
+  ctx.log->write(to_json_line(make_connection_record(facts)));
+}
+
+asio::awaitable<void> serve(std::shared_ptr<SessionConnection> conn) {
+  auto& ctx = *conn->ctx;
+  const auto& s = ctx.settings;
+  auto head = std::make_unique<RequestHeadParser>();
+  // Bounds the request line and all headers together (Beast counts both).
+  head->header_limit(s.limits.max_header_bytes);
+  // The body streams later under its own limit; the head parser must not refuse a
+  // large Content-Length (Beast's default limit for requests is 1 MB).
+  head->body_limit(boost::none);
+  beast::flat_buffer buffer;
+  conn->expires_after(s.timeouts.header);
+  auto [ec, n] = co_await read_request_head(conn->client, buffer, *head, s.limits.max_header_bytes);
+  if (ec) {
+    if (conn->timed_out) {
+      log_header_timeout(*conn);
+      co_await send_error_and_close(conn, http::status::request_timeout,
+                                    "request head not received in time");
+    } else if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+      ++ctx.counters.bad_requests;
+      co_await send_error_and_close(conn, http::status::request_header_fields_too_large,
+                                    "request header too large (limit " +
+                                        std::to_string(s.limits.max_header_bytes) + " bytes)");
+    } else if (is_quiet_end(ec) && buffer.size() == 0) {
+      conn->close();  // the client left without asking anything
+    } else {
+      ++ctx.counters.bad_requests;
+      co_await send_error_and_close(conn, http::status::bad_request,
+                                    "bad request: " + ec.message());
+    }
+    co_return;
+  }
+  const auto& req = head->get();
+  if (auto refusal = check_request_policy(ctx, req)) {
+    co_await send_error_and_close(conn, refusal->status, refusal->reason);
+    co_return;
+  }
+  if (req.method() == http::verb::connect) {
+    auto target = parse_authority(req.target());
+    if (!target) {
+      ++ctx.counters.bad_requests;
+      co_await send_error_and_close(conn, http::status::bad_request,
+                                    "bad CONNECT target: expected host:port");
+      co_return;
+    }
+    // Bytes the client sent right behind the CONNECT head (before our 200) belong to
+    // the tunnel: usually nothing, sometimes the ClientHello itself.
+    std::string early = beast::buffers_to_string(buffer.data());
+    // The awaitable is made in its own statement and then awaited: GCC 12 destroys
+    // temporaries of a conditional inside a co_await expression twice (a crash), and two
+    // co_await statements trip its false -Wmismatched-new-delete.
+    asio::awaitable<void> next = ctx.settings.intercept
+                                     ? run_intercept(conn, std::move(*target), std::move(early))
+                                     : run_tunnel(conn, std::move(*target), std::move(early));
+    co_await std::move(next);
+    co_return;
+  }
+  const auto target = parse_absolute_target(req.target());
+  if (!target) {
+    ++ctx.counters.bad_requests;
+    co_await send_error_and_close(conn, http::status::bad_request,
+                                  "not a proxy request: use CONNECT or an absolute http:// URL");
+    co_return;
+  }
+  if (target->scheme != "http") {
+    ++ctx.counters.bad_requests;
+    co_await send_error_and_close(conn, http::status::bad_request,
+                                  "https:// URLs go through CONNECT, not as a plain request");
+    co_return;
+  }
+  // http://tlsprobe.ca/ is answered by the proxy itself and never leaves it.
+  const bool ca_page = ctx.settings.intercept && is_ca_page_host(target->authority.host);
+  // As above: make the awaitable first, then await it.
+  asio::awaitable<void> next = ca_page ? serve_ca_page(conn, target->origin_form)
+                                       : run_forward(conn, std::move(head), std::move(buffer));
+  co_await std::move(next);
+}
+
+}  // namespace
+
+void start_client_session(std::shared_ptr<SessionConnection> conn) {
+  auto ex = conn->strand;
+  asio::co_spawn(ex, serve(conn), [conn](std::exception_ptr e) {
+    // Sessions take every result as a value; an exception here is a bug (bad_alloc at
+    // worst). Report it and drop this connection only.
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        std::fprintf(stderr, "tlsprobe: session error: %s\n", x.what());
+      }
+    }
+    conn->close();
+  });
+}
+
+}  // namespace tlsprobe::proxy

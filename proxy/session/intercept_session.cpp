@@ -1,0 +1,811 @@
+#include "proxy/session/intercept_session.hpp"
+
+#include "proxy/observe/connection_metrics.hpp"
+
+#include "certs/pem.hpp"
+#include "inspect/client_hello.hpp"
+#include "inspect/codes.hpp"
+#include "inspect/compare_paths.hpp"
+#include "proxy/http/ca_page.hpp"
+#include "proxy/tls/client_hello_peek.hpp"
+#include "proxy/observe/connection_log.hpp"
+#include "proxy/http/error_page.hpp"
+#include "proxy/http/request_framing.hpp"
+#include "proxy/http/http_inspector.hpp"
+#include "proxy/http/http_relay.hpp"
+#include "proxy/observe/log_record.hpp"
+#include "proxy/probe/side_probe.hpp"
+#include "proxy/session/tunnel_session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <openssl/err.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <map>
+#include <set>
+#include <span>
+
+namespace tlsprobe::proxy {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::as_tuple;
+using asio::use_awaitable;
+
+namespace {
+
+constexpr int kMaxExplainRequests = 100;         // 502 answers on one keep-alive connection
+constexpr std::size_t kMaxFindingsPerCode = 16;  // per connection (log line size)
+
+// ALPN for intercepted clients: http/1.1 when offered, otherwise no ALPN at all (an h2-only
+// client then fails cleanly instead of speaking h2 at an HTTP/1.1 relay).
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned inlen, void*) {
+  static constexpr unsigned char ours[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, outlen, ours, sizeof ours, in, inlen) ==
+      OPENSSL_NPN_NEGOTIATED) {
+    *out = selected;
+    return SSL_TLSEXT_ERR_OK;
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+
+enum class PeekStatus { ok, not_tls, invalid, too_large, closed, error };
+
+struct PeekResult {
+  PeekStatus status = PeekStatus::error;
+  inspect::ClientHelloObservation hello;
+  std::string detail;
+};
+
+// The ClientHello, peeked (proxy/tls/client_hello_peek.hpp: waits on readiness, never polls).
+asio::awaitable<PeekResult> peek_hello(SessionConnection& conn, std::size_t limit) {
+  const auto peek = co_await proxy::peek_client_hello(conn, limit);
+  PeekResult out;
+  out.detail = peek.detail;
+  switch (peek.status) {
+    case HelloPeekStatus::ok:
+      out.status = PeekStatus::ok;
+      out.hello = inspect::to_observation(peek.result.hello);
+      break;
+    case HelloPeekStatus::not_tls:
+      out.status = PeekStatus::not_tls;
+      break;
+    case HelloPeekStatus::invalid:
+      out.status = PeekStatus::invalid;
+      break;
+    case HelloPeekStatus::too_large:
+      out.status = PeekStatus::too_large;
+      break;
+    case HelloPeekStatus::closed:
+    case HelloPeekStatus::truncated:
+      out.status = PeekStatus::closed;
+      break;
+    case HelloPeekStatus::timeout:
+      out.status = PeekStatus::error;
+      out.detail = "client_hello_timeout (" + peek.detail + ")";
+      break;
+    case HelloPeekStatus::error:
+      out.status = PeekStatus::error;
+      break;
+  }
+  co_return out;
+}
+
+// Waits for the side probe of (host, SNI) on the connection's strand, at most `timeout`.
+asio::awaitable<std::shared_ptr<const SideProbeResult>> await_side_probe(
+    SessionConnection& conn, const SideProbeRequest& req) {
+  struct Waiter {
+    explicit Waiter(Strand ex) : timer(std::move(ex)) {}
+    asio::steady_timer timer;
+    std::shared_ptr<const SideProbeResult> result;
+  };
+  auto w = std::make_shared<Waiter>(conn.strand);
+  w->timer.expires_after(req.timeout + std::chrono::seconds(1));
+  auto ex = conn.strand;
+  conn.ctx->side_probe->lookup(req, [w, ex](std::shared_ptr<const SideProbeResult> r, bool) {
+    // Any thread (or inline for a cache hit): hand over on the strand.
+    asio::post(ex, [w, r = std::move(r)] {
+      w->result = r;
+      w->timer.cancel();
+    });
+  });
+  co_await w->timer.async_wait(as_tuple(use_awaitable));
+  co_return w->result;
+}
+
+bool client_rejected_certificate(const boost::system::error_code& ec) {
+  if (ec.category() != asio::error::get_ssl_category()) return false;
+  const int reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+  return reason == SSL_AD_REASON_OFFSET + SSL_AD_UNKNOWN_CA ||
+         reason == SSL_AD_REASON_OFFSET + SSL_AD_BAD_CERTIFICATE;
+}
+
+// Raw copy after a 101 (WebSocket and other upgrades): until either side ends.
+asio::awaitable<void> pump(SessionConnection& conn, TlsStream& from, TlsStream& to,
+                           std::uint64_t& count) {
+  std::vector<char> buf(16 * 1024);
+  for (;;) {
+    conn.expires_after(conn.ctx->settings.timeouts.idle);
+    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), as_tuple(use_awaitable));
+    if (ec) break;
+    auto [wec, wn] =
+        co_await asio::async_write(to, asio::buffer(buf.data(), n), as_tuple(use_awaitable));
+    if (wec) break;
+    count += wn;
+  }
+  conn.close();
+}
+
+std::string url_host(const std::string& host, std::uint16_t port) {
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  if (port != 443) h += ":" + std::to_string(port);
+  return h;
+}
+
+// Per-connection state of one intercepted CONNECT.
+struct Intercepted {
+  std::shared_ptr<SessionConnection> conn;
+  Interceptor* ix = nullptr;
+  Authority target;
+  ConnectionFacts facts;
+  std::string requested;  // name minted for: SNI, else the CONNECT host
+  std::set<std::string> seen_findings;
+  std::map<std::string, std::size_t> listed, not_listed;  // per finding code
+  std::uint64_t up = 0, down = 0;
+  // The side probe's key for this connection's upstream (address and SNI): when a probe of
+  // it is cached as the line is written (a tunnel of another client, the default-certificate
+  // check), its chain is compared with this connection's, so that interception upstream of
+  // tlsprobe shows up (issue 15 item 2). No probe is started for it.
+  std::optional<SideProbeRequest> side_key;
+
+  // Once per connection per (code, subject, evidence): a keep-alive page load repeats them.
+  // http.hsts_missing is the host's policy, not a page's: once per host and header value,
+  // whatever the URL. Every code is listed at most kMaxFindingsPerCode times (a browser's
+  // connection may carry thousands of pages; the log line stays bounded), the rest counted.
+  void add_findings(inspect::Findings fs) {
+    for (auto& f : fs) {
+      std::string key = f.code + "|" + f.subject;
+      for (const auto& [k, v] : f.evidence)
+        if (f.code != inspect::codes::http_hsts_missing || k == "hsts") key += "|" + k + "=" + v;
+      if (!seen_findings.insert(std::move(key)).second) continue;
+      if (++listed[f.code] > kMaxFindingsPerCode) {
+        ++not_listed[f.code];
+        continue;
+      }
+      facts.findings.push_back(std::move(f));
+    }
+  }
+
+  // The last listed finding of a capped code says how many more there were.
+  void note_unlisted() {
+    for (const auto& [code, n] : not_listed)
+      for (auto it = facts.findings.rbegin(); it != facts.findings.rend(); ++it)
+        if (it->code == code) {
+          it->evidence["not_listed"] = std::to_string(n);
+          break;
+        }
+  }
+
+  // client.sni_host_mismatch for one request (and client.no_sni once).
+  void check_client(const std::string& http_host) {
+    if (!facts.client_hello) return;
+    inspect::Observations obs;
+    obs.host = target.host;
+    obs.port = target.port;
+    obs.target = target.host + ":" + std::to_string(target.port);
+    obs.client = *facts.client_hello;
+    obs.client->http_host = http_host;
+    inspect::DiagnoseOptions o;
+    o.at = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    o.trust = &ix->upstream().trust();
+    inspect::Findings out;
+    for (auto& f : inspect::diagnose(obs, o))
+      if (f.role == inspect::Role::client) out.push_back(std::move(f));
+    add_findings(std::move(out));
+  }
+
+  void write_log(std::string reason) {
+    if (!reason.empty() && facts.reason.empty()) facts.reason = std::move(reason);
+    facts.end = std::chrono::system_clock::now();
+    facts.bytes_client_to_server = up;
+    facts.bytes_server_to_client = down;
+    if (side_key && facts.handshake && conn->ctx->side_probe)
+      if (const auto side = conn->ctx->side_probe->cached(*side_key); side && side->direct)
+        add_findings(inspect::compare_paths(*facts.handshake, *side->direct));
+    note_unlisted();
+    inspect::sort_by_severity(facts.findings);
+    auto& ctx = *conn->ctx;
+    if (ctx.log) {
+      ctx.log->write(to_json_line(make_connection_record(facts, ctx.log->record_options())));
+      for (const auto& f : facts.findings) ctx.log->announce(f);
+    }
+    // Metrics with the log line (one per connection): connections and bytes by mode,
+    // findings, and the upstream leaf's not_after (kept even when verification failed).
+    ConnectionMetrics(ctx.metrics, "intercept").close(facts);
+    count_record(ctx.metrics, facts);
+  }
+};
+
+// close_notify to the client before the TCP close. For a response delimited by the close it
+// is what says the body is complete (RFC 9112 section 9.8: without it the body is
+// "incomplete"), so it is sent only after a response went through whole. Bounded: a client
+// that neither answers nor closes is left after a second.
+asio::awaitable<void> close_client_tls(SessionConnection& conn, TlsStream& client) {
+  conn.expires_after(std::chrono::seconds(1));
+  co_await client.async_shutdown(as_tuple(use_awaitable));
+  conn.timed_out = false;  // the shutdown's own deadline, not an idle connection
+}
+
+// Answers every request on the connection with the 502 page; never reads the upstream.
+asio::awaitable<void> serve_explain(Intercepted& st, TlsStream& client,
+                                    const inspect::Findings& findings,
+                                    const certs::Certificate* leaf) {
+  auto& conn = *st.conn;
+  const auto& s = conn.ctx->settings;
+  beast::flat_buffer buffer;
+  for (int i = 0; i < kMaxExplainRequests; ++i) {
+    http::request_parser<http::empty_body> p;
+    p.header_limit(s.limits.max_header_bytes);
+    p.body_limit(boost::none);  // the body is never read; a large upload still gets the page
+    conn.expires_after(i == 0 ? s.timeouts.header : s.timeouts.idle);
+    auto [ec, n] = co_await http::async_read_header(client, buffer, p, as_tuple(use_awaitable));
+    if (ec) break;
+    ++st.ix->counters.requests;
+    const auto& req = p.get();
+    const std::string host(req[http::field::host]);
+    st.check_client(host);
+    const auto page =
+        render_error_page(findings, accepts_html(req[http::field::accept]), st.requested, leaf);
+    // A request body is not read: the connection closes after the answer.
+    const bool body =
+        req.chunked() || (req.has_content_length() && req[http::field::content_length] != "0");
+    const bool keep =
+        req.keep_alive() && !body && !conn.ctx->draining.load() && i + 1 < kMaxExplainRequests;
+    http::response<http::string_body> res{http::status::bad_gateway, req.version()};
+    res.set(http::field::server, "tlsprobe");
+    res.set(http::field::content_type, page.content_type);
+    for (const auto& [name, value] : page.headers) res.set(name, value);
+    res.body() = page.body;
+    res.keep_alive(keep);
+    res.prepare_payload();
+    st.facts.http = HttpFacts{
+        std::string(req.method_string()),
+        "https://" + url_host(st.target.host, st.target.port) + std::string(req.target()), 502};
+    conn.expires_after(s.timeouts.idle);
+    auto [wec, wn] = co_await http::async_write(client, res, as_tuple(use_awaitable));
+    if (wec) break;
+    st.down += wn;
+    if (!keep) break;
+  }
+}
+
+// The proxy's own answer when the client's request head is unusable (431, 400) or the origin
+// gives no usable response head (504, 502: timeout, oversized or malformed head, a flood of
+// 1xx): plain text naming the reason, then the connection ends. Logged with that reason.
+asio::awaitable<void> answer_error(Intercepted& st, TlsStream& client, http::status status,
+                                   const std::string& why) {
+  auto& conn = *st.conn;
+  st.facts.reason = why;
+  if (st.facts.http) st.facts.http->status = static_cast<int>(status);
+  if (conn.closed) co_return;
+  http::response<http::string_body> res{status, 11};
+  res.set(http::field::server, "tlsprobe");
+  res.set(http::field::content_type, "text/plain; charset=utf-8");
+  res.body() = why + "\n";
+  res.keep_alive(false);
+  res.prepare_payload();
+  conn.expires_after(std::chrono::seconds(2));
+  auto [ec, n] = co_await http::async_write(client, res, as_tuple(use_awaitable));
+  if (ec) co_return;
+  st.down += n;
+  // close_notify, then read (and drop) what the client still sends until it closes: closing
+  // on unread bytes (the rest of an oversized head) would reset the connection and could
+  // destroy our answer before the client reads it.
+  co_await close_client_tls(conn, client);
+}
+
+// HTTP/1.1 relay between the intercepted client and the verified (or passed) upstream.
+asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream& upstream) {
+  auto& conn = *st.conn;
+  auto& ctx = *conn.ctx;
+  const auto& s = ctx.settings;
+  beast::flat_buffer client_buf, upstream_buf;
+  std::vector<char> chunk(kRelayChunkBytes);
+  HttpInspector inspector(true);
+  if (ctx.log) inspector.keep_query(ctx.log->record_options().keep_query);  // [log] keep_query
+  inspector.hsts_memory(&st.ix->hsts_seen);
+  for (bool first = true;; first = false) {
+    http::request_parser<http::empty_body> head;
+    head.header_limit(s.limits.max_header_bytes);
+    // The body streams later under its own limit: the head parser must not refuse a large
+    // Content-Length (Beast's default for requests is 1 MB: such an upload was dropped).
+    head.body_limit(boost::none);
+    conn.expires_after(first ? s.timeouts.header : s.timeouts.idle);
+    auto [ec, n] = co_await read_request_head(client, client_buf, head, s.limits.max_header_bytes);
+    if (ec == http::error::header_limit) {
+      co_await answer_error(st, client, http::status::request_header_fields_too_large,
+                            "request header too large");
+      break;
+    }
+    if (ec) {
+      // Bytes that do not parse get a 400; a client that closes or idles out gets nothing.
+      if (client_buf.size() > 0 && !conn.timed_out && !conn.closed &&
+          ec != http::error::end_of_stream && ec != asio::error::eof)
+        co_await answer_error(st, client, http::status::bad_request,
+                              "bad request: " + ec.message());
+      break;
+    }
+    ++st.ix->counters.requests;
+    // One way to read where this request ends, or none at all (RFC 9112, request_framing.hpp).
+    const auto framing = check_request_framing(head.get());
+    if (!framing) {
+      co_await answer_error(st, client, framing.status, framing.reason);
+      break;
+    }
+    http::request_parser<http::buffer_body> req_p{std::move(head)};
+    req_p.body_limit(body_limit_of(s));
+    auto& req = req_p.get();
+    const bool client_keep = req.keep_alive() && !framing.close_after;
+    const bool is_head = req.method() == http::verb::head;
+    const std::string upgrade(req[http::field::upgrade]);
+    const std::string host(req[http::field::host]);
+    st.check_client(host);
+    inspector.request(req.method_string(), host, req.target());
+    inspector.fetch_dest(req["Sec-Fetch-Dest"]);
+    strip_hop_by_hop(req);
+    // Framing is re-applied by the serializer; an upgrade asks again end to end.
+    restore_transfer_codings(req, framing);
+    if (framing.close_after) req.version(11);  // read as HTTP/1.1 chunked, sent as such
+    // The origin gets origin-form, as from a client that connected to it directly.
+    if (!framing.origin_form.empty()) req.target(framing.origin_form);
+    if (!upgrade.empty()) {
+      req.set(http::field::upgrade, upgrade);
+      req.set(http::field::connection, "upgrade");
+    } else {
+      req.keep_alive(true);
+    }
+    st.facts.http = HttpFacts{
+        std::string(req.method_string()),
+        "https://" + url_host(st.target.host, st.target.port) + std::string(req.target()), 0};
+    // The 100 comes from us; the origin gets a plain request with its body.
+    if (!co_await answer_expect_continue(conn, client, req_p, st.down)) break;
+    const auto sent =
+        co_await relay_message(conn, client, client_buf, req_p, upstream, chunk, st.up);
+    if (!sent) {
+      st.facts.reason = conn.timed_out ? "idle timeout" : "relay of the request failed";
+      // A body the client framed wrongly is its own 400 (413 over the limit).
+      if (sent.malformed() || sent.too_large()) {
+        // Made before the co_await: GCC 12 mishandles a conditional inside one
+        // (client_session.cpp).
+        const auto status =
+            sent.too_large() ? http::status::payload_too_large : http::status::bad_request;
+        std::string why = "request body too large";
+        if (!sent.too_large()) why = "bad request body: " + sent.read_error.message();
+        co_await answer_error(st, client, status, why);
+      }
+      break;
+    }
+
+    std::optional<BodyParser<false>> res_parser;
+    auto res_head = co_await read_response_head(
+        conn, upstream, upstream_buf, res_parser, is_head, s.limits.max_header_bytes * 2,
+        s.limits.max_body_bytes, s.timeouts.upstream_response);
+    if (res_head.too_many_interim) {
+      co_await answer_error(st, client, http::status::bad_gateway,
+                            "the origin sent too many interim (1xx) responses");
+      co_return;
+    }
+    if (!res_head) {
+      const bool timed_out = conn.timed_out;
+      const auto status = timed_out ? http::status::gateway_timeout : http::status::bad_gateway;
+      const std::string why =
+          timed_out ? "the origin did not answer in time"
+          : res_head.error == http::error::header_limit
+              ? "the origin's response header is larger than the proxy accepts"
+              : "bad or no response from the origin: " + res_head.error.message();
+      co_await answer_error(st, client, status, why);
+      co_return;
+    }
+    auto& res_p = *res_parser;
+    auto& res = res_p.get();
+    const int status = static_cast<int>(res.result_int());
+    st.facts.http->status = status;
+    inspector.response(status, res.base());
+    if (status == 101) {
+      // Upgrade: the 101 head goes through with its Upgrade/Connection, then bytes both ways.
+      const std::string res_upgrade(res[http::field::upgrade]);
+      strip_hop_by_hop(res);
+      if (!res_upgrade.empty()) res.set(http::field::upgrade, res_upgrade);
+      res.set(http::field::connection, "upgrade");
+      http::serializer<false, http::buffer_body> sr{res};
+      conn.expires_after(s.timeouts.idle);
+      auto [wec, wn] = co_await http::async_write_header(client, sr, as_tuple(use_awaitable));
+      if (wec) break;
+      st.down += wn;
+      st.add_findings(inspector.finish());
+      // Bytes already buffered on either side belong to the new protocol.
+      if (upstream_buf.size() > 0) {
+        auto [e1, n1] =
+            co_await asio::async_write(client, upstream_buf.data(), as_tuple(use_awaitable));
+        if (e1) break;
+        st.down += n1;
+        upstream_buf.consume(n1);
+      }
+      if (client_buf.size() > 0) {
+        auto [e2, n2] =
+            co_await asio::async_write(upstream, client_buf.data(), as_tuple(use_awaitable));
+        if (e2) break;
+        st.up += n2;
+        client_buf.consume(n2);
+      }
+      st.facts.reason = "upgraded";
+      using namespace asio::experimental::awaitable_operators;
+      co_await (pump(conn, client, upstream, st.up) && pump(conn, upstream, client, st.down));
+      co_return;
+    }
+    bool keep = client_keep && res.keep_alive() && !ctx.draining.load();
+    const bool res_chunked = res.chunked();
+    strip_hop_by_hop(res);
+    if (res_chunked) {
+      res.chunked(true);
+    } else if (!is_head && !res.has_content_length() && res_p.need_eof()) {
+      keep = false;  // body delimited by the origin's close: close the client too
+    }
+    res.keep_alive(keep);
+    const auto relayed = co_await relay_message(conn, upstream, upstream_buf, res_p, client, chunk,
+                                                st.down, &inspector);
+    if (!relayed) {
+      st.facts.reason = conn.timed_out ? "idle timeout" : "relay of the response failed";
+      st.add_findings(inspector.finish());
+      // Nothing reached the client yet (a chunk size that overflows right behind the head):
+      // a 502 rather than an empty reply.
+      if (!relayed.wrote && relayed.malformed())
+        co_await answer_error(st, client, http::status::bad_gateway,
+                              "bad response from the origin: " + relayed.read_error.message());
+      break;
+    }
+    st.add_findings(inspector.finish());
+    if (!keep) {
+      co_await close_client_tls(conn, client);
+      break;
+    }
+  }
+}
+
+// Not TLS at all (plain HTTP over CONNECT, ws://, SSH through the proxy): nothing to
+// intercept, so the bytes pass unchanged both ways as in tunnel mode. The peeked bytes are
+// still unread in the socket: they are the first to go upstream.
+asio::awaitable<void> pass_through(Intercepted& st) {
+  auto& conn = *st.conn;
+  st.facts.reason = "not_tls";
+  conn.expires_after(conn.ctx->settings.timeouts.idle);
+  co_await pump_both_ways(conn, st.up, st.down);
+  conn.close();
+  st.write_log("");
+}
+
+}  // namespace
+
+Interceptor::Interceptor(InterceptOptions options)
+    : options_(std::move(options)),
+      policy_(options_.no_intercept, InterceptPolicy::kMaxPinnedHosts, options_.pin_ttl),
+      upstream_(UpstreamTls::Options{options_.trust, options_.warn_days, options_.verdict_ttl,
+                                     10'000, 10'000}),
+      server_ctx_(asio::ssl::context::tls_server) {
+  minter_ = std::make_unique<certs::LeafMinter>(options_.ca);
+  mints_ = std::make_unique<certs::MintCache>(*minter_);
+  throwaway_minter_ = std::make_unique<certs::LeafMinter>(certs::Authority::make_throwaway());
+  throwaway_mints_ = std::make_unique<certs::MintCache>(*throwaway_minter_);
+  SSL_CTX* c = server_ctx_.native_handle();
+  SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+  SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_alpn_select_cb(c, &select_alpn, nullptr);
+  // Session resumption for returning clients: tickets are per SSL_CTX, fine for one CA.
+  static constexpr unsigned char sid[] = "tlsprobe-intercept";
+  SSL_CTX_set_session_id_context(c, sid, sizeof sid - 1);
+}
+
+Interceptor::~Interceptor() = default;
+
+InterceptorSetup make_interceptor(const std::filesystem::path& state_dir, certs::TrustStore trust,
+                                  int warn_days, OnUpstreamError policy,
+                                  std::vector<std::string> no_intercept,
+                                  std::chrono::seconds pin_ttl) {
+  auto loaded = certs::Authority::load_or_create(state_dir);
+  InterceptOptions o{loaded.authority,        std::move(trust),          warn_days, policy,
+                     std::move(no_intercept), std::chrono::seconds(600), pin_ttl};
+  InterceptorSetup out;
+  out.interceptor = std::make_shared<Interceptor>(std::move(o));
+  out.ca_created = loaded.created;
+  return out;
+}
+
+bool is_ca_page_host(std::string_view host) { return certs::normalize_host(host) == kCaPageHost; }
+
+asio::awaitable<void> serve_ca_page(std::shared_ptr<SessionConnection> conn, std::string path) {
+  auto& ix = *conn->ctx->settings.intercept;
+  http::response<http::string_body> res;
+  res.version(11);
+  res.set(http::field::server, "tlsprobe");
+  res.set(http::field::cache_control, "no-store");
+  const auto q = path.find('?');
+  if (q != std::string::npos) path.resize(q);
+  if (path == "/" || path.empty()) {
+    res.result(http::status::ok);
+    res.set(http::field::content_type, "text/html; charset=utf-8");
+    res.body() = render_ca_install_page(ix.ca().certificate());
+  } else if (path == kCaPemPath) {
+    res.result(http::status::ok);
+    res.set(http::field::content_type, "application/x-pem-file");
+    res.set(http::field::content_disposition, "attachment; filename=\"tlsprobe-ca.pem\"");
+    res.body() = certs::write_pem(ix.ca().certificate());
+  } else if (path == kCaDerPath) {
+    res.result(http::status::ok);
+    res.set(http::field::content_type, "application/x-x509-ca-cert");
+    res.body() = ix.ca().certificate().der();
+  } else {
+    res.result(http::status::not_found);
+    res.set(http::field::content_type, "text/plain; charset=utf-8");
+    res.body() = "not found: the tlsprobe CA is at / , " + std::string(kCaPemPath) + " and " +
+                 std::string(kCaDerPath) + "\n";
+  }
+  res.keep_alive(false);
+  res.prepare_payload();
+  conn->expires_after(std::chrono::seconds(10));
+  co_await http::async_write(conn->client, res, as_tuple(use_awaitable));
+  boost::system::error_code ignored;
+  conn->client.shutdown(tcp::socket::shutdown_send, ignored);
+  conn->close();
+}
+
+asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Authority target,
+                                    std::string early) {
+  auto& ctx = *conn->ctx;
+  auto& ix = *ctx.settings.intercept;
+  const std::string client_address = address_text(conn->client_endpoint);
+  const auto decision = ix.policy().decide(client_address, target.host);
+  // Bytes sent before our 200 cannot be peeked again: such a client is tunnelled.
+  if (decision != InterceptDecision::intercept || !early.empty()) {
+    ++ix.counters.tunnelled;
+    co_await run_tunnel(conn, std::move(target), std::move(early));
+    co_return;
+  }
+  ++ix.counters.intercepted;
+  Intercepted st;
+  st.conn = conn;
+  st.ix = &ix;
+  st.target = target;
+  auto& facts = st.facts;
+  facts.mode = LogMode::intercept;
+  facts.start = conn->started;
+  facts.client_address = address_text(conn->client_endpoint);
+  facts.client_port = conn->client_endpoint.port();
+  if (!is_ip_literal(target.host)) facts.destination_domain = target.host;
+  facts.destination_port = target.port;
+
+  const auto up = co_await connect_upstream(conn, target);
+  if (up.failure != UpstreamFailure::none) {
+    if (up.endpoint.port() != 0) facts.destination_address = address_text(up.endpoint);
+    facts.failed = true;  // the upstream refused or was unreachable: event.outcome failure
+    st.write_log(up.reason);
+    co_await send_error_and_close(conn, status_for(up.failure), up.reason);
+    co_return;
+  }
+  facts.destination_address = address_text(up.endpoint);
+  boost::system::error_code ignored;
+  conn->client.set_option(tcp::no_delay(true), ignored);
+  conn->upstream->set_option(tcp::no_delay(true), ignored);
+
+  static constexpr std::string_view established = "HTTP/1.1 200 Connection established\r\n\r\n";
+  conn->expires_after(ctx.settings.timeouts.header);
+  auto [wec, wn] =
+      co_await asio::async_write(conn->client, asio::buffer(established), as_tuple(use_awaitable));
+  if (wec) {
+    st.write_log("client gone before 200");
+    conn->close();
+    co_return;
+  }
+
+  // 2. The ClientHello, peeked.
+  conn->expires_after(ctx.settings.timeouts.header);
+  auto peek = co_await peek_hello(*conn, ctx.settings.limits.client_hello_bytes);
+  if (peek.status == PeekStatus::not_tls) {
+    ++ctx.counters.tls_not_found;
+    co_await pass_through(st);
+    co_return;
+  }
+  if (peek.status != PeekStatus::ok) {
+    ++ctx.counters.tls_not_found;
+    facts.failed = true;  // no request was ever made: event.outcome failure, not success
+    st.write_log("client_hello: " + peek.detail);
+    conn->close();
+    co_return;
+  }
+  ++ctx.counters.tls_found;
+  peek.hello.connect_host = target.host + ":" + std::to_string(target.port);
+  facts.client_hello = peek.hello;
+  const auto& hello = *facts.client_hello;
+  const bool sni_usable =
+      hello.sni && !hello.sni->empty() && !is_ip_literal(certs::normalize_host(*hello.sni));
+  st.requested =
+      sni_usable ? certs::normalize_host(*hello.sni) : certs::normalize_host(target.host);
+  bool offers_old = hello.versions.empty();
+  for (const auto& v : hello.versions)
+    if (v != "1.3") offers_old = true;
+
+  // 3. Upstream TLS, exactly the client's SNI, verified for the SNI (the CONNECT host only
+  //    without SNI): a client asking for bank.example through CONNECT good.example gets
+  //    bank.example verified, never a bank.example leaf over good.example's bytes.
+  const auto ep = up.endpoint;
+  UpstreamSpec spec;
+  spec.host = target.host;
+  spec.port = target.port;
+  spec.address = ep.address().is_v6()
+                     ? "[" + ep.address().to_string() + "]:" + std::to_string(ep.port())
+                     : ep.address().to_string() + ":" + std::to_string(ep.port());
+  if (sni_usable) spec.sni = hello.sni;
+  spec.tls13_only = !offers_old;
+  TlsStream upstream(*conn->upstream, ix.upstream().context());
+  conn->expires_after(ctx.settings.timeouts.connect);
+  auto obs = co_await ix.upstream().handshake(upstream, spec);
+  facts.handshake = obs;
+
+  inspect::Findings upstream_findings;
+  std::shared_ptr<const UpstreamVerdict> verdict;
+  bool upstream_ok = false;
+  if (obs.outcome != inspect::HandshakeOutcome::ok) {
+    upstream_findings = ix.upstream().diagnose_failure(obs);
+  } else {
+    verdict = ix.upstream().cached_verdict(obs);
+    if (!verdict) {
+      verdict = ix.upstream().verdict(obs);
+      // A name the leaf does not cover may be the server's default certificate: the side
+      // probe's no-SNI/other-SNI handshakes (cached per host) decide sni.default_cert.
+      bool name_problem = false;
+      for (const auto& f : verdict->findings)
+        if (f.code == "name.mismatch") name_problem = true;
+      if (name_problem && ctx.side_probe) {
+        SideProbeRequest req;
+        req.host = target.host;
+        req.port = target.port;
+        req.dial = spec.address;
+        req.sni = spec.sni;
+        req.timeout =
+            std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.timeouts.probe);
+        conn->expires_after(ctx.settings.timeouts.probe + std::chrono::seconds(2));
+        if (auto pr = co_await await_side_probe(*conn, req))
+          verdict = ix.upstream().verdict(obs, pr->observations.handshakes);
+      }
+    }
+    upstream_findings = verdict->findings;
+    st.side_key = SideProbeRequest{};
+    st.side_key->host = target.host;
+    st.side_key->port = target.port;
+    st.side_key->dial = spec.address;
+    st.side_key->sni = spec.sni;
+    facts.verify =
+        VerifyFacts{verdict->verify.ok, verdict->verify.openssl_code, verdict->verify.openssl_text};
+    upstream_ok = !verdict->failed;
+  }
+  st.add_findings(upstream_findings);
+  // client.no_sni (the per-request Host check comes with each request).
+  st.check_client("");
+
+  // 4. What the client gets.
+  enum class Serve { relay, explain, mirror, pass } serve = Serve::relay;
+  if (obs.outcome != inspect::HandshakeOutcome::ok) {
+    serve = Serve::explain;
+  } else if (!upstream_ok) {
+    switch (ix.on_upstream_error()) {
+      case OnUpstreamError::explain:
+        serve = Serve::explain;
+        break;
+      case OnUpstreamError::mirror:
+        serve = Serve::mirror;
+        break;
+      case OnUpstreamError::pass:
+        serve = Serve::pass;
+        break;
+    }
+  }
+  const certs::Certificate* upstream_leaf = obs.chain.empty() ? nullptr : &obs.chain.front();
+  // The leaf claims exactly the name the upstream was verified for on this connection (the
+  // SNI; the CONNECT host without SNI). Only a failed handshake has no verdict: its leaf
+  // carries the requested name and serves nothing but our 502 page.
+  const std::string& mint_name = verdict ? verdict->name : st.requested;
+  if (mint_name != st.requested) {  // cannot happen: both come from the same SNI
+    st.write_log("internal: verified name " + mint_name + " differs from " + st.requested);
+    conn->close();
+    co_return;
+  }
+  certs::MintResult minted;
+  if (serve == Serve::explain) {
+    // Never launder: the upstream connection ends now, before any of its bytes is read,
+    // and the leaf carries only the requested name.
+    ++ix.counters.explained;
+    upstream.next_layer().close(ignored);
+    minted = ix.mints().get(nullptr, mint_name);
+  } else if (serve == Serve::mirror) {
+    ++ix.counters.mirrored;
+    minted = ix.throwaway_mints().get(upstream_leaf, mint_name);
+  } else {
+    ++(serve == Serve::pass ? ix.counters.passed : ix.counters.relayed);
+    minted = ix.mints().get(upstream_leaf, mint_name);
+  }
+  if (!minted) {
+    st.write_log("mint failed: " + minted.detail);
+    conn->close();
+    co_return;
+  }
+
+  // 5. TLS to the client with the minted leaf.
+  TlsStream client(conn->client, ix.server_context());
+  if (!certs::use_minted_leaf(client.native_handle(), *minted.leaf)) {
+    st.write_log("minted leaf refused by OpenSSL: " + certs::openssl_errors());
+    conn->close();
+    co_return;
+  }
+  conn->expires_after(ctx.settings.timeouts.header);
+  ERR_clear_error();
+  auto [hec] =
+      co_await client.async_handshake(asio::ssl::stream_base::server, as_tuple(use_awaitable));
+  if (hec) {
+    std::string reason = "client handshake failed: " + hec.message();
+    if (client_rejected_certificate(hec)) {
+      ++ix.counters.client_rejected;
+      if (serve == Serve::mirror) {
+        reason = "client rejected the mirrored (untrusted) certificate, as intended";
+      } else {
+        const auto seconds = ix.policy().pin_ttl().count();
+        const std::string ttl = seconds % 60 == 0 ? std::to_string(seconds / 60) + " min"
+                                                  : std::to_string(seconds) + " s";
+        reason = "client rejected the minted certificate (" + hec.message() +
+                 "): pinned or without the tlsprobe CA; " + target.host +
+                 " is tunnelled for this client (" + client_address + ") for " + ttl;
+        if (ix.policy().mark_pinned(client_address, target.host)) {
+          ++ix.counters.pinned;
+          if (ctx.log)
+            ctx.log->announce_once("pinned|" + client_address + "|" + target.host,
+                                   "tlsprobe: " + client_address +
+                                       " rejected the tlsprobe certificate for " + target.host +
+                                       "; tunnelling it for that client for " + ttl +
+                                       " (pinned app, or the CA is not installed)");
+        }
+      }
+    }
+    st.write_log(reason);
+    conn->close();
+    co_return;
+  }
+
+  // 6. HTTP inside.
+  if (serve == Serve::explain) {
+    co_await serve_explain(st, client, upstream_findings, upstream_leaf);
+  } else {
+    co_await serve_relay(st, client, upstream);
+  }
+  const bool timed_out = conn->timed_out;
+  conn->close();
+  st.write_log(timed_out ? "idle timeout" : "");
+}
+
+}  // namespace tlsprobe::proxy

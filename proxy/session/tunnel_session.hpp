@@ -1,0 +1,33 @@
+// TunnelSession: CONNECT host:port. Connects the upstream (timeout, loop check), answers
+// "200 Connection established", then copies bytes both ways unchanged until both sides
+// have closed (half-close: EOF from one side becomes shutdown(send) towards the other),
+// with an idle deadline and byte counts. The first client bytes also go, as a copy, to the
+// ClientHello tap (bounded at limits.client_hello_bytes): forwarding never waits for it.
+// Once the ClientHello is known the side probe is asked for (destination, SNI); the log
+// line is written when the tunnel has closed and the probe has answered.
+#pragma once
+
+#include "proxy/net/session_connection.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace tlsprobe::proxy {
+
+// Sees a copy of each piece of bytes as it passes (before it is written on).
+using ByteTap = std::function<void(const char* data, std::size_t size)>;
+
+// Copies bytes both ways between conn.client and conn.upstream, unchanged, until both sides
+// have closed (EOF from one side becomes shutdown(send) towards the other; an error or the
+// connection's deadline ends both). Each piece moves the deadline by the idle timeout.
+// Counts client->upstream in `up`, upstream->client in `down`; `client_tap` (may be empty)
+// sees the client's bytes.
+asio::awaitable<void> pump_both_ways(SessionConnection& conn, std::uint64_t& up,
+                                     std::uint64_t& down, ByteTap client_tap = {});
+
+// `early` holds client bytes read together with the CONNECT head (sent before our 200).
+asio::awaitable<void> run_tunnel(std::shared_ptr<SessionConnection> conn, Authority target,
+                                 std::string early);
+
+}  // namespace tlsprobe::proxy

@@ -1,0 +1,262 @@
+#include "proxy/tls/upstream_tls.hpp"
+
+#include "certs/leaf_minter.hpp"
+#include "proxy/http/http_util.hpp"
+#include "proxy/probe/handshake.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <openssl/err.h>
+
+#include <cstring>
+
+namespace tlsprobe::proxy {
+
+namespace asio = boost::asio;
+using asio::as_tuple;
+using asio::use_awaitable;
+
+namespace {
+
+// SSL ex_data slot holding the session-store key of a connection (an OPENSSL_strdup copy,
+// freed by OpenSSL with the SSL): TLS 1.3 tickets arrive after the handshake, during reads,
+// when only the SSL is at hand.
+void free_key(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) { OPENSSL_free(ptr); }
+// SSL_CTX ex_data slot for the owning UpstreamTls (not app_data: Asio's ssl::context keeps
+// its verify callback there and deletes it in its destructor).
+int owner_index() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+int key_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, &free_key);
+  return index;
+}
+
+std::string version_text(int v) {
+  switch (v) {
+    case TLS1_3_VERSION:
+      return "1.3";
+    case TLS1_2_VERSION:
+      return "1.2";
+    case TLS1_1_VERSION:
+      return "1.1";
+    case TLS1_VERSION:
+      return "1.0";
+    default:
+      return "";
+  }
+}
+
+void classify_failure(const boost::system::error_code& ec, inspect::HandshakeObservation& h) {
+  h.outcome = inspect::HandshakeOutcome::handshake_failed;
+  h.failure_detail = ec.message();
+  if (ec == asio::error::operation_aborted) {
+    h.failure = inspect::FailureKind::handshake_timeout;
+  } else if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+    h.failure = inspect::FailureKind::closed;
+  } else if (ec.category() == asio::error::get_ssl_category()) {
+    const int reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+    if (reason >= SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256) {
+      const int alert = reason - SSL_AD_REASON_OFFSET;
+      h.alert = alert_name(alert);
+      h.failure = alert == SSL_AD_PROTOCOL_VERSION ? inspect::FailureKind::no_common_version
+                  : alert == SSL_AD_CERTIFICATE_REQUIRED
+                      ? inspect::FailureKind::client_cert_required
+                      : inspect::FailureKind::alert;
+    } else if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_NO_PROTOCOLS_AVAILABLE) {
+      h.failure = inspect::FailureKind::no_common_version;
+    } else if (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG) {
+      h.failure = inspect::FailureKind::not_tls;
+    } else {
+      h.failure = inspect::FailureKind::other;
+    }
+  } else {
+    h.failure = inspect::FailureKind::network;
+  }
+}
+
+}  // namespace
+
+UpstreamTls::UpstreamTls(Options options)
+    : options_(std::move(options)), ctx_(asio::ssl::context::tls_client) {
+  SSL_CTX* c = ctx_.native_handle();
+  SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+  // Verification is ours, after the handshake (verify_chain + diagnose, cached): the
+  // handshake itself accepts any chain so that a bad one can be explained, and no byte
+  // of the upstream's is relayed before the verdict.
+  SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
+  // Client-side session cache without OpenSSL's internal store: we keep one session per
+  // (host, port, SNI) ourselves and hand it to the next connection.
+  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_set_ex_data(c, owner_index(), this);
+  SSL_CTX_sess_set_new_cb(c, &UpstreamTls::on_new_session);
+  key_index();
+}
+
+UpstreamTls::~UpstreamTls() = default;
+
+std::string UpstreamTls::session_key(const UpstreamSpec& spec) {
+  return spec.address + "|" + spec.host + "|" + (spec.sni ? *spec.sni : std::string("\x01")) +
+         (spec.tls13_only ? "|13" : "");
+}
+
+int UpstreamTls::on_new_session(SSL* ssl, SSL_SESSION* session) {
+  auto* self = static_cast<UpstreamTls*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), owner_index()));
+  const auto* key = static_cast<const char*>(SSL_get_ex_data(ssl, key_index()));
+  if (!self || !key) return 0;
+  self->store_session(key, session);
+  return 1;  // we took the reference (SSL_CTX_sess_set_new_cb contract)
+}
+
+void UpstreamTls::store_session(const std::string& key, SSL_SESSION* session) {
+  std::shared_ptr<SSL_SESSION> owned(session, &SSL_SESSION_free);
+  std::lock_guard lock(mutex_);
+  if (sessions_.size() >= options_.max_sessions) sessions_.clear();  // crude bound, rare
+  sessions_[key] = std::move(owned);
+}
+
+asio::awaitable<inspect::HandshakeObservation> UpstreamTls::handshake(TlsStream& stream,
+                                                                      const UpstreamSpec& spec) {
+  inspect::HandshakeObservation h;
+  h.role = inspect::Role::direct;
+  h.host = spec.host;
+  h.port = spec.port;
+  h.address = spec.address;
+  // An IP literal is never sent as SNI (RFC 6066 section 3, DESIGN.md section 8).
+  if (spec.sni && !spec.sni->empty() && !is_ip_literal(certs::normalize_host(*spec.sni)))
+    h.sni = spec.sni;
+  SSL* ssl = stream.native_handle();
+  if (h.sni) SSL_set_tlsext_host_name(ssl, h.sni->c_str());
+  static constexpr unsigned char alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  SSL_set_alpn_protos(ssl, alpn, sizeof alpn);
+  if (spec.tls13_only) SSL_set_min_proto_version(ssl, TLS1_3_VERSION);
+  const std::string key = session_key(spec);
+  SSL_set_ex_data(ssl, key_index(), OPENSSL_strdup(key.c_str()));
+  {
+    std::shared_ptr<SSL_SESSION> session;
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = sessions_.find(key); it != sessions_.end()) session = it->second;
+    }
+    if (session) SSL_set_session(ssl, session.get());  // takes its own reference
+  }
+  const auto started = std::chrono::steady_clock::now();
+  ERR_clear_error();
+  auto [ec] =
+      co_await stream.async_handshake(asio::ssl::stream_base::client, as_tuple(use_awaitable));
+  h.elapsed_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  if (ec) {
+    classify_failure(ec, h);
+    co_return h;
+  }
+  if (SSL_session_reused(ssl)) {
+    std::lock_guard lock(mutex_);
+    ++resumed_;
+  }
+  h.outcome = inspect::HandshakeOutcome::ok;
+  h.tls_version = version_text(SSL_version(ssl));
+  if (const char* cipher = SSL_get_cipher_name(ssl)) h.cipher = cipher;
+  const unsigned char* sel = nullptr;
+  unsigned sel_len = 0;
+  SSL_get0_alpn_selected(ssl, &sel, &sel_len);
+  if (sel) h.alpn.assign(reinterpret_cast<const char*>(sel), sel_len);
+  // Client side: the stack holds the leaf first, as sent (kept in a resumed session too).
+  if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl)) {
+    for (int i = 0; i < sk_X509_num(chain); ++i)
+      h.chain.push_back(certs::Certificate::from_x509(sk_X509_value(chain, i)));
+  }
+  co_return h;
+}
+
+std::string UpstreamTls::verified_name(const inspect::HandshakeObservation& h) {
+  if (h.sni && !h.sni->empty()) return certs::normalize_host(*h.sni);
+  return certs::normalize_host(h.host);
+}
+
+std::string UpstreamTls::verdict_key(const inspect::HandshakeObservation& h) {
+  // The name the verdict vouches for, then the chain: a verdict for good.example's chain is
+  // never found under bank.example, whatever host the tunnel was opened to.
+  std::string key = verified_name(h);
+  for (const auto& c : h.chain) key += "|" + c.sha256_hex();
+  return key;
+}
+
+std::shared_ptr<const UpstreamVerdict> UpstreamTls::cached_verdict(
+    const inspect::HandshakeObservation& h) {
+  const auto key = verdict_key(h);
+  std::lock_guard lock(mutex_);
+  auto it = verdicts_.find(key);
+  if (it == verdicts_.end() || it->second.expires < std::chrono::steady_clock::now())
+    return nullptr;
+  return it->second.verdict;
+}
+
+std::shared_ptr<const UpstreamVerdict> UpstreamTls::verdict(
+    const inspect::HandshakeObservation& direct,
+    const std::vector<inspect::HandshakeObservation>& extra) {
+  if (extra.empty())
+    if (auto v = cached_verdict(direct)) return v;
+  auto v = std::make_shared<UpstreamVerdict>();
+  v->name = verified_name(direct);
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  if (direct.chain.empty()) {
+    v->failed = true;
+    v->verify.openssl_text = "no certificate";
+  } else {
+    certs::VerifyOptions vo;
+    vo.at = now;
+    vo.host = v->name;
+    v->verify = certs::verify_chain(direct.chain, options_.trust, vo);
+  }
+  // The diagnosis checks names against the handshake's host: make that the verified name
+  // (the SNI), so that name.mismatch is about the name the client asked for, not the CONNECT
+  // authority (which only said where to connect).
+  inspect::HandshakeObservation checked = direct;
+  checked.host = v->name;
+  inspect::Observations obs;
+  obs.host = checked.host;
+  obs.port = checked.port;
+  obs.target =
+      (checked.host.find(':') != std::string::npos ? "[" + checked.host + "]" : checked.host) +
+      ":" + std::to_string(checked.port);
+  obs.handshakes.push_back(std::move(checked));
+  for (const auto& e : extra)
+    if (e.role == inspect::Role::nosni || e.role == inspect::Role::othersni)
+      obs.handshakes.push_back(e);
+  inspect::DiagnoseOptions o;
+  o.at = now;
+  o.warn_days = options_.warn_days;
+  o.trust = &options_.trust;
+  for (auto& f : inspect::diagnose(obs, o))
+    if (f.role != inspect::Role::client) v->findings.push_back(std::move(f));
+  v->failed = v->failed || !v->verify.ok;
+  for (const auto& f : v->findings)
+    if (f.severity == inspect::Severity::error && f.role == inspect::Role::direct) v->failed = true;
+  std::lock_guard lock(mutex_);
+  ++verifications_;
+  if (verdicts_.size() >= options_.max_verdicts) verdicts_.clear();  // crude bound, rare
+  verdicts_[verdict_key(direct)] =
+      CachedVerdict{v, std::chrono::steady_clock::now() + options_.verdict_ttl};
+  return v;
+}
+
+inspect::Findings UpstreamTls::diagnose_failure(const inspect::HandshakeObservation& h) const {
+  inspect::Observations obs;
+  obs.host = h.host;
+  obs.port = h.port;
+  obs.target = h.host + ":" + std::to_string(h.port);
+  obs.handshakes.push_back(h);
+  inspect::DiagnoseOptions o;
+  o.at = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  o.warn_days = options_.warn_days;
+  o.trust = &options_.trust;
+  return inspect::diagnose(obs, o);
+}
+
+}  // namespace tlsprobe::proxy
