@@ -23,7 +23,8 @@ std::string ca_list_text(const std::vector<std::string>& names) {
 }  // namespace
 
 void check_client_cert(const HandshakeObservation& obs, Findings& group) {
-  if (!obs.client_cert_requested) return;
+  // A request we answered with --cert/--key is no finding: the client had what was asked.
+  if (!obs.client_cert_requested || obs.client_cert_offered) return;
   if (obs.outcome == HandshakeOutcome::ok) {
     auto f = make_finding(codes::tls_client_cert_requested, Severity::info, obs.role,
                           endpoint_of(obs.host, obs.port));

@@ -101,6 +101,8 @@ struct HandshakeObservation {
   // The server sent a CertificateRequest (issue 15 item 3), and the distinguished names of
   // the CAs it accepts client certificates from (RFC 4514; empty: it named none, any CA).
   bool client_cert_requested = false;
+  // We offered a client certificate (probe --cert/--key): a request is then answered.
+  bool client_cert_offered = false;
   std::vector<std::string> client_ca_names;
 };
 

@@ -285,6 +285,7 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
       std::string error;
       if (!spec_.identity->apply(ssl_.get(), error))
         return fail(HandshakeOutcome::handshake_failed, FailureKind::other, error);
+      obs_.client_cert_offered = true;
     }
     request_staple_and_scts(ssl_.get());
     SSL_set_msg_callback(ssl_.get(), &HandshakeOp::on_message);

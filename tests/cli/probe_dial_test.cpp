@@ -8,6 +8,7 @@
 #include "support/process.hpp"
 #include "support/tls_test_server.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
@@ -209,6 +210,20 @@ TEST_CASE("--cert/--key: nginx with ssl_verify_client on", "[cli][nginx]") {
   INFO(nginx.error_log());
   CHECK(with.p.exit_code == 0);
   CHECK(with.doc.at("observations").at(0).at("outcome").as_string() == "ok");
+  // Without --cert the same server gets tls.client_cert_requested (the handshake completes:
+  // nginx refuses at the HTTP request); with it, the request was answered, so no finding.
+  const auto codes_of = [](const boost::json::value& doc) {
+    std::vector<std::string> out;
+    for (const auto& f : doc.at("findings").as_array())
+      out.emplace_back(f.at("code").as_string().c_str());
+    return out;
+  };
+  const auto without = probe({"good.test", "--connect", nginx.address()});
+  CHECK_THAT(codes_of(without.doc),
+             Catch::Matchers::VectorContains(std::string("tls.client_cert_requested")));
+  const auto with_codes = codes_of(with.doc);
+  CHECK(std::find(with_codes.begin(), with_codes.end(), "tls.client_cert_requested") ==
+        with_codes.end());
 }
 
 TEST_CASE("--cert/--key: a broken PEM or a key of another certificate is a usage error", "[cli]") {
