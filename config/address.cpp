@@ -81,10 +81,23 @@ Parsed<HostPort> parse_listen_address(std::string_view text, std::uint16_t defau
   return parse_authority(text, default_port, true);
 }
 
-std::string format_host_port(const HostPort& hp) {
-  std::string port = std::to_string(hp.port);
-  if (hp.host.find(':') != std::string::npos) return "[" + hp.host + "]:" + port;
-  return hp.host + ":" + port;
+std::string format_host_port(std::string_view host, std::uint16_t port) {
+  std::string out;
+  out.reserve(host.size() + 8);
+  const bool bracket = host.find(':') != std::string_view::npos && host.front() != '[';
+  if (bracket) out += '[';
+  out += host;
+  if (bracket) out += ']';
+  out += ':';
+  out += std::to_string(port);
+  return out;
+}
+
+std::string format_url_authority(std::string_view host, std::uint16_t port,
+                                 std::uint16_t scheme_port) {
+  if (port != scheme_port) return format_host_port(host, port);
+  const bool bracket = host.find(':') != std::string_view::npos && host.front() != '[';
+  return bracket ? "[" + std::string(host) + "]" : std::string(host);
 }
 
 std::optional<IpBytes> parse_ip(std::string_view text) {
@@ -145,11 +158,14 @@ Parsed<Cidr> parse_cidr(std::string_view text) {
 
 bool cidr_contains(const Cidr& cidr, std::string_view address) {
   auto ip = parse_ip(address);
-  if (!ip) return false;
+  return ip && cidr_contains(cidr, *ip);
+}
+
+bool cidr_contains(const Cidr& cidr, const IpBytes& address) {
   for (int bit = 0; bit < cidr.prefix; ++bit) {
     auto i = static_cast<std::size_t>(bit / 8);
     std::uint8_t mask = static_cast<std::uint8_t>(0x80u >> (bit % 8));
-    if (((*ip)[i] & mask) != (cidr.network[i] & mask)) return false;
+    if ((address[i] & mask) != (cidr.network[i] & mask)) return false;
   }
   return true;
 }
@@ -157,16 +173,25 @@ bool cidr_contains(const Cidr& cidr, std::string_view address) {
 bool is_loopback(std::string_view address) {
   if (address == "localhost") return true;
   auto ip = parse_ip(address);
-  if (!ip) return false;
+  return ip && is_loopback(*ip);
+}
+
+bool is_loopback(const IpBytes& ip) {
   static const IpBytes v6_loopback = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-  if (*ip == v6_loopback) return true;
+  if (ip == v6_loopback) return true;
   // IPv4 (stored mapped) 127.0.0.0/8.
   for (int i = 0; i < 10; ++i)
-    if ((*ip)[static_cast<std::size_t>(i)] != 0) return false;
-  return (*ip)[10] == 0xff && (*ip)[11] == 0xff && (*ip)[12] == 127;
+    if (ip[static_cast<std::size_t>(i)] != 0) return false;
+  return ip[10] == 0xff && ip[11] == 0xff && ip[12] == 127;
 }
 
 bool client_allowed(const std::vector<Cidr>& allow, std::string_view address) {
+  if (is_loopback(address)) return true;
+  auto ip = parse_ip(address);
+  return ip && client_allowed(allow, *ip);
+}
+
+bool client_allowed(const std::vector<Cidr>& allow, const IpBytes& address) {
   if (is_loopback(address)) return true;
   for (const auto& c : allow)
     if (cidr_contains(c, address)) return true;

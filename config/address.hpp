@@ -45,8 +45,17 @@ Parsed<HostPort> parse_host_port(std::string_view text, std::uint16_t default_po
 // (the OS picks it; the proxy prints the bound address in its startup line).
 Parsed<HostPort> parse_listen_address(std::string_view text, std::uint16_t default_port);
 
-// Formats back: "host:port", "[v6]:port" for IPv6.
-std::string format_host_port(const HostPort& hp);
+// Formats back: "host:port", "[v6]:port" for IPv6. The one place a host and a port become
+// text (log records, cache keys, error messages, [resolve] keys): an IPv6 literal without
+// brackets would read as a longer address.
+std::string format_host_port(std::string_view host, std::uint16_t port);
+inline std::string format_host_port(const HostPort& hp) {
+  return format_host_port(hp.host, hp.port);
+}
+// The authority of a URL or a Host header: as format_host_port, but without ":port" when it
+// is the scheme's (`scheme_port`: 80 for http, 443 for https): "example.com", "[::1]:8443".
+std::string format_url_authority(std::string_view host, std::uint16_t port,
+                                 std::uint16_t scheme_port);
 
 // An IP address as 16 bytes: IPv4 is stored IPv4-mapped (::ffff:a.b.c.d) so that IPv4 and
 // IPv4-mapped IPv6 compare equal everywhere.
@@ -72,11 +81,14 @@ Parsed<Cidr> parse_cidr(std::string_view text);
 // True when the address (IPv4, IPv6 or IPv4-mapped IPv6, brackets allowed) is in the CIDR.
 // An address that is not an IP literal is never contained.
 bool cidr_contains(const Cidr& cidr, std::string_view address);
+// The same for an address already in bytes (the proxy's accepted sockets: no text round trip).
+bool cidr_contains(const Cidr& cidr, const IpBytes& address);
 
 // The proxy's client check: loopback clients are always allowed (local use keeps working
 // when a LAN is added); others only when an `allow` CIDR contains them. Empty allow =
 // loopback only (DESIGN.md section 5, "safe by default").
 bool client_allowed(const std::vector<Cidr>& allow, std::string_view address);
+bool client_allowed(const std::vector<Cidr>& allow, const IpBytes& address);
 
 // Startup check on the merged config and flags: empty when `listen` is a loopback address or
 // `allow` is non-empty; otherwise a one-line reason naming --allow. Also reports an unparsable
@@ -86,6 +98,7 @@ std::string listen_policy_error(std::string_view listen, const std::vector<std::
 // 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104; also the name "localhost", because a listen
 // address of "localhost:8080" only ever binds loopback.
 bool is_loopback(std::string_view address);
+bool is_loopback(const IpBytes& address);
 
 // "10s", "500ms", "5m", "1h", or a bare non-negative integer (seconds). Whitespace is not
 // accepted. Zero is accepted here; callers that need a positive value check it.

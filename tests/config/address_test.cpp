@@ -199,3 +199,59 @@ TEST_CASE("the config file's listen key accepts port 0 like --listen") {
       parse_config("[[site]]\nhost = \"a.example\"\norigin = \"1.2.3.4:0\"\n", "t.toml"),
       ConfigError);
 }
+
+TEST_CASE("format_host_port brackets IPv6 literals, once, and nothing else") {
+  CHECK(format_host_port("example.com", 443) == "example.com:443");
+  CHECK(format_host_port("127.0.0.1", 8080) == "127.0.0.1:8080");
+  CHECK(format_host_port("::1", 8443) == "[::1]:8443");
+  CHECK(format_host_port("2001:db8::1", 1) == "[2001:db8::1]:1");
+  CHECK(format_host_port("[::1]", 80) == "[::1]:80");  // already bracketed: not twice
+  CHECK(format_host_port("", 80) == ":80");            // no host: no brackets, no crash
+  // Round trip through the parser, for every form the parser accepts.
+  for (const char* text : {"example.com:443", "10.0.0.1:1", "[::1]:8080", "[fe80::1]:65535"}) {
+    INFO(text);
+    const auto hp = parse_host_port(text, 0);
+    REQUIRE(hp);
+    CHECK(format_host_port(*hp) == text);
+  }
+}
+
+TEST_CASE("format_url_authority drops only the scheme's port, and keeps IPv6 brackets") {
+  CHECK(format_url_authority("example.com", 80, 80) == "example.com");
+  CHECK(format_url_authority("example.com", 8080, 80) == "example.com:8080");
+  CHECK(format_url_authority("::1", 443, 443) == "[::1]");
+  CHECK(format_url_authority("::1", 8443, 443) == "[::1]:8443");
+  CHECK(format_url_authority("127.0.0.1", 443, 80) == "127.0.0.1:443");
+}
+
+TEST_CASE("cidr_contains and client_allowed on bytes agree with the text forms") {
+  const auto v4 = parse_cidr("10.0.0.0/8");
+  const auto v6 = parse_cidr("2001:db8::/32");
+  REQUIRE(v4);
+  REQUIRE(v6);
+  for (const char* a : {"10.1.2.3", "::ffff:10.1.2.3", "11.0.0.1", "2001:db8::5", "2001:db9::1",
+                        "127.0.0.1", "::1", "::ffff:127.0.0.9"}) {
+    INFO(a);
+    const auto ip = parse_ip(a);
+    REQUIRE(ip);
+    CHECK(cidr_contains(*v4, *ip) == cidr_contains(*v4, a));
+    CHECK(cidr_contains(*v6, *ip) == cidr_contains(*v6, a));
+    CHECK(is_loopback(*ip) == is_loopback(a));
+    CHECK(client_allowed({*v4}, *ip) == client_allowed({*v4}, a));
+  }
+  CHECK(client_allowed({*v4}, *parse_ip("::ffff:10.9.9.9")));
+  CHECK_FALSE(client_allowed({*v4}, *parse_ip("2001:db8::5")));
+  CHECK(client_allowed({}, *parse_ip("::ffff:127.0.0.9")));  // loopback needs no CIDR
+}
+
+TEST_CASE("is_ip_literal: IPv4, IPv6 (bracketed or not), never names or garbage") {
+  for (const char* ip : {"127.0.0.1", "::1", "[::1]", "2001:db8::1", "::ffff:10.0.0.1"}) {
+    INFO(ip);
+    CHECK(is_ip_literal(ip));
+  }
+  for (const char* not_ip : {"", "example.com", "1.2.3", "1.2.3.4.5", "256.0.0.1", "[::1", "::1]",
+                             "[]", "1.2.3.4:80", "::g", "[example.com]"}) {
+    INFO(not_ip);
+    CHECK_FALSE(is_ip_literal(not_ip));
+  }
+}
