@@ -13,17 +13,17 @@
 #include "config/exposure.hpp"
 #include "config/load.hpp"
 #include "inspect/diagnose.hpp"
-#include "proxy/observe/admin_listener.hpp"
 #include "proxy/net/config_reload.hpp"
-#include "proxy/observe/connection_log.hpp"
-#include "proxy/session/intercept_session.hpp"
-#include "proxy/observe/metrics.hpp"
-#include "proxy/session/pins_admin.hpp"
-#include "proxy/probe/prober.hpp"
-#include "proxy/session/reverse_service.hpp"
 #include "proxy/net/server.hpp"
+#include "proxy/observe/admin_listener.hpp"
+#include "proxy/observe/connection_log.hpp"
+#include "proxy/observe/metrics.hpp"
+#include "proxy/probe/prober.hpp"
 #include "proxy/probe/side_probe.hpp"
 #include "proxy/probe/watcher.hpp"
+#include "proxy/session/intercept_session.hpp"
+#include "proxy/session/pins_admin.hpp"
+#include "proxy/session/reverse_service.hpp"
 #include "proxy/session/reverse_session.hpp"
 
 #include <CLI/CLI.hpp>
@@ -368,15 +368,22 @@ int proxy_main(int argc, char** argv) {
     return usage_error(e.what());
   }
 
+  // Warnings are printed even when start-up then fails: a password readable by others is
+  // worth saying whatever else is wrong with the command line.
   std::vector<std::string> warnings;
+  const auto print_warnings = [&warnings] {
+    for (const auto& w : warnings) std::fprintf(stderr, "tlsprobe proxy: warning: %s\n", w.c_str());
+    warnings.clear();
+  };
   auto merged = merged_config(f, warnings);
+  print_warnings();
   if (auto* error = std::get_if<std::string>(&merged)) return usage_error(*error);
   config::Config cfg = std::move(std::get<config::Config>(merged));
   raise_fd_limit();
   auto built = proxy_settings_from(cfg, warnings);
+  print_warnings();
   if (auto* error = std::get_if<std::string>(&built)) return usage_error(*error);
   proxy::ProxySettings s = std::move(std::get<proxy::ProxySettings>(built));
-  for (const auto& w : warnings) std::fprintf(stderr, "tlsprobe proxy: warning: %s\n", w.c_str());
 
   std::shared_ptr<certs::TrustStore> trust;
   try {
