@@ -11,8 +11,8 @@
 #include "inspect/aia_chain.hpp"
 #include "inspect/diagnose.hpp"
 #include "proxy/probe/ct_log_list_file.hpp"
-#include "proxy/probe/prober.hpp"
 #include "proxy/probe/probe_target.hpp"
+#include "proxy/probe/prober.hpp"
 
 #include <unistd.h>
 #include <CLI/CLI.hpp>

@@ -215,12 +215,13 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
     if (ec || endpoints.empty())
       return fail(HandshakeOutcome::unreachable, FailureKind::dns,
                   "cannot resolve '" + lookup_name_ + "': " + (ec ? ec.message() : "no address"));
-    std::erase_if(endpoints,
-                  [this](const tcp::endpoint& ep) { return !family_allows(spec_.family, ep.address()); });
+    std::erase_if(endpoints, [this](const tcp::endpoint& ep) {
+      return !family_allows(spec_.family, ep.address());
+    });
     if (endpoints.empty())
-      return fail(HandshakeOutcome::unreachable, FailureKind::dns,
-                  "'" + lookup_name_ + "' has no " + std::string(family_name(spec_.family)) +
-                      " address");
+      return fail(
+          HandshakeOutcome::unreachable, FailureKind::dns,
+          "'" + lookup_name_ + "' has no " + std::string(family_name(spec_.family)) + " address");
     connect_to(std::move(endpoints));
   }
 
@@ -252,10 +253,10 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
                    [self = shared_from_this()](std::string error) {
                      if (self->phase_ == Phase::done) return;
                      if (error.empty()) return self->start_tls();
-                     self->fail(HandshakeOutcome::handshake_failed,
-                                self->timed_out_ ? FailureKind::handshake_timeout
-                                                 : FailureKind::other,
-                                std::move(error));
+                     self->fail(
+                         HandshakeOutcome::handshake_failed,
+                         self->timed_out_ ? FailureKind::handshake_timeout : FailureKind::other,
+                         std::move(error));
                    });
   }
 

@@ -48,8 +48,8 @@ struct HandshakeSpec {
   // "ADDR:PORT" to connect to instead of resolving `host` (--connect, [resolve]); empty:
   // resolve. A host name here ("other.example:8443") is resolved in its place.
   std::string dial;
-  IpFamily family = IpFamily::any;           // -4 / -6: only addresses of this family
-  StartTls starttls = StartTls::none;        // plaintext dialogue before TLS (--starttls)
+  IpFamily family = IpFamily::any;                 // -4 / -6: only addresses of this family
+  StartTls starttls = StartTls::none;              // plaintext dialogue before TLS (--starttls)
   std::shared_ptr<const ClientIdentity> identity;  // client certificate offered (--cert/--key)
   std::optional<std::string> sni;  // sent exactly as given; nullopt: no SNI extension
   TlsFlavor flavor = TlsFlavor::modern;

@@ -17,8 +17,8 @@
 #include "proxy/probe/aia_fetcher.hpp"
 #include "proxy/probe/client_identity.hpp"
 #include "proxy/probe/ip_family.hpp"
-#include "proxy/probe/starttls.hpp"
 #include "proxy/probe/revocation_fetch.hpp"
+#include "proxy/probe/starttls.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -72,8 +72,8 @@ struct ProbeRequest {
   // only (unless the main one used DHE), one offering TLS 1.0/1.1 only; after a refused
   // main handshake, one offering everything OpenSSL has, to say why in words.
   CompatChecks compat = CompatChecks::cheap;
-  IpFamily family = IpFamily::any;           // -4 / -6
-  StartTls starttls = StartTls::none;        // plaintext dialogue before each handshake
+  IpFamily family = IpFamily::any;                 // -4 / -6
+  StartTls starttls = StartTls::none;              // plaintext dialogue before each handshake
   std::shared_ptr<const ClientIdentity> identity;  // client certificate (--cert/--key)
 };
 

@@ -3,8 +3,8 @@
 #include "certs/crl.hpp"
 #include "certs/ocsp_response.hpp"
 #include "inspect/revocation.hpp"
-#include "proxy/probe/aia_fetcher.hpp"
 #include "proxy/net/host_resolver.hpp"
+#include "proxy/probe/aia_fetcher.hpp"
 #include "proxy/probe/probe_cache.hpp"
 #include "proxy/probe/probe_target.hpp"
 

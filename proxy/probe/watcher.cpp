@@ -1,7 +1,7 @@
 #include "proxy/probe/watcher.hpp"
 
-#include "proxy/probe/ct_log_list_file.hpp"
 #include "proxy/observe/revocation_log.hpp"
+#include "proxy/probe/ct_log_list_file.hpp"
 
 #include "certs/verify.hpp"
 #include "proxy/observe/metrics.hpp"

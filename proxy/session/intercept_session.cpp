@@ -7,15 +7,15 @@
 #include "inspect/codes.hpp"
 #include "inspect/compare_paths.hpp"
 #include "proxy/http/ca_page.hpp"
-#include "proxy/tls/client_hello_peek.hpp"
-#include "proxy/observe/connection_log.hpp"
 #include "proxy/http/error_page.hpp"
-#include "proxy/http/request_framing.hpp"
 #include "proxy/http/http_inspector.hpp"
 #include "proxy/http/http_relay.hpp"
+#include "proxy/http/request_framing.hpp"
+#include "proxy/observe/connection_log.hpp"
 #include "proxy/observe/log_record.hpp"
 #include "proxy/probe/side_probe.hpp"
 #include "proxy/session/tunnel_session.hpp"
+#include "proxy/tls/client_hello_peek.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>

@@ -26,8 +26,8 @@
 #include "certs/mint_cache.hpp"
 #include "certs/trust_store.hpp"
 #include "inspect/hsts_memory.hpp"
-#include "proxy/session/intercept_policy.hpp"
 #include "proxy/net/session_connection.hpp"
+#include "proxy/session/intercept_policy.hpp"
 #include "proxy/tls/upstream_tls.hpp"
 
 #include <boost/asio/ssl/context.hpp>

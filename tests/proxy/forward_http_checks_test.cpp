@@ -355,8 +355,8 @@ TEST_CASE("forward http: two hosts on one keep-alive client connection get a rec
   settings.resolve["good.test"] = "127.0.0.1";
   RunningProxy proxy(settings);
   const auto port = std::to_string(origin.port());
-  const auto r = curl({"-x", proxy.url(), "http://shop.test:" + port + "/",
-                       "http://good.test:" + port + "/perm"});
+  const auto r = curl(
+      {"-x", proxy.url(), "http://shop.test:" + port + "/", "http://good.test:" + port + "/perm"});
   REQUIRE(r.exit_code == 0);
   CHECK(r.out == page.body + perm.body);
   proxy.stop();
