@@ -89,7 +89,7 @@ struct UpstreamResult {
 // origin on this host's loopback is the common setup).
 enum class DestinationChooser { client, operator_config };
 asio::awaitable<UpstreamResult> connect_upstream(
-    std::shared_ptr<SessionConnection> conn, const Authority& target,
+    std::shared_ptr<SessionConnection> conn, const HostPort& target,
     DestinationChooser chooser = DestinationChooser::client);
 
 // Writes the proxy's own error answer (one-line reason) within 2 s, then closes.

@@ -47,11 +47,7 @@ void add_via(Fields& f, unsigned version, const std::string& token) {
   f.set(http::field::via, ours);
 }
 
-std::string host_header(const Authority& a) {
-  std::string h = a.host.find(':') != std::string::npos ? "[" + a.host + "]" : a.host;
-  if (a.port != 80) h += ":" + std::to_string(a.port);
-  return h;
-}
+std::string host_header(const HostPort& a) { return config::format_url_authority(a.host, a.port, 80); }
 
 bool is_html_type(std::string_view content_type) {
   std::string t(content_type.substr(0, content_type.find(';')));
@@ -115,14 +111,14 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
   facts.client_address = address_text(conn->client_endpoint);
   facts.client_port = conn->client_endpoint.port();
   std::uint64_t up = 0, down = 0;
-  std::optional<Authority> connected;  // authority of the open upstream connection
+  std::optional<HostPort> connected;  // authority of the open upstream connection
   beast::flat_buffer upstream_buf;
   std::vector<char> chunk(kRelayChunkBytes);
   std::optional<std::pair<http::status, std::string>> error;
   std::string end_reason;
   // Plain HTTP: the inspector judges the response head only (it keeps no body for http),
   // so the relay below never feeds it body bytes.
-  HttpInspector inspector(false);
+  HttpInspector inspector(Scheme::http);
   if (ctx.log) inspector.keep_query(ctx.log->record_options().keep_query);  // [log] keep_query
   FindingSet seen;
   const auto judge_exchange = [&] {

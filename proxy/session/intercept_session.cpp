@@ -155,16 +155,14 @@ asio::awaitable<void> pump(SessionConnection& conn, TlsStream& from, TlsStream& 
 }
 
 std::string url_host(const std::string& host, std::uint16_t port) {
-  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  if (port != 443) h += ":" + std::to_string(port);
-  return h;
+  return config::format_url_authority(host, port, 443);
 }
 
 // Per-connection state of one intercepted CONNECT.
 struct Intercepted {
   std::shared_ptr<SessionConnection> conn;
   Interceptor* ix = nullptr;
-  Authority target;
+  HostPort target;
   ConnectionFacts facts;
   std::string requested;  // name minted for: SNI, else the CONNECT host
   std::set<std::string> seen_findings;
@@ -205,7 +203,7 @@ struct Intercepted {
     inspect::Observations obs;
     obs.host = target.host;
     obs.port = target.port;
-    obs.target = target.host + ":" + std::to_string(target.port);
+    obs.target = config::format_host_port(target.host, target.port);
     obs.client = *facts.client_hello;
     obs.client->http_host = http_host;
     inspect::DiagnoseOptions o;
@@ -241,7 +239,7 @@ struct Intercepted {
 // "incomplete"), so it is sent only after a response went through whole. Bounded: a client
 // that neither answers nor closes is left after a second.
 asio::awaitable<void> close_client_tls(SessionConnection& conn, TlsStream& client) {
-  conn.expires_after(std::chrono::seconds(1));
+  conn.expires_after(conn.ctx->settings.timeouts.close_grace);
   co_await client.async_shutdown(as_tuple(use_awaitable));
   conn.timed_out = false;  // the shutdown's own deadline, not an idle connection
 }
@@ -304,7 +302,7 @@ asio::awaitable<void> answer_error(Intercepted& st, TlsStream& client, http::sta
   res.body() = why + "\n";
   res.keep_alive(false);
   res.prepare_payload();
-  conn.expires_after(std::chrono::seconds(2));
+  conn.expires_after(conn.ctx->settings.timeouts.answer);
   auto [ec, n] = co_await http::async_write(client, res, as_tuple(use_awaitable));
   if (ec) co_return;
   st.down += n;
@@ -321,7 +319,7 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
   const auto& s = ctx.settings;
   beast::flat_buffer client_buf, upstream_buf;
   std::vector<char> chunk(kRelayChunkBytes);
-  HttpInspector inspector(true);
+  HttpInspector inspector(Scheme::https);
   if (ctx.log) inspector.keep_query(ctx.log->record_options().keep_query);  // [log] keep_query
   for (bool first = true;; first = false) {
     http::request_parser<http::empty_body> head;
@@ -516,7 +514,7 @@ Interceptor::Interceptor(InterceptOptions options)
 Interceptor::~Interceptor() = default;
 
 InterceptorSetup make_interceptor(const std::filesystem::path& state_dir, certs::TrustStore trust,
-                                  int warn_days, OnUpstreamError policy,
+                                  int warn_days, config::UpstreamErrorPolicy policy,
                                   std::vector<std::string> no_intercept,
                                   std::chrono::seconds pin_ttl) {
   auto loaded = certs::Authority::load_or_create(state_dir);
@@ -559,14 +557,14 @@ asio::awaitable<void> serve_ca_page(std::shared_ptr<SessionConnection> conn, std
   }
   res.keep_alive(false);
   res.prepare_payload();
-  conn->expires_after(std::chrono::seconds(10));
+  conn->expires_after(conn->ctx->settings.timeouts.answer);
   co_await http::async_write(conn->client, res, as_tuple(use_awaitable));
   boost::system::error_code ignored;
   conn->client.shutdown(tcp::socket::shutdown_send, ignored);
   conn->close();
 }
 
-asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Authority target,
+asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, HostPort target,
                                     std::string early) {
   auto& ctx = *conn->ctx;
   auto& ix = *ctx.settings.intercept;
@@ -629,7 +627,7 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Aut
     co_return;
   }
   ++ctx.counters.tls_found;
-  peek.hello.connect_host = target.host + ":" + std::to_string(target.port);
+  peek.hello.connect_host = config::format_host_port(target.host, target.port);
   facts.client_hello = peek.hello;
   const auto& hello = *facts.client_hello;
   const bool sni_usable =
@@ -647,13 +645,11 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Aut
   UpstreamSpec spec;
   spec.host = target.host;
   spec.port = target.port;
-  spec.address = ep.address().is_v6()
-                     ? "[" + ep.address().to_string() + "]:" + std::to_string(ep.port())
-                     : ep.address().to_string() + ":" + std::to_string(ep.port());
+  spec.address = config::format_host_port(ep.address().to_string(), ep.port());
   if (sni_usable) spec.sni = hello.sni;
   spec.tls13_only = !offers_old;
   TlsStream upstream(*conn->upstream, ix.upstream().context());
-  conn->expires_after(ctx.settings.timeouts.connect);
+  conn->expires_after(ctx.settings.timeouts.handshake);
   auto obs = co_await ix.upstream().handshake(upstream, spec);
   facts.handshake = obs;
 
@@ -699,13 +695,13 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Aut
     serve = Serve::explain;
   } else if (!upstream_ok) {
     switch (ix.on_upstream_error()) {
-      case OnUpstreamError::explain:
+      case config::UpstreamErrorPolicy::explain:
         serve = Serve::explain;
         break;
-      case OnUpstreamError::mirror:
+      case config::UpstreamErrorPolicy::mirror:
         serve = Serve::mirror;
         break;
-      case OnUpstreamError::pass:
+      case config::UpstreamErrorPolicy::pass:
         serve = Serve::pass;
         break;
     }
@@ -747,7 +743,7 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Aut
     conn->close();
     co_return;
   }
-  conn->expires_after(ctx.settings.timeouts.header);
+  conn->expires_after(ctx.settings.timeouts.handshake);
   ERR_clear_error();
   auto [hec] =
       co_await client.async_handshake(asio::ssl::stream_base::server, as_tuple(use_awaitable));

@@ -50,7 +50,7 @@ class SessionConnection;
 
 // One origin requests can go to.
 struct ReverseOrigin {
-  Authority address;  // host (name or IP literal) and port to connect to
+  HostPort address;  // host (name or IP literal) and port to connect to
   // SNI sent to this origin whatever the request's Host (--upstream-sni, a site's origin_sni);
   // nullopt: the request's Host without its port.
   std::optional<std::string> sni;
@@ -58,7 +58,7 @@ struct ReverseOrigin {
 
 // Where one request goes, decided by route().
 struct ReverseRoute {
-  Authority connect;               // address to connect to
+  HostPort connect;               // address to connect to
   std::optional<std::string> sni;  // SNI to send; nullopt = none (an IP literal is never sent)
   std::string name;                // the name the origin's leaf must cover: SNI, else host
   std::string request_host;        // the request's Host, port stripped, lower case
@@ -99,7 +99,7 @@ bool valid_host_header(std::string_view host_header);
 
 // "https://origin.example[:port][/]" -> origin.example:port (443 by default). nullopt for any
 // other scheme, a path, user info or a bad port: the origin is reached over TLS only.
-std::optional<Authority> parse_upstream_url(std::string_view url);
+std::optional<HostPort> parse_upstream_url(std::string_view url);
 
 // Builds the options from the config (mode reverse) and loads the files it names: the
 // --tls-cert/--tls-key pair, or the tlsprobe CA from `state_dir` (created when missing).

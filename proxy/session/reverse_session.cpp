@@ -47,8 +47,6 @@ using asio::use_awaitable;
 
 namespace {
 
-constexpr auto kErrorWriteTimeout = std::chrono::seconds(2);
-
 using ClientStream = ssl::stream<tcp::socket&>;
 using HeadParser = http::request_parser<http::empty_body>;
 
@@ -245,7 +243,7 @@ void Session::client_findings(const std::string& host_header) {
   const auto route = svc_->route(host_header);
   obs.host = route.request_host;
   obs.port = ctx_.listen_endpoint().port();
-  obs.target = obs.host + ":" + std::to_string(obs.port);
+  obs.target = config::format_host_port(obs.host, obs.port);
   obs.client = hello_;
   for (auto& f : diagnose(obs)) {
     if (f.role != inspect::Role::client) continue;
@@ -284,7 +282,7 @@ asio::awaitable<std::shared_ptr<const OriginVerdict>> Session::judge(
   inspect::Observations obs;
   obs.host = route.name;
   obs.port = route.connect.port;
-  obs.target = route.name + ":" + std::to_string(route.connect.port);
+  obs.target = config::format_host_port(route.name, route.connect.port);
   obs.handshakes.push_back(hs);
   // The leaf does not cover the name: is it the origin's default certificate? The side
   // probe's no-SNI / unknown-SNI handshakes (cached per host) answer that; its own main
@@ -349,7 +347,7 @@ asio::awaitable<bool> Session::open_origin(const ReverseRoute& route, std::strin
       inspect::Observations obs;
       obs.host = route.name;
       obs.port = route.connect.port;
-      obs.target = route.name + ":" + std::to_string(route.connect.port);
+      obs.target = config::format_host_port(route.name, route.connect.port);
       obs.handshakes.push_back(h);
       facts_.findings = opt.diagnose(obs);
     }
@@ -376,14 +374,14 @@ asio::awaitable<bool> Session::open_origin(const ReverseRoute& route, std::strin
       inspect::Observations obs;
       obs.host = route.name;
       obs.port = route.connect.port;
-      obs.target = route.name + ":" + std::to_string(route.connect.port);
+      obs.target = config::format_host_port(route.name, route.connect.port);
       obs.handshakes.push_back(hs);
       facts_.findings = opt.diagnose(obs);
     }
     const bool timeout = hs.failure == inspect::FailureKind::handshake_timeout;
     error_ = timeout ? error_response(http::status::gateway_timeout, hs.failure_detail)
                      : render_origin_refusal(facts_.findings, accept,
-                                             route.name + ":" + std::to_string(route.connect.port));
+                                             config::format_host_port(route.name, route.connect.port));
     close_origin();
     co_return false;
   }
@@ -393,7 +391,7 @@ asio::awaitable<bool> Session::open_origin(const ReverseRoute& route, std::strin
   if (!verdict->verified()) {
     facts_.reason = "origin failed verification: " + verdict->verify.openssl_text;
     error_ = render_origin_refusal(verdict->findings, accept,
-                                   route.name + ":" + std::to_string(route.connect.port),
+                                   config::format_host_port(route.name, route.connect.port),
                                    hs.chain.empty() ? nullptr : &hs.chain.front());
     close_origin();
     co_return false;
@@ -575,7 +573,7 @@ void Session::write_log() {
 
 asio::awaitable<void> Session::answer_and_close(ClientStream* cs, std::string response) {
   if (!conn_->closed) {
-    conn_->expires_after(kErrorWriteTimeout);
+    conn_->expires_after(ctx_.settings.timeouts.answer);
     boost::system::error_code ec;
     if (!response.empty()) {
       if (cs) {
