@@ -108,6 +108,11 @@ bool TrustStore::is_anchor(const Certificate& cert) const {
   return data_->sha256.count(cert.sha256_hex()) != 0;
 }
 
+bool TrustStore::is_system_anchor(const Certificate& cert) const {
+  // The system bundle is read once per process; only consulted for an anchor of this store.
+  return is_anchor(cert) && system_data()->sha256.count(cert.sha256_hex()) != 0;
+}
+
 Chain TrustStore::find_issuers(const Certificate& cert) const {
   Chain out;
   const X509_NAME* issuer = X509_get_issuer_name(cert.x509());

@@ -37,6 +37,9 @@ class TrustStore {
   const Chain& anchors() const;
   // True when this exact certificate (by SHA-256) is an anchor.
   bool is_anchor(const Certificate& cert) const;
+  // True when it is an anchor of the system store (not only one added with --ca-file):
+  // what browsers call a public root, to which the CT policy applies.
+  bool is_system_anchor(const Certificate& cert) const;
   // Anchors whose subject equals `cert`'s issuer and whose key verifies `cert`'s signature.
   Chain find_issuers(const Certificate& cert) const;
   std::size_t size() const;

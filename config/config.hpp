@@ -119,7 +119,12 @@ struct Config {
   std::vector<std::string> admin_allow;
   Duration watch_interval{std::chrono::seconds(300)};
   std::vector<Site> sites;
-  std::map<std::string, std::string> resolve;  // "host:port" -> address, like curl --resolve
+  // "host:port" -> address, like curl --resolve; "host" alone: that host on every port
+  std::map<std::string, std::string> resolve;
+  // Revocation and Certificate Transparency (watch; probe has the same as flags):
+  bool revocation = false;             // ask each leaf's OCSP responder (else its CRL) online
+  std::vector<std::string> crl_files;  // CRL files (PEM or DER) judged offline
+  std::string ct_log_list;             // CT log list; empty: SCTs are not verified
 
   // Reverse mode: Host names served besides [[site]] hosts, upstream_sni and the upstream's
   // own name (exact, or "*.example.com"); any other Host gets 421.

@@ -198,6 +198,16 @@ class Loader {
               [&](auto&, auto& v) {
                 c.warn_days = static_cast<int>(L.integer(v, "warn_days", 0, 3650));
               }},
+             {"revocation", [&](auto&, auto& v) { c.revocation = L.boolean(v, "revocation"); }},
+             {"crl_files",
+              [&](auto&, auto& v) {
+                c.crl_files =
+                    L.strings(v, "crl_files", [&](const toml::node& e, const std::string& k) {
+                      return L.nonempty_str(e, k);
+                    });
+              }},
+             {"ct_log_list",
+              [&](auto&, auto& v) { c.ct_log_list = L.nonempty_str(v, "ct_log_list"); }},
              {"log", [&](auto&, auto& v) { L.log(v, c.log); }},
              {"intercept", [&](auto&, auto& v) { L.intercept(v, c.intercept); }},
              {"mode",
@@ -411,15 +421,25 @@ class Loader {
   void resolve(const toml::node& v, std::map<std::string, std::string>& out) const {
     for (auto&& [k, n] : table(v, "resolve")) {
       std::string key = "resolve.\"" + std::string(k.str()) + "\"";
+      // Errors about the key point at the key (toml++ records where each key starts).
+      const auto& at_key = k.source().begin.line != 0 ? k.source() : n.source();
+      if (n.is_table())  // www.example.com = "..." unquoted: TOML reads dotted keys as tables
+        fail(at_key, key,
+             key + ": put a host name with dots in quotes: \"" + std::string(k.str()) +
+                 ".…\" = \"ADDRESS\"");
       auto hp = parse_host_port(k.str(), 0);
-      if (!hp) fail(k.source(), key, key + ": expected \"HOST:PORT\" as the key: " + hp.error);
+      // curl-style host-only key ("www.example.com" = ...): that host on every port; a
+      // "HOST:PORT" key for the same host wins for its port.
+      const auto host_only = hp ? decltype(hp){} : parse_host_port(k.str(), 1);
+      if (!hp && !host_only)
+        fail(at_key, key, key + ": expected \"HOST\" or \"HOST:PORT\" as the key: " + hp.error);
       auto addr = str(n, key);
       auto ip = parse_ip(addr);
       if (!ip) fail(n.source(), key, key + ": \"" + addr + "\" is not an IP address");
-      HostPort norm = *hp;
+      HostPort norm = hp ? *hp : *host_only;
       norm.host = lower(norm.host);
       if (addr.size() >= 2 && addr.front() == '[') addr = addr.substr(1, addr.size() - 2);
-      out[format_host_port(norm)] = addr;
+      out[hp ? format_host_port(norm) : norm.host] = addr;
     }
   }
 

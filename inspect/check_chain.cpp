@@ -358,6 +358,13 @@ void check_failure(const HandshakeObservation& obs, Findings& out) {
     }
     auto f = make_finding(codes::probe_unreachable, Severity::error, obs.role, endpoint);
     add_handshake_evidence(f, obs);
+    // The port that refused or stayed silent is the one dialled (--connect, --resolve),
+    // which need not be the target's.
+    if (const auto colon = obs.address.rfind(':'); colon != std::string::npos) {
+      const std::string dialled = obs.address.substr(colon + 1);
+      if (!dialled.empty() && dialled.find_first_not_of("0123456789") == std::string::npos)
+        f.evidence["port"] = dialled;
+    }
     f.evidence["which"] = which;
     f.evidence["failure"] = std::string(to_string(obs.failure));
     f.evidence["elapsed_ms"] = elapsed_text(obs.elapsed_ms);

@@ -116,14 +116,49 @@ bool is_html(const HttpExchange& ex) {
   return type == "text/html" || type == "application/xhtml+xml";
 }
 
+// True when a Content-Security-Policy response header (any of them; -Report-Only never
+// enforces) says upgrade-insecure-requests: the browser upgrades every http:// subresource.
+bool csp_header_upgrades(const HttpExchange& ex) {
+  for (const auto& [name, value] : ex.response_headers)
+    if (to_lower(name) == "content-security-policy" && csp_upgrades_insecure_requests(value))
+      return true;
+  return false;
+}
+
+std::string listed(const HtmlScanResult& found, MixedKind kind) {
+  std::string out;
+  for (std::size_t i = 0; i < found.insecure.size(); ++i) {
+    if (found.kinds[i] != kind) continue;
+    if (!out.empty()) out += "\n";
+    out += found.elements[i] + " " + found.insecure[i];
+  }
+  return out;
+}
+
 void check_mixed_content(const HttpExchange& ex, const HttpCheckOptions& opt, Findings& out) {
   if (!is_html(ex)) return;
+  if (csp_header_upgrades(ex)) return;  // every subresource is fetched over https://
   auto decoded =
       decode_body(ex.body, ex.header("Content-Encoding").value_or(""), opt.max_decoded_bytes);
   if (!decoded) return;  // a coding we cannot read: say nothing rather than guess
   HtmlScanOptions scan;
   scan.max_input = opt.max_decoded_bytes;
   scan.max_resources = opt.max_resources;
+  // HSTS: the page's own header covers its host (and subdomains with includeSubDomains);
+  // policies seen earlier in the session cover theirs.
+  const std::string page_host = hsts_host(ex.host);
+  std::optional<HstsPolicy> page_hsts;
+  if (auto sts = ex.header("Strict-Transport-Security")) page_hsts = parse_hsts(*sts);
+  if (page_hsts && page_hsts->max_age == 0) page_hsts.reset();
+  scan.upgraded_host = [&](std::string_view host) {
+    if (page_hsts && !page_host.empty()) {
+      if (host == page_host) return true;
+      if (page_hsts->include_subdomains && host.size() > page_host.size() &&
+          host.ends_with(page_host) && host[host.size() - page_host.size() - 1] == '.')
+        return true;
+    }
+    return opt.hsts_memory && opt.hsts_memory->covers(host);
+  };
   auto found = find_insecure_subresources(decoded->text, scan);
   if (found.count == 0) return;
   Finding f = make(codes::http_mixed_content, Severity::warning, ex, opt);
@@ -132,17 +167,40 @@ void check_mixed_content(const HttpExchange& ex, const HttpCheckOptions& opt, Fi
   for (const auto& r : found.insecure) list += (list.empty() ? "" : "\n") + r;
   f.evidence["resources"] = list;
   f.evidence["count"] = std::to_string(found.count);
+  f.evidence["blocked_count"] = std::to_string(found.blocked);
+  f.evidence["auto_upgraded_count"] = std::to_string(found.auto_upgraded);
+  f.evidence["form_count"] = std::to_string(found.forms);
+  if (found.blocked) f.evidence["blocked"] = listed(found, MixedKind::blocked);
+  if (found.auto_upgraded) f.evidence["auto_upgraded"] = listed(found, MixedKind::auto_upgraded);
+  if (found.forms) f.evidence["forms"] = listed(found, MixedKind::form);
+  if (found.upgraded_by_csp)
+    f.evidence["upgraded_by_meta_csp"] = std::to_string(found.upgraded_by_csp);
+  if (found.upgraded_by_hsts)
+    f.evidence["upgraded_by_hsts"] = std::to_string(found.upgraded_by_hsts);
   if (ex.body_truncated || decoded->truncated || decoded->corrupt || found.input_truncated)
     f.evidence["body_partial"] = "true";
+  std::string how;
+  auto part = [&](std::size_t n, const std::string& text) {
+    if (n == 0) return;
+    if (!how.empty()) how += "; ";
+    how += std::to_string(n) + " " + text;
+  };
+  part(found.blocked,
+       "blocked by Chrome and Firefox (scripts, frames, stylesheets, objects: the page breaks)");
+  part(found.auto_upgraded,
+       "auto-upgraded to https:// by Chrome (images, audio, video: they fail to load where "
+       "https:// is not served)");
+  part(found.forms, "form(s) posting to http:// (Chrome warns before sending)");
   f.message = "The HTTPS page " + page_url(ex, opt) + " loads " + std::to_string(found.count) +
-              " resource(s) over plain http:// (first: " + found.insecure.front() +
-              "); browsers block scripts, frames and stylesheets and flag the page as not secure.";
+              " resource(s) over plain http:// (first: " + found.insecure.front() + "): " + how +
+              ".";
   f.remedy =
       "Serve the listed resources over https:// and change their URLs to https:// or to "
       "relative URLs (\"/js/app.js\", or \"//host/path\"); as a stopgap send the header "
       "`Content-Security-Policy: upgrade-insecure-requests` (nginx: add_header "
       "Content-Security-Policy \"upgrade-insecure-requests\" always; Apache: Header always set "
-      "Content-Security-Policy \"upgrade-insecure-requests\").";
+      "Content-Security-Policy \"upgrade-insecure-requests\"), which makes browsers fetch them "
+      "over https://.";
   f.equivalents["chrome"] = "Mixed Content: The page at '" + page_url(ex, opt) +
                             "' was loaded over HTTPS, but requested an insecure resource '" +
                             found.insecure.front() +
@@ -150,6 +208,49 @@ void check_mixed_content(const HttpExchange& ex, const HttpCheckOptions& opt, Fi
                             "HTTPS.";
   f.equivalents["firefox"] =
       "Blocked loading mixed active content \"" + found.insecure.front() + "\"";
+  out.push_back(std::move(f));
+}
+
+// A subresource fetch (not a page navigation): by Sec-Fetch-Dest when the client sent it,
+// else by a path that names a static file.
+bool is_subresource(const HttpExchange& ex) {
+  const std::string dest = to_lower(trim(ex.fetch_dest));
+  if (!dest.empty()) return dest != "document";
+  std::string path = to_lower(ex.path.substr(0, ex.path.find_first_of("?#")));
+  if (path.ends_with("/favicon.ico")) return true;
+  for (std::string_view ext : {".js", ".mjs", ".css", ".png", ".jpg", ".jpeg", ".gif", ".svg",
+                               ".webp", ".ico", ".woff", ".woff2", ".ttf", ".mp4", ".webm", ".mp3"})
+    if (path.ends_with(ext)) return true;
+  return false;
+}
+
+void check_insecure_redirect(const HttpExchange& ex, const HttpCheckOptions& opt, Findings& out) {
+  if (ex.status < 300 || ex.status >= 400) return;
+  auto location = ex.header("Location");
+  if (!location || !istarts_with(trim(*location), "http://")) return;
+  if (!is_subresource(ex)) return;  // a page redirected to http:// is a downgrade, not this
+  Finding f = make(codes::http_mixed_content, Severity::warning, ex, opt);
+  const std::string target = shown_url(trim(*location), opt.keep_query);
+  f.evidence["redirect"] = "true";
+  f.evidence["location"] = target;
+  f.evidence["resources"] = target;
+  f.evidence["count"] = "1";
+  if (!ex.fetch_dest.empty()) f.evidence["fetch_dest"] = ex.fetch_dest;
+  f.message = "The HTTPS subresource " + page_url(ex, opt) + " redirects (" +
+              std::to_string(ex.status) + ") to plain http:// (" + target +
+              "): browsers treat the redirect target as mixed content (blocked, or for images, "
+              "audio and video requested over https:// instead, which fails where that is not "
+              "served) and the page no longer shows as fully secure.";
+  f.remedy =
+      "Make the redirect point to https:// (nginx: return 301 https://$host$request_uri; on "
+      "the target, or fix the Location the application builds behind a TLS-terminating proxy: "
+      "X-Forwarded-Proto / nginx proxy_redirect), or serve the resource directly over "
+      "https:// without the redirect.";
+  f.equivalents["chrome"] =
+      "Mixed Content: The page was loaded over HTTPS, but requested an "
+      "insecure resource '" +
+      target + "' (after a redirect).";
+  f.equivalents["firefox"] = "Blocked loading mixed content \"" + target + "\"";
   out.push_back(std::move(f));
 }
 
@@ -286,6 +387,7 @@ Findings check_http(const HttpExchange& exchange, const HttpCheckOptions& option
   if (exchange.status == 0) return out;  // no response: nothing to judge
   if (exchange.https) {
     check_mixed_content(exchange, options, out);
+    check_insecure_redirect(exchange, options, out);
     check_hsts(exchange, options, out);
   } else {
     check_redirect(exchange, options, out);

@@ -15,10 +15,20 @@
 // - http.redirect_not_permanent: the same-host https redirect is 302, 303 or 307.
 // - http.mixed_content: only HTTPS responses whose Content-Type is text/html or
 //   application/xhtml+xml; the body is decoded from gzip/x-gzip/deflate (zlib-wrapped or raw)
-//   up to max_decoded_bytes; other codings (br, zstd) are not scanned.
+//   up to max_decoded_bytes; other codings (br, zstd) are not scanned. Not reported: pages
+//   whose Content-Security-Policy header (not -Report-Only) says upgrade-insecure-requests,
+//   what a meta CSP upgrades, and http:// URLs of hosts HSTS covers (the page's own header:
+//   its host, and its subdomains with includeSubDomains; plus options.hsts_memory). The
+//   finding says which of the rest Chrome auto-upgrades (images, audio, video), blocks
+//   (scripts, frames, stylesheets…) or warns about (forms); see html_scan.hpp.
+// - http.mixed_content also for an HTTPS subresource that redirects to http:// (a favicon
+//   moved to a plain-HTTP CDN): a 3xx whose Location is http://, for a request whose
+//   Sec-Fetch-Dest is a subresource destination (not "document"), or without that header
+//   for a path that names a static file (favicon.ico, .js, .css, images, fonts, media).
 #pragma once
 
 #include "inspect/finding.hpp"
+#include "inspect/hsts_memory.hpp"
 #include "inspect/html_scan.hpp"
 #include "inspect/http_exchange.hpp"
 
@@ -35,6 +45,10 @@ struct HttpCheckOptions {
   // false: every URL a finding shows (page, Location, subresources) loses its query and
   // fragment, which may hold secrets (inspect/url_query.hpp); true: shown as seen.
   bool keep_query = false;
+  // HSTS policies seen earlier in this session (the proxy's); http:// subresources of hosts
+  // it covers are upgraded by the browser and not reported. nullptr: only the page's own
+  // Strict-Transport-Security header counts.
+  const HstsMemory* hsts_memory = nullptr;
 };
 
 Findings check_http(const HttpExchange& exchange, const HttpCheckOptions& options);

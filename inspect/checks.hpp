@@ -118,6 +118,42 @@ void check_no_certificate(const HandshakeObservation& obs, Findings& out);
 // sent before it was judged (chain_judged()).
 void note_chain_judged(const HandshakeObservation& obs, Findings& group);
 
+// check_revocation.cpp
+// cert.revoked, revocation.unknown and ocsp.* from the staple, --crl CRLs and online lookups.
+void check_revocation(const HandshakeFacts& facts, const DiagnoseOptions& options, Findings& out);
+
+// check_ct.cpp
+// ct.insufficient_scts (Chrome's CT policy, system roots only) and ct.sct_invalid.
+void check_ct(const HandshakeFacts& facts, const DiagnoseOptions& options, Findings& out);
+// check_compat.cpp (issue 15 item 1)
+// tls.cipher_mismatch, tls.weak_key_exchange, tls.no_forward_secrecy, tls.obsolete_cipher
+// and tls.old_protocol_enabled, once per target, from the main handshake, the cheap
+// compatibility handshakes (obs.compat) and the enumeration (obs.scan) when there is one.
+void check_compat(const Observations& obs, Findings& out);
+// Rewrites the tls.handshake_failed finding of a failed main handshake in words when the
+// reason is known: a DH group clients refuse ("dh key too small"), a server that accepts
+// only NULL or anonymous suites, or only suites current clients no longer offer.
+void refine_failure(const HandshakeObservation& h, const CompatFacts& compat, Findings& group);
+// A sentence for a raw OpenSSL failure text ("error:0A00018A:SSL routines::dh key too
+// small"), and the matching remedy; empty when the text is not one we know.
+struct FailureWords {
+  std::string reason, remedy;
+};
+FailureWords failure_in_words(std::string_view openssl_detail);
+// check_known_bad_root.cpp (issue 15 item 2)
+// cert.known_bad_root for every certificate of the path whose key is known bad.
+void check_known_bad_root(const HandshakeFacts& facts, Findings& out);
+
+// check_interception.cpp (issue 15 item 2)
+// tls.intercepted when a CA of the chain (or the anchor) is a TLS-interception product's.
+void check_interception(const HandshakeFacts& facts, Findings& out);
+
+// check_client_cert.cpp (issue 15 item 3)
+// tls.client_cert_requested for a completed handshake whose server asked for a client
+// certificate; for a handshake refused for want of one, the tls.handshake_failed finding in
+// `group` is amended with the CA names the server accepts.
+void check_client_cert(const HandshakeObservation& obs, Findings& group);
+
 // remedies.cpp
 // Fills message, remedy and the equivalents not already set, from the table row for
 // `f.code` (or "code#variant" when `variant` is given), substituting {evidence_key} and

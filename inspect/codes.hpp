@@ -75,40 +75,91 @@ inline constexpr std::string_view http_hsts_missing = "http.hsts_missing";
 inline constexpr std::string_view http_no_https_redirect = "http.no_https_redirect";
 // The redirect to https is 302/307, not 301/308.
 inline constexpr std::string_view http_redirect_not_permanent = "http.redirect_not_permanent";
+// --- client compatibility (issue 15 item 1) ---
+// Current browsers find no suite (or version) in common: ERR_SSL_VERSION_OR_CIPHER_MISMATCH.
+inline constexpr std::string_view tls_cipher_mismatch = "tls.cipher_mismatch";
+// Finite-field DH under 2048 bits, or a group that is none of the standard ones.
+inline constexpr std::string_view tls_weak_key_exchange = "tls.weak_key_exchange";
+// A suite without forward secrecy (RSA key exchange) is negotiated or accepted.
+inline constexpr std::string_view tls_no_forward_secrecy = "tls.no_forward_secrecy";
+// No AEAD suite (CBC only): Chrome's "obsolete connection settings".
+inline constexpr std::string_view tls_obsolete_cipher = "tls.obsolete_cipher";
+// TLS 1.0/1.1 still accepted beside TLS 1.2+.
+inline constexpr std::string_view tls_old_protocol_enabled = "tls.old_protocol_enabled";
 
-inline constexpr std::array<std::string_view, 34> all = {cert_expired,
-                                                         cert_not_yet_valid,
-                                                         cert_expiring_soon,
-                                                         cert_self_signed,
-                                                         chain_untrusted_root,
-                                                         chain_incomplete,
-                                                         chain_wrong_order,
-                                                         chain_contains_root,
-                                                         chain_extra_certs,
-                                                         chain_not_a_ca,
-                                                         chain_path_length,
-                                                         chain_name_constraints,
-                                                         chain_verify_failed,
-                                                         cert_bad_purpose,
-                                                         cert_critical_extension,
-                                                         cert_malformed,
-                                                         cert_profile,
-                                                         name_mismatch,
-                                                         sni_default_cert,
-                                                         sni_required,
-                                                         key_weak,
-                                                         sig_weak,
-                                                         tls_protocol_old,
-                                                         tls_handshake_failed,
-                                                         probe_unreachable,
-                                                         edge_stale,
-                                                         edge_mismatch,
-                                                         origin_untrusted,
-                                                         client_no_sni,
-                                                         client_sni_host_mismatch,
-                                                         http_mixed_content,
-                                                         http_hsts_missing,
-                                                         http_no_https_redirect,
-                                                         http_redirect_not_permanent};
+// --- revocation and transparency (issue 16) ---
+// Revoked by the stapled OCSP response, the OCSP responder or a CRL (time and reason).
+inline constexpr std::string_view cert_revoked = "cert.revoked";
+// The revocation status could not be established (responder unreachable, unknown or
+// tryLater, a CRL that fails its checks).
+inline constexpr std::string_view revocation_unknown = "revocation.unknown";
+// The certificate demands a staple (TLS Feature status_request) and none came.
+inline constexpr std::string_view ocsp_must_staple_missing = "ocsp.must_staple_missing";
+// The stapled OCSP response fails: signature, responder, certificate or freshness.
+inline constexpr std::string_view ocsp_staple_invalid = "ocsp.staple_invalid";
+// The leaf names an OCSP responder but the server staples no response.
+inline constexpr std::string_view ocsp_not_stapled = "ocsp.not_stapled";
+// A publicly trusted certificate without the SCTs Chrome's CT policy requires.
+inline constexpr std::string_view ct_insufficient_scts = "ct.insufficient_scts";
+// An SCT that does not verify against the log list (or names an unknown log).
+inline constexpr std::string_view ct_sct_invalid = "ct.sct_invalid";
+
+// --- issue 15 items 2-3: trust environment and client certificates ---
+// A certificate of the path has a key that is public or distrusted (Superfish, eDellRoot…).
+inline constexpr std::string_view cert_known_bad_root = "cert.known_bad_root";
+// The chain is issued by a TLS-interception product's CA (corporate proxy, antivirus).
+inline constexpr std::string_view tls_intercepted = "tls.intercepted";
+// The server asks for a client certificate; the CA names it accepts.
+inline constexpr std::string_view tls_client_cert_requested = "tls.client_cert_requested";
+
+inline constexpr std::array all = {cert_expired,
+                                   cert_not_yet_valid,
+                                   cert_expiring_soon,
+                                   cert_self_signed,
+                                   chain_untrusted_root,
+                                   chain_incomplete,
+                                   chain_wrong_order,
+                                   chain_contains_root,
+                                   chain_extra_certs,
+                                   chain_not_a_ca,
+                                   chain_path_length,
+                                   chain_name_constraints,
+                                   chain_verify_failed,
+                                   cert_bad_purpose,
+                                   cert_critical_extension,
+                                   cert_malformed,
+                                   cert_profile,
+                                   name_mismatch,
+                                   sni_default_cert,
+                                   sni_required,
+                                   key_weak,
+                                   sig_weak,
+                                   tls_protocol_old,
+                                   tls_handshake_failed,
+                                   probe_unreachable,
+                                   edge_stale,
+                                   edge_mismatch,
+                                   origin_untrusted,
+                                   client_no_sni,
+                                   client_sni_host_mismatch,
+                                   http_mixed_content,
+                                   http_hsts_missing,
+                                   http_no_https_redirect,
+                                   http_redirect_not_permanent,
+                                   cert_revoked,
+                                   revocation_unknown,
+                                   ocsp_must_staple_missing,
+                                   ocsp_staple_invalid,
+                                   ocsp_not_stapled,
+                                   ct_insufficient_scts,
+                                   ct_sct_invalid,
+                                   tls_cipher_mismatch,
+                                   tls_weak_key_exchange,
+                                   tls_no_forward_secrecy,
+                                   tls_obsolete_cipher,
+                                   tls_old_protocol_enabled,
+                                   cert_known_bad_root,
+                                   tls_intercepted,
+                                   tls_client_cert_requested};
 
 }  // namespace tlsprobe::inspect::codes

@@ -39,6 +39,9 @@ std::optional<int> chrome_rank(const Finding& f) {
       return 2;
     return 1;
   }
+  // A blocked key is CERT_STATUS_REVOKED (CertVerifyProc, "IsBlockedByKey"), which
+  // MapCertStatusToNetError reports before AUTHORITY_INVALID.
+  if (c == codes::cert_known_bad_root) return 1;
   if (c == codes::sig_weak || c == codes::chain_not_a_ca || c == codes::chain_path_length ||
       c == codes::chain_name_constraints || c == codes::cert_bad_purpose ||
       c == codes::cert_critical_extension || c == codes::cert_malformed)
@@ -61,6 +64,21 @@ std::optional<int> chrome_rank(const Finding& f) {
   return std::nullopt;
 }
 
+// chrome_rank on a finer scale, for the codes Chrome ranks between two of the above
+// (MapCertStatusToNetError): REVOKED after INVALID and before AUTHORITY_INVALID;
+// CERTIFICATE_TRANSPARENCY_REQUIRED after COMMON_NAME_INVALID and before WEAK_KEY.
+// Chrome enforces neither must-staple nor stapled responses and reads no CRL files.
+std::optional<int> chrome_rank_x10(const Finding& f) {
+  if (f.severity != Severity::error) return std::nullopt;
+  if (f.code == codes::cert_revoked) return 15;
+  if (f.code == codes::ct_insufficient_scts) return 35;
+  if (f.code == codes::revocation_unknown || f.code == codes::ocsp_staple_invalid ||
+      f.code == codes::ocsp_must_staple_missing)
+    return std::nullopt;
+  const auto r = chrome_rank(f);
+  return r ? std::optional<int>(*r * 10) : std::nullopt;
+}
+
 }  // namespace
 
 void mark_browser_shows(Findings& one_handshake) {
@@ -68,7 +86,7 @@ void mark_browser_shows(Findings& one_handshake) {
   int best_rank = 0;
   for (auto& f : one_handshake) {
     f.browser_shows = false;
-    auto r = chrome_rank(f);
+    auto r = chrome_rank_x10(f);
     if (r && (!best || *r < best_rank)) {
       best = &f;
       best_rank = *r;
@@ -104,13 +122,17 @@ Findings diagnose(const Observations& obs, const DiagnoseOptions& options) {
     Findings group;
     if (h.outcome != HandshakeOutcome::ok) {
       check_failure(h, group);
+      if (&h == &obs.handshakes.front()) refine_failure(h, obs.compat, group);
       // Refused for want of a client certificate after the server sent its chain: judge it.
       if (facts[i]) {
         note_chain_judged(h, group);
         check_chain(*facts[i], options, group);
         check_aia(*facts[i], trust, group);
         check_names(*facts[i], obs, group);
+        check_known_bad_root(*facts[i], group);
+        check_interception(*facts[i], group);
       }
+      check_client_cert(h, group);
     } else if (h.chain.empty()) {
       check_no_certificate(h, group);  // an anonymous suite: nothing authenticated the server
     } else {
@@ -120,6 +142,11 @@ Findings diagnose(const Observations& obs, const DiagnoseOptions& options) {
       check_names(f, obs, group);
       check_verify_floor(f, group);
       if (!h.chain.empty()) check_profile(f, group);
+      check_revocation(f, options, group);
+      check_ct(f, options, group);
+      check_known_bad_root(f, group);
+      check_interception(f, group);
+      check_client_cert(h, group);
       if (h.role == Role::origin && !h.chain.empty()) {
         const Findings own = group;  // origin.untrusted reports the worst of these
         check_origin(f, own, group);
@@ -131,6 +158,7 @@ Findings diagnose(const Observations& obs, const DiagnoseOptions& options) {
   }
   check_sni_required(obs, all);
   check_client(obs, all);
+  check_compat(obs, all);
   sort_by_severity(all);
   return all;
 }

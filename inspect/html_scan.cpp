@@ -1,5 +1,7 @@
 #include "inspect/html_scan.hpp"
 
+#include "inspect/hsts_memory.hpp"
+
 #include <cctype>
 #include <unordered_set>
 
@@ -104,6 +106,7 @@ class Scanner {
         continue;
       }
       if (rest.starts_with("<!") || rest.starts_with("<?") || rest.starts_with("</")) {
+        if (istarts_with(rest, "</head")) body_started_ = true;
         auto end = s_.find('>', lt + 1);
         if (end == std::string_view::npos) break;
         i = end + 1;
@@ -185,12 +188,54 @@ class Scanner {
     if (!istarts_with(v, "http://")) return;
     std::string u(v);
     if (seen_.size() >= max_distinct || !seen_.insert(u).second) return;
+    // What the browser upgrades before any request leaves is not mixed content.
+    if (result_.meta_upgrade_insecure_requests) {
+      ++result_.upgraded_by_csp;
+      return;
+    }
+    if (options_.upgraded_host) {
+      std::string_view authority = std::string_view(u).substr(7);
+      authority = authority.substr(0, authority.find_first_of("/?#"));
+      const std::string host = hsts_host(authority);
+      if (!host.empty() && options_.upgraded_host(host)) {
+        ++result_.upgraded_by_hsts;
+        return;
+      }
+    }
     ++result_.count;
-    if (result_.insecure.size() < options_.max_resources) result_.insecure.push_back(std::move(u));
+    switch (kind_) {
+      case MixedKind::auto_upgraded:
+        ++result_.auto_upgraded;
+        break;
+      case MixedKind::blocked:
+        ++result_.blocked;
+        break;
+      case MixedKind::form:
+        ++result_.forms;
+        break;
+    }
+    if (result_.insecure.size() < options_.max_resources) {
+      result_.insecure.push_back(std::move(u));
+      result_.kinds.push_back(kind_);
+      result_.elements.push_back(element_);
+    }
   }
 
   void check_attr(std::string_view name) {
     if (const Attribute* a = attr(name)) check_url(a->raw_value);
+  }
+
+  // <meta http-equiv="Content-Security-Policy" content="...">, honoured in the head only
+  // (HTML's "content security policy" pragma ignores a meta outside <head>).
+  void on_meta() {
+    const Attribute* equiv = attr("http-equiv");
+    const Attribute* content = attr("content");
+    if (!equiv || !content || body_started_) return;
+    std::string e = decode_entities(equiv->raw_value);
+    for (auto& c : e) c = lower(c);
+    if (trim(e) != "content-security-policy") return;
+    if (csp_upgrades_insecure_requests(decode_entities(content->raw_value)))
+      result_.meta_upgrade_insecure_requests = true;
   }
 
   // srcset: comma-separated "URL [descriptor]" candidates (HTML §4.8.4.3.1, simplified:
@@ -210,9 +255,10 @@ class Scanner {
     }
   }
 
-  bool link_loads() const {
+  // The first rel token that makes a link load something, or empty.
+  std::string link_loads() const {
     const Attribute* rel = attr("rel");
-    if (!rel) return false;
+    if (!rel) return {};
     std::string r = decode_entities(rel->raw_value);
     for (auto& c : r) c = lower(c);
     std::string_view v = r;
@@ -223,27 +269,52 @@ class Scanner {
       std::string_view token = v.substr(0, end);
       if (token == "stylesheet" || token == "icon" || token == "preload" ||
           token == "modulepreload" || token == "apple-touch-icon")
-        return true;
+        return std::string(token);
       v.remove_prefix(end);
     }
-    return false;
+    return {};
+  }
+
+  void as(MixedKind kind, std::string element) {
+    kind_ = kind;
+    element_ = std::move(element);
   }
 
   void on_tag(const std::string& tag) {
-    if (tag == "script" || tag == "iframe" || tag == "frame" || tag == "embed" || tag == "track" ||
-        tag == "audio") {
+    // Elements that only the body holds end the head (the parser closes it implicitly).
+    if (tag == "body" || tag == "img" || tag == "iframe" || tag == "frame" || tag == "form" ||
+        tag == "video" || tag == "audio" || tag == "object" || tag == "embed" || tag == "div" ||
+        tag == "p")
+      body_started_ = true;
+    if (tag == "meta") {
+      on_meta();
+    } else if (tag == "script" || tag == "iframe" || tag == "frame" || tag == "embed" ||
+               tag == "track") {
+      as(MixedKind::blocked, tag);
+      check_attr("src");
+    } else if (tag == "audio") {
+      as(MixedKind::auto_upgraded, tag);
       check_attr("src");
     } else if (tag == "img" || tag == "source") {
+      as(MixedKind::auto_upgraded, tag);
       check_attr("src");
       check_srcset();
     } else if (tag == "video") {
+      as(MixedKind::auto_upgraded, tag);
       check_attr("src");
       check_attr("poster");
     } else if (tag == "link") {
-      if (link_loads()) check_attr("href");
+      const std::string rel = link_loads();
+      if (rel.empty()) return;
+      // Icons are images; stylesheets and preloads (scripts, fonts…) are blockable.
+      const bool icon = rel == "icon" || rel == "apple-touch-icon";
+      as(icon ? MixedKind::auto_upgraded : MixedKind::blocked, "link rel=" + rel);
+      check_attr("href");
     } else if (tag == "form") {
+      as(MixedKind::form, "form action");
       check_attr("action");
     } else if (tag == "object") {
+      as(MixedKind::blocked, tag);
       check_attr("data");
     }
   }
@@ -253,9 +324,40 @@ class Scanner {
   std::vector<Attribute> attrs_;
   std::unordered_set<std::string> seen_;
   HtmlScanResult result_;
+  MixedKind kind_ = MixedKind::blocked;  // of the element being looked at
+  std::string element_;
+  bool body_started_ = false;  // a meta CSP is honoured only in the head
 };
 
 }  // namespace
+
+std::string_view to_string(MixedKind k) {
+  switch (k) {
+    case MixedKind::auto_upgraded:
+      return "auto_upgraded";
+    case MixedKind::blocked:
+      return "blocked";
+    case MixedKind::form:
+      return "form";
+  }
+  return "blocked";
+}
+
+bool csp_upgrades_insecure_requests(std::string_view policy) {
+  // Directives are separated by ';', policies by ','; a directive's name is its first token,
+  // ASCII case-insensitive (CSP 3 §2.2.1).
+  while (!policy.empty()) {
+    const auto sep = policy.find_first_of(";,");
+    std::string_view d = trim(policy.substr(0, sep));
+    std::size_t end = 0;
+    while (end < d.size() && !is_space(d[end])) ++end;
+    const std::string_view name = d.substr(0, end);
+    if (name.size() == 25 && istarts_with(name, "upgrade-insecure-requests")) return true;
+    if (sep == std::string_view::npos) break;
+    policy.remove_prefix(sep + 1);
+  }
+  return false;
+}
 
 HtmlScanResult find_insecure_subresources(std::string_view html, const HtmlScanOptions& options) {
   bool truncated = html.size() > options.max_input;

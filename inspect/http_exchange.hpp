@@ -15,7 +15,10 @@ struct HttpExchange {
   std::string method = "GET";
   std::string host;        // Host header (or CONNECT host), may carry ":port"
   std::string path = "/";  // request target in origin form ("/a?b")
-  int status = 0;          // response status code; 0 = no response
+  // The request's Sec-Fetch-Dest header ("document", "image", "script"…), empty when the
+  // client sent none: tells a subresource from a page (issue 15 item 4).
+  std::string fetch_dest;
+  int status = 0;  // response status code; 0 = no response
   std::vector<std::pair<std::string, std::string>> response_headers;  // in order, as received
   std::string body;             // as collected, still Content-Encoded (gzip/deflate) if it was
   bool body_truncated = false;  // the proxy stopped collecting at its body bound

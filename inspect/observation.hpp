@@ -3,6 +3,7 @@
 
 #include "certs/certificate.hpp"
 #include "inspect/finding.hpp"
+#include "inspect/tls_facts.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -47,6 +48,20 @@ struct AiaFetch {
   double elapsed_ms = 0;
 };
 
+// One online revocation lookup for the leaf (probe --revocation): an OCSP POST to the
+// responder its AIA names, or else the CRL from its CRL distribution point. The prober
+// fetches; diagnosis judges the answer (certs/ocsp_response.hpp, certs/crl.hpp).
+struct RevocationLookup {
+  std::string kind;      // "ocsp" or "crl"
+  std::string url;       // as the certificate names it
+  bool ok = false;       // an answer came back (not yet judged)
+  std::string error;     // one line when !ok ("timed out after 5000 ms")
+  std::string response;  // DER: the OCSPResponse or the CRL
+  std::string nonce;     // OCSP: "echoed", "absent" (the responder ignores nonces)
+  bool from_cache = false;
+  double elapsed_ms = 0;
+};
+
 // One TLS handshake made (or tried) against one address.
 struct HandshakeObservation {
   Role role = Role::direct;  // direct, edge, origin, nosni, othersni
@@ -65,6 +80,11 @@ struct HandshakeObservation {
   bool legacy_handshake = false;
   std::string cipher;  // OpenSSL cipher name
   std::string alpn;    // negotiated ALPN, empty when none
+  // Key exchange of a completed handshake (SSL_get_peer_tmp_key): "X25519", "P-256",
+  // "ffdhe2048", or "DH" for a finite-field group that is none of the standard ones;
+  // empty for RSA key exchange. kex_bits: the size of that key (EVP_PKEY_bits).
+  std::string kex_group;
+  int kex_bits = 0;
   certs::Chain chain;  // as presented, in the order sent
   // AIA: the issuers fetched because `chain` does not reach a trust anchor, in hop order
   // (empty when nothing was missing, there was no http URL, or fetching is off), and the
@@ -72,6 +92,18 @@ struct HandshakeObservation {
   // self-signed root; empty unless the fetched issuers complete a path to a trust anchor.
   std::vector<AiaFetch> aia_fetches;
   certs::Chain completed_chain;
+  // Revocation and transparency (every handshake asks for a staple and for SCTs): the
+  // OCSPResponse the server stapled (DER; empty: none), the SCTs it sent in the TLS
+  // extension (each in its TLS encoding), and the online lookups made for the leaf.
+  std::string ocsp_staple;
+  std::vector<std::string> tls_scts;
+  std::vector<RevocationLookup> revocation_lookups;
+  // The server sent a CertificateRequest (issue 15 item 3), and the distinguished names of
+  // the CAs it accepts client certificates from (RFC 4514; empty: it named none, any CA).
+  bool client_cert_requested = false;
+  // We offered a client certificate (probe --cert/--key): a request is then answered.
+  bool client_cert_offered = false;
+  std::vector<std::string> client_ca_names;
 };
 
 // True when the chain of `h` is judged: the handshake completed, or it failed only for want
@@ -95,6 +127,10 @@ struct Observations {
   std::uint16_t port = 443;
   std::vector<HandshakeObservation> handshakes;
   std::optional<ClientHelloObservation> client;
+  // Issue 15 item 1: the cheap compatibility handshakes of every probe, and the full
+  // enumeration when it was asked for (probe --clients / --deep).
+  CompatFacts compat;
+  std::optional<TlsScan> scan;
 };
 
 }  // namespace tlsprobe::inspect

@@ -372,6 +372,161 @@ constexpr std::array kTexts = {
          "Check that the server (or a middlebox) answers TLS on this port; an overloaded server "
          "or a filtering firewall can stall the handshake.",
          "", "net::ERR_TIMED_OUT", "NS_ERROR_NET_TIMEOUT", "(28) SSL connection timeout"},
+    // --- client compatibility (issue 15 item 1; check_compat.cpp) ---
+    Text{"tls.handshake_failed#in_words",
+         "The TLS handshake with {subject} failed: {reason}",
+         "{reason_remedy}",
+         "", "", "", ""},
+    Text{"tls.cipher_mismatch",
+         "{browsers} cannot connect to {subject}: {why}. The server accepts {server_offers}, "
+         "and the connection fails before any certificate is shown "
+         "(ERR_SSL_VERSION_OR_CIPHER_MISMATCH in Chrome, SSL_ERROR_NO_CYPHER_OVERLAP in "
+         "Firefox).",
+         "Offer ECDHE key exchange with AES-GCM or ChaCha20 and TLS 1.2 and 1.3 (Mozilla's "
+         "\"intermediate\" profile): nginx `ssl_protocols TLSv1.2 TLSv1.3;` and `ssl_ciphers "
+         "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-"
+         "SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-"
+         "POLY1305;` with `ssl_ecdh_curve X25519:prime256v1:secp384r1;`; Apache `SSLProtocol "
+         "-all +TLSv1.2 +TLSv1.3` and `SSLCipherSuite` with the same list. Keep DHE or RSA "
+         "suites after them only if old clients need them.",
+         "none (OpenSSL's default offer still overlaps)",
+         "net::ERR_SSL_VERSION_OR_CIPHER_MISMATCH", "SSL_ERROR_NO_CYPHER_OVERLAP",
+         "none at OpenSSL's defaults (curl offers DHE and RSA suites)"},
+    Text{"tls.weak_key_exchange",
+         "{subject} uses a {dh_bits}-bit Diffie-Hellman group ({dh_group}) for DHE suites "
+         "(seen {seen}): groups under 2048 bits are within reach of precomputation attacks "
+         "(Logjam), and OpenSSL clients at security level 2 (curl, Python) refuse them with "
+         "\"dh key too small\".",
+         "Use at least a 2048-bit standard group: nginx `ssl_dhparam` with the RFC 7919 "
+         "ffdhe2048 parameters (`openssl genpkey -genparam -algorithm DH -pkeyopt "
+         "group:ffdhe2048 -out dhparam.pem`), Apache `SSLOpenSSLConfCmd DHParameters "
+         "dhparam.pem`; better, drop DHE suites and use ECDHE (nginx `ssl_ecdh_curve "
+         "X25519:prime256v1;`).",
+         "error:0A00018A:SSL routines::dh key too small (security level 2)",
+         "none (Chrome offers no DHE suite since Chrome 53)",
+         "none (Firefox offers no DHE suite since Firefox 78)",
+         "(35) error:0A00018A:SSL routines::dh key too small"},
+    Text{"tls.weak_key_exchange#custom",
+         "{subject} uses a {dh_bits}-bit Diffie-Hellman group that is none of the standard "
+         "ones (RFC 7919 ffdhe, RFC 3526 MODP) for DHE suites (seen {seen}): clients cannot "
+         "tell a well-generated custom group from a backdoored or small-subgroup one, and "
+         "RFC 7919 asks servers to use the named groups.",
+         "Replace the custom parameters with the RFC 7919 ffdhe2048 group: nginx "
+         "`ssl_dhparam` with the output of `openssl genpkey -genparam -algorithm DH -pkeyopt "
+         "group:ffdhe2048`, Apache `SSLOpenSSLConfCmd DHParameters`; or drop DHE and use ECDHE.",
+         "none", "none (Chrome offers no DHE suite)", "none (Firefox offers no DHE suite)",
+         "none"},
+    Text{"tls.no_forward_secrecy",
+         "{subject} {how} without forward secrecy ({suites}): with RSA key exchange, anyone "
+         "who later obtains the server's private key can decrypt recorded traffic.",
+         "Put ECDHE suites first and drop the TLS_RSA_* suites (those without ECDHE/DHE in "
+         "their OpenSSL name): nginx `ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-"
+         "AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-"
+         "ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;` with `ssl_ecdh_curve "
+         "X25519:prime256v1;`, Apache `SSLCipherSuite` with the same list.",
+         "none", "net::ERR_SSL_VERSION_OR_CIPHER_MISMATCH once only RSA key exchange is left "
+         "(Chrome 131+ offers none)",
+         "none (Firefox still offers TLS_RSA_* suites)", "none"},
+    Text{"tls.obsolete_cipher",
+         "{subject} {how} only CBC-mode suites ({suites}), no AEAD suite (AES-GCM, "
+         "ChaCha20-Poly1305): Chrome marks such a connection as using \"obsolete connection "
+         "settings\", and CBC in TLS has a history of padding-oracle attacks (Lucky13).",
+         "Offer AEAD suites first: nginx `ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-"
+         "AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-"
+         "ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;` and `ssl_protocols TLSv1.2 "
+         "TLSv1.3;` (TLS 1.3 has only AEAD suites); Apache `SSLCipherSuite` and `SSLProtocol "
+         "-all +TLSv1.2 +TLSv1.3`.",
+         "none", "none (the page info shows \"obsolete connection settings\")", "none", "none"},
+    Text{"tls.old_protocol_enabled",
+         "{subject} still accepts TLS {old_versions} beside TLS {best_version}: browsers "
+         "removed TLS 1.0/1.1 in 2020 (RFC 8996 deprecates them), PCI DSS forbids them, and "
+         "only clients that are themselves outdated can use them.",
+         "Turn them off: nginx `ssl_protocols TLSv1.2 TLSv1.3;`, Apache `SSLProtocol -all "
+         "+TLSv1.2 +TLSv1.3`.",
+         "none (OpenSSL 3 at security level 1 or more does not speak TLS 1.0/1.1)",
+         "none (Chrome speaks TLS 1.2+ only)", "none (Firefox speaks TLS 1.2+ only)", "none"},
+    // --- trust environment and client certificates (issue 15 items 2-3) ---
+    Text{"cert.known_bad_root",
+         "The {position} certificate {certificate} has the key of {known_as}, which is "
+         "known bad ({reason}; source: {source}).",
+         "Remove the root \"{root_name}\" from every trust store of this machine and uninstall "
+         "the software that installed it. Debian/Ubuntu: delete its file from "
+         "/usr/local/share/ca-certificates/ (or mark it with `!` in /etc/ca-certificates.conf), "
+         "then `update-ca-certificates --fresh`; RHEL/Fedora: remove it from "
+         "/etc/pki/ca-trust/source/anchors/ and run `update-ca-trust`; NSS (Firefox, Chrome on "
+         "Linux): `certutil -d sql:$HOME/.pki/nssdb -L` to find its nickname, then `certutil -d "
+         "sql:$HOME/.pki/nssdb -D -n NICKNAME` (and in each Firefox profile); Windows: certmgr.msc "
+         "> Trusted Root Certification Authorities > Certificates, delete \"{root_name}\" (also "
+         "from certlm.msc for the machine store); macOS: Keychain Access > System > "
+         "Certificates, delete it (or `sudo security delete-certificate -c \"{root_name}\" "
+         "/Library/Keychains/System.keychain`).",
+         "none: OpenSSL accepts it while the root is in its store (X509_V_OK)",
+         "net::ERR_CERT_REVOKED (Chromium blocks this key whatever the trust store says)",
+         "none unless OneCRL lists it: Firefox trusts what its store holds",
+         "none: curl accepts it while the root is in its CA bundle"},
+    Text{"cert.known_bad_root#key_published",
+         "The {position} certificate {certificate} has the key of {known_as}, whose private key "
+         "is public: anyone can mint a certificate for any site that this machine accepts, so "
+         "anyone on the network path can impersonate every HTTPS site to it (trusted here: "
+         "{in_trust_store}). Source: {source}.",
+         "", "", "", "", ""},
+    Text{"cert.known_bad_root#distrusted",
+         "The {position} certificate {certificate} has the key of {known_as}, which browsers "
+         "distrust after a compromise or misuse: certificates it signs may impersonate any site "
+         "(trusted here: {in_trust_store}). Source: {source}.",
+         "", "", "", "", ""},
+    Text{"tls.intercepted",
+         "The certificate {subject} was issued by {product} ({product_kind}), not by the "
+         "site's CA: the CA \"{interception_ca}\" decrypts and re-signs this connection on the "
+         "way. The classic symptom: browsers that trust the company root work, while other "
+         "applications (curl, Python, Java, Node, git, package managers) fail with \"unable to "
+         "get local issuer certificate\".",
+         "Add the company root to the trust store of each application that fails: curl "
+         "`--cacert company-root.pem` (or CURL_CA_BUNDLE), Python `REQUESTS_CA_BUNDLE` / "
+         "`SSL_CERT_FILE`, Node `NODE_EXTRA_CA_CERTS`, Java `keytool -importcert -cacerts -file "
+         "company-root.pem`, git `git config --global http.sslCAInfo company-root.pem`, "
+         "tlsprobe `--ca-file company-root.pem`; on Debian copy it to "
+         "/usr/local/share/ca-certificates/ and run `update-ca-certificates`. Or ask the "
+         "proxy's administrators to exempt {host} from TLS inspection (an SSL bypass / "
+         "do-not-decrypt rule).",
+         "20 X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY (in a store without the company root)",
+         "none when the company root is in the OS store; net::ERR_CERT_AUTHORITY_INVALID "
+         "otherwise",
+         "SEC_ERROR_UNKNOWN_ISSUER unless the root is imported or security.enterprise_roots "
+         "is on",
+         "(60) SSL certificate problem: unable to get local issuer certificate"},
+    Text{"tls.intercepted#trusted",
+         "The certificate {subject} was issued by {product} ({product_kind}), not by the "
+         "site's CA: the CA \"{interception_ca}\" decrypts and re-signs this connection on the "
+         "way, and its root is in this trust store. Browsers that trust the company root work, "
+         "while applications with a store of their own (curl's bundle, Python certifi, Java "
+         "cacerts, Node, git for Windows) fail with \"unable to get local issuer "
+         "certificate\".",
+         "", "", "", "", ""},
+    Text{"tls.intercepted#path_differs",
+         "The connection that carries the client's requests to {host} ({address}) got a "
+         "certificate issued by {client_path_issuer}, while tlsprobe's own probe of the same "
+         "address got one issued by {side_probe_issuer}: something between tlsprobe and the "
+         "server re-signs one of the two paths ({product}; intercepted path: "
+         "{intercepted_path}), e.g. a transparent proxy that picks connections by client, SNI "
+         "or TLS fingerprint.",
+         "Find the middlebox on the way out of this machine (corporate proxy, firewall TLS "
+         "inspection, antivirus): exempt {host} from inspection there, or, where the "
+         "interception is intended, add its root to the trust store of the applications that "
+         "fail.",
+         "", "", "", ""},
+    Text{"tls.client_cert_requested",
+         "{subject} asks for a client certificate; the TLS handshake completed without one, "
+         "though the server may still refuse requests that lack one (nginx with "
+         "`ssl_verify_client on` answers 400 \"No required SSL certificate was sent\"). It "
+         "accepts certificates issued by: {accepted_cas}.",
+         "Nothing to fix if client authentication is meant to be optional. To authenticate, "
+         "pass a certificate from one of those CAs with its key: tlsprobe `--cert client.pem "
+         "--key client.key`, curl `--cert client.pem --key client.key`. Browsers show a "
+         "certificate picker when one matching certificate or more is installed.",
+         "none (s_client prints the list as \"Acceptable client certificate CA names\")",
+         "none (a certificate picker when a matching certificate is installed)",
+         "none (a certificate picker when a matching certificate is installed)", "none"},
     // --- reachability ---
     Text{"probe.unreachable",
          "{subject} could not be reached ({failure}: {detail}) after {elapsed_ms} ms.",
@@ -459,6 +614,101 @@ constexpr std::array kTexts = {
          "Make the client CONNECT to the name it asks for in TLS; use `curl --resolve` to pick "
          "an address instead of changing the CONNECT target.",
          "none", "none", "none", "none"},
+    // --- revocation and transparency (issue 16, check_revocation.cpp, check_ct.cpp) ---
+    Text{"cert.revoked",
+         "The {position} certificate {certificate} is revoked: {source} says it was revoked on "
+         "{revocation_time} (reason: {reason}). Browsers refuse it (Chrome through CRLSets, "
+         "Firefox through OCSP and CRLite, Safari through its own checks).",
+         "Get a new certificate (a new key if the reason is keyCompromise) and install it with "
+         "its chain; then reload the server so it stops serving the revoked one (and its "
+         "stapled response).",
+         "23 X509_V_ERR_CERT_REVOKED", "net::ERR_CERT_REVOKED", "SEC_ERROR_REVOKED_CERTIFICATE",
+         "SSL certificate problem: certificate revoked (with --crlfile); (91) SSL certificate "
+         "revocation reason: {reason} (with --cert-status)"},
+    Text{"revocation.unknown",
+         "The revocation status of {certificate} could not be established: {source} "
+         "({url}): {what}. Browsers soft-fail (they carry on), but a client that requires "
+         "revocation checking refuses.",
+         "Check that the responder or CRL URL in the certificate answers over plain HTTP "
+         "from where clients are ({url}); if it is your CA's, tell the CA. Stapling the OCSP "
+         "response (nginx `ssl_stapling on;`) spares clients this lookup.",
+         "none by default (s_client/curl do not check revocation unless asked)",
+         "none (Chrome does not fetch OCSP or CRLs online; it soft-fails)",
+         "none by default (security.OCSP.require = false); SEC_ERROR_OCSP_SERVER_ERROR or "
+         "SEC_ERROR_OCSP_UNKNOWN_CERT when hard-fail is on",
+         "none by default; (91) with --cert-status"},
+    Text{"revocation.unknown#crl_invalid",
+         "The CRL {source} for {certificate} from {issuer} cannot be used: {what}. A client "
+         "that checks this CRL (curl --crlfile, OpenSSL with CRL checking) refuses the chain, "
+         "since the revocation status is undetermined.",
+         "Have the CA reissue the CRL correctly (signed by the issuer's key, issuer with "
+         "keyUsage cRLSign, a non-critical cRLNumber, a current thisUpdate/nextUpdate), or "
+         "give tlsprobe the current CRL.",
+         "{openssl_crl_error}", "none (Chrome does not read CRLs)",
+         "none (Firefox uses OCSP and CRLite, not CRL files)",
+         "SSL certificate problem: {openssl_crl_text} (with --crlfile)"},
+    Text{"ocsp.staple_invalid",
+         "The server stapled an OCSP response for {certificate} that cannot be used: {detail} "
+         "(responder {responder}, thisUpdate {this_update}, nextUpdate {next_update}).",
+         "Make the server fetch a fresh response from the CA's responder and verify it before "
+         "stapling: nginx `ssl_stapling on; ssl_stapling_verify on;` with "
+         "`ssl_trusted_certificate` set to the issuer chain (drop a stale `ssl_stapling_file`); "
+         "Apache `SSLUseStapling on` with `SSLStaplingReturnResponderErrors off`.",
+         "s_client -status: OCSP_basic_verify or OCSP_check_validity fails",
+         "none (Chrome does not enforce stapled responses)",
+         "SEC_ERROR_OCSP_BAD_SIGNATURE, SEC_ERROR_OCSP_INVALID_SIGNING_CERT or "
+         "SEC_ERROR_OCSP_OLD_RESPONSE (by cause)",
+         "(91) SSL certificate status verification FAILED (with --cert-status)"},
+    Text{"ocsp.staple_invalid#expiring_soon",
+         "The OCSP response the server staples for {certificate} runs out in {hours_left} "
+         "hours (nextUpdate {next_update}, thisUpdate {this_update}): the server is not "
+         "refreshing it, and once it expires clients that check staples refuse it.",
+         "Check the server's stapling: nginx fetches through `resolver` and needs the "
+         "responder reachable (a static `ssl_stapling_file` is never refreshed: regenerate it "
+         "from cron); Apache: `SSLStaplingCache` and `SSLStaplingStandardCacheTimeout`.",
+         "none yet", "none", "none yet (SEC_ERROR_OCSP_OLD_RESPONSE after {next_update})",
+         "none yet"},
+    Text{"ocsp.staple_invalid#expired", "", "", "", "", "SEC_ERROR_OCSP_OLD_RESPONSE", ""},
+    Text{"ocsp.staple_invalid#bad_signature", "", "", "", "", "SEC_ERROR_OCSP_BAD_SIGNATURE",
+         ""},
+    Text{"ocsp.staple_invalid#unauthorized_responder", "", "", "", "",
+         "SEC_ERROR_OCSP_INVALID_SIGNING_CERT", ""},
+    Text{"ocsp.must_staple_missing",
+         "The certificate {certificate} demands OCSP stapling (TLS Feature extension "
+         "status_request, \"must-staple\") but the server stapled no OCSP response: Firefox "
+         "refuses the connection.",
+         "Turn stapling on and make sure it works before clients connect: nginx `ssl_stapling "
+         "on; ssl_stapling_verify on;` (with a `resolver` and `ssl_trusted_certificate`), "
+         "Apache `SSLUseStapling on` with an `SSLStaplingCache`; or get a certificate without "
+         "must-staple.",
+         "none (OpenSSL does not enforce must-staple by itself)",
+         "none (Chrome ignores must-staple)", "MOZILLA_PKIX_ERROR_REQUIRED_TLS_FEATURE_MISSING",
+         "none by default; (91) No OCSP response received (with --cert-status)"},
+    Text{"ocsp.not_stapled",
+         "The server staples no OCSP response for {certificate} (its responder: {ocsp_url}): "
+         "each client must ask the CA itself, which is slower and leaks the visit to the CA.",
+         "Turn OCSP stapling on: nginx `ssl_stapling on; ssl_stapling_verify on;` (with a "
+         "`resolver` and `ssl_trusted_certificate` naming the issuer chain), Apache "
+         "`SSLUseStapling on` with `SSLStaplingCache shmcb:/var/run/ocsp(128000)`.",
+         "none", "none", "none", "none by default; (91) No OCSP response received (with "
+         "--cert-status)"},
+    Text{"ct.insufficient_scts",
+         "The certificate {certificate} has {valid_scts} valid SCT(s) from {operators} distinct "
+         "log operator(s) ({sources}); Chrome's CT policy for a {lifetime_days}-day certificate "
+         "wants {required} from at least 2 operators, so Chrome and Safari refuse it.",
+         "Have the CA reissue the certificate with embedded SCTs (public CAs do this by "
+         "default), or serve SCTs in the TLS extension or the OCSP staple; check that the "
+         "logs are current in the log list (`--ct-log-list`).",
+         "none (OpenSSL enforces CT only when the application asks)",
+         "net::ERR_CERTIFICATE_TRANSPARENCY_REQUIRED",
+         "MOZILLA_PKIX_ERROR_INSUFFICIENT_CERTIFICATE_TRANSPARENCY (Firefox 135+ on desktop)",
+         "none (curl does not check CT)"},
+    Text{"ct.sct_invalid",
+         "The SCT from {log} ({source}) for {certificate} does not count: {detail}.",
+         "If the log is unknown, update the log list (`--ct-log-list`); if the signature "
+         "fails, the SCT does not belong to this certificate: have the CA reissue it.",
+         "none", "none while enough other SCTs are valid", "none while enough other SCTs are valid",
+         "none"},
 };
 // clang-format on
 

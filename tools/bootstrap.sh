@@ -19,10 +19,12 @@ build_packages=(build-essential cmake ninja-build pkg-config
   catch2 libtomlplusplus-dev libcli11-dev zlib1g-dev ca-certificates)
 # What the tests call: real clients and servers, a browser, promtool, NSS tools.
 test_packages=(curl nginx-light jq procps chromium libnss3-tools prometheus
+  lintian help2man  # the Debian package test (tests/deploy/debian_package_test.sh)
   clang libclang-rt-14-dev)  # libFuzzer and sanitizer runtimes (tools/fuzz.sh)
 # Peers the benchmarks compare with (tools/bench/*); not needed by the tests. squid-openssl
-# (ssl_bump) replaces the plain squid package and serves as the CONNECT peer too.
-bench_packages=(squid-openssl tinyproxy mitmproxy sslsplit)
+# (ssl_bump) replaces the plain squid package and serves as the CONNECT peer too; testssl.sh
+# is the peer of tools/bench/compat_bench.py.
+bench_packages=(squid-openssl tinyproxy mitmproxy sslsplit testssl.sh)
 
 install_deps() {
   local missing=()
@@ -88,8 +90,8 @@ case "${1:-build}" in
     # clang: tools/fuzz.sh runs it; its corpus is replayed by tests_hardening anyway), then
     # the concurrency tests under TSan. Both skip themselves, successfully, when clang or a
     # sanitizer runtime is missing.
-    if [ "${FUZZ_SECONDS:-20}" -gt 0 ]; then
-      BUILD_DIR="$here/build-fuzz" JOBS=$jobs "$here/tools/fuzz.sh" "${FUZZ_SECONDS:-20}" \
+    if [ "${FUZZ_SECONDS:-10}" -gt 0 ]; then
+      BUILD_DIR="$here/build-fuzz" JOBS=$jobs "$here/tools/fuzz.sh" "${FUZZ_SECONDS:-10}" \
         client_hello_fuzz config_fuzz diagnose_fuzz log_line_fuzz certs_fuzz
     fi
     if [[ $kinds == *" thread "* ]]; then

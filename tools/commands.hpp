@@ -9,6 +9,7 @@ inline constexpr int exit_ok = 0;
 inline constexpr int exit_findings = 1;
 inline constexpr int exit_unreachable = 2;
 inline constexpr int exit_usage = 64;
+inline constexpr int exit_interrupted = 130;  // SIGINT (128 + 2), as shells report it
 
 int probe_main(int argc, char** argv);
 int proxy_main(int argc, char** argv);

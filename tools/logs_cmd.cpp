@@ -2,6 +2,7 @@
 // The work is in tools/logs/; this file only parses the command line and maps failures to
 // exit codes: 0 ok, 1 `grep` matched nothing, 64 usage or unreadable input (one line on stderr
 // naming the file).
+#include "colour.hpp"
 #include "commands.hpp"
 
 #include "logs/filter.hpp"
@@ -10,6 +11,7 @@
 #include "logs/scan.hpp"
 #include "logs/summary.hpp"
 
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -91,7 +93,7 @@ struct FilterArgs {
 };
 
 int run_summary(const std::vector<std::string>& files, const std::string& format, Millis now,
-                std::size_t top) {
+                std::size_t top, const std::string& color) {
   Summarizer summary(top, now);
   ScanStats stats;
   std::string error;
@@ -103,13 +105,14 @@ int run_summary(const std::vector<std::string>& files, const std::string& format
                           : format == "csv" ? SummaryFormat::csv
                                             : SummaryFormat::text;
   const auto hosts = summary.sorted(now);
-  write_summary(std::cout, hosts, summary.others(), now, f);
+  write_summary(std::cout, hosts, summary.others(), now, f, colour_enabled(color, STDOUT_FILENO));
   std::cout.flush();
   report_corrupt(stats);
   return exit_ok;
 }
 
-int run_grep(const std::vector<std::string>& files, const RecordFilter& filter, bool text) {
+int run_grep(const std::vector<std::string>& files, const RecordFilter& filter, bool text,
+             bool colour) {
   std::vector<std::unique_ptr<LineReader>> readers;
   std::string error;
   if (!open_all(files, readers, error)) return fail_usage(error);
@@ -120,7 +123,7 @@ int run_grep(const std::vector<std::string>& files, const RecordFilter& filter, 
         if (!filter.matches(r)) return;
         ++matched;
         if (text) {
-          const std::string out = one_line(r);
+          const std::string out = one_line(r, colour);
           std::fwrite(out.data(), 1, out.size(), stdout);
         } else {
           std::fwrite(line.data(), 1, line.size(), stdout);
@@ -191,6 +194,12 @@ int logs_main(int argc, char** argv) {
       ->add_option("--top", top, "list at most N hosts, worst first; the rest in one (others) row")
       ->check(CLI::Range(1, 10000000));
   summary->add_option("FILE", files, "log files")->required();
+  std::string color = "auto";
+  const auto color_option = [&color](CLI::App* sub) {
+    sub->add_option("--color", color, kColorHelp)
+        ->check(CLI::IsMember({"auto", "always", "never"}));
+  };
+  color_option(summary);
 
   auto* grep = app.add_subcommand("grep", "print the records that match");
   FilterArgs grep_filter;
@@ -200,6 +209,7 @@ int logs_main(int argc, char** argv) {
       ->check(CLI::IsMember({"json", "text"}));
   grep->add_option("--at", times.at, "reference time for relative --since/--until");
   grep->add_option("FILE", files, "log files")->required();
+  color_option(grep);
 
   auto* follow = app.add_subcommand("follow", "print new findings as they are logged");
   FilterArgs follow_filter;
@@ -215,6 +225,7 @@ int logs_main(int argc, char** argv) {
   follow->add_flag("--from-start", follow_options.from_start, "also print what is already there");
   follow->add_option("--at", times.at, "reference time for relative --since/--until");
   follow->add_option("FILE", follow_options.path, "the log file")->required();
+  color_option(follow);
 
   auto* report = app.add_subcommand("report", "write a self-contained HTML report");
   std::string html;
@@ -237,16 +248,17 @@ int logs_main(int argc, char** argv) {
 
   std::string error;
   if (!times.resolve(error)) return fail_usage(error);
-  if (summary->parsed()) return run_summary(files, summary_format, times.now, top);
+  if (summary->parsed()) return run_summary(files, summary_format, times.now, top, color);
   if (report->parsed()) return run_report(files, html, times.now, top);
   if (grep->parsed()) {
     RecordFilter filter;
     if (!grep_filter.build(times.now, filter, error)) return fail_usage(error);
-    return run_grep(files, filter, grep_format == "text");
+    return run_grep(files, filter, grep_format == "text", colour_enabled(color, STDOUT_FILENO));
   }
   if (follow->parsed()) {
     if (!follow_filter.build(times.now, follow_options.filter, error)) return fail_usage(error);
     follow_options.json = follow_format == "json";
+    follow_options.colour = colour_enabled(color, STDOUT_FILENO);
     if (follow_options.path == "-") return fail_usage("follow needs a file, not stdin");
     const FollowResult result = follow_file(follow_options, std::cout, std::cerr);
     if (result.corrupt > 0) std::cerr << kPrefix << result.corrupt << " corrupt lines skipped\n";

@@ -1,12 +1,15 @@
 #include "probe_output.hpp"
+#include "probe_clients.hpp"
 
 #include "certs/verify.hpp"
 #include "commands.hpp"
 #include "proxy/probe/handshake.hpp"
+#include "revocation_output.hpp"
 
 #include <boost/json.hpp>
 #include <cmath>
 
+#include <cstdio>
 #include <sstream>
 
 namespace tlsprobe::tools {
@@ -140,6 +143,11 @@ json::object report_json(const ProbeReport& report, const RenderOptions& options
       for (const auto& c : h.completed_chain) completed.push_back(cert_json(c));
       j["completed_chain"] = std::move(completed);
     }
+    if (options.diagnose && (h.role == inspect::Role::direct || h.role == inspect::Role::edge ||
+                             h.role == inspect::Role::origin)) {
+      if (auto r = revocation_json(h, *options.diagnose)) j["revocation"] = std::move(*r);
+      if (auto t = transparency_json(h, *options.diagnose)) j["transparency"] = std::move(*t);
+    }
     if (auto v = verify(h, options)) {
       json::object vj;
       vj["ok"] = v->ok;
@@ -152,6 +160,7 @@ json::object report_json(const ProbeReport& report, const RenderOptions& options
     hs.push_back(std::move(j));
   }
   o["observations"] = std::move(hs);
+  if (auto compat = compat_json(obs); !compat.empty()) o["compat"] = std::move(compat);
   json::array fs;
   for (const auto& f : report.findings) fs.push_back(finding_json(f));
   o["findings"] = std::move(fs);
@@ -227,8 +236,10 @@ std::string report_text(const ProbeReport& report, const RenderOptions& options)
                       : col.red() + "failed: " + v->openssl_text + " (" +
                             std::to_string(v->openssl_code) + ")")
             << col.reset() << "\n";
+      if (options.diagnose) out << revocation_text_lines(h, *options.diagnose, "    ");
     }
   }
+  out << clients_text(obs, options.deep);
   if (report.findings.empty()) {
     out << "  " << col.green() << "no findings" << col.reset() << "\n";
   } else {
@@ -245,6 +256,69 @@ std::string report_text(const ProbeReport& report, const RenderOptions& options)
     }
   }
   return out.str();
+}
+
+std::string summary_line(const ProbeReport& report, const RenderOptions& options) {
+  const auto& obs = report.observations;
+  const int status = exit_status(report);
+  const char* cls = status == exit_ok ? "ok" : status == exit_findings ? "error" : "unreachable";
+  std::string days = "-";
+  if (!obs.handshakes.empty() && !obs.handshakes.front().chain.empty())
+    days = std::to_string(days_left(obs.handshakes.front().chain.front(), options.at)) + "d";
+  std::string worst = "no findings";
+  if (!report.findings.empty()) {
+    // diagnose() sorts worst first; the browser's pick breaks a tie among errors.
+    const inspect::Finding* pick = &report.findings.front();
+    for (const auto& f : report.findings)
+      if (f.severity == pick->severity && f.browser_shows) {
+        pick = &f;
+        break;
+      }
+    worst = std::string(inspect::to_string(pick->severity)) + " " + pick->code;
+    if (report.findings.size() > 1)
+      worst += " (+" + std::to_string(report.findings.size() - 1) + " more)";
+  }
+  // Padded first, coloured after: escape codes must not count as columns.
+  char padded[16];
+  std::snprintf(padded, sizeof padded, "%-11s", cls);
+  const Colours col{options.colour};
+  const std::string cls_shown = (status == exit_ok         ? col.green()
+                                 : status == exit_findings ? col.red()
+                                                           : col.yellow()) +
+                                padded + col.reset();
+  char line[512];
+  std::snprintf(line, sizeof line, "%-32s %s %6s  %s", esc(obs.target).c_str(), cls_shown.c_str(),
+                days.c_str(), worst.c_str());
+  return line;
+}
+
+void Tally::add(int status) {
+  if (status == exit_ok)
+    ++ok;
+  else if (status == exit_findings)
+    ++error;
+  else
+    ++unreachable;
+}
+
+std::string tally_line(const Tally& t, bool interrupted, double seconds) {
+  char line[256];
+  std::snprintf(line, sizeof line, "tally: %zu of %zu targets, %zu ok, %zu error, %zu unreachable",
+                t.finished(), t.total, t.ok, t.error, t.unreachable);
+  std::string out = line;
+  if (t.finished() < t.total)
+    out += ", " + std::to_string(t.total - t.finished()) + " not finished" +
+           (interrupted ? " (interrupted)" : "");
+  std::snprintf(line, sizeof line, ", %.1f s", seconds);
+  return out + line;
+}
+
+std::string progress_line(const Tally& t, double seconds) {
+  char line[256];
+  std::snprintf(line, sizeof line, "%zu/%zu done, %zu unreachable, %zu with errors, %.1f/s",
+                t.finished(), t.total, t.unreachable, t.error,
+                seconds > 0 ? static_cast<double>(t.finished()) / seconds : 0.0);
+  return line;
 }
 
 }  // namespace tlsprobe::tools

@@ -15,6 +15,7 @@
 #include "certs/certificate.hpp"
 #include "certs/pem.hpp"
 #include "certs/trust_store.hpp"
+#include "colour.hpp"
 #include "commands.hpp"
 #include "config/exposure.hpp"
 #include "config/load.hpp"
@@ -24,7 +25,10 @@
 #include "proxy/observe/metrics.hpp"
 #include "proxy/probe/watcher.hpp"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/json/array.hpp>
@@ -48,7 +52,7 @@ int usage_error(const std::string& message) {
 
 std::string shown(std::string_view text) { return certs::escape_for_display(text); }
 
-void print_text(const proxy::RoundReport& round) {
+void print_text(const proxy::RoundReport& round, bool colour) {
   for (const auto& site : round.sites) {
     std::printf("%s  (at %s)\n", shown(site.host).c_str(), certs::format_rfc3339(site.at).c_str());
     for (const auto& hr : site.handshakes) {
@@ -67,8 +71,11 @@ void print_text(const proxy::RoundReport& round) {
       }
       if (hr.findings.empty()) std::printf("    ok\n");
       for (const auto& f : hr.findings) {
-        std::printf("    %-7s %s: %s\n", std::string(inspect::to_string(f.severity)).c_str(),
-                    f.code.c_str(), shown(f.message).c_str());
+        // Padded before colouring: escape codes take no columns.
+        std::string severity(inspect::to_string(f.severity));
+        severity.resize(std::max<std::size_t>(severity.size(), 7), ' ');
+        std::printf("    %s %s: %s\n", coloured_severity(severity, colour).c_str(), f.code.c_str(),
+                    shown(f.message).c_str());
         if (!f.remedy.empty()) std::printf("            fix: %s\n", shown(f.remedy).c_str());
       }
     }
@@ -100,7 +107,7 @@ void print_json(const proxy::RoundReport& round) {
 
 int watch_main(int argc, char** argv) {
   CLI::App app{"Probe configured sites (edges and origin) on a schedule.", "tlsprobe watch"};
-  std::string config_path, log_path, format = "text", at_text, admin;
+  std::string config_path, log_path, format = "text", at_text, admin, color = "auto";
   std::vector<std::string> ca_files;
   bool once = false, no_system_trust = false;
   int warn_days = -1;
@@ -116,6 +123,7 @@ int watch_main(int argc, char** argv) {
   auto* warn_opt = app.add_option("--warn-days", warn_days, "expiry warning threshold in days")
                        ->check(CLI::NonNegativeNumber);
   app.add_option("--at", at_text, "evaluation time (RFC 3339) instead of the clock");
+  app.add_option("--color", color, kColorHelp)->check(CLI::IsMember({"auto", "always", "never"}));
   auto* admin_opt =
       app.add_option("--admin", admin, "metrics listener ADDR:PORT or off (not with --once)");
   try {
@@ -174,7 +182,12 @@ int watch_main(int argc, char** argv) {
   metrics.set_log_lines_dropped_source([l = log.get()] { return l->lines_dropped(); });
 
   boost::asio::io_context io;
-  auto options = proxy::watch_options_from(cfg, trust);
+  proxy::WatchOptions options;
+  try {
+    options = proxy::watch_options_from(cfg, trust);
+  } catch (const std::exception& e) {  // crl_files, ct_log_list: the message names the file
+    return usage_error(e.what());
+  }
   if (at) options.now = [t = *at] { return t; };
   proxy::Watcher watcher(
       io, std::move(options), [l = log.get()](const std::string& line) { l->write(line); },
@@ -182,11 +195,12 @@ int watch_main(int argc, char** argv) {
   proxy::AdminListener admin_listener(io, metrics);
   admin_listener.set_client_filter(config::admin_client_filter(cfg.admin_allow));
 
-  auto print = [&format](const proxy::RoundReport& r) {
+  const bool colour = colour_enabled(color, STDOUT_FILENO);
+  auto print = [&format, colour](const proxy::RoundReport& r) {
     if (format == "json")
       print_json(r);
     else
-      print_text(r);
+      print_text(r, colour);
   };
 
   // SIGINT/SIGTERM: no new round; the one in flight completes (bounded by the probe

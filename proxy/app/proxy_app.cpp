@@ -114,6 +114,64 @@ std::uint16_t ProxyApp::admin_port() const { return admin_up_ ? admin_->port() :
 
 void ProxyApp::shutdown() { server_->shutdown(); }
 
+namespace {
+
+// What a reload read but cannot apply without a restart: one warning line each, so the
+// operator is not left believing the change is live.
+std::vector<std::string> restart_only_changes(const config::Config& was,
+                                              const config::Config& now) {
+  std::vector<std::string> out;
+  auto note = [&out](bool changed, const char* what) {
+    if (changed) out.push_back(std::string(what) + " changed: takes effect after a restart");
+  };
+  note(was.listen != now.listen, "listen");
+  note(was.mode != now.mode, "mode");
+  note(was.intercept.enabled != now.intercept.enabled, "intercept.enabled");
+  note(was.log.file != now.log.file, "log.file");
+  note(was.admin != now.admin, "admin");
+  note(was.watch_interval != now.watch_interval, "watch_interval");
+  if (was.mode == config::Mode::reverse)
+    note(was.upstream != now.upstream || was.upstream_sni != now.upstream_sni ||
+             was.tls_cert != now.tls_cert || was.tls_key != now.tls_key,
+         "the reverse upstream or its certificate");
+  if (was.intercept.enabled)
+    note(was.warn_days != now.warn_days || was.trust.ca_files != now.trust.ca_files ||
+             was.trust.system != now.trust.system,
+         "warn_days or [trust] for intercepted connections");
+  return out;
+}
+
+std::shared_ptr<const certs::TrustStore> trust_from(const config::Config& cfg) {
+  try {
+    return std::make_shared<const certs::TrustStore>(
+        cfg.trust.system ? certs::SystemTrust::include : certs::SystemTrust::exclude,
+        cfg.trust.ca_files);
+  } catch (const std::exception& e) {
+    throw ProxyBuildError(e.what());
+  }
+}
+
+}  // namespace
+
+std::variant<ReloadedSettings, std::string> ProxyApp::reloaded_settings(
+    const config::Config& next) const {
+  ReloadedSettings r;
+  try {
+    r.settings = settings_from_config(next, options_);
+    const auto trust = trust_from(next);
+    r.settings.intercept = interceptor();  // the CA and its pins live for the process
+    r.side_probe = std::make_shared<SideProbe>(
+        side_probe_function(prober_), diagnose_function(trust, next.warn_days, next.sites),
+        r.settings.probe_cache_ttl, next.log.stderr_findings ? log_.get() : nullptr);
+  } catch (const ProxyBuildError& e) {
+    return std::string(e.what());
+  }
+  r.side_probe->set_metrics(metrics_.get());
+  r.warnings = restart_only_changes(config_, next);
+  for (auto& w : config::exposure_warnings(next)) r.warnings.push_back(std::move(w));
+  return r;
+}
+
 void ProxyApp::run(SignalHandling signals) {
   // The watcher's first round is queued now, after whatever the caller posted (the startup
   // lines), so that they come first.
@@ -130,24 +188,22 @@ void ProxyApp::run(SignalHandling signals) {
 
 ProxyApp build_proxy(const config::Config& cfg, const ProxyAppOptions& options) {
   ProxyApp app;
+  app.config_ = cfg;
+  app.options_ = options;
+  app.options_.on_watch_round = {};  // the reload needs only the settings' options
   ProxySettings s = settings_from_config(cfg, options);
-  try {
-    app.trust_ = std::make_shared<const certs::TrustStore>(
-        cfg.trust.system ? certs::SystemTrust::include : certs::SystemTrust::exclude,
-        cfg.trust.ca_files);
-  } catch (const std::exception& e) {
-    throw ProxyBuildError(e.what());
-  }
+  app.trust_ = trust_from(cfg);
   const std::string state_dir =
       options.state_dir.empty() ? cfg.intercept.state_dir : options.state_dir;
   if (cfg.intercept.enabled) {
     // Intercept mode (proxy/session/intercept_session.hpp); the CA is created on the first start.
-    app.state_dir_ = state_dir.empty() ? certs::default_state_dir() : std::filesystem::path(state_dir);
+    app.state_dir_ =
+        state_dir.empty() ? certs::default_state_dir() : std::filesystem::path(state_dir);
     try {
-      auto setup = make_interceptor(
-          app.state_dir_, *app.trust_, cfg.warn_days, cfg.intercept.on_upstream_error,
-          cfg.intercept.no_intercept,
-          std::chrono::duration_cast<std::chrono::seconds>(cfg.intercept.pin_ttl));
+      auto setup =
+          make_interceptor(app.state_dir_, *app.trust_, cfg.warn_days,
+                           cfg.intercept.on_upstream_error, cfg.intercept.no_intercept,
+                           std::chrono::duration_cast<std::chrono::seconds>(cfg.intercept.pin_ttl));
       s.intercept = setup.interceptor;
       app.ca_created_ = setup.ca_created;
     } catch (const std::exception& e) {
@@ -157,6 +213,7 @@ ProxyApp build_proxy(const config::Config& cfg, const ProxyAppOptions& options) 
   try {
     ConnectionLogOptions lo;
     lo.announce_findings = cfg.log.stderr_findings;
+    lo.colour = options.log_colour;
     lo.keep_query = cfg.log.keep_query;
     lo.path = cfg.log.file;
     lo.max_file_bytes = static_cast<std::size_t>(cfg.log.max_size_mb) * 1024 * 1024;
@@ -168,7 +225,8 @@ ProxyApp build_proxy(const config::Config& cfg, const ProxyAppOptions& options) 
 
   // One registry for the server's lifetime (DESIGN.md section 8), scraped on --admin.
   app.metrics_ = std::make_unique<Metrics>();
-  app.metrics_->set_log_lines_dropped_source([log = app.log_.get()] { return log->lines_dropped(); });
+  app.metrics_->set_log_lines_dropped_source(
+      [log = app.log_.get()] { return log->lines_dropped(); });
   app.server_ = std::make_unique<Server>(s, app.log_.get());
   app.server_->set_metrics(app.metrics_.get());
   ProberOptions po;
@@ -203,11 +261,16 @@ ProxyApp build_proxy(const config::Config& cfg, const ProxyAppOptions& options) 
   app.admin_->set_client_filter(config::admin_client_filter(cfg.admin_allow));
   app.admin_up_ = start_admin_or_warn(*app.admin_, cfg.admin) && app.admin_->port();
   // The admin port is one of our own listeners: never a destination (CONNECT or URL).
-  if (app.admin_up_) app.server_->context()->add_own_port(app.admin_->port());
+  if (app.admin_up_) app.server_->add_own_port(app.admin_->port());
 
   // Sites with edges are watched on a schedule too (DESIGN.md sections 5 and 8), through the
   // same log and metrics.
-  auto wo = watch_options_from(cfg, app.trust_);
+  WatchOptions wo;
+  try {
+    wo = watch_options_from(cfg, app.trust_);
+  } catch (const std::exception& e) {  // crl_files, ct_log_list: the message names the file
+    throw ProxyBuildError(e.what());
+  }
   std::erase_if(wo.sites, [](const config::Site& site) { return site.edges.empty(); });
   if (!wo.sites.empty()) {
     app.watcher_ = std::make_unique<Watcher>(

@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 #include "inspect/finding.hpp"
 #include "inspect/observation.hpp"
+#include "proxy/net/config_reload.hpp"
 #include "proxy/net/proxy_settings.hpp"
 #include "proxy/net/server.hpp"
 #include "proxy/probe/side_probe.hpp"
@@ -20,6 +21,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <variant>
+#include <vector>
 
 namespace tlsprobe::proxy {
 
@@ -39,14 +42,16 @@ struct ProxyBuildError : std::runtime_error {
 
 // What a config file has no key for.
 struct ProxyAppOptions {
-  std::string state_dir;  // the CA's directory; empty: config's intercept.state_dir, then the default
-  unsigned threads = 0;   // 0: ProxySettings' default (half the cores, at least 1)
+  // The CA's directory; empty: config's intercept.state_dir, then the default.
+  std::string state_dir;
+  unsigned threads = 0;  // 0: ProxySettings' default (half the cores, at least 1)
   // Upper bound on max_connections (tools/: what the descriptor limit allows); 0: none.
   std::size_t max_connections_cap = 0;
   // Forward/intercept response-head deadline (no config key; tests shorten it).
   std::optional<std::chrono::milliseconds> upstream_response;
   // Called with each watch round (the proxy announces its findings on stderr).
   std::function<void(const RoundReport&)> on_watch_round;
+  bool log_colour = false;  // ANSI colour on announced findings (--color)
 };
 
 // ProxySettings from the config: listen address, allow-lists, auth, timeouts, limits,
@@ -84,6 +89,12 @@ class ProxyApp {
   // The admin listener's port; 0 when admin is off or could not listen (warned on stderr).
   std::uint16_t admin_port() const;
 
+  // The settings and side probe a configuration reload (SIGHUP, proxy/net/config_reload.hpp)
+  // hands to new connections, built from `next` the way build_proxy built the first ones (same
+  // options, prober, log and metrics; the interceptor and its pins live for the process), with
+  // a warning for each change that needs a restart. The one-line reason when `next` cannot run.
+  std::variant<ReloadedSettings, std::string> reloaded_settings(const config::Config& next) const;
+
   // Starts the watcher, runs until the graceful shutdown has finished (a signal with
   // SignalHandling::install, or shutdown()), then stops the watcher, the admin listener and
   // the prober, and flushes the log. Call once.
@@ -105,6 +116,8 @@ class ProxyApp {
   std::unique_ptr<AdminListener> admin_;
   std::unique_ptr<Watcher> watcher_;
   std::function<void(const RoundReport&)> on_watch_round_;
+  config::Config config_;  // as built: what restart-only keys still are
+  ProxyAppOptions options_;
   std::filesystem::path state_dir_;
   bool ca_created_ = false;
   bool admin_up_ = false;

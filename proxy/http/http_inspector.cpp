@@ -46,7 +46,11 @@ inspect::Findings HttpInspector::finish() {
   inspect::Findings out;
   inspect::HttpCheckOptions options;
   options.keep_query = keep_query_;
+  options.hsts_memory = hsts_;
   if (exchange_.status != 0) out = inspect::check_http(exchange_, options);
+  // Learnt after the check: a page's own header is read by check_http directly.
+  if (hsts_ && exchange_.https && exchange_.status >= 200)
+    if (auto sts = exchange_.header("Strict-Transport-Security")) hsts_->note(exchange_.host, *sts);
   exchange_.body.clear();
   exchange_.body.shrink_to_fit();  // an idle keep-alive connection holds no page copy
   keep_body_ = false;

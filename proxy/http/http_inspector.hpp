@@ -37,6 +37,11 @@ class HttpInspector {
   void body(const char* data, std::size_t n);
   // Whether findings show URLs with their query ([log] keep_query; default: without).
   void keep_query(bool keep) { keep_query_ = keep; }
+  // The request's Sec-Fetch-Dest header (after request()): tells a subresource from a page.
+  void fetch_dest(std::string_view dest) { exchange_.fetch_dest = std::string(dest); }
+  // HSTS policies shared across connections (the interceptor's): every HTTPS response's
+  // header is noted there, and mixed content skips hosts it covers. Must outlive this.
+  void hsts_memory(inspect::HstsMemory* memory) { hsts_ = memory; }
   // Findings of the exchange (check_http); the inspector may then be reused with request().
   inspect::Findings finish();
 
@@ -46,6 +51,7 @@ class HttpInspector {
   std::size_t max_body_;
   bool keep_body_ = false;
   bool keep_query_ = false;
+  inspect::HstsMemory* hsts_ = nullptr;
   inspect::HttpExchange exchange_;
 };
 

@@ -61,6 +61,13 @@ void Listener::stop() {
   });
 }
 
+void Listener::set_context(std::shared_ptr<ProxyContext> ctx) {
+  // ctx_ is read by the accept loop, which runs on strand_.
+  asio::post(strand_, [self = shared_from_this(), ctx = std::move(ctx)]() mutable {
+    self->ctx_ = std::move(ctx);
+  });
+}
+
 void Listener::refuse(tcp::socket& s, unsigned status, const char* reason) {
   // A fresh socket's send buffer is empty, so this short write completes at once; it is
   // best effort (the client may already be gone) and never blocks the accept loop long.

@@ -35,6 +35,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
   // Reverse mode: accepted connections go to `starter` instead of the forward proxy. Set
   // before start().
   void set_session_starter(SessionStarter starter) { starter_ = std::move(starter); }
+  // A configuration reload: connections accepted from now on get `ctx` (thread-safe; open
+  // connections keep theirs).
+  void set_context(std::shared_ptr<ProxyContext> ctx);
 
  private:
   boost::asio::awaitable<void> accept_loop();

@@ -26,13 +26,13 @@ using config::Cidr;
 // The defaults of the keys the config file has are config's (one default per value:
 // config::Timeouts and config::Limits); the rest have no key and are set here only.
 struct ProxyTimeouts {
-  std::chrono::milliseconds connect{config::Timeouts{}.connect};  // TCP connect (then 504)
+  std::chrono::milliseconds connect{config::Timeouts{}.connect};      // TCP connect (then 504)
   std::chrono::milliseconds handshake{config::Timeouts{}.handshake};  // one TLS handshake
-  std::chrono::milliseconds header{config::Timeouts{}.header};  // a complete request head
-  std::chrono::milliseconds idle{config::Timeouts{}.idle};      // no byte either way: close
-  std::chrono::milliseconds probe{config::Timeouts{}.probe};    // one side probe, end to end
-  std::chrono::milliseconds drain{config::Timeouts{}.drain};    // SIGTERM: open connections
-  std::chrono::milliseconds upstream_response{60'000};  // forward mode: response head
+  std::chrono::milliseconds header{config::Timeouts{}.header};        // a complete request head
+  std::chrono::milliseconds idle{config::Timeouts{}.idle};            // no byte either way: close
+  std::chrono::milliseconds probe{config::Timeouts{}.probe};          // one side probe, end to end
+  std::chrono::milliseconds drain{config::Timeouts{}.drain};          // SIGTERM: open connections
+  std::chrono::milliseconds upstream_response{60'000};                // forward mode: response head
   // Writing one of the proxy's own short answers (an error, the 502 page, the CA page).
   std::chrono::milliseconds answer{2'000};
   // After that answer: reading what the client still sends before the close (an unread byte
@@ -52,7 +52,6 @@ struct ProxyLimits {
   // refused (429), so one client cannot take every slot (proxy/net/destination_policy.hpp).
   std::size_t max_connections_per_client = config::Limits{}.max_connections_per_client;
 };
-
 
 class Interceptor;  // proxy/session/intercept_session.hpp
 

@@ -1,5 +1,7 @@
 #include "proxy/net/server.hpp"
 
+#include "proxy/net/context_generations.hpp"
+
 #include "proxy/net/listener.hpp"
 #include "proxy/observe/metrics.hpp"
 #include "proxy/probe/side_probe.hpp"
@@ -57,22 +59,55 @@ Server::Server(ProxySettings settings, ConnectionLog* log)
 Server::~Server() = default;
 
 boost::system::error_code Server::start() {
-  ctx_ = std::make_shared<ProxyContext>(settings_, log_, side_probe_);
-  ctx_->metrics = metrics_;
+  auto ctx = std::make_shared<ProxyContext>(settings_, log_, side_probe_);
+  ctx->metrics = metrics_;
+  generations_ = std::make_shared<ContextGenerations>(ctx);
   if (metrics_) {
-    // Open from accept, whatever the session later becomes (DESIGN.md section 8 metrics).
-    std::weak_ptr<ProxyContext> weak = ctx_;
+    // Open from accept, whatever the session later becomes (DESIGN.md section 8 metrics),
+    // in every generation a reload left behind too.
+    std::weak_ptr<ContextGenerations> weak = generations_;
     metrics_->set_open_connections_source([weak]() -> std::int64_t {
-      const auto ctx = weak.lock();
-      return ctx ? static_cast<std::int64_t>(ctx->open_connections()) : 0;
+      const auto g = weak.lock();
+      return g ? static_cast<std::int64_t>(g->open_connections()) : 0;
     });
   }
-  listener_ = std::make_shared<Listener>(ioc_, ctx_);
+  listener_ = std::make_shared<Listener>(ioc_, ctx);
   if (starter_) listener_->set_session_starter(starter_);
   if (auto ec = listener_->open(settings_.listen)) return ec;
   listener_->start();
   return {};
 }
+
+std::shared_ptr<ProxyContext> Server::context() const {
+  return generations_ ? generations_->current() : nullptr;
+}
+
+void Server::replace_settings(ProxySettings settings, std::shared_ptr<SideProbe> side_probe) {
+  const auto previous = generations_->current();
+  if (!side_probe) side_probe = previous->side_probe;
+  auto next = std::make_shared<ProxyContext>(std::move(settings), log_, std::move(side_probe));
+  // What the previous generation learnt after construction: the bound address (port 0
+  // resolved), the other own ports (loop protection) and the metrics registry. The Via token
+  // is new: a request still in flight with the old one is caught by the destination check.
+  next->metrics = metrics_;
+  next->set_listen_endpoint(previous->listen_endpoint());
+  {
+    std::lock_guard lock(own_ports_mutex_);
+    for (const auto port : own_ports_) next->add_own_port(port);
+  }
+  generations_->replace(next);
+  listener_->set_context(std::move(next));
+}
+
+void Server::add_own_port(std::uint16_t port) {
+  {
+    std::lock_guard lock(own_ports_mutex_);
+    own_ports_.push_back(port);
+  }
+  if (generations_) generations_->current()->add_own_port(port);
+}
+
+std::size_t Server::context_generations() const { return generations_ ? generations_->count() : 0; }
 
 tcp::endpoint Server::local_endpoint() const {
   return listener_ ? listener_->local_endpoint() : tcp::endpoint{};
@@ -102,24 +137,24 @@ void Server::begin_shutdown() {
   asio::co_spawn(
       ioc_,
       [this]() -> asio::awaitable<void> {
-        auto ctx = ctx_;
-        ctx->draining = true;
+        auto gens = generations_;
+        const auto drain = gens->current()->settings.timeouts.drain;
+        const auto probe = gens->current()->settings.timeouts.probe;
+        gens->set_draining();
         if (listener_) listener_->stop();
         asio::steady_timer t(ioc_);
         // 1. Let open connections finish on their own, for at most the drain period.
-        co_await wait_until(
-            t, std::chrono::duration_cast<std::chrono::milliseconds>(settings_.timeouts.drain),
-            [&] { return ctx->open_connections() == 0; });
+        co_await wait_until(t, std::chrono::duration_cast<std::chrono::milliseconds>(drain),
+                            [&] { return gens->open_connections() == 0; });
         // 2. Close the rest: each writes its log line as it ends.
-        ctx->close_all();
+        gens->close_all();
         co_await wait_until(t, std::chrono::milliseconds(2000),
-                            [&] { return ctx->open_connections() == 0; });
+                            [&] { return gens->open_connections() == 0; });
         // 3. Lines still waiting for their probe: the probe timeout bounds each.
-        co_await wait_until(
-            t,
-            std::chrono::duration_cast<std::chrono::milliseconds>(settings_.timeouts.probe) +
-                std::chrono::milliseconds(1000),
-            [&] { return ctx->pending_lines() <= 0; });
+        co_await wait_until(t,
+                            std::chrono::duration_cast<std::chrono::milliseconds>(probe) +
+                                std::chrono::milliseconds(1000),
+                            [&] { return gens->pending_lines() <= 0; });
         ioc_.stop();
       },
       asio::detached);

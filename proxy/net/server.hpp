@@ -13,12 +13,16 @@
 #include <boost/system/error_code.hpp>
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 namespace tlsprobe::proxy {
 
 class ConnectionLog;
+class ContextGenerations;
 class Listener;
 class SessionConnection;
 class SideProbe;
@@ -49,7 +53,19 @@ class Server {
   // Binds and listens. An error (address in use…) is returned, nothing thrown.
   boost::system::error_code start();
   boost::asio::ip::tcp::endpoint local_endpoint() const;
-  std::shared_ptr<ProxyContext> context() const { return ctx_; }
+  // The current generation's context (a reload replaces it; see replace_settings).
+  std::shared_ptr<ProxyContext> context() const;
+
+  // A configuration reload (proxy/net/config_reload.hpp), after start(): connections accepted
+  // from now on run with `settings` and `side_probe` (null: keep the current one); open ones
+  // keep theirs until they close, and shutdown still drains them. The listen address and
+  // thread count are not changed (they need a restart). Thread-safe.
+  void replace_settings(ProxySettings settings, std::shared_ptr<SideProbe> side_probe);
+  // The port of another listener of this process (the admin port), after start(): never a
+  // destination, in this and every later generation.
+  void add_own_port(std::uint16_t port);
+  // Generations alive (1 + retired ones still holding connections); for tests.
+  std::size_t context_generations() const;
 
   // Runs the proxy on settings.threads threads (the caller's among them) until the
   // shutdown sequence has finished. With SignalHandling::install, SIGINT/SIGTERM start it.
@@ -65,7 +81,9 @@ class Server {
   boost::asio::io_context ioc_;
   std::shared_ptr<SideProbe> side_probe_;
   Metrics* metrics_ = nullptr;
-  std::shared_ptr<ProxyContext> ctx_;
+  std::shared_ptr<ContextGenerations> generations_;
+  std::mutex own_ports_mutex_;
+  std::vector<std::uint16_t> own_ports_;
   std::shared_ptr<Listener> listener_;
   std::function<void(std::shared_ptr<SessionConnection>)> starter_;
   std::atomic<bool> shutting_down_{false};

@@ -195,15 +195,16 @@ asio::awaitable<UpstreamResult> connect_upstream(std::shared_ptr<SessionConnecti
     if (conn->timed_out) {
       out.failure = UpstreamFailure::timeout;
       out.reason =
-          "connecting to " + config::format_host_port(target.host, target.port) + " timed out after " +
+          "connecting to " + config::format_host_port(target.host, target.port) +
+          " timed out after " +
           std::to_string(
               std::chrono::duration_cast<std::chrono::milliseconds>(s.timeouts.connect).count()) +
           " ms";
     } else {
       out.failure =
           ec == asio::error::connection_refused ? UpstreamFailure::refused : UpstreamFailure::other;
-      out.reason = "cannot connect to " + config::format_host_port(target.host, target.port) + ": " +
-                   ec.message();
+      out.reason = "cannot connect to " + config::format_host_port(target.host, target.port) +
+                   ": " + ec.message();
     }
     co_return out;
   }

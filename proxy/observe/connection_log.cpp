@@ -120,8 +120,12 @@ std::uint64_t ConnectionLog::lines_dropped() const {
 
 void ConnectionLog::announce(const inspect::Finding& f) {
   if (f.severity == inspect::Severity::info) return;
-  announce_once(f.subject + "|" + f.code, "tlsprobe: " + std::string(to_string(f.severity)) + " " +
-                                              f.code + " " + f.subject + ": " + f.message);
+  std::string severity(to_string(f.severity));
+  if (options_.colour)
+    severity =
+        (f.severity == inspect::Severity::error ? "\x1b[31m" : "\x1b[33m") + severity + "\x1b[0m";
+  announce_once(f.subject + "|" + f.code,
+                "tlsprobe: " + severity + " " + f.code + " " + f.subject + ": " + f.message);
 }
 
 void ConnectionLog::announce_once(const std::string& key, const std::string& human_line) {

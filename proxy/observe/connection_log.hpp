@@ -37,6 +37,7 @@ struct ConnectionLogOptions {
   std::size_t queue_lines = 8192;                  // async queue bound
   bool announce_findings = true;                   // [log] stderr_findings
   bool keep_query = false;                         // [log] keep_query (RecordOptions)
+  bool colour = false;  // ANSI colour on the severity of announced findings (--color)
 };
 
 inline constexpr unsigned kLogFileMode = 0640;  // before the umask

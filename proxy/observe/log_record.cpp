@@ -1,6 +1,8 @@
 #include "proxy/observe/log_record.hpp"
 
+#include "config/address.hpp"
 #include "inspect/url_query.hpp"
+#include "proxy/observe/revocation_log.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
@@ -8,13 +10,31 @@
 #include <cmath>
 
 #include <openssl/objects.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <optional>
 
 namespace tlsprobe::proxy {
 
 namespace json = boost::json;
+
+namespace {
+// The ECS release whose field definitions the records follow (`ecs.version`;
+// tests/data/ecs/README.md says which definitions the validation test uses).
+constexpr std::string_view ecs_version = "8.11.0";
+// observer.version.
+constexpr std::string_view observer_version = "0.1.0";
+}  // namespace
 
 std::string_view to_string(LogMode m) {
   switch (m) {
@@ -49,34 +69,6 @@ std::string_view to_string(ProbeStatus s) {
 }
 
 namespace {
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is invalid
-// (RFC 3629 section 4: no overlongs, no surrogates, nothing above U+10FFFF).
-std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  if (c < 0x80) return 1;
-  std::size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;  // overlong
-    if (c == 0xED) hi = 0x9F;  // surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;  // overlong
-    if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k)
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-  return n;
-}
 
 json::string str(std::string_view s) { return json::string(sanitize_utf8(s)); }
 
@@ -154,33 +146,44 @@ json::object chain_element(const certs::Certificate& cert) {
   return o;
 }
 
+// Sets o[key] = text unless text is empty (ECS: no empty strings).
+void put(json::object& o, std::string_view key, std::string_view text) {
+  if (!text.empty()) o[key] = str(text);
+}
+
+// ECS normalises the x509 common names to arrays; an absent CN is left out, not [""].
+void put_common_name(json::object& o, const std::string& cn) {
+  if (!cn.empty()) o["common_name"] = json::array{str(cn)};
+}
+
 // tls.server.* for the leaf (ECS tls.yml and x509.yml).
 json::object server_fields(const certs::Certificate& leaf) {
   json::object x509;
-  x509["serial_number"] = str(leaf.serial_hex());
-  x509["signature_algorithm"] = str(leaf.signature_algorithm());
+  put(x509, "serial_number", leaf.serial_hex());
+  put(x509, "signature_algorithm", leaf.signature_algorithm());
   x509["not_before"] = format_timestamp_s(leaf.not_before());
   x509["not_after"] = format_timestamp_s(leaf.not_after());
   json::object subject;
-  subject["distinguished_name"] = str(leaf.subject());
-  subject["common_name"] = str(leaf.common_name());
-  x509["subject"] = std::move(subject);
+  put(subject, "distinguished_name", leaf.subject());
+  put_common_name(subject, leaf.common_name());
+  if (!subject.empty()) x509["subject"] = std::move(subject);
   json::object issuer;
-  issuer["distinguished_name"] = str(leaf.issuer());
-  issuer["common_name"] =
-      str(leaf.x509() ? common_name_of(X509_get_issuer_name(leaf.x509())) : std::string());
-  x509["issuer"] = std::move(issuer);
-  x509["public_key_algorithm"] = str(leaf.key().type);
-  x509["public_key_size"] = leaf.key().bits;
-  if (!leaf.key().curve.empty()) x509["public_key_curve"] = str(leaf.key().curve);
-  x509["alternative_names"] = string_array(all_names(leaf));
+  put(issuer, "distinguished_name", leaf.issuer());
+  put_common_name(issuer,
+                  leaf.x509() ? common_name_of(X509_get_issuer_name(leaf.x509())) : std::string());
+  if (!issuer.empty()) x509["issuer"] = std::move(issuer);
+  put(x509, "public_key_algorithm", leaf.key().type);
+  if (leaf.key().bits > 0) x509["public_key_size"] = leaf.key().bits;
+  put(x509, "public_key_curve", leaf.key().curve);
+  const auto names = all_names(leaf);
+  if (!names.empty()) x509["alternative_names"] = string_array(names);
 
   json::object server;
   server["hash"] = json::object{{"sha256", str(leaf.sha256_hex())}};
   server["not_before"] = format_timestamp_s(leaf.not_before());
   server["not_after"] = format_timestamp_s(leaf.not_after());
-  server["subject"] = str(leaf.subject());
-  server["issuer"] = str(leaf.issuer());
+  put(server, "subject", leaf.subject());
+  put(server, "issuer", leaf.issuer());
   server["x509"] = std::move(x509);
   return server;
 }
@@ -191,16 +194,48 @@ json::object string_map(const std::map<std::string, std::string>& m) {
   return o;
 }
 
+// Evidence keys whose values are numbers or booleans (docs/log-format.md "Evidence"): written
+// as JSON numbers / booleans so they can be compared and summed; every other key stays a
+// string. A value that does not parse as its documented type is kept as the string it was.
+bool is_numeric_evidence(std::string_view key) {
+  static constexpr std::string_view keys[] = {
+      "certificates_sent",   "count", "days_expired", "days_until_valid", "depth",
+      "elapsed_ms",          "index", "key_bits",     "openssl_code",     "openssl_depth",
+      "path_len_constraint", "port",  "status",       "warn_days"};
+  return std::find(std::begin(keys), std::end(keys), key) != std::end(keys);
+}
+bool is_boolean_evidence(std::string_view key) {
+  return key == "legacy_handshake" || key == "root_sent" || key == "sent";
+}
+
+json::value evidence_value(std::string_view key, const std::string& text) {
+  if (is_boolean_evidence(key) && (text == "true" || text == "false")) return text == "true";
+  if (is_numeric_evidence(key) && !text.empty()) {
+    char* end = nullptr;
+    const long long whole = std::strtoll(text.c_str(), &end, 10);
+    if (end == text.c_str() + text.size()) return whole;
+    const double real = std::strtod(text.c_str(), &end);
+    if (end == text.c_str() + text.size() && std::isfinite(real)) return real;
+  }
+  return str(text);
+}
+
+json::object evidence_object(const std::map<std::string, std::string>& m) {
+  json::object o;
+  for (const auto& [k, v] : m) o[sanitize_utf8(k)] = evidence_value(k, v);
+  return o;
+}
+
 json::object finding_object(const inspect::Finding& f) {
   json::object o;
   o["code"] = str(f.code);
   o["severity"] = std::string(inspect::to_string(f.severity));
   o["role"] = std::string(inspect::to_string(f.role));
-  o["subject"] = str(f.subject);
-  o["message"] = str(f.message);
-  o["remedy"] = str(f.remedy);
-  o["evidence"] = string_map(f.evidence);
-  o["equivalents"] = string_map(f.equivalents);
+  put(o, "subject", f.subject);
+  put(o, "message", f.message);
+  put(o, "remedy", f.remedy);
+  if (!f.evidence.empty()) o["evidence"] = evidence_object(f.evidence);
+  if (!f.equivalents.empty()) o["equivalents"] = string_map(f.equivalents);
   o["browser_shows"] = f.browser_shows;
   return o;
 }
@@ -217,23 +252,135 @@ const inspect::Finding* worst_error(const inspect::Findings& findings) {
   return first;
 }
 
-}  // namespace
-
-std::string sanitize_utf8(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    const std::size_t n = utf8_sequence_length(text, i);
-    if (n == 0) {
-      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
-      ++i;
-    } else {
-      out.append(text.substr(i, n));
-      i += n;
+// ECS wants IANA cipher suite names (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256); OpenSSL reports
+// its own for TLS <= 1.2 (ECDHE-RSA-AES128-GCM-SHA256). The map comes from OpenSSL itself:
+// every cipher it knows, OpenSSL name -> SSL_CIPHER_standard_name. TLS 1.3 names are the
+// same in both. Built once, read-only afterwards.
+const std::map<std::string, std::string>& iana_cipher_names() {
+  static const std::map<std::string, std::string> names = [] {
+    std::map<std::string, std::string> out;
+    std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_method()), SSL_CTX_free);
+    if (!ctx) return out;
+    SSL_CTX_set_security_level(ctx.get(), 0);
+    SSL_CTX_set_cipher_list(ctx.get(), "ALL:COMPLEMENTOFALL:@SECLEVEL=0");
+    const STACK_OF(SSL_CIPHER)* list = SSL_CTX_get_ciphers(ctx.get());
+    for (int i = 0; list != nullptr && i < sk_SSL_CIPHER_num(list); ++i) {
+      const SSL_CIPHER* c = sk_SSL_CIPHER_value(list, i);
+      const char* iana = SSL_CIPHER_standard_name(c);
+      if (iana != nullptr) out.emplace(SSL_CIPHER_get_name(c), iana);
     }
+    return out;
+  }();
+  return names;
+}
+
+// True for an IPv4 or IPv6 literal (no brackets, no port).
+bool is_ip(std::string_view text) {
+  if (text.empty()) return false;
+  std::string s(text);
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+// This host's name for observer.hostname, read once.
+const std::string& host_name() {
+  static const std::string name = [] {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) return std::string();
+    return std::string(buf);
+  }();
+  return name;
+}
+
+// The parts of an absolute URL ECS keeps in url.*: scheme, domain (IPv6 with brackets, as
+// ECS says), port (explicit or the scheme's), path. The proxy has already parsed and
+// checked the request target; this only splits the text it logged.
+struct UrlParts {
+  std::string scheme, domain, path;
+  long port = 0;
+};
+std::optional<UrlParts> split_url(std::string_view url) {
+  const auto sep = url.find("://");
+  if (sep == std::string_view::npos || sep == 0) return std::nullopt;
+  UrlParts p;
+  p.scheme = std::string(url.substr(0, sep));
+  std::transform(p.scheme.begin(), p.scheme.end(), p.scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string_view rest = url.substr(sep + 3);
+  const auto path_at = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, path_at);
+  std::string_view path = path_at == std::string_view::npos ? "" : rest.substr(path_at);
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos)
+    authority = authority.substr(at + 1);  // never log userinfo
+  std::string_view port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    p.domain = std::string(authority.substr(0, close + 1));
+    if (close + 1 < authority.size() && authority[close + 1] == ':')
+      port_text = authority.substr(close + 2);
+  } else {
+    const auto colon = authority.rfind(':');
+    p.domain = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
   }
+  if (!port_text.empty()) {
+    char* end = nullptr;
+    const std::string digits(port_text);
+    p.port = std::strtol(digits.c_str(), &end, 10);
+    if (end != digits.c_str() + digits.size() || p.port <= 0 || p.port > 65535) p.port = 0;
+  }
+  if (p.port == 0) p.port = p.scheme == "https" ? 443 : p.scheme == "http" ? 80 : 0;
+  const auto query_at = path.find_first_of("?#");
+  p.path = std::string(path.substr(0, query_at));
+  if (p.path.empty()) p.path = "/";
+  return p;
+}
+
+// event.dataset: which kind of record (a dashboard filters on it).
+std::string_view dataset_of(LogMode m) {
+  switch (m) {
+    case LogMode::watch:
+      return "tlsprobe.watch";
+    case LogMode::probe:
+      return "tlsprobe.probe";
+    default:
+      return "tlsprobe.connection";
+  }
+}
+
+void add_unique(json::array& a, const std::string& text) {
+  if (text.empty()) return;
+  const json::value v = str(text);
+  if (std::find(a.begin(), a.end(), v) == a.end()) a.push_back(v);
+}
+
+// `message`: one line a person reads in Discover or the Logs UI.
+std::string summary_line(const ConnectionFacts& facts, const inspect::Finding* error,
+                         std::string_view destination) {
+  std::string out = std::string(to_string(facts.mode));
+  if (facts.mode == LogMode::watch) out += " " + std::string(inspect::to_string(facts.role));
+  if (!facts.client_address.empty()) out += " " + facts.client_address;
+  out += " -> ";
+  out += destination.empty() ? std::string("?") : std::string(destination);
+  if (facts.http && !facts.http->method.empty()) {
+    out += " " + facts.http->method;
+    if (facts.http->status != 0) out += " " + std::to_string(facts.http->status);
+  }
+  if (facts.handshake && facts.mode != LogMode::tunnel && !facts.handshake->tls_version.empty())
+    out += " TLS " + facts.handshake->tls_version;
+  if (facts.findings.empty()) {
+    out += ": no findings";
+  } else {
+    out += ": " + std::to_string(facts.findings.size()) +
+           (facts.findings.size() == 1 ? " finding" : " findings");
+    if (error != nullptr) out += ", " + error->code + " (" + error->message + ")";
+  }
+  if (!facts.reason.empty()) out += "; " + facts.reason;
   return out;
 }
+
+}  // namespace
 
 std::string format_timestamp_ms(std::chrono::system_clock::time_point t) {
   using namespace std::chrono;
@@ -274,38 +421,87 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
   using namespace std::chrono;
   json::object record;
   record["@timestamp"] = format_timestamp_ms(facts.end);
+  record["ecs"] = json::object{{"version", ecs_version}};
 
   const inspect::Finding* error = worst_error(facts.findings);
   const bool handshake_failed =
       facts.handshake && facts.handshake->outcome != inspect::HandshakeOutcome::ok;
+  // A tunnel's handshake is tlsprobe's own side probe, not the client's connection: its
+  // failure is a finding about the server (probe.unreachable…), not the tunnel's outcome.
+  const bool own_handshake = facts.mode != LogMode::tunnel;
   json::object event;
   event["kind"] = "event";
-  event["category"] = json::array{"network"};
-  event["type"] = json::array{"connection"};
-  event["outcome"] = (error != nullptr || handshake_failed || facts.failed) ? "failure" : "success";
+  json::array category{"network"};
+  if (facts.http) category.emplace_back("web");
+  event["category"] = std::move(category);
+  json::array type{"connection", "end"};
+  if (facts.handshake || facts.http) type.emplace_back("protocol");
+  event["type"] = std::move(type);
+  event["outcome"] = (error != nullptr || (own_handshake && handshake_failed) || facts.failed)
+                         ? "failure"
+                         : "success";
   const auto duration = duration_cast<nanoseconds>(facts.end - facts.start).count();
   event["duration"] = duration > 0 ? duration : 0;
-  if (!facts.reason.empty()) event["reason"] = str(facts.reason);
+  if (facts.start.time_since_epoch().count() != 0)
+    event["start"] = format_timestamp_ms(facts.start);
+  event["end"] = format_timestamp_ms(facts.end);
+  event["module"] = "tlsprobe";
+  event["dataset"] = std::string(dataset_of(facts.mode));
+  put(event, "reason", facts.reason);
   record["event"] = std::move(event);
 
   if (error != nullptr) {
-    record["error"] = json::object{{"code", str(error->code)}, {"message", str(error->message)}};
+    json::object e{{"code", str(error->code)}};
+    put(e, "message", error->message);
+    record["error"] = std::move(e);
   }
 
+  // The raw address in .address, duplicated to .ip (ECS client.address); source = client.
+  json::array related_ip, related_hosts, related_hash;
   if (!facts.client_address.empty()) {
-    record["client"] =
-        json::object{{"address", str(facts.client_address)}, {"port", facts.client_port}};
+    json::object client{{"address", str(facts.client_address)}};
+    if (is_ip(facts.client_address)) {
+      client["ip"] = str(facts.client_address);
+      add_unique(related_ip, facts.client_address);
+    }
+    if (facts.client_port != 0) client["port"] = facts.client_port;
+    if (facts.bytes_client_to_server) client["bytes"] = *facts.bytes_client_to_server;
+    record["source"] = client;
+    record["client"] = std::move(client);
   }
   json::object destination;
-  if (!facts.destination_domain.empty()) destination["domain"] = str(facts.destination_domain);
-  if (!facts.destination_address.empty()) destination["address"] = str(facts.destination_address);
-  if (facts.destination_port != 0) destination["port"] = facts.destination_port;
-  record["destination"] = std::move(destination);
-
-  if (facts.bytes_client_to_server && facts.bytes_server_to_client) {
-    record["network"] =
-        json::object{{"bytes", *facts.bytes_client_to_server + *facts.bytes_server_to_client}};
+  if (!facts.destination_domain.empty()) {
+    destination["domain"] = str(facts.destination_domain);
+    add_unique(related_hosts, facts.destination_domain);
   }
+  // .address: the address dialled, else the name asked for (ECS: the raw address).
+  const std::string& dest_raw =
+      !facts.destination_address.empty() ? facts.destination_address : facts.destination_domain;
+  put(destination, "address", dest_raw);
+  if (is_ip(facts.destination_address)) {
+    destination["ip"] = str(facts.destination_address);
+    add_unique(related_ip, facts.destination_address);
+  }
+  if (facts.destination_port != 0) destination["port"] = facts.destination_port;
+  if (facts.bytes_server_to_client) destination["bytes"] = *facts.bytes_server_to_client;
+  std::string dest_text = dest_raw;
+  if (!facts.destination_domain.empty()) dest_text = facts.destination_domain;
+  // Nothing was dialled (connect refused) and the host is an IP: the URL still names it.
+  if (dest_text.empty() && facts.http)
+    if (const auto parts = split_url(facts.http->url)) dest_text = parts->domain;
+  if (facts.destination_port != 0)
+    dest_text = config::format_host_port(dest_text, facts.destination_port);
+  if (!destination.empty()) record["destination"] = std::move(destination);
+
+  json::object network{{"transport", "tcp"}};
+  if (facts.http)
+    network["protocol"] = "http";
+  else if (facts.handshake || facts.client_hello)
+    network["protocol"] = "tls";
+  if (facts.bytes_client_to_server && facts.bytes_server_to_client)
+    network["bytes"] = *facts.bytes_client_to_server + *facts.bytes_server_to_client;
+  // Watch records are tlsprobe's own handshakes: no client connection, no network fields.
+  if (!facts.client_address.empty()) record["network"] = std::move(network);
 
   if (facts.http) {
     json::object http;
@@ -313,16 +509,23 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
       http["request"] = json::object{{"method", str(facts.http->method)}};
     if (facts.http->status != 0)
       http["response"] = json::object{{"status_code", facts.http->status}};
-    record["http"] = std::move(http);
+    if (!http.empty()) record["http"] = std::move(http);
     if (!facts.http->url.empty()) {
-      json::object url{{"full", str(inspect::shown_url(facts.http->url, options.keep_query))}};
+      const std::string shown = inspect::shown_url(facts.http->url, options.keep_query);
+      json::object url{{"full", str(shown)}, {"original", str(shown)}};
+      if (const auto parts = split_url(facts.http->url)) {
+        put(url, "scheme", parts->scheme);
+        put(url, "domain", parts->domain);
+        if (parts->port != 0) url["port"] = parts->port;
+        put(url, "path", parts->path);
+      }
       if (options.keep_query)
         if (const auto q = inspect::query_of(facts.http->url)) url["query"] = str(*q);
       record["url"] = std::move(url);
     }
   }
 
-  // tls: the upstream handshake; SNI as the client sent it (never filled in, DESIGN.md 7).
+  // tls: the client's connection. SNI as the client sent it (never filled in, DESIGN.md 7).
   json::object tls;
   std::optional<std::string> sni;
   if (facts.client_hello) {
@@ -330,21 +533,46 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
   } else if (facts.handshake) {
     sni = facts.handshake->sni;
   }
-  json::object tls_client;
-  if (sni) tls_client["server_name"] = str(*sni);
+  if (sni && !sni->empty()) {
+    tls["client"] = json::object{{"server_name", str(*sni)}};
+    add_unique(related_hosts, *sni);
+  }
   if (facts.handshake) {
     const auto& hs = *facts.handshake;
-    if (!hs.tls_version.empty()) {
-      tls["version"] = str(hs.tls_version);
-      tls["version_protocol"] = "tls";
+    // Version, cipher, ALPN and "established" describe the handshake tlsprobe made. That is
+    // the logged connection's upstream leg in intercept, reverse, watch and probe records;
+    // in a tunnel it is the side probe, so there it goes to tlsprobe.probe.* below.
+    if (own_handshake) {
+      if (!hs.tls_version.empty()) {
+        tls["version"] = str(hs.tls_version);
+        tls["version_protocol"] = "tls";
+      }
+      if (!hs.cipher.empty()) {
+        const auto& names = iana_cipher_names();
+        const auto it = names.find(hs.cipher);
+        tls["cipher"] = str(it != names.end() ? it->second : hs.cipher);
+      }
+      put(tls, "next_protocol", hs.alpn);
+      tls["established"] = hs.outcome == inspect::HandshakeOutcome::ok;
     }
-    if (!hs.cipher.empty()) tls["cipher"] = str(hs.cipher);
-    if (!hs.alpn.empty()) tls["next_protocol"] = str(hs.alpn);
-    tls["established"] = hs.outcome == inspect::HandshakeOutcome::ok;
-    if (!hs.chain.empty()) tls["server"] = server_fields(hs.chain.front());
+    if (!hs.chain.empty()) {
+      tls["server"] = server_fields(hs.chain.front());
+      add_unique(related_hash, hs.chain.front().sha256_hex());
+    }
   }
-  tls["client"] = std::move(tls_client);
-  record["tls"] = std::move(tls);
+  if (!tls.empty()) record["tls"] = std::move(tls);
+
+  record["observer"] = json::object{{"type", "proxy"},
+                                    {"vendor", "tlsprobe"},
+                                    {"product", "tlsprobe"},
+                                    {"version", observer_version}};
+  if (!host_name().empty()) record["observer"].as_object()["hostname"] = str(host_name());
+  json::object related;
+  if (!related_ip.empty()) related["ip"] = std::move(related_ip);
+  if (!related_hosts.empty()) related["hosts"] = std::move(related_hosts);
+  if (!related_hash.empty()) related["hash"] = std::move(related_hash);
+  if (!related.empty()) record["related"] = std::move(related);
+  record["message"] = str(summary_line(facts, error, dest_text));
 
   json::object ours;
   ours["schema"] = log_schema_version;
@@ -353,12 +581,12 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
   if (facts.client_hello) {
     const auto& ch = *facts.client_hello;
     json::object hello;
-    if (ch.sni) hello["sni"] = str(*ch.sni);
-    hello["alpn"] = string_array(ch.alpn);
-    hello["versions"] = string_array(ch.versions);
-    if (!ch.connect_host.empty()) hello["connect_host"] = str(ch.connect_host);
-    if (!ch.http_host.empty()) hello["http_host"] = str(ch.http_host);
-    ours["client_hello"] = std::move(hello);
+    if (ch.sni && !ch.sni->empty()) hello["sni"] = str(*ch.sni);
+    if (!ch.alpn.empty()) hello["alpn"] = string_array(ch.alpn);
+    if (!ch.versions.empty()) hello["versions"] = string_array(ch.versions);
+    put(hello, "connect_host", ch.connect_host);
+    put(hello, "http_host", ch.http_host);
+    if (!hello.empty()) ours["client_hello"] = std::move(hello);
   }
   if (facts.bytes_client_to_server || facts.bytes_server_to_client) {
     json::object bytes;
@@ -366,11 +594,24 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
     if (facts.bytes_server_to_client) bytes["server_to_client"] = *facts.bytes_server_to_client;
     ours["bytes"] = std::move(bytes);
   }
-  if (facts.probe) {
+  if (facts.probe || (facts.handshake && !own_handshake)) {
     json::object probe;
-    probe["status"] = std::string(to_string(facts.probe->status));
-    if (!facts.probe->failure.empty()) probe["failure"] = str(facts.probe->failure);
-    probe["elapsed_ms"] = std::llround(facts.probe->elapsed_ms);  // whole ms, readable
+    if (facts.probe) {
+      probe["status"] = std::string(to_string(facts.probe->status));
+      put(probe, "failure", facts.probe->failure);
+      probe["elapsed_ms"] = std::llround(facts.probe->elapsed_ms);  // whole ms, readable
+    }
+    if (facts.handshake && !own_handshake) {  // the side probe's own handshake (tunnel)
+      const auto& hs = *facts.handshake;
+      put(probe, "tls_version", hs.tls_version);
+      if (!hs.cipher.empty()) {
+        const auto& names = iana_cipher_names();
+        const auto it = names.find(hs.cipher);
+        probe["cipher"] = str(it != names.end() ? it->second : hs.cipher);
+      }
+      put(probe, "alpn", hs.alpn);
+      probe["established"] = hs.outcome == inspect::HandshakeOutcome::ok;
+    }
     ours["probe"] = std::move(probe);
   }
   if (facts.handshake) {
@@ -380,18 +621,23 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
     chain.reserve(hs.chain.size());
     for (const auto& cert : hs.chain) chain.emplace_back(chain_element(cert));
     ours["chain"] = std::move(chain);
+    // Revocation and transparency facts (issue 16): the staple and the SCTs that came.
+    const auto at = std::chrono::time_point_cast<std::chrono::seconds>(facts.end);
+    if (auto o = ocsp_log_object(hs, certs::TimePoint(at.time_since_epoch())))
+      ours["ocsp"] = std::move(*o);
+    if (auto s = scts_log_object(hs)) ours["scts"] = std::move(*s);
     if (hs.outcome != inspect::HandshakeOutcome::ok) {
       json::object failure;
       failure["kind"] = std::string(failure_name(hs.failure));
-      if (!hs.failure_detail.empty()) failure["detail"] = str(hs.failure_detail);
-      if (!hs.alert.empty()) failure["alert"] = str(hs.alert);
+      put(failure, "detail", hs.failure_detail);
+      put(failure, "alert", hs.alert);
       ours["handshake_failure"] = std::move(failure);
     }
   }
   if (facts.verify) {
-    ours["verify"] = json::object{{"ok", facts.verify->ok},
-                                  {"openssl_code", facts.verify->openssl_code},
-                                  {"openssl_text", str(facts.verify->openssl_text)}};
+    json::object verify{{"ok", facts.verify->ok}, {"openssl_code", facts.verify->openssl_code}};
+    put(verify, "openssl_text", facts.verify->openssl_text);
+    ours["verify"] = std::move(verify);
   }
   json::array findings;
   findings.reserve(facts.findings.size());
@@ -399,8 +645,8 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
   ours["findings"] = std::move(findings);
   if (facts.compare) {
     json::object compare;
-    compare["origin_address"] = str(facts.compare->origin_address);
-    compare["origin_sha256"] = str(facts.compare->origin_sha256);
+    put(compare, "origin_address", facts.compare->origin_address);
+    put(compare, "origin_sha256", facts.compare->origin_sha256);
     if (facts.compare->origin_not_before)
       compare["origin_not_before"] = format_timestamp_s(*facts.compare->origin_not_before);
     if (facts.compare->origin_not_after)

@@ -8,6 +8,8 @@
 // the serialized line is always valid JSON whatever the input.
 #pragma once
 
+#include "proxy/observe/utf8.hpp"
+
 #include "inspect/finding.hpp"
 #include "inspect/observation.hpp"
 
@@ -104,9 +106,6 @@ std::string to_json_line(const boost::json::object& record);
 
 // Helpers, exposed for tests and for other writers of tlsprobe JSON.
 
-// `text` with every invalid UTF-8 sequence (bad lead byte, truncated, overlong, surrogate,
-// above U+10FFFF) replaced by U+FFFD; valid input is returned unchanged.
-std::string sanitize_utf8(std::string_view text);
 // "2026-06-01T12:00:00.123Z": RFC 3339, UTC, milliseconds.
 std::string format_timestamp_ms(std::chrono::system_clock::time_point t);
 // "2026-06-01T12:00:00Z": RFC 3339, UTC, seconds (certificate dates).

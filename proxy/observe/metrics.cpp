@@ -180,6 +180,10 @@ Metrics::Metrics(std::string version, std::size_t max_series)
       "tlsprobe_cert_not_after_seconds", K::gauge,
       "notAfter of the leaf certificate last seen, as Unix seconds; kept when verification fails.",
       std::vector<std::string>{"host", "role", "address"});
+  staple_next_update_ = std::make_unique<Family>(
+      "tlsprobe_ocsp_staple_next_update_seconds", K::gauge,
+      "nextUpdate of the OCSP response the server last stapled, as Unix seconds.",
+      std::vector<std::string>{"host", "role", "address"});
   // Every outcome exists from the start, so rate() and absent-series alerts work at once.
   for (auto o : {ProbeOutcome::ok, ProbeOutcome::failed, ProbeOutcome::cached})
     probes_->add({std::string(to_string(o))}, 0, max_series_);
@@ -233,6 +237,18 @@ void Metrics::clear_cert_not_after(std::string_view host, std::string_view role,
   not_after_->erase({std::string(host), std::string(role), std::string(address)});
 }
 
+void Metrics::set_staple_next_update(std::string_view host, std::string_view role,
+                                     std::string_view address, certs::TimePoint next_update) {
+  if (!staple_next_update_->set({std::string(host), std::string(role), std::string(address)},
+                                next_update.time_since_epoch().count(), max_series_))
+    ++series_dropped_;
+}
+
+void Metrics::clear_staple_next_update(std::string_view host, std::string_view role,
+                                       std::string_view address) {
+  staple_next_update_->erase({std::string(host), std::string(role), std::string(address)});
+}
+
 void Metrics::add_log_lines_dropped(std::uint64_t lines) {
   log_lines_dropped_.fetch_add(lines, std::memory_order_relaxed);
 }
@@ -259,8 +275,8 @@ std::int64_t Metrics::open_connections() const {
 
 std::uint64_t Metrics::counter_value(std::string_view name,
                                      const std::vector<std::string>& labels) const {
-  for (const Family* f :
-       {connections_.get(), bytes_.get(), probes_.get(), findings_.get(), not_after_.get()})
+  for (const Family* f : {connections_.get(), bytes_.get(), probes_.get(), findings_.get(),
+                          not_after_.get(), staple_next_update_.get()})
     if (f->name == name) return static_cast<std::uint64_t>(f->value(labels));
   if (name == "tlsprobe_log_lines_dropped_total") {
     std::uint64_t total = log_lines_dropped_.load();
@@ -311,6 +327,7 @@ std::string Metrics::render() const {
 
   findings_->render(out);
   not_after_->render(out);
+  staple_next_update_->render(out);
 
   append_header(out, "tlsprobe_log_lines_dropped_total", "counter",
                 "Connection log lines lost (queue overrun, write error, after shutdown).");

@@ -20,6 +20,9 @@
 //   that ran, not cached ones) tlsprobe_findings_total{code,role,severity}          counter
 //   tlsprobe_cert_not_after_seconds{host,role,address}   gauge: leaf notAfter, Unix seconds, kept
 //                                                        even when verification fails (DESIGN §7)
+//   tlsprobe_ocsp_staple_next_update_seconds{host,role,address}  gauge: nextUpdate of the
+//                                                        stapled OCSP response, Unix seconds
+//                                                        (absent: no staple)
 //   tlsprobe_log_lines_dropped_total                     counter
 //   tlsprobe_metrics_series_dropped_total                counter (label sets over the bound)
 //   tlsprobe_intercept_pins                              gauge: (client, host) pairs tunnelled
@@ -91,6 +94,13 @@ class Metrics {
   // Removes that series (e.g. a site removed from the watch list).
   void clear_cert_not_after(std::string_view host, std::string_view role, std::string_view address);
 
+  // ocsp_staple_next_update_seconds{host,role,address} = the staple's nextUpdate; clear
+  // removes it (the server stopped stapling).
+  void set_staple_next_update(std::string_view host, std::string_view role,
+                              std::string_view address, certs::TimePoint next_update);
+  void clear_staple_next_update(std::string_view host, std::string_view role,
+                                std::string_view address);
+
   // log_lines_dropped_total: either counted here, or sampled from the connection log at
   // render time (`source` returns its running total, e.g. ConnectionLog::lines_dropped);
   // the rendered value is the sum of both.
@@ -118,6 +128,7 @@ class Metrics {
   std::string version_;
   std::size_t max_series_;
   std::unique_ptr<Family> connections_, bytes_, probes_, findings_, not_after_;
+  std::unique_ptr<Family> staple_next_update_;
   std::atomic<std::int64_t> open_connections_{0};
   std::atomic<std::uint64_t> log_lines_dropped_{0};
   std::atomic<std::uint64_t> series_dropped_{0};

@@ -56,7 +56,9 @@ std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.cou
 
 }  // namespace
 
-std::string HttpUrl::text() const { return "http://" + config::format_host_port(host, port) + target; }
+std::string HttpUrl::text() const {
+  return "http://" + config::format_host_port(host, port) + target;
+}
 
 std::optional<HttpUrl> parse_http_url(std::string_view url, std::string& error) {
   const std::string scheme = lower(url.substr(0, std::min<std::size_t>(url.size(), 8)));

@@ -3,6 +3,7 @@
 #include "certs/name_match.hpp"
 #include "proxy/net/host_resolver.hpp"
 #include "proxy/probe/probe_target.hpp"
+#include "proxy/probe/staple_capture.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -42,6 +43,37 @@ constexpr int kAlertCertificateRequired = 116;
 // certificates says nothing, and a probe should not stall on it).
 constexpr auto kClientCertVerdictWait = std::chrono::milliseconds(1000);
 
+// Bounds on what a server's CertificateRequest may make us keep (a hostile list is long).
+constexpr int kMaxClientCaNames = 64;
+constexpr std::size_t kMaxClientCaNameChars = 1024;
+
+// The client CA names a server accepts, recorded by on_client_cert_request into the
+// observation of the handshake (the SSL's app data).
+std::vector<std::string> client_ca_names(SSL* ssl) {
+  std::vector<std::string> out;
+  const STACK_OF(X509_NAME)* cas = SSL_get_client_CA_list(ssl);
+  for (int i = 0; cas && i < sk_X509_NAME_num(cas) && i < kMaxClientCaNames; ++i) {
+    certs::BioPtr bio{BIO_new(BIO_s_mem())};
+    if (!bio) break;
+    X509_NAME_print_ex(bio.get(), sk_X509_NAME_value(cas, i), 0,
+                       XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(bio.get(), &data);
+    std::string name(data, len > 0 ? static_cast<std::size_t>(len) : 0);
+    if (name.size() > kMaxClientCaNameChars) name = name.substr(0, kMaxClientCaNameChars) + "...";
+    out.push_back(std::move(name));
+  }
+  return out;
+}
+
+int on_client_cert_request(SSL* ssl, X509**, EVP_PKEY**) {
+  if (auto* obs = static_cast<inspect::HandshakeObservation*>(SSL_get_app_data(ssl))) {
+    obs->client_cert_requested = true;
+    obs->client_ca_names = client_ca_names(ssl);
+  }
+  return 0;  // no certificate: we probe as an anonymous client
+}
+
 certs::SslCtxPtr make_ctx(TlsFlavor flavor) {
   static constexpr const char* kLegacyCiphers = "ALL:!aNULL:!eNULL:@SECLEVEL=0";
   certs::SslCtxPtr ctx{SSL_CTX_new(TLS_client_method())};
@@ -67,6 +99,9 @@ certs::SslCtxPtr make_ctx(TlsFlavor flavor) {
   // Offer what a browser offers, so servers pick the certificate a browser would get.
   static const unsigned char alpn[] = "\x02h2\x08http/1.1";
   SSL_CTX_set_alpn_protos(ctx.get(), alpn, sizeof alpn - 1);
+  // Called when the server sends a CertificateRequest and no certificate is configured: the
+  // moment its list of accepted CA names is there to read (issue 15 item 3).
+  SSL_CTX_set_client_cert_cb(ctx.get(), &on_client_cert_request);
   return ctx;
 }
 
@@ -114,32 +149,38 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
     timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
       self->on_deadline(ec);
     });
+    std::string lookup_host = spec_.host;
+    std::uint16_t lookup_port = spec_.port;
     if (!spec_.dial.empty()) {
+      // An address, or a name to resolve in the target's place (--connect other.example:443).
       const auto parsed = parse_address_port(spec_.dial);
-      boost::system::error_code ec;
-      const auto addr =
-          parsed.value ? asio::ip::make_address(parsed.value->host, ec) : asio::ip::address{};
-      if (!parsed.value || ec) {
+      if (!parsed.value) {
         fail(HandshakeOutcome::unreachable, FailureKind::dns,
-             "cannot dial '" + spec_.dial + "': not an IP address and port");
+             "cannot dial '" + spec_.dial + "': " + parsed.error);
         return;
       }
-      connect_to({tcp::endpoint(addr, parsed.value->port)});
-      return;
+      lookup_host = parsed.value->host;
+      lookup_port = parsed.value->port;
     }
     boost::system::error_code ec;
-    const auto addr = asio::ip::make_address(spec_.host, ec);
+    const auto addr = asio::ip::make_address(lookup_host, ec);
     if (!ec) {
-      connect_to({tcp::endpoint(addr, spec_.port)});
+      if (!family_allows(spec_.family, addr)) {
+        fail(HandshakeOutcome::unreachable, FailureKind::dns,
+             lookup_host + " is not an " + std::string(family_name(spec_.family)) + " address");
+        return;
+      }
+      connect_to({tcp::endpoint(addr, lookup_port)});
       return;
     }
+    lookup_name_ = lookup_host;
     phase_ = Phase::resolve;
     // HostResolver, not tcp::resolver: Asio runs lookups one at a time on one thread, so a
     // name whose DNS hangs would hold up every other probe's lookup. The lookup's timeout is
     // what is left of the deadline (on_deadline cancels it too, whichever comes first).
     // AI_ADDRCONFIG as tcp::resolver's default flags had it.
     lookup_ = HostResolver::shared().resolve(
-        executor_, spec_.host, spec_.port,
+        executor_, lookup_host, lookup_port,
         std::max(Clock::duration::zero(), spec_.deadline - Clock::now()),
         [self = shared_from_this()](const boost::system::error_code& ec,
                                     HostResolver::Endpoints endpoints) {
@@ -170,7 +211,14 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
       return fail(HandshakeOutcome::unreachable, FailureKind::dns, "name resolution timed out");
     if (ec || endpoints.empty())
       return fail(HandshakeOutcome::unreachable, FailureKind::dns,
-                  "cannot resolve '" + spec_.host + "': " + (ec ? ec.message() : "no address"));
+                  "cannot resolve '" + lookup_name_ + "': " + (ec ? ec.message() : "no address"));
+    std::erase_if(endpoints, [this](const tcp::endpoint& ep) {
+      return !family_allows(spec_.family, ep.address());
+    });
+    if (endpoints.empty())
+      return fail(
+          HandshakeOutcome::unreachable, FailureKind::dns,
+          "'" + lookup_name_ + "' has no " + std::string(family_name(spec_.family)) + " address");
     connect_to(std::move(endpoints));
   }
 
@@ -189,13 +237,24 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
     if (timed_out_)
       return fail(HandshakeOutcome::unreachable, FailureKind::connect_timeout,
                   "no answer to the TCP connection in time");
-    if (ec == asio::error::connection_refused)
-      return fail(HandshakeOutcome::unreachable, FailureKind::refused, "connection refused");
+    if (ec == asio::error::connection_refused)  // the port dialled, not the target's
+      return fail(HandshakeOutcome::unreachable, FailureKind::refused,
+                  "connection refused by " + obs_.address);
     if (ec) return fail(HandshakeOutcome::unreachable, FailureKind::network, ec.message());
     obs_.address = address_text(ep);
     boost::system::error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
-    start_tls();
+    if (spec_.starttls == StartTls::none) return start_tls();
+    // The plaintext dialogue first, on this socket, bounded by the same deadline.
+    async_starttls(socket_, spec_.starttls, spec_.host, spec_.deadline,
+                   [self = shared_from_this()](std::string error) {
+                     if (self->phase_ == Phase::done) return;
+                     if (error.empty()) return self->start_tls();
+                     self->fail(
+                         HandshakeOutcome::handshake_failed,
+                         self->timed_out_ ? FailureKind::handshake_timeout : FailureKind::other,
+                         std::move(error));
+                   });
   }
 
   void start_tls() {
@@ -216,9 +275,20 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
     rbio_ = rbio;
     wbio_ = wbio;
     SSL_set_connect_state(ssl_.get());
+    if (spec_.configure && !spec_.configure(ssl_.get()))
+      return fail(HandshakeOutcome::handshake_failed, FailureKind::other,
+                  "cannot offer what was asked: " + certs::openssl_errors());
     if (spec_.sni) SSL_set_tlsext_host_name(ssl_.get(), spec_.sni->c_str());
+    if (spec_.identity) {
+      std::string error;
+      if (!spec_.identity->apply(ssl_.get(), error))
+        return fail(HandshakeOutcome::handshake_failed, FailureKind::other, error);
+      obs_.client_cert_offered = true;
+    }
+    request_staple_and_scts(ssl_.get());
     SSL_set_msg_callback(ssl_.get(), &HandshakeOp::on_message);
     SSL_set_msg_callback_arg(ssl_.get(), this);
+    SSL_set_app_data(ssl_.get(), &obs_);  // on_client_cert_request records into it
     drive();
   }
 
@@ -363,6 +433,7 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
 
   // Chain as sent (client side: leaf included), version, cipher, ALPN.
   void capture() {
+    if (cert_requested_) obs_.client_cert_requested = true;  // the list came with the callback
     if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl_.get())) {
       obs_.chain.clear();
       for (int i = 0; i < sk_X509_num(chain); ++i)
@@ -379,6 +450,33 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
     unsigned alpn_len = 0;
     SSL_get0_alpn_selected(ssl_.get(), &alpn, &alpn_len);
     if (alpn) obs_.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
+    capture_staple_and_scts(ssl_.get(), obs_);
+    capture_key_exchange();
+  }
+
+  // The server's ephemeral key: its group and size (tls.weak_key_exchange, the client
+  // matrix). Nothing for RSA key exchange, which has none.
+  void capture_key_exchange() {
+    EVP_PKEY* key = nullptr;
+    if (SSL_get_peer_tmp_key(ssl_.get(), &key) != 1 || !key) return;
+    certs::EvpPkeyPtr owned{key};
+    obs_.kex_bits = EVP_PKEY_get_bits(key);
+    char name[64] = {};
+    size_t len = 0;
+    const bool named = EVP_PKEY_get_group_name(key, name, sizeof name, &len) == 1 && len > 0;
+    if (EVP_PKEY_is_a(key, "DH")) {
+      // OpenSSL names the RFC 7919 / RFC 3526 groups it recognises ("ffdhe2048",
+      // "modp_2048"); anything else is a group the server generated itself.
+      obs_.kex_group = named ? std::string(name, len) : "DH";
+    } else if (named) {
+      const std::string group(name, len);
+      obs_.kex_group = group == "prime256v1"  ? "P-256"
+                       : group == "secp384r1" ? "P-384"
+                       : group == "secp521r1" ? "P-521"
+                                              : group;
+    } else {
+      obs_.kex_group = EVP_PKEY_get0_type_name(key) ? EVP_PKEY_get0_type_name(key) : "";
+    }
   }
 
   void after_handshake() {
@@ -453,6 +551,7 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
 
   asio::any_io_executor executor_;
   std::shared_ptr<HostLookup> lookup_;  // the name lookup in progress, if any
+  std::string lookup_name_;             // the name being resolved (host, or --connect's)
   tcp::socket socket_;
   asio::steady_timer timer_, grace_;
   const ClientContexts& contexts_;

@@ -7,11 +7,17 @@
 
 #include "certs/ossl.hpp"
 #include "inspect/observation.hpp"
+#include "proxy/probe/client_identity.hpp"
+#include "proxy/probe/ip_family.hpp"
+#include "proxy/probe/starttls.hpp"
+
+#include <openssl/ssl.h>
 
 #include <boost/asio/any_io_executor.hpp>
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -39,10 +45,18 @@ struct HandshakeSpec {
   inspect::Role role = inspect::Role::direct;
   std::string host;  // the name asked for (recorded in the observation; resolved unless `dial`)
   std::uint16_t port = 443;
-  // "ADDR:PORT" to connect to instead of resolving `host` (--connect, [resolve]); empty: resolve.
+  // "ADDR:PORT" to connect to instead of resolving `host` (--connect, [resolve]); empty:
+  // resolve. A host name here ("other.example:8443") is resolved in its place.
   std::string dial;
+  IpFamily family = IpFamily::any;                 // -4 / -6: only addresses of this family
+  StartTls starttls = StartTls::none;              // plaintext dialogue before TLS (--starttls)
+  std::shared_ptr<const ClientIdentity> identity;  // client certificate offered (--cert/--key)
   std::optional<std::string> sni;  // sent exactly as given; nullopt: no SNI extension
   TlsFlavor flavor = TlsFlavor::modern;
+  // Set: called on the new SSL (of the flavor's context) before the handshake, to offer
+  // something else (versions, suites, groups, security level: proxy/probe/tls_scan.hpp). False
+  // fails the handshake with FailureKind::other ("cannot offer ...").
+  std::function<bool(SSL*)> configure;
   std::chrono::steady_clock::time_point deadline;  // bounds every step
 };
 

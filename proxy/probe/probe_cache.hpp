@@ -79,6 +79,14 @@ class ProbeCache {
     for (auto& w : waiters) w(value, false);
   }
 
+  // The fresh value for `key`, or null; starts nothing, joins nothing, counts nothing.
+  ValuePtr peek(const std::string& key) const {
+    std::lock_guard lock(mutex_);
+    const auto it = entries_.find(key);
+    if (it == entries_.end() || !it->second.value || clock_() >= it->second.expires) return {};
+    return it->second.value;
+  }
+
   std::uint64_t probes_started() const {
     std::lock_guard lock(mutex_);
     return started_;

@@ -1,6 +1,5 @@
 #include "proxy/probe/probe_target.hpp"
 
-
 #include <algorithm>
 #include <cctype>
 
@@ -119,6 +118,7 @@ ParsedHostPort parse_address_port(std::string_view text) {
 std::string resolve_override(const std::map<std::string, std::string>& resolve,
                              std::string_view host, std::uint16_t port) {
   auto it = resolve.find(config::format_host_port(host, port));
+  if (it == resolve.end()) it = resolve.find(std::string(host));  // host-only key
   if (it == resolve.end()) return {};
   if (parse_address_port(it->second).value) return it->second;
   return config::format_host_port(it->second, port);

@@ -22,7 +22,8 @@ ParsedHostPort parse_target(std::string_view text, std::uint16_t default_port = 
 // ADDR:PORT where the port is required (--connect, --origin, --edge, [resolve] values).
 ParsedHostPort parse_address_port(std::string_view text);
 
-// The [resolve] override for host:port (keys "host:port", "[v6]:port"), as "ADDR:PORT" to
+// The [resolve] override for host:port (keys "host:port", "[v6]:port", then the host-only
+// key "host"), as "ADDR:PORT" to
 // dial; a value without a port gets `port`. Empty when there is none.
 std::string resolve_override(const std::map<std::string, std::string>& resolve,
                              std::string_view host, std::uint16_t port);

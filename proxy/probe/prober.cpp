@@ -4,6 +4,7 @@
 #include "proxy/probe/aia_complete.hpp"
 #include "proxy/probe/handshake.hpp"
 #include "proxy/probe/probe_target.hpp"
+#include "proxy/probe/tls_scan.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -11,6 +12,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -47,6 +49,10 @@ struct Prober::Impl : std::enable_shared_from_this<Prober::Impl> {
     if (options.aia_trust) {
       options.aia.resolve = options.resolve;
       aia = std::make_shared<AiaFetcher>(options.aia);
+    }
+    if (options.revocation_trust) {
+      options.revocation.resolve = options.resolve;
+      revocation = std::make_shared<RevocationFetcher>(options.revocation);
     }
   }
 
@@ -86,7 +92,8 @@ struct Prober::Impl : std::enable_shared_from_this<Prober::Impl> {
   asio::io_context& io;
   ProberOptions options;
   ClientContexts contexts;
-  std::shared_ptr<AiaFetcher> aia;  // null: no AIA fetching
+  std::shared_ptr<AiaFetcher> aia;                // null: no AIA fetching
+  std::shared_ptr<RevocationFetcher> revocation;  // null: no online revocation lookups
   std::mutex mutex;
   std::deque<std::pair<ProbeRequest, ProbeDone>> queue;
   std::size_t in_flight = 0;
@@ -124,18 +131,20 @@ class TargetProbe : public std::enable_shared_from_this<TargetProbe> {
     pending_ = 1 + (compare ? 1 + request_.edges.size() : 0);
     auto self = shared_from_this();
     asio::post(strand_, [self, main_dial, compare] {
-      self->with_fallback(
-          self->spec(compare ? Role::edge : Role::direct, main_dial),
-          self->with_aia([self](HandshakeObservation obs) { self->on_main(std::move(obs)); }));
+      self->with_fallback(self->spec(compare ? Role::edge : Role::direct, main_dial),
+                          self->with_aia(self->with_revocation([self](HandshakeObservation obs) {
+                            self->on_main(std::move(obs));
+                          })));
       if (!compare) return;
-      self->with_fallback(
-          self->spec(Role::origin, self->request_.origin),
-          self->with_aia([self](HandshakeObservation obs) { self->origin_ = std::move(obs); }));
+      self->with_fallback(self->spec(Role::origin, self->request_.origin),
+                          self->with_aia(self->with_revocation([self](HandshakeObservation obs) {
+                            self->origin_ = std::move(obs);
+                          })));
       for (std::size_t i = 0; i < self->request_.edges.size(); ++i)
-        self->with_fallback(self->spec(Role::edge, self->request_.edges[i]),
-                            self->with_aia([self, i](HandshakeObservation obs) {
-                              self->edges_[i] = std::move(obs);
-                            }));
+        self->with_fallback(
+            self->spec(Role::edge, self->request_.edges[i]),
+            self->with_aia(self->with_revocation(
+                [self, i](HandshakeObservation obs) { self->edges_[i] = std::move(obs); })));
     });
   }
 
@@ -148,6 +157,9 @@ class TargetProbe : public std::enable_shared_from_this<TargetProbe> {
     s.dial = dial;
     s.sni = sni_;
     s.deadline = deadline_;
+    s.family = request_.family;
+    s.starttls = request_.starttls;
+    s.identity = request_.identity;
     return s;
   }
 
@@ -184,6 +196,24 @@ class TargetProbe : public std::enable_shared_from_this<TargetProbe> {
     };
   }
 
+  // `store`, after asking the leaf's OCSP responder (or CRL) online, when --revocation is
+  // on. Runs on strand_ like with_aia (and after it), raising pending_ the same way.
+  std::function<void(HandshakeObservation)> with_revocation(
+      std::function<void(HandshakeObservation)> store) {
+    if (!prober_->revocation) return store;
+    auto self = shared_from_this();
+    return [self, store = std::move(store)](HandshakeObservation obs) {
+      if (obs.outcome != HandshakeOutcome::ok || obs.chain.empty()) return store(std::move(obs));
+      ++self->pending_;
+      async_check_revocation(self->strand_, self->prober_->revocation,
+                             *self->prober_->options.revocation_trust, std::move(obs),
+                             self->deadline_, [self, store](HandshakeObservation done) {
+                               store(std::move(done));
+                               self->one_done();
+                             });
+    };
+  }
+
   // A handshake, and the legacy one if the first failure may be about versions.
   void with_fallback(HandshakeSpec s, std::function<void(HandshakeObservation)> store) {
     auto self = shared_from_this();
@@ -204,6 +234,7 @@ class TargetProbe : public std::enable_shared_from_this<TargetProbe> {
         ok && !obs.chain.empty() && certs::matches_host(obs.chain.front(), request_.host);
     const auto flavor = obs.legacy_handshake ? TlsFlavor::legacy : TlsFlavor::modern;
     const std::string address = obs.address;  // ask the very server that answered
+    compat_handshakes(obs, address);
     main_ = std::move(obs);
     // Extra SNI handshakes only after a completed handshake that sent an SNI (without
     // one, the main handshake already is the no-SNI view), and never after a failure.
@@ -222,6 +253,79 @@ class TargetProbe : public std::enable_shared_from_this<TargetProbe> {
     launch(extra, [self](HandshakeObservation o) { self->othersni_ = std::move(o); });
   }
 
+  // Issue 15 item 1 (ProbeRequest::compat): the compatibility handshakes, started in the
+  // same wave as the SNI checks so that they cost little wall time.
+  void compat_handshakes(const HandshakeObservation& main, const std::string& address) {
+    if (request_.compat == CompatChecks::off) return;
+    const bool ok = main.outcome == HandshakeOutcome::ok;
+    using inspect::FailureKind;
+    const bool refused =
+        main.outcome == HandshakeOutcome::handshake_failed &&
+        (main.failure == FailureKind::alert || main.failure == FailureKind::other ||
+         main.failure == FailureKind::no_common_version || main.failure == FailureKind::closed);
+    if (!ok && !refused) return;  // timeouts, refusals, not TLS: nothing more is tried
+    auto self = shared_from_this();
+    const auto base = spec(main.role, address);
+    auto run = [&](SslConfigure offer, std::function<void(inspect::TlsAttempt)> store) {
+      auto s = base;
+      s.configure = std::move(offer);
+      ++pending_;
+      launch(s, [store = std::move(store)](HandshakeObservation o) { store(to_attempt(o)); });
+    };
+    const auto& chrome = *inspect::find_client_profile("chrome");
+    auto offers = [](const std::vector<std::string_view>& list, const std::string& item) {
+      return std::find(list.begin(), list.end(), item) != list.end();
+    };
+    if (ok && !main.legacy_handshake && main.tls_version == "1.3" &&
+        offers(chrome.suites, main.cipher) && offers(chrome.groups, main.kex_group)) {
+      // The server speaks TLS 1.3 with a suite and a group Chrome offers: Chrome connects
+      // with TLS 1.3 (AEAD, forward secret); no handshake needed to know it (this keeps the
+      // default probe of a healthy server as cheap as before: the two handshakes below are
+      // refused with an alert by most servers, before any key exchange).
+      // (inspect::CompatFacts::browsers is then a copy of the main handshake's result.)
+      compat_.browsers = to_attempt(main);
+    } else if (ok && !main.legacy_handshake) {
+      run(offer_profile(chrome), [self, base](inspect::TlsAttempt a) {
+        const bool name_browsers = !a.ok && a.refused;
+        if (name_browsers) self->compat_.profiles.emplace_back("chrome", a);
+        self->compat_.browsers = std::move(a);
+        if (name_browsers) self->browser_handshakes(base);
+      });
+    }
+    if (ok && !main.legacy_handshake) {
+      const auto& g = main.kex_group;
+      if (g != "DH" && g.rfind("ffdhe", 0) != 0 && g.rfind("modp", 0) != 0)
+        run(offer_dhe_only(), [self](inspect::TlsAttempt a) { self->compat_.dhe = std::move(a); });
+      run(offer_legacy(), [self](inspect::TlsAttempt a) { self->compat_.legacy = std::move(a); });
+    } else if (refused) {
+      run(offer_anything(),
+          [self](inspect::TlsAttempt a) { self->compat_.anything = std::move(a); });
+    }
+    if (request_.compat == CompatChecks::full) {
+      ++pending_;
+      async_tls_scan(prober_->io.get_executor(), strand_, prober_->contexts, base, ScanLimits{},
+                     [self](inspect::TlsScan scan) {
+                       self->scan_ = std::move(scan);
+                       self->one_done();
+                     });
+    }
+  }
+
+  // Chrome's offer was refused: one handshake per current browser, so that the finding
+  // names exactly which of them cannot connect.
+  void browser_handshakes(const HandshakeSpec& base) {
+    auto self = shared_from_this();
+    for (const auto& profile : inspect::client_profiles()) {
+      if (!profile.browser || profile.id == "chrome") continue;  // Chrome's was made already
+      auto s = base;
+      s.configure = offer_profile(profile);
+      ++pending_;
+      launch(s, [self, id = std::string(profile.id)](HandshakeObservation o) {
+        self->compat_.profiles.emplace_back(id, to_attempt(o));
+      });
+    }
+  }
+
   void one_done() {
     if (--pending_ > 0) return;
     inspect::Observations out;
@@ -235,6 +339,8 @@ class TargetProbe : public std::enable_shared_from_this<TargetProbe> {
       if (e) out.handshakes.push_back(std::move(*e));
     if (nosni_) out.handshakes.push_back(std::move(*nosni_));
     if (othersni_) out.handshakes.push_back(std::move(*othersni_));
+    out.compat = std::move(compat_);
+    out.scan = std::move(scan_);
     auto done = std::move(done_);
     auto prober = std::move(prober_);
     done(std::move(out));
@@ -249,6 +355,8 @@ class TargetProbe : public std::enable_shared_from_this<TargetProbe> {
   std::optional<std::string> sni_;
   std::size_t pending_ = 0;
   std::optional<HandshakeObservation> main_, origin_, nosni_, othersni_;
+  inspect::CompatFacts compat_;
+  std::optional<inspect::TlsScan> scan_;
   std::vector<std::optional<HandshakeObservation>> edges_;
 };
 

@@ -69,6 +69,11 @@ class SideProbe {
   // Optional: probes_total / probe_duration_seconds. Set before the first lookup.
   void set_metrics(Metrics* metrics) { metrics_ = metrics; }
 
+  // The cached result for `request`'s key when one is fresh; never starts a probe.
+  std::shared_ptr<const SideProbeResult> cached(const SideProbeRequest& request) const {
+    return cache_.peek(cache_key(request));
+  }
+
   static std::string cache_key(const SideProbeRequest& r);
   std::uint64_t probes_started() const { return cache_.probes_started(); }
   std::uint64_t cache_hits() const { return cache_.hits(); }

@@ -1,5 +1,8 @@
 #include "proxy/probe/watcher.hpp"
 
+#include "proxy/observe/revocation_log.hpp"
+#include "proxy/probe/ct_log_list_file.hpp"
+
 #include "certs/verify.hpp"
 #include "proxy/observe/metrics.hpp"
 #include "proxy/probe/probe_target.hpp"
@@ -166,8 +169,12 @@ SiteReport judge_site(const config::Site& site, inspect::Observations observatio
     hr.findings = findings_for_handshake(report.findings, h);
 
     ConnectionFacts facts;
+    // Each handshake's own span: a round launches every probe at `start` (they run
+    // concurrently), and the handshake took elapsed_ms; `end` (the round's) only bounds it.
     facts.start = start;
-    facts.end = end;
+    facts.end =
+        std::min(end, start + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                  std::chrono::duration<double, std::milli>(h.elapsed_ms)));
     facts.mode = LogMode::watch;
     facts.role = h.role;
     facts.destination_domain = h.host;
@@ -227,6 +234,13 @@ WatchOptions watch_options_from(const config::Config& config,
   o.probe_timeout = config.timeouts.probe;
   o.warn_days = config.warn_days;
   o.trust = std::move(trust);
+  o.revocation = config.revocation;
+  for (const auto& path : config.crl_files) {
+    auto more = certs::Crl::read_file(path);  // PemError names the file
+    o.crls.insert(o.crls.end(), more.begin(), more.end());
+  }
+  if (!config.ct_log_list.empty())
+    o.ct_logs = std::make_shared<const certs::CtLogList>(load_ct_log_list(config.ct_log_list));
   return o;
 }
 
@@ -246,6 +260,7 @@ struct Watcher::Impl : std::enable_shared_from_this<Watcher::Impl> {
     ProberOptions p;
     p.max_concurrent = o.max_concurrent == 0 ? 1 : o.max_concurrent;
     p.resolve = o.resolve;
+    if (o.revocation && o.trust) p.revocation_trust = *o.trust;
     return p;
   }
 
@@ -323,6 +338,8 @@ struct Watcher::Impl : std::enable_shared_from_this<Watcher::Impl> {
     d.at = now();
     d.warn_days = options.warn_days;
     d.trust = options.trust.get();
+    d.crls = options.crls;
+    d.ct_logs = options.ct_logs;
     d.edge_cert =
         site.edge_cert == config::EdgeCert::own ? inspect::EdgeCert::own : inspect::EdgeCert::same;
     auto report = judge_site(site, merge_site(site, plan, std::move(results)), d, start,
@@ -330,9 +347,18 @@ struct Watcher::Impl : std::enable_shared_from_this<Watcher::Impl> {
     for (const auto& h : report.handshakes) {
       if (sink) sink(to_json_line(h.record));
       if (metrics && h.handshake.outcome == HandshakeOutcome::ok && !h.handshake.chain.empty())
-        // Dates survive a failed verification (DESIGN.md section 7): set whatever the findings.
+      // Dates survive a failed verification (DESIGN.md section 7): set whatever the findings.
+      {
         metrics->set_cert_not_after(site.host, inspect::to_string(h.handshake.role),
                                     h.handshake.address, h.handshake.chain.front().not_after());
+        // The staple's nextUpdate: an alert can fire before it runs out (issue 16).
+        if (const auto next = staple_next_update(h.handshake, d.at))
+          metrics->set_staple_next_update(site.host, inspect::to_string(h.handshake.role),
+                                          h.handshake.address, *next);
+        else
+          metrics->clear_staple_next_update(site.host, inspect::to_string(h.handshake.role),
+                                            h.handshake.address);
+      }
     }
     if (metrics) metrics->count_findings(report.findings);
     return report;

@@ -54,6 +54,10 @@ struct WatchOptions {
   std::size_t max_concurrent = 16;                 // probes in flight
   int warn_days = 21;
   std::shared_ptr<const certs::TrustStore> trust;  // required
+  // Revocation and CT (config keys revocation, crl_files, ct_log_list).
+  bool revocation = false;
+  std::vector<certs::Crl> crls;
+  std::shared_ptr<const certs::CtLogList> ct_logs;
   // Evaluation time of each round's diagnosis; empty = the system clock (tests fix it).
   std::function<certs::TimePoint()> now;
 };

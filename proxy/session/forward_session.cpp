@@ -47,7 +47,9 @@ void add_via(Fields& f, unsigned version, const std::string& token) {
   f.set(http::field::via, ours);
 }
 
-std::string host_header(const HostPort& a) { return config::format_url_authority(a.host, a.port, 80); }
+std::string host_header(const HostPort& a) {
+  return config::format_url_authority(a.host, a.port, 80);
+}
 
 bool is_html_type(std::string_view content_type) {
   std::string t(content_type.substr(0, content_type.find(';')));
@@ -121,6 +123,39 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
   HttpInspector inspector(Scheme::http);
   if (ctx.log) inspector.keep_query(ctx.log->record_options().keep_query);  // [log] keep_query
   FindingSet seen;
+  // One log record per upstream host (issue 13 item 4): a keep-alive client connection that
+  // asks shop.example and then good.example gets a record for each, each with its own
+  // findings, never one line for the last host carrying the other's findings.
+  std::optional<HostPort> record_host;           // the host the current record describes
+  std::uint64_t record_up = 0, record_down = 0;  // up/down when the current record began
+  const auto write_record = [&](bool failed_now) {
+    facts.bytes_client_to_server = up - record_up;
+    facts.bytes_server_to_client = down - record_down;
+    facts.end = std::chrono::system_clock::now();
+    inspect::sort_by_severity(facts.findings);
+    if (ctx.log)
+      for (const auto& f : facts.findings) ctx.log->announce(f);
+    if (!facts.destination_domain.empty() || !facts.destination_address.empty() || failed_now) {
+      if (ctx.log)
+        ctx.log->write(to_json_line(make_connection_record(facts, ctx.log->record_options())));
+      count_record(ctx.metrics, facts);
+    }
+  };
+  const auto start_record_for = [&](const HostPort& host) {
+    if (record_host && (record_host->host != host.host || record_host->port != host.port)) {
+      write_record(false);
+      ConnectionFacts next;
+      next.mode = facts.mode;
+      next.start = std::chrono::system_clock::now();
+      next.client_address = facts.client_address;
+      next.client_port = facts.client_port;
+      facts = std::move(next);
+      record_up = up;
+      record_down = down;
+      seen = FindingSet{};
+    }
+    record_host = host;
+  };
   const auto judge_exchange = [&] {
     const bool judged = judged_as_page(inspector.exchange());
     auto fs = inspector.finish();
@@ -186,6 +221,10 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
     add_via(req, client_version, ctx.via_token);
     req.keep_alive(true);
 
+    start_record_for(target->authority);
+    if (connected &&
+        (connected->host != target->authority.host || connected->port != target->authority.port))
+      facts.destination_address.clear();  // set again when this host is dialled below
     facts.destination_domain = is_ip_literal(target->authority.host) ? "" : target->authority.host;
     facts.destination_port = target->authority.port;
     facts.http = HttpFacts{};
@@ -276,8 +315,6 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
     if (!keep) break;
   }
 
-  facts.bytes_client_to_server = up;
-  facts.bytes_server_to_client = down;
   if (error) {
     facts.failed = true;  // refused or not served: event.outcome "failure"
     if (end_reason.empty()) end_reason = error->second;
@@ -285,15 +322,10 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
   } else if (!end_reason.empty()) {
     facts.reason = end_reason;
   }
-  facts.end = std::chrono::system_clock::now();
-  inspect::sort_by_severity(facts.findings);
-  if (ctx.log)
-    for (const auto& f : facts.findings) ctx.log->announce(f);
-  if (!facts.destination_domain.empty() || !facts.destination_address.empty() || error) {
-    if (ctx.log)
-      ctx.log->write(to_json_line(make_connection_record(facts, ctx.log->record_options())));
-    count_record(ctx.metrics, facts);
-  }
+  write_record(error.has_value());
+  // The connection's metrics count every byte it relayed, across its records.
+  facts.bytes_client_to_server = up;
+  facts.bytes_server_to_client = down;
   metrics.close(facts);
   if (error && !conn->closed)
     co_await send_error_and_close(conn, error->first, error->second);

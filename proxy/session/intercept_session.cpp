@@ -5,6 +5,7 @@
 #include "certs/pem.hpp"
 #include "inspect/client_hello.hpp"
 #include "inspect/codes.hpp"
+#include "inspect/compare_paths.hpp"
 #include "proxy/http/ca_page.hpp"
 #include "proxy/http/error_page.hpp"
 #include "proxy/http/http_inspector.hpp"
@@ -168,6 +169,11 @@ struct Intercepted {
   std::set<std::string> seen_findings;
   std::map<std::string, std::size_t> listed, not_listed;  // per finding code
   std::uint64_t up = 0, down = 0;
+  // The side probe's key for this connection's upstream (address and SNI): when a probe of
+  // it is cached as the line is written (a tunnel of another client, the default-certificate
+  // check), its chain is compared with this connection's, so that interception upstream of
+  // tlsprobe shows up (issue 15 item 2). No probe is started for it.
+  std::optional<SideProbeRequest> side_key;
 
   // Once per connection per (code, subject, evidence): a keep-alive page load repeats them.
   // http.hsts_missing is the host's policy, not a page's: once per host and header value,
@@ -220,6 +226,9 @@ struct Intercepted {
     facts.end = std::chrono::system_clock::now();
     facts.bytes_client_to_server = up;
     facts.bytes_server_to_client = down;
+    if (side_key && facts.handshake && conn->ctx->side_probe)
+      if (const auto side = conn->ctx->side_probe->cached(*side_key); side && side->direct)
+        add_findings(inspect::compare_paths(*facts.handshake, *side->direct));
     note_unlisted();
     inspect::sort_by_severity(facts.findings);
     auto& ctx = *conn->ctx;
@@ -321,6 +330,7 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
   std::vector<char> chunk(kRelayChunkBytes);
   HttpInspector inspector(Scheme::https);
   if (ctx.log) inspector.keep_query(ctx.log->record_options().keep_query);  // [log] keep_query
+  inspector.hsts_memory(&st.ix->hsts_seen);
   for (bool first = true;; first = false) {
     http::request_parser<http::empty_body> head;
     head.header_limit(s.limits.max_header_bytes);
@@ -358,6 +368,7 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
     const std::string host(req[http::field::host]);
     st.check_client(host);
     inspector.request(req.method_string(), host, req.target());
+    inspector.fetch_dest(req["Sec-Fetch-Dest"]);
     strip_hop_by_hop(req);
     // Framing is re-applied by the serializer; an upgrade asks again end to end.
     restore_transfer_codings(req, framing);
@@ -592,6 +603,7 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Hos
   const auto up = co_await connect_upstream(conn, target);
   if (up.failure != UpstreamFailure::none) {
     if (up.endpoint.port() != 0) facts.destination_address = address_text(up.endpoint);
+    facts.failed = true;  // the upstream refused or was unreachable: event.outcome failure
     st.write_log(up.reason);
     co_await send_error_and_close(conn, status_for(up.failure), up.reason);
     co_return;
@@ -681,6 +693,11 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Hos
       }
     }
     upstream_findings = verdict->findings;
+    st.side_key = SideProbeRequest{};
+    st.side_key->host = target.host;
+    st.side_key->port = target.port;
+    st.side_key->dial = spec.address;
+    st.side_key->sni = spec.sni;
     facts.verify =
         VerifyFacts{verdict->verify.ok, verdict->verify.openssl_code, verdict->verify.openssl_text};
     upstream_ok = !verdict->failed;

@@ -25,6 +25,7 @@
 #include "certs/leaf_minter.hpp"
 #include "certs/mint_cache.hpp"
 #include "certs/trust_store.hpp"
+#include "inspect/hsts_memory.hpp"
 #include "proxy/net/session_connection.hpp"
 #include "proxy/session/intercept_policy.hpp"
 #include "proxy/tls/upstream_tls.hpp"
@@ -78,6 +79,8 @@ class Interceptor {
   certs::MintCache& throwaway_mints() { return *throwaway_mints_; }
   boost::asio::ssl::context& server_context() { return server_ctx_; }
   InterceptCounters counters;
+  // HSTS policies seen on intercepted responses: mixed content skips what browsers upgrade.
+  inspect::HstsMemory hsts_seen;
 
  private:
   InterceptOptions options_;

@@ -168,8 +168,6 @@ ReverseOptions reverse_options_from_config(const config::Config& cfg, const std:
   }
   o.trust = std::move(trust);
   o.diagnose = std::move(diagnose);
-  o.timeouts.handshake = cfg.timeouts.handshake;
-  o.timeouts.client_hello = cfg.timeouts.header;
   o.verify_cache_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg.probe_cache_ttl);
   return o;
 }

@@ -179,9 +179,8 @@ class Session {
 };
 
 asio::awaitable<void> Session::run() {
-  const auto& opt = svc_->options();
   auto peeked = co_await peek_client_hello(*conn_, ctx_.settings.limits.client_hello_bytes,
-                                           opt.timeouts.client_hello);
+                                           ctx_.settings.timeouts.header);
   if (!peeked.failure.empty() || peeked.result.status != inspect::ClientHelloStatus::ok) {
     ++ctx_.counters.tls_not_found;
     facts_.failed = true;  // no request was made: event.outcome failure, with the reason
@@ -213,7 +212,7 @@ asio::awaitable<void> Session::run() {
     conn_->close();
     co_return;
   }
-  conn_->expires_after(opt.timeouts.handshake);
+  conn_->expires_after(ctx_.settings.timeouts.handshake);
   auto [hec] = co_await cs.async_handshake(ssl::stream_base::server, as_tuple(use_awaitable));
   if (hec) {
     facts_.failed = true;
@@ -364,7 +363,7 @@ asio::awaitable<bool> Session::open_origin(const ReverseRoute& route, std::strin
   spec.port = route.connect.port;
   spec.address = observation_address(up.endpoint);
   spec.sni = route.sni;
-  spec.timeout = opt.timeouts.handshake;
+  spec.timeout = ctx_.settings.timeouts.handshake;
   auto hs = co_await origin_handshake(*conn_, svc_->origin_tls(), *origin_.tls, spec);
   facts_.handshake = hs;
   if (hs.outcome != inspect::HandshakeOutcome::ok) {
@@ -379,9 +378,10 @@ asio::awaitable<bool> Session::open_origin(const ReverseRoute& route, std::strin
       facts_.findings = opt.diagnose(obs);
     }
     const bool timeout = hs.failure == inspect::FailureKind::handshake_timeout;
-    error_ = timeout ? error_response(http::status::gateway_timeout, hs.failure_detail)
-                     : render_origin_refusal(facts_.findings, accept,
-                                             config::format_host_port(route.name, route.connect.port));
+    error_ = timeout
+                 ? error_response(http::status::gateway_timeout, hs.failure_detail)
+                 : render_origin_refusal(facts_.findings, accept,
+                                         config::format_host_port(route.name, route.connect.port));
     close_origin();
     co_return false;
   }
@@ -404,7 +404,6 @@ asio::awaitable<bool> Session::open_origin(const ReverseRoute& route, std::strin
 
 asio::awaitable<void> Session::serve_requests(ClientStream& cs) {
   const auto& s = ctx_.settings;
-  const auto& opt = svc_->options();
   beast::flat_buffer buffer;
   std::vector<char> chunk(kRelayChunkBytes);
   const std::string client_ip = address_text(conn_->client_endpoint);
@@ -514,7 +513,7 @@ asio::awaitable<void> Session::serve_requests(ClientStream& cs) {
     std::optional<BodyParser<false>> res_parser;
     auto res_head = co_await read_response_head(
         *conn_, *origin_.tls, origin_.buf, res_parser, is_head, s.limits.max_header_bytes * 2,
-        s.limits.max_body_bytes, opt.timeouts.upstream_response);
+        s.limits.max_body_bytes, s.timeouts.upstream_response);
     if (res_head.too_many_interim) {
       error_ = error_response(http::status::bad_gateway, "too many interim responses");
       co_return;

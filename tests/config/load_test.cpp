@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,13 +82,33 @@ TEST_CASE("an empty file gives the documented defaults") {
 TEST_CASE("the shipped example config loads and matches the defaults") {
   Config c = load_config(TLSPROBE_SOURCE_DIR "/config/tlsprobe.example.toml");
   check_defaults_except_sites(c);
-  REQUIRE(c.sites.size() == 1);
-  CHECK(c.sites[0].host == "www.example.com");
-  CHECK(c.sites[0].origin == "203.0.113.10:443");
-  CHECK(c.sites[0].edges.size() == 2);
-  CHECK(c.sites[0].edges[1] == "[2001:db8::1]:443");
+  // The [[site]] ships commented out (its addresses do not exist: a watcher would report
+  // them unreachable at once); uncommented, it is a valid site.
+  CHECK(c.sites.empty());
   CHECK(c.resolve.at("www.example.com:443") == "203.0.113.10");
   CHECK(c.resolve.at("api.example.com:443") == "2001:db8::10");
+  CHECK(c.resolve.at("staging.example.com") == "203.0.113.20");
+
+  std::ifstream in(TLSPROBE_SOURCE_DIR "/config/tlsprobe.example.toml");
+  std::string text, line;
+  bool in_site = false;
+  while (std::getline(in, line)) {
+    if (line == "# [[site]]") in_site = true;
+    if (in_site && line.rfind("# [resolve]", 0) == 0) in_site = false;
+    const auto eq = line.find(" = ");
+    if (in_site && line.rfind("# ", 0) == 0 && eq != std::string::npos &&
+        line.find_first_not_of("abcdefghijklmnopqrstuvwxyz_", 2) == eq)
+      line = line.substr(2);  // a commented key of the site ("# origin = ...")
+    if (line == "# [[site]]") line = "[[site]]";
+    if (line == "[resolve]") in_site = false;
+    text += line + "\n";
+  }
+  const Config u = parse_config(text, "uncommented.toml");
+  REQUIRE(u.sites.size() == 1);
+  CHECK(u.sites[0].host == "www.example.com");
+  CHECK(u.sites[0].origin == "203.0.113.10:443");
+  CHECK(u.sites[0].edges.size() == 2);
+  CHECK(u.sites[0].edges[1] == "[2001:db8::1]:443");
 }
 
 TEST_CASE("every key is read") {
@@ -269,7 +291,7 @@ TEST_CASE("bad addresses and CIDRs point at the offending value") {
   CHECK(admin.key == "admin");
   CHECK(admin.line == 1);
 
-  auto rk = error_of("[resolve]\n\"example.com\" = \"1.2.3.4\"\n");
+  auto rk = error_of("[resolve]\n\"example.com:x\" = \"1.2.3.4\"\n");
   CHECK(prefix(rk) == "t.toml:2:1:");
   auto rv = error_of("[resolve]\n\"example.com:443\" = \"not-ip\"\n");
   CHECK(prefix(rv) == "t.toml:2:21:");
@@ -385,4 +407,25 @@ TEST_CASE("a config file holding [auth] readable by group or others is warned ab
   // Without secrets the mode is nobody's business.
   CHECK_FALSE(secrets_exposure_warning(path, parse_config("warn_days = 3\n", "t.toml")));
   ::unlink(path.c_str());
+}
+
+TEST_CASE("[resolve] takes host-only keys like curl, and a bad key's position is the key's") {
+  const Config c = parse_config(
+      "[resolve]\n\"WWW.Example.com\" = \"203.0.113.10\"\n\"www.example.com:8443\" = "
+      "\"[2001:db8::1]\"\n",
+      "t.toml");
+  CHECK(c.resolve.at("www.example.com") == "203.0.113.10");  // every port
+  CHECK(c.resolve.at("www.example.com:8443") == "2001:db8::1");
+
+  // Not in column 1, and after a good key: the error is at the bad key itself.
+  auto indented =
+      error_of("[resolve]\n\"a.example\" = \"1.2.3.4\"\n   \"b.example:0\" = \"1.2.3.4\"\n");
+  CHECK(prefix(indented) == "t.toml:3:4:");
+  CHECK(indented.key == "resolve.\"b.example:0\"");
+  auto spaces = error_of("[resolve]\n  \"bad host\" = \"1.2.3.4\"\n");
+  CHECK(prefix(spaces) == "t.toml:2:3:");
+  // Unquoted, TOML reads a dotted name as nested tables: say so, at the key.
+  auto dotted = error_of("[resolve]\n\n  www.example.com = \"1.2.3.4\"\n");
+  CHECK(prefix(dotted) == "t.toml:3:3:");
+  CHECK(std::string(dotted.what()).find("in quotes") != std::string::npos);
 }

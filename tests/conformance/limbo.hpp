@@ -8,10 +8,12 @@
 // trust), the evaluation time = validation_time (or kDefaultTime when the case has none:
 // its certificates are valid from 1970 to 2969), the name = expected_peer_name.
 // max_chain_depth and extended_key_usage are not inputs (a TLS client always asks for
-// serverAuth and has no depth option); CRLs are not read.
+// serverAuth and has no depth option). A case's CRLs are given as `probe --crl` gives them
+// (DiagnoseOptions::crls), and to OpenSSL with X509_V_FLAG_CRL_CHECK (as curl --crlfile).
 #pragma once
 
 #include "certs/certificate.hpp"
+#include "certs/crl.hpp"
 #include "certs/pem.hpp"
 #include "certs/trust_store.hpp"
 #include "inspect/diagnose.hpp"
@@ -37,7 +39,7 @@ inline const certs::TimePoint kDefaultTime = *certs::parse_rfc3339("2026-06-01T0
 struct Case {
   std::string id, family, expected, description;
   std::string peer_pem, peer_key_pem;
-  std::vector<std::string> intermediate_pems, trusted_pems;
+  std::vector<std::string> intermediate_pems, trusted_pems, crl_pems;
   certs::TimePoint at = kDefaultTime;
   std::string host;  // DNS name or IP literal; empty = no name check
   bool is_ip = false;
@@ -72,6 +74,8 @@ inline std::vector<Case> load_server_cases() {
       c.intermediate_pems.emplace_back(p.as_string());
     for (const auto& p : t.at("trusted_certs").as_array())
       c.trusted_pems.emplace_back(p.as_string());
+    if (auto* crls = t.if_contains("crls"); crls && crls->is_array())
+      for (const auto& p : crls->as_array()) c.crl_pems.emplace_back(p.as_string());
     if (const auto& vt = t.at("validation_time"); vt.is_string()) {
       std::string s(vt.as_string());
       if (s.size() > 6 && s.compare(s.size() - 6, 6, "+00:00") == 0)
@@ -155,6 +159,8 @@ inline Verdict tlsprobe_verdict(const Case& c) {
   inspect::DiagnoseOptions o;
   o.at = c.at;
   o.trust = &trust;
+  for (const auto& pem : c.crl_pems)
+    for (auto& crl : certs::Crl::parse(pem, c.id + " CRL")) o.crls.push_back(std::move(crl));
   return verdict_of(inspect::diagnose(observations_for(c, std::move(chain)), o));
 }
 
@@ -182,6 +188,16 @@ inline std::string openssl_verdict(const Case& c) {
   X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_SERVER);
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(c.at.time_since_epoch().count()));
+  certs::X509CrlStackPtr crls{sk_X509_CRL_new_null()};
+  for (const auto& pem : c.crl_pems)
+    for (const auto& crl : certs::Crl::parse(pem, c.id)) {
+      X509_CRL_up_ref(crl.get());
+      sk_X509_CRL_push(crls.get(), crl.get());
+    }
+  if (!c.crl_pems.empty()) {
+    X509_STORE_CTX_set0_crls(ctx.get(), crls.get());
+    X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK);
+  }
   if (!c.host.empty()) {
     if (c.is_ip)
       X509_VERIFY_PARAM_set1_ip_asc(param, c.host.c_str());

@@ -212,3 +212,19 @@ TEST_CASE("limbo: each new error code on its case", "[conformance][limbo]") {
     CHECK(found);
   }
 }
+
+TEST_CASE("limbo: the crl family comes out right when its CRLs are passed",
+          "[conformance][limbo][crl]") {
+  int n = 0;
+  for (const auto& k : computed()) {
+    if (k.c.family != "crl") continue;
+    ++n;
+    INFO(k.c.id << " expected " << k.c.expected << " tlsprobe " << k.v.verdict << " " << k.v.codes);
+    CHECK(!k.c.crl_pems.empty());
+    CHECK(limbo::tlsprobe_right(k.c.expected, k.v.verdict));
+    // Revoked is cert.revoked; a CRL that fails a check is revocation.unknown; nothing else.
+    if (k.c.id == "crl::revoked-certificate-with-crl") CHECK(k.v.codes == "cert.revoked");
+    if (k.c.expected == "SUCCESS") CHECK(k.v.codes == "-");
+  }
+  CHECK(n == 8);
+}

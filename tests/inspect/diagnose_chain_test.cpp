@@ -445,6 +445,31 @@ TEST_CASE("probe.unreachable says which failure and after how long", "[diagnose]
   CHECK(ev(fs3.at(0), "elapsed_ms") == "10000");
 }
 
+TEST_CASE("probe.unreachable names the port that was dialled, not the target's",
+          "[diagnose][failure]") {
+  // `probe host:443 --connect 127.0.0.1:5555` refused: port 5555 refused, not 443.
+  auto h = make_hierarchy({kHost});
+  auto trust = trust_root(h.root);
+  HandshakeObservation hs;
+  hs.role = Role::direct;
+  hs.host = kHost;
+  hs.port = 443;
+  hs.outcome = HandshakeOutcome::unreachable;
+  hs.failure = FailureKind::refused;
+  hs.address = "127.0.0.1:5555";
+  const auto fs = run(observations(kHost, {hs}), options(trust));
+  REQUIRE(fs.size() == 1);
+  CHECK(ev(fs[0], "port") == "5555");
+  CHECK(fs[0].message.find("port 5555") != std::string::npos);
+  CHECK(fs[0].message.find("port 443") == std::string::npos);
+  CHECK(fs[0].remedy.find("port 5555") != std::string::npos);
+
+  hs.address = "[::1]:8443";
+  CHECK(ev(run(observations(kHost, {hs}), options(trust)).at(0), "port") == "8443");
+  hs.address = "127.0.0.1:443";  // dialled the target's own port: unchanged
+  CHECK(ev(run(observations(kHost, {hs}), options(trust)).at(0), "port") == "443");
+}
+
 TEST_CASE("a completed handshake without a certificate is a failed handshake, never ok",
           "[diagnose]") {
   // An anonymous suite authenticates nobody (issue 11 item 7): one tls.handshake_failed per

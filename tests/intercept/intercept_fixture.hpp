@@ -43,6 +43,9 @@ struct ProxyOptions {
   std::uint32_t max_header_bytes = 32 * 1024;
   std::chrono::milliseconds idle{300'000};
   std::chrono::milliseconds upstream_response{60'000};
+  std::chrono::milliseconds connect{config::Timeouts{}.connect};
+  std::chrono::milliseconds handshake{config::Timeouts{}.handshake};
+  std::chrono::milliseconds header{config::Timeouts{}.header};
 };
 
 // Built by proxy::build_proxy from a test Config, exactly as `tlsprobe proxy --intercept`
@@ -66,6 +69,9 @@ class InterceptingProxy {
     cfg.resolve = o.resolve;
     cfg.limits.max_header_bytes = o.max_header_bytes;
     cfg.timeouts.idle = o.idle;
+    cfg.timeouts.connect = o.connect;
+    cfg.timeouts.handshake = o.handshake;
+    cfg.timeouts.header = o.header;
     cfg.timeouts.drain = std::chrono::milliseconds(500);
     cfg.log.file = (dir_ / "connections.jsonl").string();
     cfg.log.stderr_findings = false;

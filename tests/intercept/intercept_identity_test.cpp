@@ -8,6 +8,8 @@
 #include "http_peers.hpp"
 #include "intercept_fixture.hpp"
 
+#include <boost/json/serialize.hpp>
+
 #include <atomic>
 
 using namespace tlsprobe;
@@ -56,8 +58,10 @@ const boost::json::object* finding(const boost::json::object& line, const std::s
 }
 
 std::string evidence(const boost::json::object& f, const char* key) {
+  // Evidence is typed (numbers and booleans as JSON): compare everything as text.
   const auto* v = f.at("evidence").as_object().if_contains(key);
-  return v ? std::string(v->as_string().c_str()) : "";
+  if (!v) return "";
+  return v->is_string() ? std::string(v->as_string().c_str()) : boost::json::serialize(*v);
 }
 
 // The DNS names of the peer's leaf (what the minted certificate claims).

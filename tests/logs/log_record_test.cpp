@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cctype>
+#include <functional>
 
 using namespace tlsprobe;
 using namespace tlsprobe::logtest;
@@ -62,11 +63,32 @@ TEST_CASE("a healthy tunnel record has the ECS fields in their formats", "[log_r
   CHECK(at_path(r, {"destination", "port"}).to_number<int>() == 443);
   CHECK(at_path(r, {"network", "bytes"}).to_number<int>() == 517 + 4096);
 
-  CHECK(at_path(r, {"tls", "version"}).as_string() == "1.3");
-  CHECK(at_path(r, {"tls", "version_protocol"}).as_string() == "tls");
-  CHECK(at_path(r, {"tls", "next_protocol"}).as_string() == "h2");
-  CHECK(at_path(r, {"tls", "established"}).as_bool());
+  // A tunnel's handshake is tlsprobe's side probe: its version, cipher and ALPN are under
+  // tlsprobe.probe, never in tls.* (which describes the client's own connection).
+  CHECK(at_path(r, {"tls"}).as_object().if_contains("version") == nullptr);
+  CHECK(at_path(r, {"tls"}).as_object().if_contains("cipher") == nullptr);
+  CHECK(at_path(r, {"tls"}).as_object().if_contains("established") == nullptr);
+  CHECK(at_path(r, {"tlsprobe", "probe", "tls_version"}).as_string() == "1.3");
+  CHECK(at_path(r, {"tlsprobe", "probe", "cipher"}).as_string() == "TLS_AES_128_GCM_SHA256");
+  CHECK(at_path(r, {"tlsprobe", "probe", "alpn"}).as_string() == "h2");
+  CHECK(at_path(r, {"tlsprobe", "probe", "established"}).as_bool());
   CHECK(at_path(r, {"tls", "client", "server_name"}).as_string() == "www.example.com");
+  // ECS: ecs.version, .ip duplicates of raw addresses, source = client, observer, related.
+  CHECK(at_path(r, {"ecs", "version"}).as_string() == "8.11.0");
+  CHECK(at_path(r, {"client", "ip"}).as_string() == "127.0.0.1");
+  CHECK(at_path(r, {"source", "ip"}).as_string() == "127.0.0.1");
+  CHECK(at_path(r, {"source", "port"}).to_number<int>() == 50123);
+  CHECK(at_path(r, {"client", "bytes"}).to_number<int>() == 517);
+  CHECK(at_path(r, {"destination", "ip"}).as_string() == "192.0.2.10");
+  CHECK(at_path(r, {"destination", "bytes"}).to_number<int>() == 4096);
+  CHECK(at_path(r, {"observer", "type"}).as_string() == "proxy");
+  CHECK(at_path(r, {"observer", "product"}).as_string() == "tlsprobe");
+  CHECK(at_path(r, {"related", "ip"}).as_array().size() == 2);
+  CHECK(at_path(r, {"related", "hosts"}).as_array().at(0).as_string() == "www.example.com");
+  CHECK(at_path(r, {"related", "hash"}).as_array().at(0).as_string() == pki.leaf.cert.sha256_hex());
+  CHECK(at_path(r, {"event", "dataset"}).as_string() == "tlsprobe.connection");
+  CHECK(at_path(r, {"event", "start"}).as_string() == "2026-05-31T23:59:58.750Z");
+  CHECK(at_path(r, {"event", "end"}).as_string() == "2026-06-01T00:00:00.250Z");
   const auto& leaf = pki.leaf.cert;
   const auto sha = at_path(r, {"tls", "server", "hash", "sha256"}).as_string();
   CHECK(sha == leaf.sha256_hex());
@@ -77,17 +99,21 @@ TEST_CASE("a healthy tunnel record has the ECS fields in their formats", "[log_r
   CHECK(serial == leaf.serial_hex());
   CHECK(at_path(r, {"tls", "server", "not_after"}).as_string() ==
         proxy::format_timestamp_s(leaf.not_after()));
-  CHECK(at_path(r, {"tls", "server", "x509", "subject", "common_name"}).as_string() ==
-        leaf.common_name());
-  CHECK(at_path(r, {"tls", "server", "x509", "issuer", "common_name"}).as_string() ==
-        pki.intermediate.cert.common_name());
+  // ECS normalises the x509 common names to arrays.
+  CHECK(at_path(r, {"tls", "server", "x509", "subject", "common_name"})
+            .as_array()
+            .at(0)
+            .as_string() == leaf.common_name());
+  CHECK(
+      at_path(r, {"tls", "server", "x509", "issuer", "common_name"}).as_array().at(0).as_string() ==
+      pki.intermediate.cert.common_name());
   CHECK(at_path(r, {"tls", "server", "x509", "public_key_algorithm"}).as_string() == "EC");
   CHECK(at_path(r, {"tls", "server", "x509", "public_key_size"}).to_number<int>() == 256);
   CHECK(at_path(r, {"tls", "server", "x509", "public_key_curve"}).as_string() == "prime256v1");
   CHECK(at_path(r, {"tls", "server", "x509", "alternative_names"}).as_array().at(0).as_string() ==
         "www.example.com");
 
-  CHECK(at_path(r, {"tlsprobe", "schema"}).to_number<int>() == 1);
+  CHECK(at_path(r, {"tlsprobe", "schema"}).to_number<int>() == proxy::log_schema_version);
   CHECK(at_path(r, {"tlsprobe", "mode"}).as_string() == "tunnel");
   CHECK(at_path(r, {"tlsprobe", "role"}).as_string() == "direct");
   CHECK(at_path(r, {"tlsprobe", "client_hello", "alpn"}).as_array().size() == 2);
@@ -123,7 +149,7 @@ TEST_CASE("error findings set error.code and event.outcome failure", "[log_recor
   CHECK(f.at("code").as_string() == "chain.incomplete");
   CHECK(f.at("severity").as_string() == "error");
   CHECK(f.at("role").as_string() == "direct");
-  CHECK(f.at("evidence").at("depth").as_string() == "0");
+  CHECK(f.at("evidence").at("depth").to_number<int>() == 0);  // typed: a number
   CHECK(f.at("equivalents").at("openssl").as_string() == "X509_V_ERR_TEST");
   CHECK(f.at("browser_shows").as_bool() == false);
 }
@@ -156,7 +182,8 @@ TEST_CASE("a client without SNI gets no tls.client.server_name", "[log_record]")
   facts.client_hello->sni.reset();
   facts.handshake->sni.reset();
   const json::object r = parse_strict(line_of(facts));
-  CHECK(at_path(r, {"tls", "client"}).as_object().if_contains("server_name") == nullptr);
+  // No SNI: no tls.client at all (ECS: no empty objects).
+  CHECK(at_path(r, {"tls"}).as_object().if_contains("client") == nullptr);
   CHECK(at_path(r, {"tlsprobe", "client_hello"}).as_object().if_contains("sni") == nullptr);
 }
 
@@ -255,4 +282,87 @@ TEST_CASE("example record for docs/log-format.md", "[.example]") {
   facts.verify = proxy::VerifyFacts{false, 20, "unable to get local issuer certificate"};
   std::printf("%s\n", line_of(facts).c_str());
   SUCCEED();
+}
+
+TEST_CASE("intercept records: tls.* is the client's connection, IANA cipher names, HTTP parts",
+          "[log_record]") {
+  const auto pki = testpki::make_hierarchy({"www.example.com"});
+  auto facts = tunnel_facts("www.example.com", pki.fullchain());
+  facts.mode = proxy::LogMode::intercept;
+  facts.handshake->tls_version = "1.2";
+  facts.handshake->cipher = "ECDHE-ECDSA-AES128-GCM-SHA256";  // OpenSSL's name
+  facts.http = proxy::HttpFacts{"GET", "https://www.example.com:8443/a/b.html?q=secret#top", 200};
+  const json::object r = parse_strict(line_of(facts));
+  CHECK(at_path(r, {"tls", "version"}).as_string() == "1.2");
+  CHECK(at_path(r, {"tls", "cipher"}).as_string() == "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
+  CHECK(at_path(r, {"tls", "established"}).as_bool());
+  CHECK(at_path(r, {"url", "scheme"}).as_string() == "https");
+  CHECK(at_path(r, {"url", "domain"}).as_string() == "www.example.com");
+  CHECK(at_path(r, {"url", "port"}).to_number<int>() == 8443);
+  CHECK(at_path(r, {"url", "path"}).as_string() == "/a/b.html");
+  CHECK(at_path(r, {"url"}).as_object().if_contains("query") == nullptr);  // redacted by default
+  CHECK(at_path(r, {"url", "original"}).as_string().find("secret") == json::string::npos);
+  CHECK(at_path(r, {"event", "category"}).as_array().at(1).as_string() == "web");
+  CHECK(at_path(r, {"network", "protocol"}).as_string() == "http");
+  const std::string message(at_path(r, {"message"}).as_string());
+  CHECK(message.find("intercept 127.0.0.1 -> www.example.com:443 GET 200") == 0);
+}
+
+TEST_CASE("an intercepted request whose upstream refused is a failure", "[log_record]") {
+  auto facts = tunnel_facts("www.example.com", {});
+  facts.mode = proxy::LogMode::intercept;
+  facts.handshake.reset();
+  facts.client_hello.reset();
+  facts.failed = true;  // what intercept_session sets when connect_upstream fails
+  facts.reason = "connection refused";
+  const json::object r = parse_strict(line_of(facts));
+  CHECK(at_path(r, {"event", "outcome"}).as_string() == "failure");
+  CHECK(at_path(r, {"event", "reason"}).as_string() == "connection refused");
+}
+
+TEST_CASE("typed evidence and no empty strings or objects", "[log_record]") {
+  const auto pki = testpki::make_hierarchy({"www.example.com"});
+  auto facts = tunnel_facts("www.example.com", pki.fullchain());
+  auto f = finding(inspect::codes::cert_expired, inspect::Severity::error, "x");
+  f.evidence = {{"days_expired", "12"},    {"position", "leaf"},     {"sent", "true"},
+                {"elapsed_ms", "10000.5"}, {"port", "not-a-number"}, {"serial", "0123"}};
+  facts.findings = {f};
+  facts.client_hello->alpn.clear();
+  const json::object r = parse_strict(line_of(facts));
+  const auto& ev = at_path(r, {"tlsprobe", "findings"}).as_array().at(0).at("evidence").as_object();
+  CHECK(ev.at("days_expired").as_int64() == 12);
+  CHECK(ev.at("position").as_string() == "leaf");
+  CHECK(ev.at("sent").as_bool());
+  CHECK(ev.at("elapsed_ms").as_double() == 10000.5);
+  CHECK(ev.at("port").as_string() == "not-a-number");  // not a number: kept as text
+  CHECK(ev.at("serial").as_string() == "0123");        // not a numeric key: text
+  CHECK(at_path(r, {"tlsprobe", "client_hello"}).as_object().if_contains("alpn") == nullptr);
+  // Nothing in the record is "" or {}.
+  std::function<void(const json::value&, std::string)> walk = [&](const json::value& v,
+                                                                  std::string path) {
+    if (v.is_string()) {
+      INFO(path);
+      CHECK_FALSE(v.as_string().empty());
+    } else if (v.is_object()) {
+      INFO(path);
+      CHECK_FALSE(v.as_object().empty());
+      for (const auto& kv : v.as_object()) walk(kv.value(), path + "." + std::string(kv.key()));
+    } else if (v.is_array()) {
+      for (const auto& e : v.as_array()) walk(e, path + "[]");
+    }
+  };
+  walk(r, "");
+}
+
+TEST_CASE("the message names an IPv6 destination with brackets", "[log_record]") {
+  auto facts = tunnel_facts("", {});
+  facts.destination_domain.clear();
+  facts.destination_address = "2001:db8::10";
+  facts.destination_port = 8443;
+  const json::object r = parse_strict(line_of(facts));
+  const std::string message(at_path(r, {"message"}).as_string());
+  INFO(message);
+  // Without brackets "2001:db8::10:8443" reads as another address.
+  CHECK(message.find("[2001:db8::10]:8443") != std::string::npos);
+  CHECK(message.find("2001:db8::10:8443") == std::string::npos);
 }

@@ -217,8 +217,10 @@ Issued build(CertSpec spec, const Issued* issuer, bool leaf_profile) {
   // Self-signed: the AKI names our own SKI (set just above); issued: the issuer's SKI.
   add_conf_ext(x.get(), &ctx, NID_authority_key_identifier, "keyid:always");
   add_san(x.get(), spec);
-  if (!spec.aia_issuer_url.empty())
-    add_conf_ext(x.get(), &ctx, NID_info_access, "caIssuers;URI:" + spec.aia_issuer_url);
+  std::string aia;
+  if (!spec.aia_issuer_url.empty()) aia = "caIssuers;URI:" + spec.aia_issuer_url;
+  if (!spec.ocsp_url.empty()) aia += (aia.empty() ? "" : ",") + ("OCSP;URI:" + spec.ocsp_url);
+  if (!aia.empty()) add_conf_ext(x.get(), &ctx, NID_info_access, aia);
 
   for (const auto& [name, value] : spec.extensions) {
     X509_EXTENSION* ext = X509V3_EXT_nconf(nullptr, &ctx, name.c_str(), value.c_str());

@@ -38,6 +38,7 @@ struct CertSpec {
   SigHash hash = SigHash::sha256;  // hash used by the *issuer* to sign this cert
   bool is_ca = false;
   std::string aia_issuer_url{};  // AIA caIssuers URI, empty for none
+  std::string ocsp_url{};        // AIA OCSP responder URI (same AIA extension), empty for none
   // extendedKeyUsage of an issued (non-CA) leaf, in openssl.cnf syntax; a web server's
   // leaf says serverAuth, a wrong one (clientAuth only) must fail server verification.
   std::string ext_key_usage = "serverAuth";

@@ -6,6 +6,7 @@
 #include "proxy_fixture.hpp"
 #include "support/loopback_server.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
 #include <sys/socket.h>
@@ -191,8 +192,10 @@ const boost::json::object& finding(const boost::json::object& rec, const char* c
 }
 
 std::string evidence(const boost::json::object& f, const char* key) {
+  // Evidence is typed (numbers and booleans as JSON): compare everything as text.
   const auto* e = f.at("evidence").as_object().if_contains(key);
-  return e ? std::string(e->as_string()) : std::string();
+  if (!e) return std::string();
+  return e->is_string() ? std::string(e->as_string()) : boost::json::serialize(*e);
 }
 
 Canned redirect(int status, const std::string& reason, const std::string& location) {
@@ -338,4 +341,36 @@ TEST_CASE("forward http: keep-alive exchanges add each page's finding once to th
   // Worst first: the warnings before the info.
   REQUIRE(codes.size() == 3);
   CHECK(codes.back() == kNotPermanent);
+}
+
+TEST_CASE("forward http: two hosts on one keep-alive client connection get a record each") {
+  // Issue 13 item 4: `curl -x proxy http://shop.test/ http://good.test/perm` reuses one client
+  // connection. shop.test's http.no_https_redirect must be on shop.test's own line, and
+  // good.test (a permanent redirect to https: healthy) must have a line without it.
+  const Canned page{"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n", "<p>shop</p>"};
+  const auto perm = redirect(301, "Moved Permanently", "https://good.test/perm");
+  CannedOrigin origin({{"/", page}, {"/perm", perm}});
+  auto settings = test_settings();
+  settings.resolve["shop.test"] = "127.0.0.1";
+  settings.resolve["good.test"] = "127.0.0.1";
+  RunningProxy proxy(settings);
+  const auto port = std::to_string(origin.port());
+  const auto r = curl(
+      {"-x", proxy.url(), "http://shop.test:" + port + "/", "http://good.test:" + port + "/perm"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == page.body + perm.body);
+  proxy.stop();
+  const auto recs = proxy.log_records();
+  REQUIRE(recs.size() == 2);
+  std::map<std::string, boost::json::object> by_host;
+  for (const auto& rec : recs)
+    by_host[std::string(find_path(rec, "destination.domain")->as_string())] = rec;
+  REQUIRE(by_host.count("shop.test") == 1);
+  REQUIRE(by_host.count("good.test") == 1);
+  CHECK(has(by_host["shop.test"], kNoRedirect));
+  CHECK_FALSE(has(by_host["good.test"], kNoRedirect));
+  CHECK_FALSE(has(by_host["good.test"], kNotPermanent));
+  // Both records describe the same client connection (same client port).
+  CHECK(find_path(by_host["shop.test"], "client.port")->as_int64() ==
+        find_path(by_host["good.test"], "client.port")->as_int64());
 }

@@ -38,6 +38,8 @@ inline proxy::ProxySettings test_settings() {
   s.timeouts.idle = std::chrono::milliseconds(5000);
   s.timeouts.probe = std::chrono::milliseconds(3000);
   s.timeouts.drain = std::chrono::milliseconds(500);
+  s.timeouts.handshake = std::chrono::milliseconds(1500);
+  s.timeouts.upstream_response = std::chrono::milliseconds(1500);
   return s;
 }
 
@@ -55,8 +57,6 @@ inline proxy::ReverseOptions test_options(const std::string& origin, const certs
     d.trust = trust.get();
     return inspect::diagnose(obs, d);
   };
-  o.timeouts.handshake = std::chrono::milliseconds(1500);
-  o.timeouts.upstream_response = std::chrono::milliseconds(1500);
   // The name the tests' CDN asks for (the origin itself is an IP address): served.
   o.allowed_hosts = {"www.example.test"};
   return o;

@@ -17,8 +17,11 @@ namespace tlsprobe::testsupport {
 
 std::string tlsprobe_binary() { return TLSPROBE_BINARY; }
 
-ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                          const std::string& input) {
+namespace {
+
+ProcessResult run_watched(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                          const std::string& input, int signal,
+                          const std::function<bool(const ProcessResult&)>& when) {
   using Clock = std::chrono::steady_clock;
   ProcessResult result;
   if (argv.empty()) return result;
@@ -80,6 +83,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
         (i == 0 ? out_open : err_open) = false;
       } else {
         (i == 0 ? result.out : result.err).append(buf, static_cast<std::size_t>(n));
+        if (when && signal != 0 && when(result)) {
+          ::kill(pid, signal);
+          signal = 0;  // once
+        }
       }
     }
   }
@@ -102,6 +109,19 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   return result;
+}
+
+}  // namespace
+
+ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                          const std::string& input) {
+  return run_watched(argv, timeout, input, 0, nullptr);
+}
+
+ProcessResult run_process_signalling(const std::vector<std::string>& argv, int signal,
+                                     const std::function<bool(const ProcessResult&)>& when,
+                                     std::chrono::milliseconds timeout) {
+  return run_watched(argv, timeout, {}, signal, when);
 }
 
 ProcessResult run_tlsprobe(const std::vector<std::string>& args,

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,12 @@ struct ProcessResult {
 ProcessResult run_process(const std::vector<std::string>& argv,
                           std::chrono::milliseconds timeout = std::chrono::seconds(30),
                           const std::string& input = {});
+
+// Like run_process, and sends `signal` to the child once, the first time `when` (called
+// with the output so far after each read) returns true: Ctrl-C mid-run.
+ProcessResult run_process_signalling(const std::vector<std::string>& argv, int signal,
+                                     const std::function<bool(const ProcessResult&)>& when,
+                                     std::chrono::milliseconds timeout);
 
 // Runs the tlsprobe binary built with the tests (TLSPROBE_BINARY) with `args`
 // ({"probe", "example.com", "--format", "json"}).

@@ -75,6 +75,10 @@ certs::SslCtxPtr make_server_ctx(const ServedChain& served, const TlsServerOptio
     // Any certificate would do; what matters is that none is refused.
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                        [](int, X509_STORE_CTX*) { return 1; });
+    // The accepted CAs a client is told about (SSL_CTX_add_client_CA copies the subject).
+    for (const auto& ca : options.client_cas)
+      if (SSL_CTX_add_client_CA(ctx.get(), ca.x509()) != 1)
+        throw std::runtime_error("TlsTestServer: client CA rejected: " + certs::openssl_errors());
   }
   return ctx;
 }

@@ -40,6 +40,7 @@ struct TlsServerOptions {
   std::map<std::string, ServedChain> by_sni;  // exact, lower-case SNI -> chain
   bool require_sni = false;                   // refuse a ClientHello without SNI (fatal alert)
   bool require_client_cert = false;           // ask for a client certificate and insist on one
+  certs::Chain client_cas;  // CA names sent in the CertificateRequest (empty: none named)
   TlsVersions versions = TlsVersions::modern;
   unsigned workers = 4;  // concurrent connections served
   std::string reply;     // sent after the handshake when not empty (e.g. an HTTP response)

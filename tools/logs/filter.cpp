@@ -36,7 +36,7 @@ bool RecordFilter::matches(const RecordView& r) const {
   return false;
 }
 
-std::string one_line(const RecordView& r) {
+std::string one_line(const RecordView& r, bool colour) {
   std::string out = escape_text(r.timestamp.empty() ? std::string_view("-") : r.timestamp);
   out += ' ';
   out += escape_text(r.host);
@@ -52,7 +52,7 @@ std::string one_line(const RecordView& r) {
   } else {
     for (const auto& f : r.findings) {
       out += ' ';
-      out += escape_text(f.severity);
+      out += colour_by_severity(escape_text(f.severity), f.severity, colour);
       out += ':';
       out += escape_text(f.code);
       out += '[';
@@ -71,14 +71,14 @@ std::string one_line(const RecordView& r) {
   return out;
 }
 
-std::vector<std::string> finding_lines(const RecordView& r) {
+std::vector<std::string> finding_lines(const RecordView& r, bool colour) {
   std::vector<std::string> lines;
   for (const auto& f : r.findings) {
     std::string line = escape_text(r.timestamp);
     line += ' ';
     line += escape_text(r.host);
     line += ' ';
-    line += escape_text(f.severity);
+    line += colour_by_severity(escape_text(f.severity), f.severity, colour);
     line += ' ';
     line += escape_text(f.code);
     line += " [";

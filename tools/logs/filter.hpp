@@ -24,10 +24,10 @@ struct RecordFilter {
 
 // "2026-06-01T12:00:00.123Z www.example.com:443 failure error chain.incomplete[direct]
 // leaf CN=www.example.com not_after 2026-07-01T00:00:00Z" — escaped for a terminal.
-std::string one_line(const RecordView& r);
+std::string one_line(const RecordView& r, bool colour = false);
 
 // The findings of a record, one escaped line each, for `follow`:
 // "TIME HOST SEVERITY CODE [ROLE] message (fix: remedy)".
-std::vector<std::string> finding_lines(const RecordView& r);
+std::vector<std::string> finding_lines(const RecordView& r, bool colour = false);
 
 }  // namespace tlsprobe::logs

@@ -134,7 +134,7 @@ class Follower {
     if (options_.json) {
       out_ << text << '\n';
     } else {
-      for (const auto& l : finding_lines(record_)) out_ << l << '\n';
+      for (const auto& l : finding_lines(record_, options_.colour)) out_ << l << '\n';
     }
     out_.flush();
   }

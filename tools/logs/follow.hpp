@@ -18,6 +18,7 @@ struct FollowOptions {
   std::string path;
   RecordFilter filter;
   bool json = false;        // print the matching records' lines instead of finding lines
+  bool colour = false;      // ANSI colour on severities (--color)
   bool from_start = false;  // read what the file holds now too (default: only what is appended)
   int interval_ms = 500;    // poll interval, clamped to [min_interval_ms, max_interval_ms]
   double max_seconds = 0;   // stop after this long; 0 = until killed

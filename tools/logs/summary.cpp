@@ -299,17 +299,19 @@ std::string others_sentence(const OtherHosts& others) {
 }
 
 void write_text(std::ostream& out, const std::vector<const HostSummary*>& hosts,
-                const OtherHosts& others, Millis now) {
+                const OtherHosts& others, Millis now, bool colour) {
   std::uint64_t connections = others.connections;
   for (const auto* h : hosts) connections += h->connections;
   const std::uint64_t host_total = hosts.size() + others.hosts;
   out << host_total << (host_total == 1 ? " host, " : " hosts, ") << connections
       << (connections == 1 ? " connection" : " connections") << "\n";
   for (const auto* h : hosts) {
-    char head[64];
-    std::snprintf(head, sizeof head, "\n%-8s ", upper(severity_name(h->status_rank(now))).c_str());
-    out << head << escape_text(h->host) << "  " << h->connections
-        << (h->connections == 1 ? " connection" : " connections");
+    char head[64];  // padded before colouring: escape codes take no columns
+    const std::string_view status = severity_name(h->status_rank(now));
+    std::snprintf(head, sizeof head, "%-8s", upper(status).c_str());
+    out << "\n"
+        << colour_by_severity(head, status, colour) << " " << escape_text(h->host) << "  "
+        << h->connections << (h->connections == 1 ? " connection" : " connections");
     if (h->failures > 0) out << " (" << h->failures << " failed)";
     out << ", first " << format_ms(h->first_seen) << ", last " << format_ms(h->last_seen) << "\n";
     if (h->addresses.size() > 1) {
@@ -352,8 +354,9 @@ void write_text(std::ostream& out, const std::vector<const HostSummary*>& hosts,
         std::snprintf(sev, sizeof sev, "%-8s", std::string(severity_name(f->rank)).c_str());
         const bool current_code = std::find(h->current_codes.begin(), h->current_codes.end(),
                                             f->code) != h->current_codes.end();
-        out << "    " << sev << escape_text(f->code) << " [" << escape_text(f->role) << "] "
-            << f->count << "x " << format_ms(f->first_seen) << " .. " << format_ms(f->last_seen)
+        out << "    " << colour_by_severity(sev, severity_name(f->rank), colour)
+            << escape_text(f->code) << " [" << escape_text(f->role) << "] " << f->count << "x "
+            << format_ms(f->first_seen) << " .. " << format_ms(f->last_seen)
             << (current_code ? "" : "  (not in the latest record)") << "\n";
         if (!f->message.empty()) out << "             " << escape_text(f->message) << "\n";
         if (!f->remedy.empty()) out << "             fix: " << escape_text(f->remedy) << "\n";
@@ -491,10 +494,10 @@ void write_csv(std::ostream& out, const std::vector<const HostSummary*>& hosts,
 }  // namespace
 
 void write_summary(std::ostream& out, const std::vector<const HostSummary*>& hosts,
-                   const OtherHosts& others, Millis now, SummaryFormat format) {
+                   const OtherHosts& others, Millis now, SummaryFormat format, bool colour) {
   switch (format) {
     case SummaryFormat::text:
-      write_text(out, hosts, others, now);
+      write_text(out, hosts, others, now, colour);
       break;
     case SummaryFormat::csv:
       write_csv(out, hosts, others, now);

@@ -107,7 +107,8 @@ enum class SummaryFormat { text, json, csv };
 
 // `others` (may be empty) becomes a last row / object {"host": "(others)", ...}.
 void write_summary(std::ostream& out, const std::vector<const HostSummary*>& hosts,
-                   const OtherHosts& others, Millis now, SummaryFormat format);
+                   const OtherHosts& others, Millis now, SummaryFormat format,
+                   bool colour = false);  // text only: the status column in colour
 
 // Reads `paths` in order and feeds every record to `summary`. Returns false, with `error`
 // naming the file, when a file cannot be opened or read.

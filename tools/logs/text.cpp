@@ -278,4 +278,13 @@ bool glob_match(std::string_view pattern, std::string_view text) {
   return fnmatch(p.c_str(), t.c_str(), FNM_CASEFOLD) == 0;
 }
 
+std::string colour_by_severity(std::string_view text, std::string_view severity, bool on) {
+  if (!on) return std::string(text);
+  const char* code = severity == "error"     ? "\x1b[31m"
+                     : severity == "warning" ? "\x1b[33m"
+                     : severity == "ok"      ? "\x1b[32m"
+                                             : "\x1b[2m";
+  return code + std::string(text) + "\x1b[0m";
+}
+
 }  // namespace tlsprobe::logs

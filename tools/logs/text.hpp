@@ -42,6 +42,10 @@ std::string escape_csv(std::string_view s);
 // logs with raw bytes; what it writes is always valid JSON).
 std::string to_valid_utf8(std::string_view s);
 
+// `text` in the colour of `severity` ("error" red, "warning" yellow, "info" dim, "ok"
+// green) when `on` (--color); `text` itself otherwise.
+std::string colour_by_severity(std::string_view text, std::string_view severity, bool on);
+
 // Shell-style glob, case-insensitive (host names).
 bool glob_match(std::string_view pattern, std::string_view text);
 

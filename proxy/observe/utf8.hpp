@@ -1,0 +1,14 @@
+// Valid UTF-8 for every text tlsprobe writes into JSON (log lines, metrics labels, admin
+// answers): certificate fields and request data are hostile input.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace tlsprobe::proxy {
+
+// `text` with every invalid UTF-8 sequence (bad lead byte, truncated, overlong, surrogate,
+// above U+10FFFF) replaced by U+FFFD; valid input is returned unchanged.
+std::string sanitize_utf8(std::string_view text);
+
+}  // namespace tlsprobe::proxy

@@ -1,0 +1,124 @@
+#include "support/ocsp_responder.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace tlsprobe::testsupport {
+
+namespace {
+
+// The CA database's date form (YYMMDDHHMMSSZ).
+std::string db_time(certs::TimePoint t) {
+  const std::time_t tt = static_cast<std::time_t>(t.time_since_epoch().count());
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%y%m%d%H%M%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+OcspResponder::OcspResponder(std::uint16_t port, const testpki::Issued& ca,
+                             const testpki::Issued& signer,
+                             const std::vector<OcspIndexEntry>& index)
+    : port_(port) {
+  char tmpl[] = "/tmp/tlsprobe-ocsp-XXXXXX";
+  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+  dir_ = tmpl;
+  std::ofstream(dir_ + "/ca.pem") << ca.cert_pem();
+  std::ofstream(dir_ + "/signer.pem") << signer.cert_pem();
+  std::ofstream(dir_ + "/signer.key") << signer.key_pem();
+  std::ostringstream db;
+  for (const auto& e : index) {
+    // status, expiry, revocation ("time,reason"), serial, file, subject
+    db << (e.revoked ? "R" : "V") << '\t' << db_time(e.cert.not_after()) << '\t'
+       << (e.revoked ? db_time(e.cert.not_before() + std::chrono::hours(1)) + "," + e.reason : "")
+       << '\t' << e.cert.serial_hex() << "\tunknown\t/CN=" << e.cert.common_name() << "\n";
+  }
+  std::ofstream(dir_ + "/index.txt") << db.str();
+  std::ofstream(dir_ + "/index.txt.attr") << "unique_subject = no\n";
+
+  std::vector<std::string> argv{"/usr/bin/openssl",
+                                "ocsp",
+                                "-index",
+                                dir_ + "/index.txt",
+                                "-CA",
+                                dir_ + "/ca.pem",
+                                "-rsigner",
+                                dir_ + "/signer.pem",
+                                "-rkey",
+                                dir_ + "/signer.key",
+                                "-port",
+                                std::to_string(port),
+                                "-ndays",
+                                "1"};
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, (dir_ + "/out.log").c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, (dir_ + "/err.log").c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int rc = ::posix_spawn(&pid_, argv[0].c_str(), &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot start openssl ocsp");
+  // Ready when it says so: a probe connection that closes without a request would hang
+  // OpenSSL 3.0's responder (it blocks reading it), so never connect to find out.
+  for (int i = 0; i < 200; ++i) {
+    if (log().find("waiting for OCSP client connections") != std::string::npos) return;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("openssl ocsp exited: " + log());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  throw std::runtime_error("openssl ocsp did not listen within 10 s: " + log());
+}
+
+OcspResponder::~OcspResponder() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    bool reaped = false;
+    for (int i = 0; i < 200 && !reaped; ++i) {
+      reaped = ::waitpid(pid_, &status, WNOHANG) == pid_;
+      if (!reaped) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!reaped) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  std::error_code ec;
+  if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+}
+
+std::string OcspResponder::log() const {
+  std::string out;
+  for (const char* name : {"/out.log", "/err.log"}) {
+    std::ifstream in(dir_ + name);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    out += ss.str();
+  }
+  return out;
+}
+
+}  // namespace tlsprobe::testsupport
