@@ -212,30 +212,4 @@ asio::awaitable<UpstreamResult> connect_upstream(std::shared_ptr<SessionConnecti
   co_return out;
 }
 
-asio::awaitable<void> send_error_and_close(std::shared_ptr<SessionConnection> conn,
-                                           http::status status, std::string reason) {
-  if (!conn->closed) {
-    const auto text = error_response(status, reason);
-    conn->expires_after(conn->ctx->settings.timeouts.answer);
-    auto [ec, n] =
-        co_await asio::async_write(conn->client, asio::buffer(text), as_tuple(use_awaitable));
-    if (!ec) {
-      // Send our FIN, then read and discard what the client still sends (bounded in bytes
-      // and time): closing with unread bytes would make the kernel send a RST, which can
-      // destroy the answer before the client reads it.
-      boost::system::error_code ignored;
-      conn->client.shutdown(tcp::socket::shutdown_send, ignored);
-      std::array<char, 4096> sink;
-      conn->expires_after(conn->ctx->settings.timeouts.close_grace);
-      for (std::size_t total = 0; total < 256 * 1024;) {
-        auto [rec, got] =
-            co_await conn->client.async_read_some(asio::buffer(sink), as_tuple(use_awaitable));
-        if (rec) break;
-        total += got;
-      }
-    }
-  }
-  conn->close();
-}
-
 }  // namespace tlsprobe::proxy

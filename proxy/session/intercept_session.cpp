@@ -1,5 +1,6 @@
 #include "proxy/session/intercept_session.hpp"
 
+#include "proxy/http/error_answer.hpp"
 #include "proxy/observe/connection_metrics.hpp"
 
 #include "certs/pem.hpp"

@@ -1,5 +1,6 @@
 #include "proxy/session/tunnel_session.hpp"
 
+#include "proxy/http/error_answer.hpp"
 #include "proxy/observe/connection_log.hpp"
 #include "proxy/observe/connection_metrics.hpp"
 #include "proxy/observe/log_record.hpp"
