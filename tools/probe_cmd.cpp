@@ -289,7 +289,7 @@ int probe_main(int argc, char** argv) {
     const auto parsed = proxy::parse_target(text, proxy::default_port(starttls));
     if (!parsed.value) return usage_error(parsed.error);
     proxy::ProbeRequest r;
-    r.target = parsed.value->text();
+    r.target = config::format_host_port(*parsed.value);
     r.host = parsed.value->host;
     r.port = parsed.value->port;
     r.connect = a.connect;

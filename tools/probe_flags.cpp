@@ -28,7 +28,7 @@ std::optional<ResolveEntry> parse_resolve_flag(std::string_view text, std::strin
     return std::nullopt;
   }
   ResolveEntry entry;
-  entry.key = host_port.value->text();
+  entry.key = config::format_host_port(*host_port.value);
   entry.address = address;
   return entry;
 }

@@ -12,19 +12,12 @@
 #include "config/address.hpp"
 #include "config/exposure.hpp"
 #include "config/load.hpp"
-#include "inspect/diagnose.hpp"
+#include "proxy/app/proxy_app.hpp"
 #include "proxy/net/config_reload.hpp"
-#include "proxy/net/server.hpp"
-#include "proxy/observe/admin_listener.hpp"
 #include "proxy/observe/connection_log.hpp"
-#include "proxy/observe/metrics.hpp"
-#include "proxy/probe/prober.hpp"
-#include "proxy/probe/side_probe.hpp"
 #include "proxy/probe/watcher.hpp"
 #include "proxy/session/intercept_session.hpp"
-#include "proxy/session/pins_admin.hpp"
 #include "proxy/session/reverse_service.hpp"
-#include "proxy/session/reverse_session.hpp"
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -126,29 +119,6 @@ std::size_t fd_limit() {
   return static_cast<std::size_t>(rl.rlim_cur);
 }
 
-// The ProbeFunction of the running proxy: proxy::Prober with the proxy's own rules
-// (SNI exactly as the client sent it, the address the tunnel reached, the site's origin).
-proxy::ProbeFunction make_probe_function(std::shared_ptr<proxy::Prober> prober) {
-  return
-      [prober](const proxy::SideProbeRequest& r, std::function<void(inspect::Observations)> done) {
-        proxy::ProbeRequest req;
-        req.host = r.host;
-        req.port = r.port;
-        req.target = r.host + ":" + std::to_string(r.port);
-        req.connect = r.dial;
-        if (r.site) req.origin = r.site->origin;
-        if (r.sni) {
-          req.sni_mode = proxy::SniMode::name;
-          req.sni_name = *r.sni;
-        } else {
-          req.sni_mode = proxy::SniMode::none;
-        }
-        req.sni_checks = proxy::SniChecks::with_sni_required;
-        req.timeout = r.timeout;
-        prober->probe(std::move(req), std::move(done));
-      };
-}
-
 // The config file (when given) with the flags applied over it (flags win): at start and on
 // every reload (SIGHUP). Returns the one-line error instead (a config error names file:line).
 std::variant<config::Config, std::string> merged_config(const ProxyFlags& f,
@@ -206,109 +176,6 @@ std::variant<config::Config, std::string> merged_config(const ProxyFlags& f,
     return std::string(why);
 
   return cfg;
-}
-
-// The proxy core's settings from the merged config (without the interceptor, which start-up
-// adds once). Returns the one-line error instead.
-std::variant<proxy::ProxySettings, std::string> proxy_settings_from(
-    const config::Config& cfg, std::vector<std::string>& warnings) {
-  proxy::ProxySettings s;
-  // Port 0: the OS picks a free port; the startup line below prints the bound one.
-  const auto hp = config::parse_listen_address(cfg.listen, 0);
-  if (!hp) return std::string("--listen " + cfg.listen + ": " + hp.error);
-  boost::system::error_code aec;
-  auto listen_addr =
-      boost::asio::ip::make_address(hp->host == "localhost" ? "127.0.0.1" : hp->host, aec);
-  if (aec) return std::string("--listen " + cfg.listen + ": the address must be an IP literal");
-  s.listen = {listen_addr, hp->port};
-  for (const auto& a : cfg.allow) {
-    auto c = proxy::parse_cidr_text(a);
-    if (!c) return std::string("--allow " + a + ": not a CIDR (e.g. 10.0.0.0/8)");
-    s.allow.push_back(*c);
-  }
-  if (!config::is_loopback(listen_addr.to_string()) && s.allow.empty())
-    return std::string("refusing to listen on " + cfg.listen +
-                       ", a non-loopback address, without --allow CIDR (who may use the proxy)");
-  for (const auto& a : cfg.allow_destinations) {
-    auto c = proxy::parse_cidr_text(a);
-    if (!c) return std::string("--allow-destination " + a + ": not a CIDR (e.g. 127.0.0.1/32)");
-    s.allow_destinations.push_back(*c);
-  }
-  if (auto err = config::admin_policy_error(cfg.admin, cfg.admin_allow); !err.empty())
-    return std::string(err);
-  for (const auto& w : config::exposure_warnings(cfg)) warnings.push_back(w);
-  if (cfg.auth) s.basic_auth = cfg.auth->user + ":" + cfg.auth->password;
-  s.timeouts.connect = cfg.timeouts.connect;
-  s.timeouts.header = cfg.timeouts.header;
-  s.timeouts.idle = cfg.timeouts.idle;
-  s.timeouts.probe = cfg.timeouts.probe;
-  s.timeouts.drain = cfg.timeouts.drain;
-  // Two descriptors per tunnel, and some left for the prober, the log and accept's reserve.
-  const std::size_t fd_bound = fd_limit() > 256 ? (fd_limit() - 128) / 2 : 64;
-  s.limits.max_connections = std::min<std::size_t>(cfg.limits.max_connections, fd_bound);
-  s.limits.max_header_bytes = cfg.limits.max_header_bytes;
-  s.limits.max_connections_per_client = cfg.limits.max_connections_per_client;
-  s.probe_cache_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg.probe_cache_ttl);
-  s.resolve = cfg.resolve;
-  for (const auto& site : cfg.sites) {
-    proxy::SiteSettings ps;
-    ps.host = site.host;
-    ps.origin = site.origin;
-    ps.origin_sni = site.origin_sni;
-    ps.edge_cert_own = site.edge_cert == config::EdgeCert::own;
-    s.sites.push_back(std::move(ps));
-  }
-
-  return s;
-}
-
-// The trust store the config asks for; throws (naming the file) when a CA file is unusable.
-std::shared_ptr<certs::TrustStore> make_trust(const config::Config& cfg) {
-  return std::make_shared<certs::TrustStore>(
-      cfg.trust.system ? certs::SystemTrust::include : certs::SystemTrust::exclude,
-      cfg.trust.ca_files);
-}
-
-// inspect::diagnose with the config's warn_days, trust and each site's edge_cert.
-proxy::DiagnoseFunction make_diagnose(const config::Config& cfg,
-                                      std::shared_ptr<certs::TrustStore> trust) {
-  std::map<std::string, inspect::EdgeCert> edge_cert;
-  for (const auto& site : cfg.sites)
-    edge_cert[site.host] =
-        site.edge_cert == config::EdgeCert::own ? inspect::EdgeCert::own : inspect::EdgeCert::same;
-  return [trust, warn_days = cfg.warn_days, edge_cert](const inspect::Observations& obs) {
-    inspect::DiagnoseOptions o;
-    o.at = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-    o.warn_days = warn_days;
-    o.trust = trust.get();
-    if (auto it = edge_cert.find(obs.host); it != edge_cert.end()) o.edge_cert = it->second;
-    return inspect::diagnose(obs, o);
-  };
-}
-
-// What a reload (SIGHUP) read but cannot apply without a restart: one warning line each, so
-// the operator is not left believing the change is live.
-std::vector<std::string> restart_only_changes(const config::Config& was,
-                                              const config::Config& now) {
-  std::vector<std::string> out;
-  auto note = [&out](bool changed, const char* what) {
-    if (changed) out.push_back(std::string(what) + " changed: takes effect after a restart");
-  };
-  note(was.listen != now.listen, "listen");
-  note(was.mode != now.mode, "mode");
-  note(was.intercept.enabled != now.intercept.enabled, "intercept.enabled");
-  note(was.log.file != now.log.file, "log.file");
-  note(was.admin != now.admin, "admin");
-  note(was.watch_interval != now.watch_interval, "watch_interval");
-  if (was.mode == config::Mode::reverse)
-    note(was.upstream != now.upstream || was.upstream_sni != now.upstream_sni ||
-             was.tls_cert != now.tls_cert || was.tls_key != now.tls_key,
-         "the reverse upstream or its certificate");
-  if (was.intercept.enabled)
-    note(was.warn_days != now.warn_days || was.trust.ca_files != now.trust.ca_files ||
-             was.trust.system != now.trust.system,
-         "warn_days or [trust] for intercepted connections");
-  return out;
 }
 
 }  // namespace
@@ -380,143 +247,72 @@ int proxy_main(int argc, char** argv) {
   if (auto* error = std::get_if<std::string>(&merged)) return usage_error(*error);
   config::Config cfg = std::move(std::get<config::Config>(merged));
   raise_fd_limit();
-  auto built = proxy_settings_from(cfg, warnings);
+  proxy::ProxyAppOptions options;
+  options.state_dir = f.state_dir;
+  options.log_colour = colour_enabled(color, STDERR_FILENO);
+  // Two descriptors per tunnel, and some left for the prober, the log and accept's reserve.
+  options.max_connections_cap = fd_limit() > 256 ? (fd_limit() - 128) / 2 : 64;
+  // The addresses and policies first: a config that cannot run says so before the warnings
+  // about how it is exposed.
+  try {
+    (void)proxy::settings_from_config(cfg, options);
+  } catch (const proxy::ProxyBuildError& e) {
+    return usage_error(e.what());
+  }
+  warnings = config::exposure_warnings(cfg);
   print_warnings();
-  if (auto* error = std::get_if<std::string>(&built)) return usage_error(*error);
-  proxy::ProxySettings s = std::move(std::get<proxy::ProxySettings>(built));
-
-  std::shared_ptr<certs::TrustStore> trust;
+  // The watcher speaks like the proxy: each new finding once on stderr (per subject and code;
+  // ConnectionLog::announce honours [log] stderr_findings).
+  proxy::ConnectionLog* announcer = nullptr;
+  options.on_watch_round = [&announcer](const proxy::RoundReport& round) {
+    for (const auto& site : round.sites)
+      for (const auto& finding : site.findings) announcer->announce(finding);
+  };
+  std::optional<proxy::ProxyApp> proxy_app;
   try {
-    trust = make_trust(cfg);
-  } catch (const std::exception& e) {
+    proxy_app.emplace(proxy::build_proxy(cfg, options));
+  } catch (const proxy::ProxyBuildError& e) {
     return usage_error(e.what());
   }
-
-  if (cfg.intercept.enabled) {
-    // Intercept mode (proxy/session/intercept_session.hpp); the CA is created on the first start.
-    try {
-      std::filesystem::path dir = f.state_dir.empty() ? cfg.intercept.state_dir : f.state_dir;
-      if (dir.empty()) dir = certs::default_state_dir();
-      const auto p = cfg.intercept.on_upstream_error;
-      auto setup = proxy::make_interceptor(
-          dir, *trust, cfg.warn_days,
-          p == config::UpstreamErrorPolicy::mirror ? proxy::OnUpstreamError::mirror
-          : p == config::UpstreamErrorPolicy::pass ? proxy::OnUpstreamError::pass
-                                                   : proxy::OnUpstreamError::explain,
-          cfg.intercept.no_intercept,
-          std::chrono::duration_cast<std::chrono::seconds>(cfg.intercept.pin_ttl));
-      s.intercept = setup.interceptor;
-      if (setup.ca_created)
-        std::fprintf(stderr,
-                     "tlsprobe proxy: created the tlsprobe CA in %s (SHA-256 %s); trust it from "
-                     "http://tlsprobe.ca/ or `%s > tlsprobe-ca.pem`\n",
-                     dir.c_str(),
-                     certs::colon_fingerprint(setup.interceptor->ca().certificate()).c_str(),
-                     ca_command("export", dir).c_str());
-    } catch (const std::exception& e) {
-      return usage_error(e.what());
-    }
-  }
-
-  std::optional<proxy::ConnectionLog> log;
-  try {
-    proxy::ConnectionLogOptions lo;
-    lo.announce_findings = cfg.log.stderr_findings;
-    lo.colour = colour_enabled(color, STDERR_FILENO);
-    lo.keep_query = cfg.log.keep_query;
-    lo.path = cfg.log.file;
-    lo.max_file_bytes = static_cast<std::size_t>(cfg.log.max_size_mb) * 1024 * 1024;
-    lo.max_files = cfg.log.max_files;
-    log.emplace(lo);
-  } catch (const std::exception& e) {
-    return usage_error(e.what());
-  }
-
-  // One registry for the server's lifetime (DESIGN.md section 8), scraped on --admin.
-  proxy::Metrics metrics;
-  metrics.set_log_lines_dropped_source([&log] { return log->lines_dropped(); });
-  proxy::Server server(s, &*log);
-  server.set_metrics(&metrics);
-  proxy::ProberOptions po;
-  po.resolve = cfg.resolve;
-  // Side probes complete chains from AIA as Chrome does; the prober caches each URL.
-  po.aia_trust = *trust;
-  auto prober = std::make_shared<proxy::Prober>(server.io_context(), po);
-  const auto diagnose = make_diagnose(cfg, trust);
-  auto side_probe =
-      std::make_shared<proxy::SideProbe>(make_probe_function(prober), diagnose, s.probe_cache_ttl,
-                                         cfg.log.stderr_findings ? &*log : nullptr);
-  side_probe->set_metrics(&metrics);
-  server.set_side_probe(side_probe);
-  if (cfg.mode == config::Mode::reverse) {
-    try {
-      auto reverse = std::make_shared<proxy::ReverseService>(proxy::reverse_options_from_config(
-          cfg, f.state_dir.empty() ? cfg.intercept.state_dir : f.state_dir, trust, diagnose));
-      server.set_session_starter(reverse_session_starter(reverse));
-    } catch (const std::exception& e) {
-      return usage_error(e.what());
-    }
-  }
-  if (auto ec = server.start())
-    return usage_error("cannot listen on " + cfg.listen + ": " + ec.message());
-  proxy::AdminListener admin(server.io_context(), metrics);
-  if (s.intercept) {  // the per-client pinned fallbacks: listed, cleared, counted
-    auto& policy = s.intercept->policy();
-    admin.add_route(std::string(proxy::kPinsPath), proxy::pins_admin_route(policy));
-    metrics.set_intercept_pins_source([&policy] { return policy.pinned_count(); });
-  }
-  admin.set_client_filter(config::admin_client_filter(cfg.admin_allow));
-  const bool admin_up = start_admin_or_warn(admin, cfg.admin) && admin.port();
-  // The admin port is one of our own listeners: never a destination (CONNECT or URL).
-  if (admin_up) server.add_own_port(admin.port());
+  announcer = &proxy_app->log();
+  if (proxy_app->ca_created())
+    std::fprintf(stderr,
+                 "tlsprobe proxy: created the tlsprobe CA in %s (SHA-256 %s); trust it from "
+                 "http://tlsprobe.ca/ or `%s > tlsprobe-ca.pem`\n",
+                 proxy_app->state_dir().c_str(),
+                 certs::colon_fingerprint(proxy_app->interceptor()->ca().certificate()).c_str(),
+                 ca_command("export", proxy_app->state_dir()).c_str());
   // SIGHUP (systemctl reload): the config file and the same flags again; new connections get
   // the new settings, open ones keep theirs (proxy/net/config_reload.hpp). A bad file changes
   // nothing and says why in one line (file:line).
   proxy::ConfigReload reload(
-      server,
+      proxy_app->server(),
       [&]() -> std::variant<proxy::ReloadedSettings, std::string> {
         std::vector<std::string> next_warnings;
         auto next_merged = merged_config(f, next_warnings);
         if (auto* error = std::get_if<std::string>(&next_merged)) return *error;
-        const auto& next_cfg = std::get<config::Config>(next_merged);
-        auto next_built = proxy_settings_from(next_cfg, next_warnings);
-        if (auto* error = std::get_if<std::string>(&next_built)) return *error;
-        std::shared_ptr<certs::TrustStore> next_trust;
-        try {
-          next_trust = make_trust(next_cfg);
-        } catch (const std::exception& e) {
-          return std::string(e.what());
-        }
-        proxy::ReloadedSettings r;
-        r.settings = std::move(std::get<proxy::ProxySettings>(next_built));
-        r.settings.intercept = s.intercept;  // the CA and its pins live for the process
-        r.side_probe = std::make_shared<proxy::SideProbe>(
-            make_probe_function(prober), make_diagnose(next_cfg, next_trust),
-            r.settings.probe_cache_ttl, next_cfg.log.stderr_findings ? &*log : nullptr);
-        r.side_probe->set_metrics(&metrics);
-        r.warnings = restart_only_changes(cfg, next_cfg);
-        r.warnings.insert(r.warnings.end(), next_warnings.begin(), next_warnings.end());
-        return r;
+        auto next = proxy_app->reloaded_settings(std::get<config::Config>(next_merged));
+        if (auto* r = std::get_if<proxy::ReloadedSettings>(&next))
+          r->warnings.insert(r->warnings.end(), next_warnings.begin(), next_warnings.end());
+        return next;
       },
       [](const std::string& line) {
         std::fprintf(stderr, "tlsprobe proxy: %s\n", line.c_str());
         std::fflush(stderr);
       });
-  // The startup lines are printed from inside the io loop: server.run() installs the
-  // SIGTERM/SIGINT handlers before the loop runs, so a script that reads the port and stops
-  // us at once still gets a drain and a flushed log (printed earlier, a quick SIGTERM killed
-  // the process outright). The listening line comes last: once it is there, all is up. It
-  // shows the bound address, so `--listen 127.0.0.1:0` announces the port the OS picked.
-  const auto ep = server.local_endpoint();
-  std::string shown = ep.address().is_v6()
-                          ? "[" + ep.address().to_string() + "]:" + std::to_string(ep.port())
-                          : ep.address().to_string() + ":" + std::to_string(ep.port());
+  // The startup lines are printed from inside the io loop: run() lets the signal handlers
+  // below be installed before the loop runs, so a script that reads the port and stops us at
+  // once still gets a drain and a flushed log (printed earlier, a quick SIGTERM killed the
+  // process outright). The listening line comes last: once it is there, all is up. It shows
+  // the bound address, so `--listen 127.0.0.1:0` announces the port the OS picked.
+  const auto ep = proxy_app->server().local_endpoint();
   boost::asio::post(
-      server.io_context(), [shown = std::move(shown),
-                            mode = cfg.mode == config::Mode::forward && cfg.intercept.enabled
-                                       ? std::string("intercept")
-                                       : std::string(config::to_string(cfg.mode)),
-                            log_file = cfg.log.file, admin_port = admin_up ? admin.port() : 0] {
+      proxy_app->server().io_context(),
+      [shown = config::format_host_port(ep.address().to_string(), ep.port()),
+       mode = cfg.mode == config::Mode::forward && cfg.intercept.enabled
+                  ? std::string("intercept")
+                  : std::string(config::to_string(cfg.mode)),
+       log_file = cfg.log.file, admin_port = proxy_app->admin_port()] {
         if (admin_port)
           std::fprintf(stderr, "tlsprobe proxy: admin listener on port %u (/metrics, /healthz)\n",
                        static_cast<unsigned>(admin_port));
@@ -524,31 +320,9 @@ int proxy_main(int argc, char** argv) {
                      mode.c_str(), log_file.c_str());
         std::fflush(stderr);
       });
-  // Sites with edges are watched on a schedule too (DESIGN.md sections 5 and 8), through the
-  // same log and metrics.
-  std::optional<proxy::Watcher> watcher;
-  {
-    proxy::WatchOptions wo;
-    try {
-      wo = proxy::watch_options_from(cfg, trust);
-    } catch (const std::exception& e) {  // crl_files, ct_log_list: the message names the file
-      return usage_error(e.what());
-    }
-    std::erase_if(wo.sites, [](const config::Site& site) { return site.edges.empty(); });
-    if (!wo.sites.empty()) {
-      watcher.emplace(
-          server.io_context(), std::move(wo), [&log](const std::string& line) { log->write(line); },
-          &metrics);
-      // The watcher speaks like the proxy: each new finding once on stderr (per subject and
-      // code; ConnectionLog::announce honours [log] stderr_findings).
-      watcher->start([&log](const proxy::RoundReport& round) {
-        for (const auto& site : round.sites)
-          for (const auto& finding : site.findings) log->announce(finding);
-      });
-    }
-  }
   // Ctrl-C (or SIGTERM) once: say what the drain waits for and how long, then drain.
   // Twice: the user does not want to wait; flush the log and leave at once (130).
+  auto& server = proxy_app->server();
   boost::asio::signal_set stop_signals(server.io_context(), SIGINT, SIGTERM);
   bool draining_announced = false;
   std::function<void(const boost::system::error_code&, int)> on_signal;
@@ -570,20 +344,16 @@ int proxy_main(int argc, char** argv) {
       return;
     }
     std::fprintf(stderr, "tlsprobe proxy: interrupted again: exiting now, without draining\n");
-    log->stop();
+    proxy_app->log().stop();
     std::fflush(nullptr);
     std::_Exit(exit_interrupted);
   };
   stop_signals.async_wait(on_signal);
-  server.run(proxy::SignalHandling::none);
+  proxy_app->run(proxy::SignalHandling::none);
   stop_signals.cancel();
-  if (watcher) watcher->stop();
-  admin.stop();
-  prober.reset();
-  log->stop();
   std::fprintf(stderr, "tlsprobe proxy: stopped; %llu log lines, %llu dropped\n",
-               static_cast<unsigned long long>(log->lines_submitted()),
-               static_cast<unsigned long long>(log->lines_dropped()));
+               static_cast<unsigned long long>(proxy_app->log().lines_submitted()),
+               static_cast<unsigned long long>(proxy_app->log().lines_dropped()));
   return exit_ok;
 }
 

@@ -18,11 +18,14 @@ namespace tlsprobe::proxy {
 
 inline constexpr std::size_t kInspectBodyBytes = 1024 * 1024;  // per html response
 
+// What the client's request came over: https:// (intercept) or plain http:// (forward).
+enum class Scheme { http, https };
+
 class HttpInspector {
  public:
-  explicit HttpInspector(bool https, std::size_t max_body = kInspectBodyBytes)
+  explicit HttpInspector(Scheme scheme, std::size_t max_body = kInspectBodyBytes)
       : max_body_(max_body) {
-    exchange_.https = https;
+    exchange_.https = scheme == Scheme::https;
   }
 
   // The request as sent upstream: method, Host header and origin-form target.

@@ -1,7 +1,5 @@
 #include "proxy/http/http_util.hpp"
 
-#include "proxy/net/proxy_settings.hpp"
-
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/field.hpp>
 
@@ -75,14 +73,8 @@ bool base64_decode(std::string_view in, std::string& out) {
 
 }  // namespace
 
-bool is_ip_literal(std::string_view host) {
-  boost::system::error_code ec;
-  boost::asio::ip::make_address(std::string(host), ec);
-  return !ec;
-}
-
-std::optional<Authority> parse_authority(std::string_view text, std::uint16_t default_port) {
-  Authority out;
+std::optional<HostPort> parse_authority(std::string_view text, std::uint16_t default_port) {
+  HostPort out;
   std::string_view rest;
   if (!text.empty() && text.front() == '[') {
     const auto close = text.find(']');
@@ -212,62 +204,6 @@ std::string error_response(http::status status, std::string_view reason) {
   out += "\r\n";
   out += body;
   return out;
-}
-
-// --- proxy_settings.hpp helpers (network prefixes) ---
-
-bool cidr_contains(const Cidr& c, const boost::asio::ip::address& a) {
-  auto addr = a;
-  if (addr.is_v6() && addr.to_v6().is_v4_mapped() && c.network.is_v4())
-    addr = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, addr.to_v6());
-  if (addr.is_v4() != c.network.is_v4()) return false;
-  auto bytes_of = [](const boost::asio::ip::address& x) {
-    std::vector<unsigned char> b;
-    if (x.is_v4()) {
-      const auto a4 = x.to_v4().to_bytes();
-      b.assign(a4.begin(), a4.end());
-    } else {
-      const auto a6 = x.to_v6().to_bytes();
-      b.assign(a6.begin(), a6.end());
-    }
-    return b;
-  };
-  const auto n = bytes_of(c.network), b = bytes_of(addr);
-  unsigned bits = c.prefix;
-  for (std::size_t i = 0; i < n.size() && bits > 0; ++i) {
-    const unsigned take = bits >= 8 ? 8 : bits;
-    const auto mask = static_cast<unsigned char>(0xFF << (8 - take));
-    if ((n[i] & mask) != (b[i] & mask)) return false;
-    bits -= take;
-  }
-  return true;
-}
-
-std::optional<Cidr> parse_cidr_text(const std::string& text) {
-  const auto slash = text.find('/');
-  boost::system::error_code ec;
-  Cidr c;
-  c.network = boost::asio::ip::make_address(text.substr(0, slash), ec);
-  if (ec) return std::nullopt;
-  const unsigned max = c.network.is_v4() ? 32 : 128;
-  if (slash == std::string::npos) {
-    c.prefix = max;
-    return c;
-  }
-  const auto digits = std::string_view(text).substr(slash + 1);
-  const auto [ptr, err] = std::from_chars(digits.data(), digits.data() + digits.size(), c.prefix);
-  if (err != std::errc{} || ptr != digits.data() + digits.size() || c.prefix > max)
-    return std::nullopt;
-  return c;
-}
-
-bool client_allowed(const ProxySettings& s, const boost::asio::ip::address& client) {
-  if (client.is_loopback()) return true;
-  if (client.is_v6() && client.to_v6().is_v4_mapped() &&
-      boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, client.to_v6()).is_loopback())
-    return true;
-  return std::any_of(s.allow.begin(), s.allow.end(),
-                     [&](const Cidr& c) { return cidr_contains(c, client); });
 }
 
 }  // namespace tlsprobe::proxy

@@ -3,6 +3,8 @@
 // Nothing here touches a socket, so every function is unit-tested directly.
 #pragma once
 
+#include "config/address.hpp"
+
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/status.hpp>
 
@@ -13,20 +15,20 @@
 
 namespace tlsprobe::proxy {
 
-// host and port as named by a client ("example.com:443", "[::1]:8443", "127.0.0.1:80").
-struct Authority {
-  std::string host;  // without brackets for IPv6
-  std::uint16_t port = 0;
-};
+// host and port as named by a client ("example.com:443", "[::1]:8443", "127.0.0.1:80"):
+// config's HostPort, the one host:port type (host without brackets for IPv6).
+using config::HostPort;
+// IP literals, v4 or v6: config's rule, the one the allow-lists use.
+using config::is_ip_literal;
 
 // Parses "host:port" (CONNECT target, RFC 9110 section 9.3.6). The port is required when
 // `default_port` is 0. nullopt when malformed (empty host, bad port, stray characters).
-std::optional<Authority> parse_authority(std::string_view text, std::uint16_t default_port = 0);
+std::optional<HostPort> parse_authority(std::string_view text, std::uint16_t default_port = 0);
 
 // An absolute-form request target (RFC 9112 section 3.2.2): "http://host[:port]/path?q".
 struct AbsoluteTarget {
   std::string scheme;  // lower case: "http" or "https"
-  Authority authority;
+  HostPort authority;
   std::string origin_form;  // "/path?q" ("/" when empty)
 };
 std::optional<AbsoluteTarget> parse_absolute_target(std::string_view target);
@@ -46,8 +48,5 @@ bool via_names_us(std::string_view via_value, std::string_view token);
 // The proxy's own answer: a status line, a few headers and a one-line text body `reason`;
 // always "Connection: close". 407 adds Proxy-Authenticate.
 std::string error_response(boost::beast::http::status status, std::string_view reason);
-
-// True for IP literals (v4 or v6, without brackets).
-bool is_ip_literal(std::string_view host);
 
 }  // namespace tlsprobe::proxy

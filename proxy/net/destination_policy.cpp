@@ -54,7 +54,7 @@ DestinationVerdict judge_destination(const DestinationRules& rules,
   if (rules.beyond_loopback && is_loopback_or_link_local(a)) {
     const bool allowed =
         std::any_of(rules.allow_destinations.begin(), rules.allow_destinations.end(),
-                    [&](const Cidr& c) { return cidr_contains(c, a); });
+                    [&, ip = ip_bytes(a)](const Cidr& c) { return config::cidr_contains(c, ip); });
     if (!allowed) return DestinationVerdict::host_local;
   }
   return DestinationVerdict::allowed;

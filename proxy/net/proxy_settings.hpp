@@ -3,6 +3,9 @@
 // files or flags itself, so tests build settings in memory.
 #pragma once
 
+#include "config/address.hpp"
+#include "config/config.hpp"
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -17,38 +20,37 @@
 
 namespace tlsprobe::proxy {
 
-// A network prefix for the client allow-list ("10.0.0.0/8", "::1/128").
-struct Cidr {
-  boost::asio::ip::address network;
-  unsigned prefix = 0;
-};
+// Networks ("10.0.0.0/8", "::1/128") are config::Cidr, parsed by config::parse_cidr.
+using config::Cidr;
 
+// The defaults of the keys the config file has are config's (one default per value:
+// config::Timeouts and config::Limits); the rest have no key and are set here only.
 struct ProxyTimeouts {
-  std::chrono::milliseconds connect{10'000};  // TCP connect to the upstream (then 504)
-  std::chrono::milliseconds header{30'000};   // client must send a complete request head
-  std::chrono::milliseconds idle{300'000};    // no byte either way: close the connection
-  std::chrono::milliseconds probe{10'000};    // one side probe, end to end
-  std::chrono::milliseconds drain{5'000};     // SIGTERM: open connections may finish this long
-  std::chrono::milliseconds upstream_response{60'000};  // forward mode: response head
+  std::chrono::milliseconds connect{config::Timeouts{}.connect};      // TCP connect (then 504)
+  std::chrono::milliseconds handshake{config::Timeouts{}.handshake};  // one TLS handshake
+  std::chrono::milliseconds header{config::Timeouts{}.header};        // a complete request head
+  std::chrono::milliseconds idle{config::Timeouts{}.idle};            // no byte either way: close
+  std::chrono::milliseconds probe{config::Timeouts{}.probe};          // one side probe, end to end
+  std::chrono::milliseconds drain{config::Timeouts{}.drain};          // SIGTERM: open connections
+  std::chrono::milliseconds upstream_response{60'000};                // forward mode: response head
+  // Writing one of the proxy's own short answers (an error, the 502 page, the CA page).
+  std::chrono::milliseconds answer{2'000};
+  // After that answer: reading what the client still sends before the close (an unread byte
+  // makes the kernel send a RST that can destroy the answer), or its TLS close_notify.
+  std::chrono::milliseconds close_grace{1'000};
 };
 
 struct ProxyLimits {
-  std::size_t max_connections = 4096;           // open client connections; more are refused (503)
-  std::uint32_t max_header_bytes = 32 * 1024;   // request line + headers (then 431)
+  // Open client connections; more are refused (503).
+  std::size_t max_connections = config::Limits{}.max_connections;
+  // Request line + headers (then 431).
+  std::uint32_t max_header_bytes = config::Limits{}.max_header_bytes;
   std::size_t client_hello_bytes = 64 * 1024;   // ClientHello tap bound (as Envoy)
   std::size_t tunnel_buffer_bytes = 64 * 1024;  // per direction, allocated only while data flows
   std::uint64_t max_body_bytes = 0;             // forward mode request/response body; 0 = unlimited
   // Open connections of one client address (IPv6: one /64), each tunnel included; more are
   // refused (429), so one client cannot take every slot (proxy/net/destination_policy.hpp).
-  std::size_t max_connections_per_client = 256;
-};
-
-// A [[site]] entry as the side probe needs it.
-struct SiteSettings {
-  std::string host;
-  std::string origin;      // "ADDR:PORT", empty when none
-  std::string origin_sni;  // default: host
-  bool edge_cert_own = false;
+  std::size_t max_connections_per_client = config::Limits{}.max_connections_per_client;
 };
 
 class Interceptor;  // proxy/session/intercept_session.hpp
@@ -66,15 +68,16 @@ struct ProxySettings {
   unsigned threads = 0;  // 0 = hardware_concurrency / 2, at least 1 (server.cpp)
   // [resolve]: host name -> address (IP literal) used instead of the system resolver.
   std::map<std::string, std::string> resolve;
-  std::vector<SiteSettings> sites;
+  std::vector<config::Site> sites;  // [[site]]: the side probe compares origin and edges
   // Set: CONNECT is intercepted (proxy/session/intercept_session.hpp); null: tunnelled.
   std::shared_ptr<Interceptor> intercept;
 };
 
-// True when `client` may use the proxy: loopback always, others only inside `allow`.
+// An accepted socket's address in config's form (IPv4 stored IPv4-mapped), for config::Cidr.
+config::IpBytes ip_bytes(const boost::asio::ip::address& a);
+
+// True when `client` may use the proxy: loopback always, others only inside `allow`
+// (config::client_allowed).
 bool client_allowed(const ProxySettings& s, const boost::asio::ip::address& client);
-bool cidr_contains(const Cidr& c, const boost::asio::ip::address& a);
-// "10.0.0.0/8", "192.168.1.7" (= /32), "::1/128"; nullopt when malformed.
-std::optional<Cidr> parse_cidr_text(const std::string& text);
 
 }  // namespace tlsprobe::proxy

@@ -123,14 +123,14 @@ std::optional<tcp::endpoint> parse_resolve_value(const std::string& v, std::uint
 }  // namespace
 
 asio::awaitable<UpstreamResult> connect_upstream(std::shared_ptr<SessionConnection> conn,
-                                                 const Authority& target,
+                                                 const HostPort& target,
                                                  DestinationChooser chooser) {
   const auto& s = conn->ctx->settings;
   UpstreamResult out;
   std::vector<tcp::endpoint> endpoints;
   conn->expires_after(s.timeouts.connect);
 
-  auto it = s.resolve.find(target.host + ":" + std::to_string(target.port));
+  auto it = s.resolve.find(config::format_host_port(target.host, target.port));
   if (it == s.resolve.end()) it = s.resolve.find(target.host);
   if (it != s.resolve.end()) {
     if (auto ep = parse_resolve_value(it->second, target.port)) endpoints.push_back(*ep);
@@ -170,14 +170,14 @@ asio::awaitable<UpstreamResult> connect_upstream(std::shared_ptr<SessionConnecti
     if (verdict == DestinationVerdict::own_listener) {
       ++conn->ctx->counters.loops;
       out.failure = UpstreamFailure::loop;
-      out.reason = "request loop: " + target.host + ":" + std::to_string(target.port) +
+      out.reason = "request loop: " + config::format_host_port(target.host, target.port) +
                    " is this proxy's own listener";
       co_return out;
     }
     if (verdict == DestinationVerdict::host_local && chooser == DestinationChooser::client) {
       ++conn->ctx->counters.refused_destinations;
       out.failure = UpstreamFailure::forbidden;
-      out.reason = "destination " + target.host + ":" + std::to_string(target.port) +
+      out.reason = "destination " + config::format_host_port(target.host, target.port) +
                    " is a loopback or link-local address of this host, refused while the proxy "
                    "listens beyond loopback (see allow_destinations)";
       co_return out;
@@ -195,46 +195,21 @@ asio::awaitable<UpstreamResult> connect_upstream(std::shared_ptr<SessionConnecti
     if (conn->timed_out) {
       out.failure = UpstreamFailure::timeout;
       out.reason =
-          "connecting to " + target.host + ":" + std::to_string(target.port) + " timed out after " +
+          "connecting to " + config::format_host_port(target.host, target.port) +
+          " timed out after " +
           std::to_string(
               std::chrono::duration_cast<std::chrono::milliseconds>(s.timeouts.connect).count()) +
           " ms";
     } else {
       out.failure =
           ec == asio::error::connection_refused ? UpstreamFailure::refused : UpstreamFailure::other;
-      out.reason = "cannot connect to " + target.host + ":" + std::to_string(target.port) + ": " +
-                   ec.message();
+      out.reason = "cannot connect to " + config::format_host_port(target.host, target.port) +
+                   ": " + ec.message();
     }
     co_return out;
   }
   out.endpoint = ep;
   co_return out;
-}
-
-asio::awaitable<void> send_error_and_close(std::shared_ptr<SessionConnection> conn,
-                                           http::status status, std::string reason) {
-  if (!conn->closed) {
-    const auto text = error_response(status, reason);
-    conn->expires_after(std::chrono::seconds(2));
-    auto [ec, n] =
-        co_await asio::async_write(conn->client, asio::buffer(text), as_tuple(use_awaitable));
-    if (!ec) {
-      // Send our FIN, then read and discard what the client still sends (bounded in bytes
-      // and time): closing with unread bytes would make the kernel send a RST, which can
-      // destroy the answer before the client reads it.
-      boost::system::error_code ignored;
-      conn->client.shutdown(tcp::socket::shutdown_send, ignored);
-      std::array<char, 4096> sink;
-      conn->expires_after(std::chrono::seconds(1));
-      for (std::size_t total = 0; total < 256 * 1024;) {
-        auto [rec, got] =
-            co_await conn->client.async_read_some(asio::buffer(sink), as_tuple(use_awaitable));
-        if (rec) break;
-        total += got;
-      }
-    }
-  }
-  conn->close();
 }
 
 }  // namespace tlsprobe::proxy

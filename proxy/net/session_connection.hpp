@@ -89,12 +89,8 @@ struct UpstreamResult {
 // origin on this host's loopback is the common setup).
 enum class DestinationChooser { client, operator_config };
 asio::awaitable<UpstreamResult> connect_upstream(
-    std::shared_ptr<SessionConnection> conn, const Authority& target,
+    std::shared_ptr<SessionConnection> conn, const HostPort& target,
     DestinationChooser chooser = DestinationChooser::client);
-
-// Writes the proxy's own error answer (one-line reason) within 2 s, then closes.
-asio::awaitable<void> send_error_and_close(std::shared_ptr<SessionConnection> conn,
-                                           boost::beast::http::status status, std::string reason);
 
 // "127.0.0.1", "::1": an address without brackets or port.
 std::string address_text(const tcp::endpoint& ep);

@@ -1,5 +1,6 @@
 #include "proxy/observe/log_record.hpp"
 
+#include "config/address.hpp"
 #include "inspect/url_query.hpp"
 #include "proxy/observe/revocation_log.hpp"
 
@@ -488,7 +489,8 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
   // Nothing was dialled (connect refused) and the host is an IP: the URL still names it.
   if (dest_text.empty() && facts.http)
     if (const auto parts = split_url(facts.http->url)) dest_text = parts->domain;
-  if (facts.destination_port != 0) dest_text += ":" + std::to_string(facts.destination_port);
+  if (facts.destination_port != 0)
+    dest_text = config::format_host_port(dest_text, facts.destination_port);
   if (!destination.empty()) record["destination"] = std::move(destination);
 
   json::object network{{"transport", "tcp"}};

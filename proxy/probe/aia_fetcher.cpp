@@ -57,10 +57,7 @@ std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.cou
 }  // namespace
 
 std::string HttpUrl::text() const {
-  HostPort hp;
-  hp.host = host;
-  hp.port = port;
-  return "http://" + hp.text() + target;
+  return "http://" + config::format_host_port(host, port) + target;
 }
 
 std::optional<HttpUrl> parse_http_url(std::string_view url, std::string& error) {
@@ -157,17 +154,7 @@ struct Step {
 
 // "ADDR:PORT" for host:port from the [resolve] overrides, or empty.
 std::string override_for(const AiaOptions& o, const HttpUrl& u) {
-  HostPort hp;
-  hp.host = u.host;
-  hp.port = u.port;
-  auto it = o.resolve.find(hp.text());
-  if (it == o.resolve.end()) it = o.resolve.find(u.host);  // host-only key
-  if (it == o.resolve.end()) return {};
-  if (parse_address_port(it->second).value) return it->second;
-  HostPort addr;
-  addr.host = it->second;
-  addr.port = u.port;
-  return addr.text();
+  return resolve_override(o.resolve, u.host, u.port);
 }
 
 // One GET, within `deadline`.
@@ -238,7 +225,7 @@ asio::awaitable<Step> get_once(const AiaOptions& options, HttpUrl url, Clock::ti
   (void)ep;
 
   http::request<http::empty_body> req{http::verb::get, url.target, 11};
-  req.set(http::field::host, url.port == 80 ? url.host : HostPort{url.host, url.port}.text());
+  req.set(http::field::host, config::format_url_authority(url.host, url.port, 80));
   req.set(http::field::user_agent, "tlsprobe (AIA caIssuers fetch)");
   req.set(http::field::accept, "application/pkix-cert, application/pkcs7-mime, */*");
   req.set(http::field::connection, "close");

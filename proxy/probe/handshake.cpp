@@ -106,10 +106,7 @@ certs::SslCtxPtr make_ctx(TlsFlavor flavor) {
 }
 
 std::string address_text(const tcp::endpoint& ep) {
-  HostPort hp;
-  hp.host = ep.address().to_string();
-  hp.port = ep.port();
-  return hp.text();
+  return config::format_host_port(ep.address().to_string(), ep.port());
 }
 
 // Printable start of a non-TLS reply, for failure_detail ("HTTP/1.1 400 Bad Request").

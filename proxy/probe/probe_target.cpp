@@ -1,17 +1,13 @@
 #include "proxy/probe/probe_target.hpp"
 
-#include "certs/name_match.hpp"
-
 #include <algorithm>
 #include <cctype>
 
 namespace tlsprobe::proxy {
 
-std::string HostPort::text() const {
-  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
-  return host + ":" + std::to_string(port);
-}
+namespace {
 
+// "443" -> 443; nullopt for anything but 1..65535 in decimal digits.
 std::optional<std::uint16_t> parse_port(std::string_view text) {
   if (text.empty() || text.size() > 5) return std::nullopt;
   unsigned value = 0;
@@ -22,8 +18,6 @@ std::optional<std::uint16_t> parse_port(std::string_view text) {
   if (value == 0 || value > 65535) return std::nullopt;
   return static_cast<std::uint16_t>(value);
 }
-
-namespace {
 
 // Host names: letters, digits, '-', '_', '.', and '*' is refused (a probe needs a real name).
 bool valid_host_name(std::string_view host) {
@@ -57,13 +51,13 @@ ParsedHostPort split(std::string_view text, std::optional<std::uint16_t> default
       port_text = rest.substr(1);
       has_port = true;
     }
-    if (!certs::is_ip_literal(host))
+    if (!config::is_ip_literal(host))
       return fail(std::string(what) + ": '" + host + "' is not an IPv6 address");
   } else {
     const auto colons = std::count(text.begin(), text.end(), ':');
     if (colons > 1) {
       host = std::string(text);  // a bare IPv6 literal: no port possible without brackets
-      if (!certs::is_ip_literal(host))
+      if (!config::is_ip_literal(host))
         return fail(std::string(what) + ": '" + shown + "' is not a host[:port]");
     } else if (colons == 1) {
       const auto colon = text.find(':');
@@ -77,7 +71,7 @@ ParsedHostPort split(std::string_view text, std::optional<std::uint16_t> default
   if (host.empty()) return fail(std::string(what) + ": no host in '" + shown + "'");
   std::transform(host.begin(), host.end(), host.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (!certs::is_ip_literal(host) && !valid_host_name(host))
+  if (!config::is_ip_literal(host) && !valid_host_name(host))
     return fail(std::string(what) + ": '" + host + "' is not a valid host name");
   HostPort hp;
   hp.host = host;
@@ -119,6 +113,15 @@ ParsedHostPort parse_target(std::string_view text, std::uint16_t default_port) {
 
 ParsedHostPort parse_address_port(std::string_view text) {
   return split(text, std::nullopt, "address");
+}
+
+std::string resolve_override(const std::map<std::string, std::string>& resolve,
+                             std::string_view host, std::uint16_t port) {
+  auto it = resolve.find(config::format_host_port(host, port));
+  if (it == resolve.end()) it = resolve.find(std::string(host));  // host-only key
+  if (it == resolve.end()) return {};
+  if (parse_address_port(it->second).value) return it->second;
+  return config::format_host_port(it->second, port);
 }
 
 }  // namespace tlsprobe::proxy

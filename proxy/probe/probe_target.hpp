@@ -3,30 +3,29 @@
 // prober share these rules, and the error text is one line a person can act on.
 #pragma once
 
+#include "config/address.hpp"
+
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace tlsprobe::proxy {
 
-struct HostPort {
-  std::string host;  // lower-cased name, or an IP literal without brackets
-  std::uint16_t port = 443;
-  // "host:port", "[v6]:port" for IPv6 literals.
-  std::string text() const;
-};
-
-struct ParsedHostPort {
-  std::optional<HostPort> value;
-  std::string error;  // one line when `value` is empty
-};
+// What a target parses to: config's HostPort (the one host:port type), or a one-line error.
+using config::HostPort;
+using ParsedHostPort = config::Parsed<config::HostPort>;
 
 // TARGET as DESIGN section 4 has it: host[:port] or https://host[:port][/...].
 ParsedHostPort parse_target(std::string_view text, std::uint16_t default_port = 443);
 // ADDR:PORT where the port is required (--connect, --origin, --edge, [resolve] values).
 ParsedHostPort parse_address_port(std::string_view text);
-// "443" -> 443; nullopt for anything but 1..65535 in decimal digits.
-std::optional<std::uint16_t> parse_port(std::string_view text);
+
+// The [resolve] override for host:port (keys "host:port", "[v6]:port", then the host-only
+// key "host"), as "ADDR:PORT" to
+// dial; a value without a port gets `port`. Empty when there is none.
+std::string resolve_override(const std::map<std::string, std::string>& resolve,
+                             std::string_view host, std::uint16_t port);
 
 }  // namespace tlsprobe::proxy

@@ -86,17 +86,7 @@ struct Prober::Impl : std::enable_shared_from_this<Prober::Impl> {
 
   // "host:port" override from [resolve], as "ADDR:PORT"; empty when none.
   std::string resolve_override(const std::string& host, std::uint16_t port) const {
-    HostPort hp;
-    hp.host = host;
-    hp.port = port;
-    auto it = options.resolve.find(hp.text());
-    if (it == options.resolve.end()) it = options.resolve.find(host);  // host-only key
-    if (it == options.resolve.end()) return {};
-    if (parse_address_port(it->second).value) return it->second;
-    HostPort addr;
-    addr.host = it->second;
-    addr.port = port;
-    return addr.text();
+    return proxy::resolve_override(options.resolve, host, port);
   }
 
   asio::io_context& io;
@@ -124,7 +114,7 @@ class TargetProbe : public std::enable_shared_from_this<TargetProbe> {
     deadline_ = Clock::now() + request_.timeout;
     switch (request_.sni_mode) {
       case SniMode::host:
-        if (!certs::is_ip_literal(request_.host)) sni_ = request_.host;
+        if (!config::is_ip_literal(request_.host)) sni_ = request_.host;
         break;
       case SniMode::none:
         break;
@@ -341,10 +331,8 @@ class TargetProbe : public std::enable_shared_from_this<TargetProbe> {
     inspect::Observations out;
     out.host = request_.host;
     out.port = request_.port;
-    HostPort hp;
-    hp.host = request_.host;
-    hp.port = request_.port;
-    out.target = request_.target.empty() ? hp.text() : request_.target;
+    out.target = request_.target.empty() ? config::format_host_port(request_.host, request_.port)
+                                         : request_.target;
     if (main_) out.handshakes.push_back(std::move(*main_));
     if (origin_) out.handshakes.push_back(std::move(*origin_));
     for (auto& e : edges_)

@@ -41,16 +41,7 @@ struct Exchange {
 
 // "ADDR:PORT" for host:port from the [resolve] overrides, or empty.
 std::string override_for(const RevocationFetchOptions& o, const HttpUrl& u) {
-  HostPort hp;
-  hp.host = u.host;
-  hp.port = u.port;
-  auto it = o.resolve.find(hp.text());
-  if (it == o.resolve.end()) return {};
-  if (parse_address_port(it->second).value) return it->second;
-  HostPort addr;
-  addr.host = it->second;
-  addr.port = u.port;
-  return addr.text();
+  return resolve_override(o.resolve, u.host, u.port);
 }
 
 // Link-local (cloud metadata at 169.254.169.254, fe80::) and non-unicast addresses are never
@@ -131,7 +122,7 @@ asio::awaitable<Exchange> exchange(const RevocationFetchOptions& options, std::s
   }
   const bool post = !body.empty();
   http::request<http::string_body> req{post ? http::verb::post : http::verb::get, url.target, 11};
-  req.set(http::field::host, url.port == 80 ? url.host : HostPort{url.host, url.port}.text());
+  req.set(http::field::host, config::format_url_authority(url.host, url.port, 80));
   req.set(http::field::user_agent, "tlsprobe (revocation check)");
   req.set(http::field::connection, "close");
   if (post) {

@@ -17,7 +17,7 @@ SideProbe::SideProbe(ProbeFunction probe, DiagnoseFunction diagnose, std::chrono
 std::string SideProbe::cache_key(const SideProbeRequest& r) {
   // The SNI is part of the key: a client without SNI and one with it may get different
   // certificates from the same address. '\x01' marks "no SNI" apart from an empty name.
-  return r.host + ":" + std::to_string(r.port) + "|" + (r.sni ? *r.sni : std::string("\x01"));
+  return config::format_host_port(r.host, r.port) + "|" + (r.sni ? *r.sni : std::string("\x01"));
 }
 
 void SideProbe::lookup(
@@ -65,7 +65,7 @@ inspect::Findings SideProbe::client_findings(const inspect::ClientHelloObservati
   inspect::Observations obs;
   obs.host = host;
   obs.port = port;
-  obs.target = host + ":" + std::to_string(port);
+  obs.target = config::format_host_port(host, port);
   obs.client = hello;
   auto findings = diagnose_(obs);
   // Only the client's own findings: the upstream ones come from the cached probe.

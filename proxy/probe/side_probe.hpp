@@ -32,7 +32,7 @@ struct SideProbeRequest {
   std::string
       dial;  // "ADDR:PORT" to connect to instead of resolving host ([resolve]); may be empty
   std::optional<std::string> sni;             // exactly what the client sent; nullopt = none
-  std::optional<SiteSettings> site;           // the [[site]] for host, when it names an origin
+  std::optional<config::Site> site;           // the [[site]] for host, when it names an origin
   std::chrono::milliseconds timeout{10'000};  // bounds the whole probe
 };
 

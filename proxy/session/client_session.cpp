@@ -1,6 +1,7 @@
 #include "proxy/session/client_session.hpp"
 
-#include "proxy/http/http_relay.hpp"
+#include "proxy/http/error_answer.hpp"
+#include "proxy/http/exchange_loop.hpp"
 #include "proxy/http/request_policy.hpp"
 #include "proxy/observe/connection_log.hpp"
 #include "proxy/observe/log_record.hpp"
@@ -27,12 +28,6 @@ using asio::use_awaitable;
 
 namespace {
 
-bool is_quiet_end(const boost::system::error_code& ec) {
-  return ec == http::error::end_of_stream || ec == asio::error::eof ||
-         ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
-         ec == asio::error::bad_descriptor;
-}
-
 // A connection that never completed a request head in time (a slowloris, a silent port
 // scan): one log line with event.outcome failure and the reason, never a success.
 void log_header_timeout(const SessionConnection& conn) {
@@ -53,32 +48,22 @@ void log_header_timeout(const SessionConnection& conn) {
 asio::awaitable<void> serve(std::shared_ptr<SessionConnection> conn) {
   auto& ctx = *conn->ctx;
   const auto& s = ctx.settings;
-  auto head = std::make_unique<RequestHeadParser>();
-  // Bounds the request line and all headers together (Beast counts both).
-  head->header_limit(s.limits.max_header_bytes);
-  // The body streams later under its own limit; the head parser must not refuse a
-  // large Content-Length (Beast's default limit for requests is 1 MB).
-  head->body_limit(boost::none);
+  auto head = make_request_head_parser(s);
   beast::flat_buffer buffer;
   conn->expires_after(s.timeouts.header);
   auto [ec, n] = co_await read_request_head(conn->client, buffer, *head, s.limits.max_header_bytes);
   if (ec) {
-    if (conn->timed_out) {
-      log_header_timeout(*conn);
-      co_await send_error_and_close(conn, http::status::request_timeout,
-                                    "request head not received in time");
-    } else if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
-      ++ctx.counters.bad_requests;
-      co_await send_error_and_close(conn, http::status::request_header_fields_too_large,
-                                    "request header too large (limit " +
-                                        std::to_string(s.limits.max_header_bytes) + " bytes)");
-    } else if (is_quiet_end(ec) && buffer.size() == 0) {
+    // The exchange loop's rule (proxy/http/exchange_loop.hpp), for the head that chooses the mode.
+    const bool timed_out = conn->timed_out && !conn->closed;
+    const auto answer =
+        head_read_answer(ec, buffer.size(), timed_out, true, s.limits.max_header_bytes);
+    if (timed_out) log_header_timeout(*conn);
+    if (!answer) {
       conn->close();  // the client left without asking anything
-    } else {
-      ++ctx.counters.bad_requests;
-      co_await send_error_and_close(conn, http::status::bad_request,
-                                    "bad request: " + ec.message());
+      co_return;
     }
+    if (!timed_out) ++ctx.counters.bad_requests;
+    co_await answer_and_close(*conn, conn->client, *answer);
     co_return;
   }
   const auto& req = head->get();

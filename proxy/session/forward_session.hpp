@@ -5,17 +5,14 @@
 // host:port. One log line per client connection, with its last exchange.
 #pragma once
 
+#include "proxy/http/exchange_loop.hpp"
 #include "proxy/net/session_connection.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/parser.hpp>
 
 #include <memory>
 
 namespace tlsprobe::proxy {
-
-using RequestHeadParser = boost::beast::http::request_parser<boost::beast::http::empty_body>;
 
 // `head` has read the first request's header (target already validated as absolute http);
 // `buffer` holds the bytes read after it.

@@ -6,18 +6,6 @@
 
 namespace tlsprobe::proxy {
 
-std::string_view to_string(OnUpstreamError p) {
-  switch (p) {
-    case OnUpstreamError::explain:
-      return "explain";
-    case OnUpstreamError::mirror:
-      return "mirror";
-    case OnUpstreamError::pass:
-      return "pass";
-  }
-  return "explain";
-}
-
 std::string_view to_string(InterceptDecision d) {
   switch (d) {
     case InterceptDecision::intercept:

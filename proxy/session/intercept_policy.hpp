@@ -24,13 +24,10 @@
 
 namespace tlsprobe::proxy {
 
-// What the client gets when the upstream failed verification.
-enum class OnUpstreamError {
-  explain,  // a trusted minted leaf over which only tlsprobe's own 502 page is served
-  mirror,   // a leaf from a throwaway untrusted CA: the client shows its own error
-  pass,     // forward anyway; findings only go to the log
-};
-std::string_view to_string(OnUpstreamError p);
+// What the client gets when the upstream failed verification is config::UpstreamErrorPolicy:
+// explain (a trusted minted leaf over which only tlsprobe's own 502 page is served), mirror
+// (a leaf from a throwaway untrusted CA: the client shows its own error) or pass (forward
+// anyway; findings only go to the log).
 
 enum class InterceptDecision { intercept, no_intercept, pinned };
 std::string_view to_string(InterceptDecision d);

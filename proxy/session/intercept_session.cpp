@@ -1,5 +1,7 @@
 #include "proxy/session/intercept_session.hpp"
 
+#include "proxy/http/error_answer.hpp"
+#include "proxy/http/exchange_loop.hpp"
 #include "proxy/observe/connection_metrics.hpp"
 
 #include "certs/pem.hpp"
@@ -9,8 +11,6 @@
 #include "proxy/http/ca_page.hpp"
 #include "proxy/http/error_page.hpp"
 #include "proxy/http/http_inspector.hpp"
-#include "proxy/http/http_relay.hpp"
-#include "proxy/http/request_framing.hpp"
 #include "proxy/observe/connection_log.hpp"
 #include "proxy/observe/log_record.hpp"
 #include "proxy/probe/side_probe.hpp"
@@ -18,7 +18,6 @@
 #include "proxy/tls/client_hello_peek.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -139,33 +138,15 @@ bool client_rejected_certificate(const boost::system::error_code& ec) {
          reason == SSL_AD_REASON_OFFSET + SSL_AD_BAD_CERTIFICATE;
 }
 
-// Raw copy after a 101 (WebSocket and other upgrades): until either side ends.
-asio::awaitable<void> pump(SessionConnection& conn, TlsStream& from, TlsStream& to,
-                           std::uint64_t& count) {
-  std::vector<char> buf(16 * 1024);
-  for (;;) {
-    conn.expires_after(conn.ctx->settings.timeouts.idle);
-    auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), as_tuple(use_awaitable));
-    if (ec) break;
-    auto [wec, wn] =
-        co_await asio::async_write(to, asio::buffer(buf.data(), n), as_tuple(use_awaitable));
-    if (wec) break;
-    count += wn;
-  }
-  conn.close();
-}
-
 std::string url_host(const std::string& host, std::uint16_t port) {
-  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  if (port != 443) h += ":" + std::to_string(port);
-  return h;
+  return config::format_url_authority(host, port, 443);
 }
 
 // Per-connection state of one intercepted CONNECT.
 struct Intercepted {
   std::shared_ptr<SessionConnection> conn;
   Interceptor* ix = nullptr;
-  Authority target;
+  HostPort target;
   ConnectionFacts facts;
   std::string requested;  // name minted for: SNI, else the CONNECT host
   std::set<std::string> seen_findings;
@@ -211,7 +192,7 @@ struct Intercepted {
     inspect::Observations obs;
     obs.host = target.host;
     obs.port = target.port;
-    obs.target = target.host + ":" + std::to_string(target.port);
+    obs.target = config::format_host_port(target.host, target.port);
     obs.client = *facts.client_hello;
     obs.client->http_host = http_host;
     inspect::DiagnoseOptions o;
@@ -244,16 +225,6 @@ struct Intercepted {
     count_record(ctx.metrics, facts);
   }
 };
-
-// close_notify to the client before the TCP close. For a response delimited by the close it
-// is what says the body is complete (RFC 9112 section 9.8: without it the body is
-// "incomplete"), so it is sent only after a response went through whole. Bounded: a client
-// that neither answers nor closes is left after a second.
-asio::awaitable<void> close_client_tls(SessionConnection& conn, TlsStream& client) {
-  conn.expires_after(std::chrono::seconds(1));
-  co_await client.async_shutdown(as_tuple(use_awaitable));
-  conn.timed_out = false;  // the shutdown's own deadline, not an idle connection
-}
 
 // Answers every request on the connection with the 502 page; never reads the upstream.
 asio::awaitable<void> serve_explain(Intercepted& st, TlsStream& client,
@@ -298,196 +269,51 @@ asio::awaitable<void> serve_explain(Intercepted& st, TlsStream& client,
   }
 }
 
-// The proxy's own answer when the client's request head is unusable (431, 400) or the origin
-// gives no usable response head (504, 502: timeout, oversized or malformed head, a flood of
-// 1xx): plain text naming the reason, then the connection ends. Logged with that reason.
-asio::awaitable<void> answer_error(Intercepted& st, TlsStream& client, http::status status,
-                                   const std::string& why) {
-  auto& conn = *st.conn;
-  st.facts.reason = why;
-  if (st.facts.http) st.facts.http->status = static_cast<int>(status);
-  if (conn.closed) co_return;
-  http::response<http::string_body> res{status, 11};
-  res.set(http::field::server, "tlsprobe");
-  res.set(http::field::content_type, "text/plain; charset=utf-8");
-  res.body() = why + "\n";
-  res.keep_alive(false);
-  res.prepare_payload();
-  conn.expires_after(std::chrono::seconds(2));
-  auto [ec, n] = co_await http::async_write(client, res, as_tuple(use_awaitable));
-  if (ec) co_return;
-  st.down += n;
-  // close_notify, then read (and drop) what the client still sends until it closes: closing
-  // on unread bytes (the rest of an oversized head) would reset the connection and could
-  // destroy our answer before the client reads it.
-  co_await close_client_tls(conn, client);
-}
-
-// HTTP/1.1 relay between the intercepted client and the verified (or passed) upstream.
+// HTTP/1.1 relay between the intercepted client and the verified (or passed) upstream: the
+// exchange loop of every mode (proxy/http/exchange_loop.hpp) with the intercept's hooks. The
+// one verified upstream cannot be replaced, so the client's connection ends with it.
 asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream& upstream) {
   auto& conn = *st.conn;
   auto& ctx = *conn.ctx;
-  const auto& s = ctx.settings;
   beast::flat_buffer client_buf, upstream_buf;
-  std::vector<char> chunk(kRelayChunkBytes);
-  HttpInspector inspector(true);
+  HttpInspector inspector(Scheme::https);
   if (ctx.log) inspector.keep_query(ctx.log->record_options().keep_query);  // [log] keep_query
   inspector.hsts_memory(&st.ix->hsts_seen);
-  for (bool first = true;; first = false) {
-    http::request_parser<http::empty_body> head;
-    head.header_limit(s.limits.max_header_bytes);
-    // The body streams later under its own limit: the head parser must not refuse a large
-    // Content-Length (Beast's default for requests is 1 MB: such an upload was dropped).
-    head.body_limit(boost::none);
-    conn.expires_after(first ? s.timeouts.header : s.timeouts.idle);
-    auto [ec, n] = co_await read_request_head(client, client_buf, head, s.limits.max_header_bytes);
-    if (ec == http::error::header_limit) {
-      co_await answer_error(st, client, http::status::request_header_fields_too_large,
-                            "request header too large");
-      break;
-    }
-    if (ec) {
-      // Bytes that do not parse get a 400; a client that closes or idles out gets nothing.
-      if (client_buf.size() > 0 && !conn.timed_out && !conn.closed &&
-          ec != http::error::end_of_stream && ec != asio::error::eof)
-        co_await answer_error(st, client, http::status::bad_request,
-                              "bad request: " + ec.message());
-      break;
-    }
+  ExchangeHooks<TlsStream> hooks;
+  hooks.admit = [&](Exchange&, const http::request_header<>&) -> std::optional<ErrorAnswer> {
     ++st.ix->counters.requests;
-    // One way to read where this request ends, or none at all (RFC 9112, request_framing.hpp).
-    const auto framing = check_request_framing(head.get());
-    if (!framing) {
-      co_await answer_error(st, client, framing.status, framing.reason);
-      break;
-    }
-    http::request_parser<http::buffer_body> req_p{std::move(head)};
-    req_p.body_limit(body_limit_of(s));
-    auto& req = req_p.get();
-    const bool client_keep = req.keep_alive() && !framing.close_after;
-    const bool is_head = req.method() == http::verb::head;
-    const std::string upgrade(req[http::field::upgrade]);
-    const std::string host(req[http::field::host]);
+    return std::nullopt;
+  };
+  hooks.upstream =
+      [&](Exchange& ex,
+          const http::request_header<>& h) -> asio::awaitable<UpstreamChoice<TlsStream>> {
+    const std::string host(h[http::field::host]);
     st.check_client(host);
-    inspector.request(req.method_string(), host, req.target());
-    inspector.fetch_dest(req["Sec-Fetch-Dest"]);
-    strip_hop_by_hop(req);
-    // Framing is re-applied by the serializer; an upgrade asks again end to end.
-    restore_transfer_codings(req, framing);
-    if (framing.close_after) req.version(11);  // read as HTTP/1.1 chunked, sent as such
-    // The origin gets origin-form, as from a client that connected to it directly.
-    if (!framing.origin_form.empty()) req.target(framing.origin_form);
-    if (!upgrade.empty()) {
-      req.set(http::field::upgrade, upgrade);
-      req.set(http::field::connection, "upgrade");
-    } else {
-      req.keep_alive(true);
-    }
-    st.facts.http = HttpFacts{
-        std::string(req.method_string()),
-        "https://" + url_host(st.target.host, st.target.port) + std::string(req.target()), 0};
-    // The 100 comes from us; the origin gets a plain request with its body.
-    if (!co_await answer_expect_continue(conn, client, req_p, st.down)) break;
-    const auto sent =
-        co_await relay_message(conn, client, client_buf, req_p, upstream, chunk, st.up);
-    if (!sent) {
-      st.facts.reason = conn.timed_out ? "idle timeout" : "relay of the request failed";
-      // A body the client framed wrongly is its own 400 (413 over the limit).
-      if (sent.malformed() || sent.too_large()) {
-        // Made before the co_await: GCC 12 mishandles a conditional inside one
-        // (client_session.cpp).
-        const auto status =
-            sent.too_large() ? http::status::payload_too_large : http::status::bad_request;
-        std::string why = "request body too large";
-        if (!sent.too_large()) why = "bad request body: " + sent.read_error.message();
-        co_await answer_error(st, client, status, why);
-      }
-      break;
-    }
+    inspector.request(h.method_string(), host, h.target());
+    inspector.fetch_dest(h["Sec-Fetch-Dest"]);
+    const std::string_view path =
+        ex.framing.origin_form.empty() ? std::string_view(h.target()) : ex.framing.origin_form;
+    st.facts.http =
+        HttpFacts{std::string(h.method_string()),
+                  "https://" + url_host(st.target.host, st.target.port) + std::string(path), 0};
+    co_return UpstreamChoice<TlsStream>{&upstream, &upstream_buf, std::nullopt};
+  };
+  hooks.response = [&](Exchange& ex, const http::response_header<>& res) {
+    st.facts.http->status = ex.status;
+    inspector.response(ex.status, res);
+  };
+  hooks.finished = [&](Exchange&) { st.add_findings(inspector.finish()); };
+  hooks.inspector = &inspector;
+  hooks.upstream_replaceable = false;
 
-    std::optional<BodyParser<false>> res_parser;
-    auto res_head = co_await read_response_head(
-        conn, upstream, upstream_buf, res_parser, is_head, s.limits.max_header_bytes * 2,
-        s.limits.max_body_bytes, s.timeouts.upstream_response);
-    if (res_head.too_many_interim) {
-      co_await answer_error(st, client, http::status::bad_gateway,
-                            "the origin sent too many interim (1xx) responses");
-      co_return;
-    }
-    if (!res_head) {
-      const bool timed_out = conn.timed_out;
-      const auto status = timed_out ? http::status::gateway_timeout : http::status::bad_gateway;
-      const std::string why =
-          timed_out ? "the origin did not answer in time"
-          : res_head.error == http::error::header_limit
-              ? "the origin's response header is larger than the proxy accepts"
-              : "bad or no response from the origin: " + res_head.error.message();
-      co_await answer_error(st, client, status, why);
-      co_return;
-    }
-    auto& res_p = *res_parser;
-    auto& res = res_p.get();
-    const int status = static_cast<int>(res.result_int());
-    st.facts.http->status = status;
-    inspector.response(status, res.base());
-    if (status == 101) {
-      // Upgrade: the 101 head goes through with its Upgrade/Connection, then bytes both ways.
-      const std::string res_upgrade(res[http::field::upgrade]);
-      strip_hop_by_hop(res);
-      if (!res_upgrade.empty()) res.set(http::field::upgrade, res_upgrade);
-      res.set(http::field::connection, "upgrade");
-      http::serializer<false, http::buffer_body> sr{res};
-      conn.expires_after(s.timeouts.idle);
-      auto [wec, wn] = co_await http::async_write_header(client, sr, as_tuple(use_awaitable));
-      if (wec) break;
-      st.down += wn;
-      st.add_findings(inspector.finish());
-      // Bytes already buffered on either side belong to the new protocol.
-      if (upstream_buf.size() > 0) {
-        auto [e1, n1] =
-            co_await asio::async_write(client, upstream_buf.data(), as_tuple(use_awaitable));
-        if (e1) break;
-        st.down += n1;
-        upstream_buf.consume(n1);
-      }
-      if (client_buf.size() > 0) {
-        auto [e2, n2] =
-            co_await asio::async_write(upstream, client_buf.data(), as_tuple(use_awaitable));
-        if (e2) break;
-        st.up += n2;
-        client_buf.consume(n2);
-      }
-      st.facts.reason = "upgraded";
-      using namespace asio::experimental::awaitable_operators;
-      co_await (pump(conn, client, upstream, st.up) && pump(conn, upstream, client, st.down));
-      co_return;
-    }
-    bool keep = client_keep && res.keep_alive() && !ctx.draining.load();
-    const bool res_chunked = res.chunked();
-    strip_hop_by_hop(res);
-    if (res_chunked) {
-      res.chunked(true);
-    } else if (!is_head && !res.has_content_length() && res_p.need_eof()) {
-      keep = false;  // body delimited by the origin's close: close the client too
-    }
-    res.keep_alive(keep);
-    const auto relayed = co_await relay_message(conn, upstream, upstream_buf, res_p, client, chunk,
-                                                st.down, &inspector);
-    if (!relayed) {
-      st.facts.reason = conn.timed_out ? "idle timeout" : "relay of the response failed";
-      st.add_findings(inspector.finish());
-      // Nothing reached the client yet (a chunk size that overflows right behind the head):
-      // a 502 rather than an empty reply.
-      if (!relayed.wrote && relayed.malformed())
-        co_await answer_error(st, client, http::status::bad_gateway,
-                              "bad response from the origin: " + relayed.read_error.message());
-      break;
-    }
-    st.add_findings(inspector.finish());
-    if (!keep) {
-      co_await close_client_tls(conn, client);
-      break;
-    }
+  auto end = co_await serve_exchanges(conn, client, client_buf, hooks, nullptr, st.up, st.down);
+  if (!end.reason.empty()) st.facts.reason = end.reason;
+  if (end.error) {
+    st.facts.reason = end.error->reason;
+    if (st.facts.http) st.facts.http->status = static_cast<int>(end.error->status);
+    co_await answer_and_close(conn, client, *end.error, &st.down);
+  } else if (!end.quiet) {
+    co_await end_gracefully(conn, client);
   }
 }
 
@@ -527,7 +353,7 @@ Interceptor::Interceptor(InterceptOptions options)
 Interceptor::~Interceptor() = default;
 
 InterceptorSetup make_interceptor(const std::filesystem::path& state_dir, certs::TrustStore trust,
-                                  int warn_days, OnUpstreamError policy,
+                                  int warn_days, config::UpstreamErrorPolicy policy,
                                   std::vector<std::string> no_intercept,
                                   std::chrono::seconds pin_ttl) {
   auto loaded = certs::Authority::load_or_create(state_dir);
@@ -570,14 +396,14 @@ asio::awaitable<void> serve_ca_page(std::shared_ptr<SessionConnection> conn, std
   }
   res.keep_alive(false);
   res.prepare_payload();
-  conn->expires_after(std::chrono::seconds(10));
+  conn->expires_after(conn->ctx->settings.timeouts.answer);
   co_await http::async_write(conn->client, res, as_tuple(use_awaitable));
   boost::system::error_code ignored;
   conn->client.shutdown(tcp::socket::shutdown_send, ignored);
   conn->close();
 }
 
-asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Authority target,
+asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, HostPort target,
                                     std::string early) {
   auto& ctx = *conn->ctx;
   auto& ix = *ctx.settings.intercept;
@@ -641,7 +467,7 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Aut
     co_return;
   }
   ++ctx.counters.tls_found;
-  peek.hello.connect_host = target.host + ":" + std::to_string(target.port);
+  peek.hello.connect_host = config::format_host_port(target.host, target.port);
   facts.client_hello = peek.hello;
   const auto& hello = *facts.client_hello;
   const bool sni_usable =
@@ -659,13 +485,11 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Aut
   UpstreamSpec spec;
   spec.host = target.host;
   spec.port = target.port;
-  spec.address = ep.address().is_v6()
-                     ? "[" + ep.address().to_string() + "]:" + std::to_string(ep.port())
-                     : ep.address().to_string() + ":" + std::to_string(ep.port());
+  spec.address = config::format_host_port(ep.address().to_string(), ep.port());
   if (sni_usable) spec.sni = hello.sni;
   spec.tls13_only = !offers_old;
   TlsStream upstream(*conn->upstream, ix.upstream().context());
-  conn->expires_after(ctx.settings.timeouts.connect);
+  conn->expires_after(ctx.settings.timeouts.handshake);
   auto obs = co_await ix.upstream().handshake(upstream, spec);
   facts.handshake = obs;
 
@@ -716,13 +540,13 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Aut
     serve = Serve::explain;
   } else if (!upstream_ok) {
     switch (ix.on_upstream_error()) {
-      case OnUpstreamError::explain:
+      case config::UpstreamErrorPolicy::explain:
         serve = Serve::explain;
         break;
-      case OnUpstreamError::mirror:
+      case config::UpstreamErrorPolicy::mirror:
         serve = Serve::mirror;
         break;
-      case OnUpstreamError::pass:
+      case config::UpstreamErrorPolicy::pass:
         serve = Serve::pass;
         break;
     }
@@ -764,7 +588,7 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Aut
     conn->close();
     co_return;
   }
-  conn->expires_after(ctx.settings.timeouts.header);
+  conn->expires_after(ctx.settings.timeouts.handshake);
   ERR_clear_error();
   auto [hec] =
       co_await client.async_handshake(asio::ssl::stream_base::server, as_tuple(use_awaitable));

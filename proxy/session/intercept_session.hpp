@@ -44,7 +44,7 @@ struct InterceptOptions {
   certs::Authority ca;      // the tlsprobe CA (Authority::load_or_create)
   certs::TrustStore trust;  // upstream trust: system + --ca-file anchors
   int warn_days = 21;
-  OnUpstreamError on_upstream_error = OnUpstreamError::explain;
+  config::UpstreamErrorPolicy on_upstream_error = config::UpstreamErrorPolicy::explain;
   std::vector<std::string> no_intercept;  // host globs tunnelled untouched
   std::chrono::seconds verdict_ttl{600};
   std::chrono::seconds pin_ttl = InterceptPolicy::kDefaultPinTtl;  // [intercept] pin_ttl
@@ -72,7 +72,7 @@ class Interceptor {
   Interceptor& operator=(const Interceptor&) = delete;
 
   const certs::Authority& ca() const { return options_.ca; }
-  OnUpstreamError on_upstream_error() const { return options_.on_upstream_error; }
+  config::UpstreamErrorPolicy on_upstream_error() const { return options_.on_upstream_error; }
   InterceptPolicy& policy() { return policy_; }
   UpstreamTls& upstream() { return upstream_; }
   certs::MintCache& mints() { return *mints_; }
@@ -98,13 +98,13 @@ struct InterceptorSetup {
   bool ca_created = false;
 };
 InterceptorSetup make_interceptor(const std::filesystem::path& state_dir, certs::TrustStore trust,
-                                  int warn_days, OnUpstreamError policy,
+                                  int warn_days, config::UpstreamErrorPolicy policy,
                                   std::vector<std::string> no_intercept,
                                   std::chrono::seconds pin_ttl = InterceptPolicy::kDefaultPinTtl);
 
 // CONNECT `target` on `conn` (auth and loop checks done). `early`: client bytes read with the
 // CONNECT head. Hands no_intercept, pinned and early-data connections to run_tunnel.
-asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Authority target,
+asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, HostPort target,
                                     std::string early);
 
 // True for a plain-HTTP request to http://tlsprobe.ca/ (any port), served by the proxy itself.

@@ -106,10 +106,10 @@ bool valid_host_header(std::string_view host_header) {
 }
 
 std::string ReverseRoute::key() const {
-  return connect.host + ":" + std::to_string(connect.port) + "|" + (sni ? *sni : "\x01");
+  return config::format_host_port(connect.host, connect.port) + "|" + (sni ? *sni : "\x01");
 }
 
-std::optional<Authority> parse_upstream_url(std::string_view url) {
+std::optional<HostPort> parse_upstream_url(std::string_view url) {
   constexpr std::string_view scheme = "https://";
   if (url.size() <= scheme.size() || lower(url.substr(0, scheme.size())) != scheme)
     return std::nullopt;
@@ -168,8 +168,6 @@ ReverseOptions reverse_options_from_config(const config::Config& cfg, const std:
   }
   o.trust = std::move(trust);
   o.diagnose = std::move(diagnose);
-  o.timeouts.handshake = cfg.timeouts.handshake;
-  o.timeouts.client_hello = cfg.timeouts.header;
   o.verify_cache_ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg.probe_cache_ttl);
   return o;
 }

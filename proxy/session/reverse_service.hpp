@@ -50,7 +50,7 @@ class SessionConnection;
 
 // One origin requests can go to.
 struct ReverseOrigin {
-  Authority address;  // host (name or IP literal) and port to connect to
+  HostPort address;  // host (name or IP literal) and port to connect to
   // SNI sent to this origin whatever the request's Host (--upstream-sni, a site's origin_sni);
   // nullopt: the request's Host without its port.
   std::optional<std::string> sni;
@@ -58,7 +58,7 @@ struct ReverseOrigin {
 
 // Where one request goes, decided by route().
 struct ReverseRoute {
-  Authority connect;               // address to connect to
+  HostPort connect;                // address to connect to
   std::optional<std::string> sni;  // SNI to send; nullopt = none (an IP literal is never sent)
   std::string name;                // the name the origin's leaf must cover: SNI, else host
   std::string request_host;        // the request's Host, port stripped, lower case
@@ -66,12 +66,6 @@ struct ReverseRoute {
 
   // "host:port|sni": requests with equal keys may share one origin connection.
   std::string key() const;
-};
-
-struct ReverseTimeouts {
-  std::chrono::milliseconds client_hello{10'000};       // first bytes of a new client
-  std::chrono::milliseconds handshake{10'000};          // each TLS handshake (client, origin)
-  std::chrono::milliseconds upstream_response{60'000};  // origin's response head (then 504)
 };
 
 struct ReverseOptions {
@@ -84,7 +78,9 @@ struct ReverseOptions {
   std::optional<certs::Authority> authority;
   std::shared_ptr<const certs::TrustStore> trust;  // strict origin verification (required)
   DiagnoseFunction diagnose;                       // inspect::diagnose with the proxy's options
-  ReverseTimeouts timeouts;
+  // Timeouts are the connection's ProxySettings (header: the first ClientHello bytes;
+  // handshake: each TLS handshake, client and origin; upstream_response: the origin's response
+  // head, then 504), so that a reload reaches reverse mode too.
   std::chrono::seconds verify_cache_ttl{600};
   // Host names served besides the configured ones (every [[site]] host, the upstream's SNI and
   // its own name): exact names or "*.example.com" (any name below it). A request for any
@@ -99,7 +95,7 @@ bool valid_host_header(std::string_view host_header);
 
 // "https://origin.example[:port][/]" -> origin.example:port (443 by default). nullopt for any
 // other scheme, a path, user info or a bad port: the origin is reached over TLS only.
-std::optional<Authority> parse_upstream_url(std::string_view url);
+std::optional<HostPort> parse_upstream_url(std::string_view url);
 
 // Builds the options from the config (mode reverse) and loads the files it names: the
 // --tls-cert/--tls-key pair, or the tlsprobe CA from `state_dir` (created when missing).

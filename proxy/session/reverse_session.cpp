@@ -5,14 +5,16 @@
 #include "certs/name_match.hpp"
 #include "certs/verify.hpp"
 #include "inspect/client_hello.hpp"
-#include "proxy/http/http_relay.hpp"
-#include "proxy/http/request_framing.hpp"
+#include "proxy/http/error_answer.hpp"
+#include "proxy/http/exchange_loop.hpp"
 #include "proxy/observe/connection_log.hpp"
 #include "proxy/observe/log_record.hpp"
 #include "proxy/probe/side_probe.hpp"
 #include "proxy/session/reverse_service.hpp"
 #include "proxy/session/reverse_upstream.hpp"
 #include "proxy/tls/client_hello_peek.hpp"
+
+#include <utility>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -46,8 +48,6 @@ using asio::as_tuple;
 using asio::use_awaitable;
 
 namespace {
-
-constexpr auto kErrorWriteTimeout = std::chrono::seconds(2);
 
 using ClientStream = ssl::stream<tcp::socket&>;
 using HeadParser = http::request_parser<http::empty_body>;
@@ -159,7 +159,8 @@ class Session {
   asio::awaitable<void> run();
 
  private:
-  asio::awaitable<void> serve_requests(ClientStream& cs);
+  // The exchange loop with reverse's hooks; true when the client left (nothing to answer).
+  asio::awaitable<bool> serve_requests(ClientStream& cs);
   // Connects, handshakes and verifies the origin for `route`; on failure sets error_.
   asio::awaitable<bool> open_origin(const ReverseRoute& route, std::string_view accept);
   asio::awaitable<std::shared_ptr<const OriginVerdict>> judge(
@@ -167,7 +168,7 @@ class Session {
   void client_findings(const std::string& host_header);
   void close_origin();
   void write_log();
-  asio::awaitable<void> answer_and_close(ClientStream* cs, std::string response);
+  asio::awaitable<void> end_connection(ClientStream* cs, bool quiet);
 
   std::shared_ptr<SessionConnection> conn_;
   std::shared_ptr<ReverseService> svc_;
@@ -177,13 +178,12 @@ class Session {
   inspect::Findings client_findings_;
   OriginLink origin_;
   std::uint64_t up_ = 0, down_ = 0;
-  std::optional<std::string> error_;  // full HTTP response to send before closing
+  std::optional<ErrorAnswer> error_;  // the proxy's own answer, sent before closing
 };
 
 asio::awaitable<void> Session::run() {
-  const auto& opt = svc_->options();
   auto peeked = co_await peek_client_hello(*conn_, ctx_.settings.limits.client_hello_bytes,
-                                           opt.timeouts.client_hello);
+                                           ctx_.settings.timeouts.header);
   if (!peeked.failure.empty() || peeked.result.status != inspect::ClientHelloStatus::ok) {
     ++ctx_.counters.tls_not_found;
     facts_.failed = true;  // no request was made: event.outcome failure, with the reason
@@ -191,15 +191,15 @@ asio::awaitable<void> Session::run() {
       facts_.reason = peeked.failure;
     } else if (peeked.http) {
       facts_.reason = "not_tls: plain HTTP on the TLS port";
-      error_ = error_response(http::status::bad_request,
-                              "this port speaks TLS (reverse mode): use https://");
+      error_ = ErrorAnswer{
+          http::status::bad_request, "this port speaks TLS (reverse mode): use https://", {}};
     } else if (peeked.result.status == inspect::ClientHelloStatus::not_tls) {
       facts_.reason = "not_tls";
     } else {
       facts_.reason = "client_hello_invalid: " + peeked.result.error;
     }
     write_log();
-    co_await answer_and_close(nullptr, error_.value_or(""));
+    co_await end_connection(nullptr, false);
     co_return;
   }
   ++ctx_.counters.tls_found;
@@ -215,7 +215,7 @@ asio::awaitable<void> Session::run() {
     conn_->close();
     co_return;
   }
-  conn_->expires_after(opt.timeouts.handshake);
+  conn_->expires_after(ctx_.settings.timeouts.handshake);
   auto [hec] = co_await cs.async_handshake(ssl::stream_base::server, as_tuple(use_awaitable));
   if (hec) {
     facts_.failed = true;
@@ -228,12 +228,12 @@ asio::awaitable<void> Session::run() {
   boost::system::error_code ignored;
   conn_->client.set_option(tcp::no_delay(true), ignored);
 
-  co_await serve_requests(cs);
+  const bool quiet = co_await serve_requests(cs);
 
   facts_.bytes_client_to_server = up_;
   facts_.bytes_server_to_client = down_;
   write_log();
-  co_await answer_and_close(&cs, error_.value_or(""));
+  co_await end_connection(&cs, quiet);
 }
 
 void Session::client_findings(const std::string& host_header) {
@@ -245,7 +245,7 @@ void Session::client_findings(const std::string& host_header) {
   const auto route = svc_->route(host_header);
   obs.host = route.request_host;
   obs.port = ctx_.listen_endpoint().port();
-  obs.target = obs.host + ":" + std::to_string(obs.port);
+  obs.target = config::format_host_port(obs.host, obs.port);
   obs.client = hello_;
   for (auto& f : diagnose(obs)) {
     if (f.role != inspect::Role::client) continue;
@@ -284,7 +284,7 @@ asio::awaitable<std::shared_ptr<const OriginVerdict>> Session::judge(
   inspect::Observations obs;
   obs.host = route.name;
   obs.port = route.connect.port;
-  obs.target = route.name + ":" + std::to_string(route.connect.port);
+  obs.target = config::format_host_port(route.name, route.connect.port);
   obs.handshakes.push_back(hs);
   // The leaf does not cover the name: is it the origin's default certificate? The side
   // probe's no-SNI / unknown-SNI handshakes (cached per host) answer that; its own main
@@ -349,11 +349,11 @@ asio::awaitable<bool> Session::open_origin(const ReverseRoute& route, std::strin
       inspect::Observations obs;
       obs.host = route.name;
       obs.port = route.connect.port;
-      obs.target = route.name + ":" + std::to_string(route.connect.port);
+      obs.target = config::format_host_port(route.name, route.connect.port);
       obs.handshakes.push_back(h);
       facts_.findings = opt.diagnose(obs);
     }
-    error_ = error_response(status_for(up.failure), up.reason);
+    error_ = ErrorAnswer{status_for(up.failure), up.reason, {}};
     co_return false;
   }
   facts_.destination_address = address_text(up.endpoint);
@@ -366,7 +366,7 @@ asio::awaitable<bool> Session::open_origin(const ReverseRoute& route, std::strin
   spec.port = route.connect.port;
   spec.address = observation_address(up.endpoint);
   spec.sni = route.sni;
-  spec.timeout = opt.timeouts.handshake;
+  spec.timeout = ctx_.settings.timeouts.handshake;
   auto hs = co_await origin_handshake(*conn_, svc_->origin_tls(), *origin_.tls, spec);
   facts_.handshake = hs;
   if (hs.outcome != inspect::HandshakeOutcome::ok) {
@@ -376,14 +376,16 @@ asio::awaitable<bool> Session::open_origin(const ReverseRoute& route, std::strin
       inspect::Observations obs;
       obs.host = route.name;
       obs.port = route.connect.port;
-      obs.target = route.name + ":" + std::to_string(route.connect.port);
+      obs.target = config::format_host_port(route.name, route.connect.port);
       obs.handshakes.push_back(hs);
       facts_.findings = opt.diagnose(obs);
     }
     const bool timeout = hs.failure == inspect::FailureKind::handshake_timeout;
-    error_ = timeout ? error_response(http::status::gateway_timeout, hs.failure_detail)
-                     : render_origin_refusal(facts_.findings, accept,
-                                             route.name + ":" + std::to_string(route.connect.port));
+    error_ = ErrorAnswer{timeout ? http::status::gateway_timeout : http::status::bad_gateway,
+                         hs.failure_detail, ""};
+    if (!timeout)
+      error_->response = render_origin_refusal(
+          facts_.findings, accept, config::format_host_port(route.name, route.connect.port));
     close_origin();
     co_return false;
   }
@@ -392,9 +394,11 @@ asio::awaitable<bool> Session::open_origin(const ReverseRoute& route, std::strin
   facts_.findings = verdict->findings;
   if (!verdict->verified()) {
     facts_.reason = "origin failed verification: " + verdict->verify.openssl_text;
-    error_ = render_origin_refusal(verdict->findings, accept,
-                                   route.name + ":" + std::to_string(route.connect.port),
-                                   hs.chain.empty() ? nullptr : &hs.chain.front());
+    error_ =
+        ErrorAnswer{http::status::bad_gateway, facts_.reason,
+                    render_origin_refusal(verdict->findings, accept,
+                                          config::format_host_port(route.name, route.connect.port),
+                                          hs.chain.empty() ? nullptr : &hs.chain.front())};
     close_origin();
     co_return false;
   }
@@ -404,163 +408,85 @@ asio::awaitable<bool> Session::open_origin(const ReverseRoute& route, std::strin
   co_return true;
 }
 
-asio::awaitable<void> Session::serve_requests(ClientStream& cs) {
-  const auto& s = ctx_.settings;
-  const auto& opt = svc_->options();
+asio::awaitable<bool> Session::serve_requests(ClientStream& cs) {
   beast::flat_buffer buffer;
-  std::vector<char> chunk(kRelayChunkBytes);
   const std::string client_ip = address_text(conn_->client_endpoint);
+  std::optional<ReverseRoute> route;  // the current request's
+  std::string accept;
 
-  for (bool first = true;; first = false) {
-    auto head = std::make_unique<HeadParser>();
-    head->header_limit(s.limits.max_header_bytes);
-    // The body streams later under its own limit: the head parser must not refuse a large
-    // Content-Length (Beast's default for requests is 1 MB: such an upload got a 400).
-    head->body_limit(boost::none);
-    conn_->expires_after(first ? s.timeouts.header : s.timeouts.idle);
-    auto [ec, n] = co_await read_request_head(cs, buffer, *head, s.limits.max_header_bytes);
-    if (ec) {
-      if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
-        error_ = error_response(http::status::request_header_fields_too_large,
-                                "request header too large");
-      } else if (first && conn_->timed_out) {
-        error_ = error_response(http::status::request_timeout, "request head not received in time");
-      } else if (buffer.size() > 0 && !conn_->timed_out && ec != http::error::end_of_stream) {
-        error_ = error_response(http::status::bad_request, "bad request: " + ec.message());
-      }
-      if (error_) facts_.reason = "client request: " + ec.message();
-      co_return;
-    }
-    // One way to read where this request ends, or none at all (RFC 9112, request_framing.hpp).
-    const auto framing = check_request_framing(head->get());
-    if (!framing) {
-      error_ = error_response(framing.status, framing.reason);
-      facts_.reason = framing.reason;
-      co_return;
-    }
-    const auto& h = head->get();
+  ExchangeHooks<TlsStream> hooks;
+  // Only the sites this proxy serves are diagnosed: a client-chosen Host is never sent
+  // upstream as SNI, probed, announced or made a metrics series.
+  hooks.admit = [&](Exchange& ex, const http::request_header<>& h) -> std::optional<ErrorAnswer> {
     const std::string host_header(h[http::field::host]);
     facts_.http = HttpFacts{};
     facts_.http->method = std::string(h.method_string());
-    // Only the sites this proxy serves are diagnosed: a client-chosen Host is never sent
-    // upstream as SNI, probed, announced or made a metrics series.
     if ((host_header.empty() && h.version() >= 11) || !valid_host_header(host_header)) {
-      error_ = error_response(http::status::bad_request,
-                              "bad request: the Host header is not a host name");
       facts_.reason = "bad Host header";
-      co_return;
+      return ErrorAnswer{
+          http::status::bad_request, "bad request: the Host header is not a host name", {}};
     }
-    const auto route = svc_->route(host_header);
-    if (!svc_->serves_host(route.request_host)) {
-      error_ =
-          error_response(http::status::misdirected_request,
-                         "misdirected request: this proxy does not serve " + route.request_host);
-      facts_.reason = "misdirected request: Host " + route.request_host + " is not served";
-      co_return;
+    route = svc_->route(host_header);
+    if (!svc_->serves_host(route->request_host)) {
+      facts_.reason = "misdirected request: Host " + route->request_host + " is not served";
+      return ErrorAnswer{http::status::misdirected_request,
+                         "misdirected request: this proxy does not serve " + route->request_host,
+                         {}};
     }
-    if (first) client_findings(host_header);
+    if (ex.first) client_findings(host_header);
     for (auto it = h.find(http::field::via); it != h.end() && it->name() == http::field::via;
          ++it) {
       if (via_names_us(it->value(), ctx_.via_token)) {
         ++ctx_.counters.loops;
-        error_ = error_response(http::status::forbidden,
-                                "request loop: this request already passed through this proxy");
         facts_.reason = "request loop";
-        co_return;
+        return ErrorAnswer{http::status::forbidden,
+                           "request loop: this request already passed through this proxy",
+                           {}};
       }
     }
-    const std::string accept(h[http::field::accept]);
+    accept = std::string(h[http::field::accept]);
     facts_.http->url =
-        "https://" + (host_header.empty() ? route.name : host_header) + std::string(h.target());
-
-    if (!origin_.reusable(route.key(), conn_->upstream)) {
-      if (!co_await open_origin(route, accept)) co_return;
+        "https://" + (host_header.empty() ? route->name : host_header) + std::string(h.target());
+    return std::nullopt;
+  };
+  hooks.upstream =
+      [&](Exchange&, const http::request_header<>&) -> asio::awaitable<UpstreamChoice<TlsStream>> {
+    UpstreamChoice<TlsStream> out;
+    if (!origin_.reusable(route->key(), conn_->upstream)) {
+      const bool opened = co_await open_origin(*route, accept);
+      if (!opened) {
+        out.refusal = std::exchange(error_, std::nullopt);
+        co_return out;
+      }
     }
-
-    // From here the request streams: a parser whose body goes through our chunk.
-    http::request_parser<http::buffer_body> req_p{std::move(*head)};
-    req_p.body_limit(body_limit_of(s));
-    auto& req = req_p.get();
-    const bool client_keep = req.keep_alive() && !framing.close_after;
-    const unsigned client_version = req.version();
-    const bool is_head = req.method() == http::verb::head;
-    strip_hop_by_hop(req);
-    // Transfer-Encoding is hop-by-hop, but the framing is re-applied on our side: the
-    // parser de-chunks and the serializer chunks again.
-    restore_transfer_codings(req, framing);
-    if (framing.close_after) req.version(11);  // read as HTTP/1.1 chunked, sent as such
-    // The origin gets origin-form, as from a client that connected to it directly.
-    if (!framing.origin_form.empty()) req.target(framing.origin_form);
-    // The 100 comes from us; the body then streams straight through.
-    if (!co_await answer_expect_continue(*conn_, cs, req_p, down_)) co_return;
+    out.stream = origin_.tls.get();
+    out.buffer = &origin_.buf;
+    co_return out;
+  };
+  hooks.edit_request = [&](Exchange&, http::request_header<>& req) {
     append_header(req, "X-Forwarded-For", client_ip);
     req.set("X-Forwarded-Proto", "https");
-    append_header(req, "Via", std::string(client_version >= 11 ? "1.1 " : "1.0 ") + ctx_.via_token);
-    req.keep_alive(true);
+  };
+  hooks.response = [&](Exchange& ex, const http::response_header<>&) {
+    facts_.http->status = ex.status;
+  };
+  hooks.release_upstream = [this] { close_origin(); };
 
-    const auto sent = co_await relay_message(*conn_, cs, buffer, req_p, *origin_.tls, chunk, up_);
-    if (!sent) {
-      // A body the client framed wrongly is its own 400 (413 over the limit).
-      if (sent.malformed())
-        error_ = error_response(http::status::bad_request,
-                                "bad request body: " + sent.read_error.message());
-      else if (sent.too_large())
-        error_ = error_response(http::status::payload_too_large, "request body too large");
-      else if (!conn_->closed && !conn_->timed_out)
-        error_ =
-            error_response(http::status::bad_gateway, "sending the request to the origin failed");
-      facts_.reason = "relay of the request failed";
-      co_return;
-    }
-
-    std::optional<BodyParser<false>> res_parser;
-    auto res_head = co_await read_response_head(
-        *conn_, *origin_.tls, origin_.buf, res_parser, is_head, s.limits.max_header_bytes * 2,
-        s.limits.max_body_bytes, opt.timeouts.upstream_response);
-    if (res_head.too_many_interim) {
-      error_ = error_response(http::status::bad_gateway, "too many interim responses");
-      co_return;
-    }
-    if (!res_head) {
-      if (conn_->timed_out) {
-        error_ = error_response(http::status::gateway_timeout, "the origin did not answer in time");
-        facts_.reason = "origin response timeout";
-      } else {
-        error_ = error_response(http::status::bad_gateway,
-                                "bad or no response from the origin: " + res_head.error.message());
-        facts_.reason = "origin response: " + res_head.error.message();
-      }
-      co_return;
-    }
-    auto& res_p = *res_parser;
-    auto& res = res_p.get();
-    facts_.http->status = static_cast<int>(res.result_int());
-    const auto reuse =
-        reframe_response(res_p, is_head, client_version, client_keep && !ctx_.draining.load());
-    const bool upstream_keep = reuse.upstream, keep = reuse.client;
-    append_header(res, "Via", std::string(res.version() >= 11 ? "1.1 " : "1.0 ") + ctx_.via_token);
-    res.keep_alive(keep);
-    const auto relayed =
-        co_await relay_message(*conn_, *origin_.tls, origin_.buf, res_p, cs, chunk, down_);
-    if (!relayed) {
-      facts_.reason = "relay of the response failed";
-      // Nothing reached the client yet (a chunk size that overflows right behind the head):
-      // a 502 rather than an empty reply.
-      if (!relayed.wrote && relayed.malformed())
-        error_ = error_response(http::status::bad_gateway,
-                                "bad response from the origin: " + relayed.read_error.message());
-      co_return;
-    }
-    if (!upstream_keep) close_origin();
-    if (!keep) co_return;
+  auto end = co_await serve_exchanges(*conn_, cs, buffer, hooks, nullptr, up_, down_);
+  if (end.error) {
+    if (facts_.reason.empty()) facts_.reason = end.error->reason;
+    error_ = std::move(end.error);
+  } else if (!end.reason.empty() && facts_.reason.empty()) {
+    facts_.reason = end.reason;
   }
+  co_return end.quiet;
 }
 
 void Session::write_log() {
   facts_.end = std::chrono::system_clock::now();
   // The status the client got from us when the exchange failed before a response.
-  if (error_ && facts_.http && facts_.http->status == 0 && error_->size() > 12)
-    facts_.http->status = std::atoi(error_->c_str() + 9);  // "HTTP/1.1 502 ..."
+  if (error_ && facts_.http && facts_.http->status == 0)
+    facts_.http->status = static_cast<int>(error_->status);
   inspect::Findings all = facts_.findings;
   for (const auto& f : client_findings_) all.push_back(f);
   inspect::sort_by_severity(all);
@@ -573,24 +499,14 @@ void Session::write_log() {
   count_record(ctx_.metrics, facts_);
 }
 
-asio::awaitable<void> Session::answer_and_close(ClientStream* cs, std::string response) {
-  if (!conn_->closed) {
-    conn_->expires_after(kErrorWriteTimeout);
-    boost::system::error_code ec;
-    if (!response.empty()) {
-      if (cs) {
-        auto [wec, wn] =
-            co_await asio::async_write(*cs, asio::buffer(response), as_tuple(use_awaitable));
-        ec = wec;
-      } else {
-        auto [wec, wn] = co_await asio::async_write(conn_->client, asio::buffer(response),
-                                                    as_tuple(use_awaitable));
-        ec = wec;
-      }
-    }
-    // close_notify, so the client knows the response is complete (bounded by the deadline;
-    // a client that does not answer it is not waited for beyond that).
-    if (cs && !ec && !conn_->timed_out) co_await cs->async_shutdown(as_tuple(use_awaitable));
+asio::awaitable<void> Session::end_connection(ClientStream* cs, bool quiet) {
+  if (error_) {
+    if (cs)
+      co_await answer_and_close(*conn_, *cs, *error_, &down_);
+    else
+      co_await answer_and_close(*conn_, conn_->client, *error_);
+  } else if (cs && !quiet && !conn_->timed_out) {
+    co_await end_gracefully(*conn_, *cs);  // close_notify: the client knows the response ended
   }
   close_origin();
   conn_->close();

@@ -3,9 +3,7 @@
 namespace tlsprobe::proxy {
 
 std::string observation_address(const tcp::endpoint& ep) {
-  const auto a = ep.address();
-  return a.is_v6() ? "[" + a.to_string() + "]:" + std::to_string(ep.port())
-                   : a.to_string() + ":" + std::to_string(ep.port());
+  return config::format_host_port(ep.address().to_string(), ep.port());
 }
 
 asio::awaitable<inspect::HandshakeObservation> origin_handshake(SessionConnection& conn,

@@ -1,5 +1,6 @@
 #include "proxy/session/tunnel_session.hpp"
 
+#include "proxy/http/error_answer.hpp"
 #include "proxy/observe/connection_log.hpp"
 #include "proxy/observe/connection_metrics.hpp"
 #include "proxy/observe/log_record.hpp"
@@ -88,7 +89,7 @@ class TunnelRecord {
 struct TunnelState {
   std::shared_ptr<SessionConnection> conn;
   std::shared_ptr<TunnelRecord> record;
-  Authority target;
+  HostPort target;
   tcp::endpoint upstream_endpoint;
   ClientHelloTap tap;
   std::uint64_t up = 0, down = 0;  // client->server, server->client
@@ -101,7 +102,7 @@ void ask_side_probe(TunnelState& st) {
   if (st.tap.state() == TapState::tls) {
     ++ctx.counters.tls_found;
     auto hello = st.tap.hello();
-    hello.connect_host = st.target.host + ":" + std::to_string(st.target.port);
+    hello.connect_host = config::format_host_port(st.target.host, st.target.port);
     facts.client_hello = hello;
   } else {
     ++ctx.counters.tls_not_found;
@@ -127,9 +128,7 @@ void ask_side_probe(TunnelState& st) {
   req.port = st.target.port;
   // Probe the address the client actually reached, not a fresh DNS answer.
   const auto& ep = st.upstream_endpoint;
-  req.dial = ep.address().is_v6()
-                 ? "[" + ep.address().to_string() + "]:" + std::to_string(ep.port())
-                 : ep.address().to_string() + ":" + std::to_string(ep.port());
+  req.dial = config::format_host_port(ep.address().to_string(), ep.port());
   req.sni = facts.client_hello->sni;
   if (req.sni && req.sni->empty()) req.sni.reset();
   req.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.timeouts.probe);
@@ -193,7 +192,7 @@ asio::awaitable<void> pump_both_ways(SessionConnection& conn, std::uint64_t& up,
             pump(conn, *conn.upstream, conn.client, down, no_tap));
 }
 
-asio::awaitable<void> run_tunnel(std::shared_ptr<SessionConnection> conn, Authority target,
+asio::awaitable<void> run_tunnel(std::shared_ptr<SessionConnection> conn, HostPort target,
                                  std::string early) {
   auto& ctx = *conn->ctx;
   ++ctx.counters.tunnels;

@@ -27,7 +27,7 @@ asio::awaitable<void> pump_both_ways(SessionConnection& conn, std::uint64_t& up,
                                      std::uint64_t& down, ByteTap client_tap = {});
 
 // `early` holds client bytes read together with the CONNECT head (sent before our 200).
-asio::awaitable<void> run_tunnel(std::shared_ptr<SessionConnection> conn, Authority target,
+asio::awaitable<void> run_tunnel(std::shared_ptr<SessionConnection> conn, HostPort target,
                                  std::string early);
 
 }  // namespace tlsprobe::proxy

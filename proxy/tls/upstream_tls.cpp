@@ -222,9 +222,7 @@ std::shared_ptr<const UpstreamVerdict> UpstreamTls::verdict(
   inspect::Observations obs;
   obs.host = checked.host;
   obs.port = checked.port;
-  obs.target =
-      (checked.host.find(':') != std::string::npos ? "[" + checked.host + "]" : checked.host) +
-      ":" + std::to_string(checked.port);
+  obs.target = config::format_host_port(checked.host, checked.port);
   obs.handshakes.push_back(std::move(checked));
   for (const auto& e : extra)
     if (e.role == inspect::Role::nosni || e.role == inspect::Role::othersni)
@@ -250,7 +248,7 @@ inspect::Findings UpstreamTls::diagnose_failure(const inspect::HandshakeObservat
   inspect::Observations obs;
   obs.host = h.host;
   obs.port = h.port;
-  obs.target = h.host + ":" + std::to_string(h.port);
+  obs.target = config::format_host_port(h.host, h.port);
   obs.handshakes.push_back(h);
   inspect::DiagnoseOptions o;
   o.at = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());

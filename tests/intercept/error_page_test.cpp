@@ -101,7 +101,7 @@ TEST_CASE("intercept policy: no_intercept, pinned memory and its bound") {
 }
 
 TEST_CASE("http inspector: keeps only html bodies, bounded, and runs check_http") {
-  proxy::HttpInspector insp(true, 64);
+  proxy::HttpInspector insp(proxy::Scheme::https, 64);
   boost::beast::http::fields h;
   h.set("Content-Type", "text/html; charset=utf-8");
   insp.request("GET", "shop.test", "/");

@@ -155,7 +155,7 @@ TEST_CASE("intercept: mirror makes the client see its own certificate error") {
   Lab lab;
   auto up = failing_server("self_signed", lab);
   InterceptingProxy proxy({.anchors = {lab.good.root.cert},
-                           .policy = proxy::OnUpstreamError::mirror,
+                           .policy = config::UpstreamErrorPolicy::mirror,
                            .resolve = {{"bad.test", "127.0.0.1"}}});
   const auto r = curl(proxy, url_for("bad.test", up->port()), proxy.ca_path());
   CHECK(r.exit_code == 60);  // CURLE_PEER_FAILED_VERIFICATION
@@ -163,7 +163,7 @@ TEST_CASE("intercept: mirror makes the client see its own certificate error") {
   // A healthy upstream is still relayed under mirror.
   auto good = server_with(ServedChain::of(lab.good));
   InterceptingProxy proxy2({.anchors = {lab.good.root.cert},
-                            .policy = proxy::OnUpstreamError::mirror,
+                            .policy = config::UpstreamErrorPolicy::mirror,
                             .resolve = {{"good.test", "127.0.0.1"}}});
   CHECK(curl(proxy2, url_for("good.test", good->port()), proxy2.ca_path()).http_code == 200);
   const auto lines = proxy.log_lines();
@@ -177,7 +177,7 @@ TEST_CASE("intercept: pass forwards a failed upstream and logs its findings") {
   Lab lab;
   auto up = failing_server("expired", lab);
   InterceptingProxy proxy({.anchors = {lab.good.root.cert},
-                           .policy = proxy::OnUpstreamError::pass,
+                           .policy = config::UpstreamErrorPolicy::pass,
                            .resolve = {{"bad.test", "127.0.0.1"}}});
   const auto r = curl(proxy, url_for("bad.test", up->port()), proxy.ca_path());
   CHECK(r.http_code == 200);

@@ -1,15 +1,11 @@
-// An intercepting proxy in-process for the intercept tests: Server on 127.0.0.1:0 with an
-// Interceptor (CA in a temporary state dir), a real side prober, a connection log in a temp
-// file, running on two threads until the fixture is destroyed. Clients are real curl runs.
+// An intercepting proxy in-process for the intercept tests: proxy::build_proxy on
+// 127.0.0.1:0 with the CA in a temporary state dir, the real side prober, a connection log in
+// a temp file, running on two threads until the fixture is destroyed. Clients are real curl.
 #pragma once
 
 #include "certs/pem.hpp"
-#include "inspect/diagnose.hpp"
 #include "pki/test_pki.hpp"
-#include "proxy/net/server.hpp"
-#include "proxy/observe/connection_log.hpp"
-#include "proxy/probe/prober.hpp"
-#include "proxy/probe/side_probe.hpp"
+#include "proxy/app/proxy_app.hpp"
 #include "proxy/session/intercept_session.hpp"
 #include "support/process.hpp"
 
@@ -41,63 +37,52 @@ inline fs::path make_temp_dir(const char* tag) {
 
 struct ProxyOptions {
   certs::Chain anchors{};  // upstream trust (no system store: tests are hermetic)
-  proxy::OnUpstreamError policy = proxy::OnUpstreamError::explain;
+  config::UpstreamErrorPolicy policy = config::UpstreamErrorPolicy::explain;
   std::vector<std::string> no_intercept{};
   std::map<std::string, std::string> resolve{};  // name -> 127.0.0.1
   std::uint32_t max_header_bytes = 32 * 1024;
   std::chrono::milliseconds idle{300'000};
   std::chrono::milliseconds upstream_response{60'000};
+  std::chrono::milliseconds connect{config::Timeouts{}.connect};
+  std::chrono::milliseconds handshake{config::Timeouts{}.handshake};
+  std::chrono::milliseconds header{config::Timeouts{}.header};
 };
 
+// Built by proxy::build_proxy from a test Config, exactly as `tlsprobe proxy --intercept`
+// wires it (prober, side probe, diagnosis, log, metrics); only the values are the tests'.
 class InterceptingProxy {
  public:
   explicit InterceptingProxy(ProxyOptions o) : dir_(make_temp_dir("icpt")) {
-    auto trust = certs::TrustStore::from_anchors(o.anchors, certs::SystemTrust::exclude);
-    auto setup = proxy::make_interceptor(dir_ / "state", trust, 21, o.policy, o.no_intercept);
-    CHECK(setup.ca_created);
-    interceptor_ = setup.interceptor;
+    config::Config cfg;
+    cfg.listen = "127.0.0.1:0";
+    cfg.admin = "off";
+    cfg.trust.system = false;  // hermetic: only the tests' anchors
+    if (!o.anchors.empty()) {
+      const auto anchors = (dir_ / "anchors.pem").string();
+      std::ofstream(anchors) << certs::write_pem(o.anchors);
+      cfg.trust.ca_files = {anchors};
+    }
+    cfg.intercept.enabled = true;
+    cfg.intercept.state_dir = (dir_ / "state").string();
+    cfg.intercept.on_upstream_error = o.policy;
+    cfg.intercept.no_intercept = o.no_intercept;
+    cfg.resolve = o.resolve;
+    cfg.limits.max_header_bytes = o.max_header_bytes;
+    cfg.timeouts.idle = o.idle;
+    cfg.timeouts.connect = o.connect;
+    cfg.timeouts.handshake = o.handshake;
+    cfg.timeouts.header = o.header;
+    cfg.timeouts.drain = std::chrono::milliseconds(500);
+    cfg.log.file = (dir_ / "connections.jsonl").string();
+    cfg.log.stderr_findings = false;
+    proxy::ProxyAppOptions options;
+    options.threads = 2;
+    options.upstream_response = o.upstream_response;
+    app_.emplace(proxy::build_proxy(cfg, options));
+    CHECK(app_->ca_created());
     ca_path_ = (dir_ / "state" / "ca.pem").string();
-    proxy::ConnectionLogOptions lo;
-    lo.path = (dir_ / "connections.jsonl").string();
-    log_.emplace(lo);
-    proxy::ProxySettings s;
-    s.listen = {boost::asio::ip::make_address("127.0.0.1"), 0};
-    s.threads = 2;
-    s.resolve = o.resolve;
-    s.intercept = interceptor_;
-    s.limits.max_header_bytes = o.max_header_bytes;
-    s.timeouts.idle = o.idle;
-    s.timeouts.upstream_response = o.upstream_response;
-    s.timeouts.drain = std::chrono::milliseconds(500);
-    server_ = std::make_unique<proxy::Server>(s, &*log_);
-    proxy::ProberOptions po;
-    po.resolve = o.resolve;
-    prober_ = std::make_shared<proxy::Prober>(server_->io_context(), po);
-    auto trust_ptr = std::make_shared<certs::TrustStore>(trust);
-    auto diagnose = [trust_ptr](const inspect::Observations& obs) {
-      inspect::DiagnoseOptions d;
-      d.at = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-      d.trust = trust_ptr.get();
-      return inspect::diagnose(obs, d);
-    };
-    auto prober = prober_;
-    auto probe = [prober](const proxy::SideProbeRequest& r,
-                          std::function<void(inspect::Observations)> done) {
-      proxy::ProbeRequest req;
-      req.host = r.host;
-      req.port = r.port;
-      req.target = r.host + ":" + std::to_string(r.port);
-      req.connect = r.dial;
-      req.sni_mode = r.sni ? proxy::SniMode::name : proxy::SniMode::none;
-      if (r.sni) req.sni_name = *r.sni;
-      req.timeout = r.timeout;
-      prober->probe(std::move(req), std::move(done));
-    };
-    server_->set_side_probe(
-        std::make_shared<proxy::SideProbe>(probe, diagnose, std::chrono::seconds(60)));
-    REQUIRE_FALSE(server_->start());
-    port_ = server_->local_endpoint().port();
-    thread_ = std::thread([this] { server_->run(proxy::SignalHandling::none); });
+    port_ = app_->server().local_endpoint().port();
+    thread_ = std::thread([this] { app_->run(proxy::SignalHandling::none); });
   }
 
   ~InterceptingProxy() {
@@ -106,18 +91,17 @@ class InterceptingProxy {
     fs::remove_all(dir_, ec);
   }
 
+  // Graceful shutdown; run() then flushes the log. Idempotent.
   void stop() {
     if (!thread_.joinable()) return;
-    server_->shutdown();
+    app_->shutdown();
     thread_.join();
-    prober_.reset();
-    log_->stop();
   }
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::uint16_t port() const { return port_; }
   const std::string& ca_path() const { return ca_path_; }
-  proxy::Interceptor& interceptor() { return *interceptor_; }
+  proxy::Interceptor& interceptor() { return *app_->interceptor(); }
 
   // Every log line (stops the proxy first so that all lines are flushed).
   std::vector<boost::json::object> log_lines() {
@@ -133,10 +117,7 @@ class InterceptingProxy {
  private:
   fs::path dir_;
   std::string ca_path_;
-  std::shared_ptr<proxy::Interceptor> interceptor_;
-  std::optional<proxy::ConnectionLog> log_;
-  std::unique_ptr<proxy::Server> server_;
-  std::shared_ptr<proxy::Prober> prober_;
+  std::optional<proxy::ProxyApp> app_;
   std::uint16_t port_ = 0;
   std::thread thread_;
 };

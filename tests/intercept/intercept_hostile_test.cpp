@@ -250,7 +250,7 @@ TEST_CASE("intercept hostile: an oversized or malformed request head gets 431 / 
     const auto r =
         c.request("GET", "/ok", "good.test", "X-Big: " + std::string(64 * 1024, 'b') + "\r\n");
     CHECK(r.head.status() == 431);
-    CHECK(r.body == "request header too large\n");
+    CHECK(r.body.rfind("request header too large (limit ", 0) == 0);
   }
   {
     ProxyClient c(proxy.port(), "good.test", up->port(), proxy.ca_path(), "good.test");

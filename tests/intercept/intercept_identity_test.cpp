@@ -23,7 +23,7 @@ constexpr const char* kSecret = "good-test-private-page";
 struct Lab {
   testpki::Hierarchy good = testpki::make_hierarchy({"good.test"}, testpki::now());
   ProxyOptions proxy_options(
-      proxy::OnUpstreamError policy = proxy::OnUpstreamError::explain) const {
+      config::UpstreamErrorPolicy policy = config::UpstreamErrorPolicy::explain) const {
     return {.anchors = {good.root.cert},
             .policy = policy,
             .resolve = {{"good.test", "127.0.0.1"}, {"bank.test", "127.0.0.1"}}};
@@ -222,7 +222,7 @@ TEST_CASE(
     CHECK(has_code(finding_codes(lines[0]), "client.sni_host_mismatch"));
   }
   SECTION("mirror: the leaf for bank.test is untrusted, s_client refuses it") {
-    InterceptingProxy proxy(lab.proxy_options(proxy::OnUpstreamError::mirror));
+    InterceptingProxy proxy(lab.proxy_options(config::UpstreamErrorPolicy::mirror));
     const auto r = s_client(proxy);
     INFO(r.out << r.err);
     CHECK_FALSE(r.timed_out);

@@ -353,3 +353,16 @@ TEST_CASE("typed evidence and no empty strings or objects", "[log_record]") {
   };
   walk(r, "");
 }
+
+TEST_CASE("the message names an IPv6 destination with brackets", "[log_record]") {
+  auto facts = tunnel_facts("", {});
+  facts.destination_domain.clear();
+  facts.destination_address = "2001:db8::10";
+  facts.destination_port = 8443;
+  const json::object r = parse_strict(line_of(facts));
+  const std::string message(at_path(r, {"message"}).as_string());
+  INFO(message);
+  // Without brackets "2001:db8::10:8443" reads as another address.
+  CHECK(message.find("[2001:db8::10]:8443") != std::string::npos);
+  CHECK(message.find("2001:db8::10:8443") == std::string::npos);
+}

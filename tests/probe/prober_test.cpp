@@ -269,8 +269,9 @@ TEST_CASE("many targets with bounded concurrency all complete", "[prober]") {
 }
 
 TEST_CASE("target parsing", "[prober]") {
-  CHECK(proxy::parse_target("Example.COM").value->text() == "example.com:443");
-  CHECK(proxy::parse_target("https://example.com:8443/path").value->text() == "example.com:8443");
+  CHECK(config::format_host_port(*proxy::parse_target("Example.COM").value) == "example.com:443");
+  CHECK(config::format_host_port(*proxy::parse_target("https://example.com:8443/path").value) ==
+        "example.com:8443");
   CHECK(proxy::parse_target("[::1]:443").value->host == "::1");
   CHECK(proxy::parse_target("::1").value->port == 443);
   CHECK_FALSE(proxy::parse_target("example.com:0").value);

@@ -17,7 +17,7 @@ ip::tcp::endpoint ep(const char* address, std::uint16_t port) {
 }
 
 Cidr cidr(const char* text) {
-  auto c = parse_cidr_text(text);
+  auto c = tlsprobe::config::parse_cidr(text);
   REQUIRE(c);
   return *c;
 }

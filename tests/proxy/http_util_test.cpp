@@ -96,13 +96,13 @@ TEST_CASE("allow-list: loopback always, others only inside a CIDR") {
   CHECK(client_allowed(s, boost::asio::ip::make_address("127.0.0.1")));
   CHECK(client_allowed(s, boost::asio::ip::make_address("::1")));
   CHECK_FALSE(client_allowed(s, outside));
-  s.allow.push_back(*parse_cidr_text("10.0.0.0/8"));
+  s.allow.push_back(*tlsprobe::config::parse_cidr("10.0.0.0/8"));
   CHECK(client_allowed(s, outside));
   CHECK(client_allowed(s, boost::asio::ip::make_address("::ffff:10.9.9.9")));
   CHECK_FALSE(client_allowed(s, boost::asio::ip::make_address("11.0.0.1")));
-  CHECK_FALSE(parse_cidr_text("10.0.0.0/33"));
-  CHECK_FALSE(parse_cidr_text("nonsense"));
-  CHECK(parse_cidr_text("2001:db8::/32"));
+  CHECK_FALSE(tlsprobe::config::parse_cidr("10.0.0.0/33"));
+  CHECK_FALSE(tlsprobe::config::parse_cidr("nonsense"));
+  CHECK(tlsprobe::config::parse_cidr("2001:db8::/32"));
 }
 
 TEST_CASE("probe cache: one probe for concurrent askers, hits until the TTL ends") {

@@ -4,6 +4,7 @@
 
 #include "certs/trust_store.hpp"
 #include "inspect/diagnose.hpp"
+#include "proxy/app/proxy_app.hpp"
 #include "proxy/net/server.hpp"
 #include "proxy/observe/connection_log.hpp"
 #include "proxy/probe/prober.hpp"

@@ -46,29 +46,16 @@ RunningProxy::RunningProxy(proxy::ProxySettings settings, Probing probing,
     po.resolve = settings.resolve;
     prober_ = std::make_shared<proxy::Prober>(server_->io_context(), po);
     if (!trust_) trust_ = certs::TrustStore::from_anchors({});
-    auto prober = prober_;
+    // Production's adapter and diagnosis (proxy/app/proxy_app.hpp), counted.
     auto* counter = &probes_;
-    proxy::ProbeFunction fn = [prober, counter](const proxy::SideProbeRequest& r,
-                                                std::function<void(inspect::Observations)> done) {
+    proxy::ProbeFunction fn = [production = proxy::side_probe_function(prober_), counter](
+                                  const proxy::SideProbeRequest& r,
+                                  std::function<void(inspect::Observations)> done) {
       ++*counter;
-      proxy::ProbeRequest req;
-      req.host = r.host;
-      req.port = r.port;
-      req.target = r.host + ":" + std::to_string(r.port);
-      req.connect = r.dial;
-      if (r.site) req.origin = r.site->origin;
-      req.sni_mode = r.sni ? proxy::SniMode::name : proxy::SniMode::none;
-      if (r.sni) req.sni_name = *r.sni;
-      req.timeout = r.timeout;
-      prober->probe(std::move(req), std::move(done));
+      production(r, std::move(done));
     };
-    const certs::TrustStore* t = &*trust_;
-    proxy::DiagnoseFunction diag = [t](const inspect::Observations& obs) {
-      inspect::DiagnoseOptions o;
-      o.at = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-      o.trust = t;
-      return inspect::diagnose(obs, o);
-    };
+    auto diag = proxy::diagnose_function(std::make_shared<const certs::TrustStore>(*trust_),
+                                         config::Config{}.warn_days, settings.sites);
     side_ = std::make_shared<proxy::SideProbe>(fn, diag, settings.probe_cache_ttl, nullptr);
     server_->set_side_probe(side_);
   }

@@ -6,6 +6,7 @@
 #include "certs/authority.hpp"
 #include "certs/trust_store.hpp"
 #include "inspect/diagnose.hpp"
+#include "proxy/app/proxy_app.hpp"
 #include "proxy/net/server.hpp"
 #include "proxy/observe/connection_log.hpp"
 #include "proxy/observe/metrics.hpp"
@@ -37,6 +38,8 @@ inline proxy::ProxySettings test_settings() {
   s.timeouts.idle = std::chrono::milliseconds(5000);
   s.timeouts.probe = std::chrono::milliseconds(3000);
   s.timeouts.drain = std::chrono::milliseconds(500);
+  s.timeouts.handshake = std::chrono::milliseconds(1500);
+  s.timeouts.upstream_response = std::chrono::milliseconds(1500);
   return s;
 }
 
@@ -54,8 +57,6 @@ inline proxy::ReverseOptions test_options(const std::string& origin, const certs
     d.trust = trust.get();
     return inspect::diagnose(obs, d);
   };
-  o.timeouts.handshake = std::chrono::milliseconds(1500);
-  o.timeouts.upstream_response = std::chrono::milliseconds(1500);
   // The name the tests' CDN asks for (the origin itself is an IP address): served.
   o.allowed_hosts = {"www.example.test"};
   return o;
@@ -75,19 +76,12 @@ class ReverseProxy {
     server_->set_metrics(&metrics_);
     proxy::ProberOptions po;
     prober_ = std::make_shared<proxy::Prober>(server_->io_context(), po);
-    auto prober = prober_;
-    auto probe = [prober, this](const proxy::SideProbeRequest& r,
-                                std::function<void(inspect::Observations)> done) {
+    // Production's adapter (proxy/app/proxy_app.hpp), counted.
+    auto probe = [production = proxy::side_probe_function(prober_), this](
+                     const proxy::SideProbeRequest& r,
+                     std::function<void(inspect::Observations)> done) {
       ++probes_;
-      proxy::ProbeRequest req;
-      req.host = r.host;
-      req.port = r.port;
-      req.target = r.host + ":" + std::to_string(r.port);
-      req.connect = r.dial;
-      req.sni_mode = r.sni ? proxy::SniMode::name : proxy::SniMode::none;
-      if (r.sni) req.sni_name = *r.sni;
-      req.timeout = r.timeout;
-      prober->probe(std::move(req), std::move(done));
+      production(r, std::move(done));
     };
     side_ = std::make_shared<proxy::SideProbe>(probe, options.diagnose, std::chrono::seconds(60));
     server_->set_side_probe(side_);

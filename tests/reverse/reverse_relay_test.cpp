@@ -129,3 +129,48 @@ TEST_CASE("reverse relay: a 3 MiB upload with Expect: 100-continue is neither dr
   CHECK(took < 3s);
   CHECK_FALSE(saw_expect);  // answered by the proxy
 }
+
+// Reverse mode on the one exchange loop (proxy/http/exchange_loop.hpp, issue 14 item 2).
+TEST_CASE("reverse relay: a 101 upgrade goes through and the new protocol flows both ways",
+          "[reverse]") {
+  ScriptedUpstream origin(ServedChain::of(www()), [](TlsIo& io) {
+    const auto req = io.read_message(false, 5s);
+    if (!req.complete || intercept_test::lower(req.head.get("upgrade")) != "websocket") return;
+    if (!io.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\n\r\n"))
+      return;
+    for (int i = 0; i < 10; ++i) {
+      auto bytes = io.read_some(5s);
+      if (bytes.empty()) return;
+      for (auto& c : bytes) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if (!io.write(bytes)) return;
+    }
+  });
+  ReverseProxy proxy(test_options(origin.address(), {www().root.cert}));
+  RawClient client(proxy.port());
+  REQUIRE(
+      client.io().write("GET /ws HTTP/1.1\r\nHost: www.example.test\r\n"
+                        "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n"));
+  const auto head = client.io().read_message(true, 5s);
+  CHECK(head.head.status() == 101);
+  REQUIRE(client.io().write("ping"));
+  CHECK(client.io().read_exact(4) == "PING");
+}
+
+TEST_CASE("reverse relay: a keep-alive request whose head stalls gets 408", "[reverse]") {
+  ScriptedUpstream origin(ServedChain::of(www()), [](TlsIo& io) {
+    for (int i = 0; i < 4; ++i) {
+      if (!io.read_message(false, 5s).complete) return;
+      if (!io.write(intercept_test::http_response(200, "OK", "ok"))) return;
+    }
+  });
+  auto settings = test_settings();
+  settings.timeouts.idle = std::chrono::milliseconds(1500);
+  ReverseProxy proxy(test_options(origin.address(), {www().root.cert}), settings);
+  RawClient client(proxy.port());
+  REQUIRE(client.io().write("GET / HTTP/1.1\r\nHost: www.example.test\r\n\r\n"));
+  CHECK(client.io().read_message(true, 5s).body == "ok");
+  REQUIRE(client.io().write("GET / HTTP/1.1\r\nHos"));  // half a head, then nothing
+  const auto r = client.io().read_message(true, 8s);
+  CHECK(r.head.status() == 408);
+}

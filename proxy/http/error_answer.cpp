@@ -1,0 +1,81 @@
+#include "proxy/http/error_answer.hpp"
+
+#include "proxy/http/http_util.hpp"
+#include "proxy/tls/upstream_tls.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <array>
+#include <type_traits>
+
+namespace tlsprobe::proxy {
+
+namespace http = boost::beast::http;
+using asio::as_tuple;
+using asio::use_awaitable;
+
+std::string ErrorAnswer::text() const {
+  return response.empty() ? error_response(status, reason) : response;
+}
+
+template <class Stream>
+asio::awaitable<void> end_gracefully(SessionConnection& conn, Stream& stream) {
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    if (conn.closed) co_return;
+    conn.expires_after(conn.ctx->settings.timeouts.close_grace);
+    co_await stream.async_shutdown(as_tuple(use_awaitable));
+    conn.timed_out = false;  // the shutdown's own deadline, not an idle connection
+  } else {
+    (void)conn;
+    (void)stream;
+  }
+}
+
+template <class Stream>
+asio::awaitable<void> answer_and_close(SessionConnection& conn, Stream& stream,
+                                       const ErrorAnswer& answer, std::uint64_t* count) {
+  if (!conn.closed) {
+    const auto text = answer.text();
+    conn.expires_after(conn.ctx->settings.timeouts.answer);
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(text), as_tuple(use_awaitable));
+    if (count) *count += n;
+    if (!ec) {
+      if constexpr (std::is_same_v<Stream, TlsStream>) {
+        co_await end_gracefully(conn, stream);
+      } else {
+        // Our FIN, then read and drop what the client still sends (bounded in bytes and
+        // time): closing with unread bytes would make the kernel send a RST, which can
+        // destroy the answer before the client reads it.
+        boost::system::error_code ignored;
+        stream.shutdown(tcp::socket::shutdown_send, ignored);
+        std::array<char, 4096> sink;
+        conn.expires_after(conn.ctx->settings.timeouts.close_grace);
+        for (std::size_t total = 0; total < 256 * 1024;) {
+          auto [rec, got] =
+              co_await stream.async_read_some(asio::buffer(sink), as_tuple(use_awaitable));
+          if (rec) break;
+          total += got;
+        }
+      }
+    }
+  }
+  conn.close();
+}
+
+asio::awaitable<void> send_error_and_close(std::shared_ptr<SessionConnection> conn,
+                                           http::status status, std::string reason) {
+  // A named answer, not a temporary in the co_await: GCC 12 destroys such temporaries twice.
+  const ErrorAnswer answer{status, std::move(reason), {}};
+  co_await answer_and_close(*conn, conn->client, answer);
+}
+
+template asio::awaitable<void> answer_and_close<tcp::socket>(SessionConnection&, tcp::socket&,
+                                                             const ErrorAnswer&, std::uint64_t*);
+template asio::awaitable<void> answer_and_close<TlsStream>(SessionConnection&, TlsStream&,
+                                                           const ErrorAnswer&, std::uint64_t*);
+template asio::awaitable<void> end_gracefully<tcp::socket>(SessionConnection&, tcp::socket&);
+template asio::awaitable<void> end_gracefully<TlsStream>(SessionConnection&, TlsStream&);
+
+}  // namespace tlsprobe::proxy
