@@ -44,28 +44,6 @@ bool peer_gone(int fd) {
 
 }  // namespace
 
-std::string_view to_string(HelloPeekStatus s) {
-  switch (s) {
-    case HelloPeekStatus::ok:
-      return "ok";
-    case HelloPeekStatus::not_tls:
-      return "not_tls";
-    case HelloPeekStatus::invalid:
-      return "invalid";
-    case HelloPeekStatus::too_large:
-      return "too_large";
-    case HelloPeekStatus::closed:
-      return "closed";
-    case HelloPeekStatus::truncated:
-      return "truncated";
-    case HelloPeekStatus::timeout:
-      return "timeout";
-    case HelloPeekStatus::error:
-      return "error";
-  }
-  return "error";
-}
-
 asio::awaitable<HelloPeek> peek_client_hello(SessionConnection& conn, std::size_t limit) {
   HelloPeek out;
   limit = std::clamp<std::size_t>(limit, 16, inspect::max_client_hello_bytes);
@@ -91,7 +69,7 @@ asio::awaitable<HelloPeek> peek_client_hello(SessionConnection& conn, std::size_
     });
     auto [wec] = co_await conn.client.async_wait(tcp::socket::wait_read, as_tuple(use_awaitable));
     if (conn.timed_out)
-      co_return done(HelloPeekStatus::timeout, "ClientHello not received in time");
+      co_return done(HelloPeekStatus::timeout, "");
     if (wec || conn.closed) co_return done(HelloPeekStatus::error, wec.message());
     ++out.looks;
     const std::size_t queued = std::min(queued_bytes(fd), limit);
@@ -100,9 +78,7 @@ asio::awaitable<HelloPeek> peek_client_hello(SessionConnection& conn, std::size_
     ++conn.ctx->counters.client_hello_peeks;
     const ssize_t n = ::recv(fd, buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
     if (n == 0)
-      co_return done(out.bytes ? HelloPeekStatus::truncated : HelloPeekStatus::closed,
-                     out.bytes ? "client closed in the middle of its ClientHello"
-                               : "client closed before its ClientHello");
+      co_return done(out.bytes ? HelloPeekStatus::truncated : HelloPeekStatus::closed, "");
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
       co_return done(HelloPeekStatus::error, std::strerror(errno));
@@ -117,16 +93,16 @@ asio::awaitable<HelloPeek> peek_client_hello(SessionConnection& conn, std::size_
         out.http = inspect::looks_like_http(bytes);
         co_return done(HelloPeekStatus::not_tls, out.result.error);
       case inspect::ClientHelloStatus::invalid:
-        co_return done(out.result.error == "client_hello_too_large" ? HelloPeekStatus::too_large
-                                                                    : HelloPeekStatus::invalid,
-                       out.result.error);
+        co_return done(HelloPeekStatus::invalid, out.result.error);
+      case inspect::ClientHelloStatus::too_large:
+        co_return done(HelloPeekStatus::too_large, "");
       case inspect::ClientHelloStatus::need_more:
         break;
     }
-    if (out.bytes >= limit) co_return done(HelloPeekStatus::too_large, "client_hello_too_large");
+    if (out.bytes >= limit) co_return done(HelloPeekStatus::too_large, "");
     // Readable without a new byte: the peer closed (FIN) in the middle of its ClientHello.
     if (out.bytes < want && peer_gone(fd))
-      co_return done(HelloPeekStatus::truncated, "client closed in the middle of its ClientHello");
+      co_return done(HelloPeekStatus::truncated, "");
     want = out.bytes + 1;
   }
   co_return done(HelloPeekStatus::error, "ClientHello sent in too many pieces");
