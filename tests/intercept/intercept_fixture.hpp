@@ -8,6 +8,7 @@
 #include "pki/test_pki.hpp"
 #include "proxy/net/server.hpp"
 #include "proxy/observe/connection_log.hpp"
+#include "proxy/observe/metrics.hpp"
 #include "proxy/probe/prober.hpp"
 #include "proxy/probe/side_probe.hpp"
 #include "proxy/session/intercept_session.hpp"
@@ -70,6 +71,7 @@ class InterceptingProxy {
     s.timeouts.upstream_response = o.upstream_response;
     s.timeouts.drain = std::chrono::milliseconds(500);
     server_ = std::make_unique<proxy::Server>(s, &*log_);
+    server_->set_metrics(&metrics_);
     proxy::ProberOptions po;
     po.resolve = o.resolve;
     prober_ = std::make_shared<proxy::Prober>(server_->io_context(), po);
@@ -118,6 +120,7 @@ class InterceptingProxy {
   std::uint16_t port() const { return port_; }
   const std::string& ca_path() const { return ca_path_; }
   proxy::Interceptor& interceptor() { return *interceptor_; }
+  const proxy::Metrics& metrics() const { return metrics_; }
 
   // Every log line (stops the proxy first so that all lines are flushed).
   std::vector<boost::json::object> log_lines() {
@@ -135,6 +138,7 @@ class InterceptingProxy {
   std::string ca_path_;
   std::shared_ptr<proxy::Interceptor> interceptor_;
   std::optional<proxy::ConnectionLog> log_;
+  proxy::Metrics metrics_;
   std::unique_ptr<proxy::Server> server_;
   std::shared_ptr<proxy::Prober> prober_;
   std::uint16_t port_ = 0;
