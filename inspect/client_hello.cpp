@@ -247,8 +247,7 @@ ClientHelloResult parse_client_hello(std::span<const std::uint8_t> bytes) {
       message_size = 4 + (static_cast<std::size_t>(handshake[1]) << 16 |
                           static_cast<std::size_t>(handshake[2]) << 8 | handshake[3]);
       // Known too large before reading it all: at least one record header is needed too.
-      if (message_size + record_header_size > max_client_hello_bytes)
-        return too_large();
+      if (message_size + record_header_size > max_client_hello_bytes) return too_large();
     }
     if (record_end > max_client_hello_bytes) return too_large();
     if (take < len) return fail(need_more, "");

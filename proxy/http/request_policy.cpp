@@ -27,8 +27,8 @@ std::optional<PolicyRefusal> check_request_policy(const RequestPolicy& policy,
 
 std::optional<PolicyRefusal> check_request_policy(ProxyContext& ctx, const http::fields& head) {
   auto refusal = check_request_policy(RequestPolicy{ctx.settings.basic_auth, ctx.via_token}, head);
-  if (refusal) ++(refusal->kind == RefusalKind::auth ? ctx.counters.auth_failures
-                                                     : ctx.counters.loops);
+  if (refusal)
+    ++(refusal->kind == RefusalKind::auth ? ctx.counters.auth_failures : ctx.counters.loops);
   return refusal;
 }
 

@@ -76,7 +76,7 @@ class ConnectionRecorder {
   Metrics* metrics_;
   LogMode mode_;
   ConnectionFacts facts_;
-  std::set<std::string> seen_;                             // finding keys of this record
+  std::set<std::string> seen_;                            // finding keys of this record
   std::map<std::string, std::size_t> listed_, unlisted_;  // per finding code
   bool written_ = false, closed_ = false;
 };

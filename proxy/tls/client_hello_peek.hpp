@@ -14,8 +14,8 @@
 #pragma once
 
 #include "inspect/client_hello.hpp"
-#include "proxy/tls/hello_status.hpp"
 #include "proxy/net/session_connection.hpp"
+#include "proxy/tls/hello_status.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -25,16 +25,13 @@
 
 namespace tlsprobe::proxy {
 
-// The peek's outcomes are the shared HelloStatus (proxy/tls/hello_status.hpp).
-using HelloPeekStatus = HelloStatus;
-
 struct HelloPeek {
-  HelloPeekStatus status = HelloPeekStatus::error;
-  inspect::ClientHelloResult result;  // of the last look at the bytes
-  bool http = false;                  // not_tls, and the bytes start like an HTTP request
-  std::size_t bytes = 0;              // bytes seen at the end
-  int looks = 0;                      // peeks made (each after the socket became readable)
-  std::string detail;                 // one line when not ok
+  HelloStatus status = HelloStatus::error;  // shared with the tap (proxy/tls/hello_status.hpp)
+  inspect::ClientHelloResult result;        // of the last look at the bytes
+  bool http = false;                        // not_tls, and the bytes start like an HTTP request
+  std::size_t bytes = 0;                    // bytes seen at the end
+  int looks = 0;                            // peeks made (each after the socket became readable)
+  std::string detail;                       // one line when not ok
 
   bool ok() const { return status == HelloStatus::ok; }
   // `event.reason` of a connection whose peek ended here (empty when ok).

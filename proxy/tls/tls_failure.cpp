@@ -53,11 +53,11 @@ TlsFailure classify_tls_failure(const TlsFailureFacts& facts) {
       if (facts.certificate_requested)
         return make(FailureKind::client_cert_required, "the server requires a client certificate",
                     received_name);
-      return make(FailureKind::closed,
-                  "the server closed the connection during the handshake" +
-                      (facts.transport_error.empty() ? std::string()
-                                                     : " (" + facts.transport_error + ")"),
-                  received_name);
+      return make(
+          FailureKind::closed,
+          "the server closed the connection during the handshake" +
+              (facts.transport_error.empty() ? std::string() : " (" + facts.transport_error + ")"),
+          received_name);
     case TransportEnd::error:
       return make(FailureKind::network,
                   facts.transport_error.empty() ? "socket error" : facts.transport_error,

@@ -41,9 +41,8 @@ asio::awaitable<std::shared_ptr<const SideProbeResult>> await_side_probe(
 }
 
 bool names_mismatch(const UpstreamVerdict& verdict) {
-  return std::any_of(verdict.findings.begin(), verdict.findings.end(), [](const auto& f) {
-    return f.code == inspect::codes::name_mismatch;
-  });
+  return std::any_of(verdict.findings.begin(), verdict.findings.end(),
+                     [](const auto& f) { return f.code == inspect::codes::name_mismatch; });
 }
 
 asio::awaitable<std::shared_ptr<const UpstreamVerdict>> judge_upstream(

@@ -232,7 +232,8 @@ std::shared_ptr<const UpstreamVerdict> UpstreamTls::verdict(
   }
   for (auto& f : findings)
     if (f.role != inspect::Role::client) v->findings.push_back(std::move(f));
-  v->failed = direct.chain.empty() || !inspect::upstream_acceptable(v->verify, v->findings, v->role);
+  v->failed =
+      direct.chain.empty() || !inspect::upstream_acceptable(v->verify, v->findings, v->role);
   {
     std::lock_guard lock(mutex_);
     ++verifications_;

@@ -44,7 +44,7 @@ using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>;
 // The upstream's verification result, shared by every connection with the same key: the
 // one verdict type of intercept (role direct) and reverse (role origin).
 struct UpstreamVerdict {
-  std::string name;            // the name verified (UpstreamTls::verified_name)
+  std::string name;                            // the name verified (UpstreamTls::verified_name)
   inspect::Role role = inspect::Role::direct;  // the handshake's role: direct or origin
   // Not inspect::upstream_acceptable(verify, findings, role), or no certificate at all:
   // never vouched for (never laundered behind a minted leaf, never forwarded to).

@@ -34,11 +34,11 @@ inspect::Finding finding(std::string code, Severity severity, Role role) {
 TEST_CASE("upstream_acceptable: a verified path without error findings is acceptable",
           "[acceptance]") {
   CHECK(inspect::upstream_acceptable(verified(true), {}, Role::direct));
-  CHECK(inspect::upstream_acceptable(
-      verified(true),
-      {finding("cert.expiring_soon", Severity::warning, Role::direct),
-       finding("ocsp.not_stapled", Severity::info, Role::direct)},
-      Role::direct));
+  CHECK(
+      inspect::upstream_acceptable(verified(true),
+                                   {finding("cert.expiring_soon", Severity::warning, Role::direct),
+                                    finding("ocsp.not_stapled", Severity::info, Role::direct)},
+                                   Role::direct));
 }
 
 TEST_CASE("upstream_acceptable: a path OpenSSL refuses is never acceptable", "[acceptance]") {

@@ -37,8 +37,8 @@ TEST_CASE("intercept: a connection is counted in the metrics while it is open", 
     a.sin_port = htons(proxy.port());
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    const std::string connect = "CONNECT " + upstream.address() +
-                                " HTTP/1.1\r\nHost: " + upstream.address() + "\r\n\r\n";
+    const std::string connect =
+        "CONNECT " + upstream.address() + " HTTP/1.1\r\nHost: " + upstream.address() + "\r\n\r\n";
     REQUIRE(::send(fd, connect.data(), connect.size(), MSG_NOSIGNAL) ==
             static_cast<ssize_t>(connect.size()));
     char buf[256] = {};

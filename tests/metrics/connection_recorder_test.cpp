@@ -1,8 +1,8 @@
 // ConnectionRecorder: one object per connection opens its metrics at once, collects its
 // findings under one de-duplication and cap rule, and writes, announces and counts exactly
 // once (issue 14 item 6). Metrics in memory, the log in a temporary file.
-#include "proxy/observe/connection_log.hpp"
 #include "proxy/observe/connection_recorder.hpp"
+#include "proxy/observe/connection_log.hpp"
 #include "proxy/observe/metrics.hpp"
 
 #include <catch2/catch.hpp>
@@ -155,8 +155,7 @@ TEST_CASE("recorder: http.hsts_missing once per host and header value, whatever 
   CHECK(rec.facts().findings.size() == 2);
 }
 
-TEST_CASE("recorder: at most 16 findings of a code, the last says how many more",
-          "[recorder]") {
+TEST_CASE("recorder: at most 16 findings of a code, the last says how many more", "[recorder]") {
   TempLog log;
   {
     ConnectionRecorder rec(log.get(), nullptr, opening(LogMode::intercept));

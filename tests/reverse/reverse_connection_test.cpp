@@ -84,7 +84,8 @@ struct Origin {
 
 }  // namespace
 
-TEST_CASE("reverse: a connection is counted in the metrics while it is open", "[reverse][metrics]") {
+TEST_CASE("reverse: a connection is counted in the metrics while it is open",
+          "[reverse][metrics]") {
   Origin origin;
   ReverseProxy proxy(origin.proxy_options());
   {

@@ -1,8 +1,8 @@
 // ClientHelloTap (the tunnel's incremental ClientHello reader) and the HelloStatus vocabulary
 // it shares with the intercept/reverse peek: pure, on real ClientHellos written by OpenSSL
 // into a memory BIO (tests/parse/client_hello_gen.hpp).
-#include "parse/client_hello_gen.hpp"
 #include "proxy/tls/client_hello_tap.hpp"
+#include "parse/client_hello_gen.hpp"
 #include "proxy/tls/hello_status.hpp"
 
 #include <catch2/catch.hpp>

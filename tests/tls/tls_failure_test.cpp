@@ -1,8 +1,8 @@
 // classify_tls_failure: the one reading of a failed TLS client handshake, for the prober's
 // engine and the proxy's upstream TLS. The rules on hand-made facts, then on what a real
 // OpenSSL client reports (memory BIOs, no network) for two failures users meet.
-#include "certs/ossl.hpp"
 #include "proxy/tls/tls_failure.hpp"
+#include "certs/ossl.hpp"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -138,15 +138,16 @@ TEST_CASE("tls failure: client certificates, versions, alerts, not TLS", "[tls_f
 
 TEST_CASE("tls failure: a server that answers in HTTP does not speak TLS (real OpenSSL)",
           "[tls_failure]") {
-  const auto facts = client_facing("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
-                                   nullptr, 0);
+  const auto facts =
+      client_facing("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", nullptr, 0);
   CAPTURE(facts.openssl_reason, facts.openssl_text);
   CHECK(proxy::classify_tls_failure(facts).kind == FailureKind::not_tls);
 }
 
-TEST_CASE("tls failure: a TLS 1.2 client and a TLS 1.3-only server share no version (real "
-          "OpenSSL)",
-          "[tls_failure]") {
+TEST_CASE(
+    "tls failure: a TLS 1.2 client and a TLS 1.3-only server share no version (real "
+    "OpenSSL)",
+    "[tls_failure]") {
   certs::SslCtxPtr sctx{SSL_CTX_new(TLS_server_method())};
   REQUIRE(sctx);
   SSL_CTX_set_min_proto_version(sctx.get(), TLS1_3_VERSION);

@@ -1,7 +1,7 @@
 // VerdictCache: the one verdict cache of intercept and reverse. Times are arguments, so TTL
 // and eviction are checked without sleeping.
-#include "proxy/tls/upstream_tls.hpp"
 #include "proxy/tls/verdict_cache.hpp"
+#include "proxy/tls/upstream_tls.hpp"
 
 #include <catch2/catch.hpp>
 
