@@ -90,6 +90,10 @@ ClientHelloResult fail(ClientHelloStatus s, std::string why) {
   return r;
 }
 
+ClientHelloResult too_large() {
+  return fail(ClientHelloStatus::too_large, "client_hello_too_large");
+}
+
 ClientHelloResult invalid(std::string why) {
   return fail(ClientHelloStatus::invalid, std::move(why));
 }
@@ -196,6 +200,8 @@ std::string_view to_string(ClientHelloStatus s) {
       return "not_tls";
     case ClientHelloStatus::invalid:
       return "invalid";
+    case ClientHelloStatus::too_large:
+      return "too_large";
     case ClientHelloStatus::ok:
       return "ok";
   }
@@ -223,7 +229,7 @@ ClientHelloResult parse_client_hello(std::span<const std::uint8_t> bytes) {
       if (!first) return invalid("bad_record_version");
       return fail(ClientHelloStatus::not_tls, "not_handshake");
     }
-    if (off + record_header_size > max_client_hello_bytes) return invalid("client_hello_too_large");
+    if (off + record_header_size > max_client_hello_bytes) return too_large();
     if (avail < record_header_size) return fail(need_more, "");
     const std::size_t len = static_cast<std::size_t>(bytes[off + 3] << 8 | bytes[off + 4]);
     // RFC 8446 §5.1: zero-length handshake fragments MUST NOT be sent.
@@ -241,10 +247,9 @@ ClientHelloResult parse_client_hello(std::span<const std::uint8_t> bytes) {
       message_size = 4 + (static_cast<std::size_t>(handshake[1]) << 16 |
                           static_cast<std::size_t>(handshake[2]) << 8 | handshake[3]);
       // Known too large before reading it all: at least one record header is needed too.
-      if (message_size + record_header_size > max_client_hello_bytes)
-        return invalid("client_hello_too_large");
+      if (message_size + record_header_size > max_client_hello_bytes) return too_large();
     }
-    if (record_end > max_client_hello_bytes) return invalid("client_hello_too_large");
+    if (record_end > max_client_hello_bytes) return too_large();
     if (take < len) return fail(need_more, "");
     if (message_size != 0 && handshake.size() >= message_size) {
       auto res = parse_body(std::span<const std::uint8_t>(handshake).subspan(4, message_size - 4));

@@ -32,7 +32,8 @@ inline constexpr std::size_t max_client_hello_bytes = 64 * 1024;
 enum class ClientHelloStatus {
   need_more,  // a valid prefix so far: call again with more bytes (same start)
   not_tls,    // the first bytes are not a TLS handshake record (HTTP, SSLv2 hello, garbage)
-  invalid,    // TLS framing but a malformed or oversized ClientHello; see `error`
+  invalid,    // TLS framing but a malformed ClientHello; see `error`
+  too_large,  // TLS framing, but more than max_client_hello_bytes would be needed
   ok,         // parsed; `hello` is filled in
 };
 
@@ -53,14 +54,14 @@ struct ClientHello {
 
 struct ClientHelloResult {
   ClientHelloStatus status = ClientHelloStatus::need_more;
-  // invalid: a stable snake_case reason ("client_hello_too_large", "bad_sni", …);
+  // invalid: a stable snake_case reason ("bad_sni", …); too_large: "client_hello_too_large";
   // not_tls: what it looks like instead ("http", "sslv2", "not_handshake").
   std::string error;
   ClientHello hello;  // meaningful only when status == ok
 };
 
 // Parses the ClientHello at the start of `bytes` (the first bytes a client sent). Never reads
-// outside the span; answers invalid "client_hello_too_large" as soon as it is known that more
+// outside the span; answers too_large ("client_hello_too_large") as soon as it is known that more
 // than max_client_hello_bytes would be needed.
 ClientHelloResult parse_client_hello(std::span<const std::uint8_t> bytes);
 

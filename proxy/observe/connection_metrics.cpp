@@ -4,28 +4,6 @@
 
 namespace tlsprobe::proxy {
 
-ConnectionMetrics::ConnectionMetrics(Metrics* metrics, std::string_view mode)
-    : metrics_(metrics), mode_(mode) {
-  if (metrics_) metrics_->connection_opened(mode_);
-}
-
-void ConnectionMetrics::close(const ConnectionFacts& facts) {
-  if (closed_) return;
-  if (metrics_) {
-    if (facts.bytes_client_to_server && *facts.bytes_client_to_server)
-      metrics_->add_bytes(mode_, Direction::client_to_server, *facts.bytes_client_to_server);
-    if (facts.bytes_server_to_client && *facts.bytes_server_to_client)
-      metrics_->add_bytes(mode_, Direction::server_to_client, *facts.bytes_server_to_client);
-  }
-  close();
-}
-
-void ConnectionMetrics::close() {
-  if (closed_) return;
-  closed_ = true;
-  if (metrics_) metrics_->connection_closed();
-}
-
 void count_record(Metrics* metrics, const ConnectionFacts& facts) {
   if (!metrics) return;
   metrics->count_findings(facts.findings);

@@ -30,14 +30,6 @@ using inspect::HandshakeOutcome;
 
 namespace {
 
-// Alert descriptions from RFC 8446 section 6 (and the TLS 1.2 ones still seen).
-constexpr int kAlertHandshakeFailure = 40;
-constexpr int kAlertBadCertificate = 42;
-constexpr int kAlertCertificateUnknown = 46;
-constexpr int kAlertProtocolVersion = 70;
-constexpr int kAlertInsufficientSecurity = 71;
-constexpr int kAlertCertificateRequired = 116;
-
 // After a TLS 1.3 CertificateRequest the server's verdict on our empty Certificate comes
 // after our Finished: wait this long for an alert (a server with optional client
 // certificates says nothing, and a probe should not stall on it).
@@ -383,52 +375,29 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
                   "the server requires a client certificate (it closed the connection after "
                   "asking for one)");
     }
-    if (timed_out_)
-      return fail(HandshakeOutcome::handshake_failed, FailureKind::handshake_timeout,
-                  "the TLS handshake did not finish in time");
-    if (ec == asio::error::eof || ec == asio::error::connection_reset) {
-      if (cert_requested_)
-        return fail(HandshakeOutcome::handshake_failed, FailureKind::client_cert_required,
-                    "the server requires a client certificate");
-      return fail(HandshakeOutcome::handshake_failed, FailureKind::closed,
-                  std::string("the server closed the connection during the handshake (") +
-                      ec.message() + ")");
-    }
-    fail(HandshakeOutcome::handshake_failed, FailureKind::network, ec.message());
+    // The socket ended under the handshake: classify_tls_failure says why in words.
+    TlsFailureFacts facts;
+    facts.certificate_requested = cert_requested_;
+    facts.alert_received = alert_received_;
+    facts.transport_error = ec.message();
+    facts.transport = timed_out_ ? TransportEnd::timed_out
+                      : ec == asio::error::eof || ec == asio::error::connection_reset
+                          ? TransportEnd::peer_closed
+                          : TransportEnd::error;
+    fail_with(classify_tls_failure(facts));
   }
 
+  // OpenSSL refused the handshake: its first error reason and the alerts seen, classified
+  // once for both engines (proxy/tls/tls_failure.hpp).
   void tls_failed() {
-    const unsigned long e = ERR_peek_error();
-    const int reason = ERR_GET_REASON(e);
-    std::string detail = certs::openssl_errors();
+    TlsFailureFacts facts;
+    facts.openssl_reason = ERR_GET_REASON(ERR_peek_error());
+    facts.openssl_text = certs::openssl_errors();
+    facts.alert_received = alert_received_;
+    facts.alert_sent = alert_sent_;
+    facts.certificate_requested = cert_requested_;
     capture();
-    if (alert_received_ >= 0)
-      obs_.alert = alert_name(alert_received_);
-    else if (alert_sent_ >= 0)
-      obs_.alert = alert_name(alert_sent_);
-    const bool version_alert =
-        alert_received_ == kAlertProtocolVersion || alert_sent_ == kAlertProtocolVersion;
-    if (cert_requested_ &&
-        (alert_received_ == kAlertHandshakeFailure ||
-         alert_received_ == kAlertCertificateRequired || alert_received_ == kAlertBadCertificate ||
-         alert_received_ == kAlertCertificateUnknown)) {
-      return fail(HandshakeOutcome::handshake_failed, FailureKind::client_cert_required,
-                  "the server requires a client certificate", true);
-    }
-    if (version_alert || reason == SSL_R_UNSUPPORTED_PROTOCOL ||
-        reason == SSL_R_NO_PROTOCOLS_AVAILABLE || reason == SSL_R_VERSION_TOO_LOW ||
-        reason == SSL_R_WRONG_SSL_VERSION) {
-      return fail(HandshakeOutcome::handshake_failed, FailureKind::no_common_version,
-                  "no protocol version in common (" + detail + ")", true);
-    }
-    if (alert_received_ >= 0)
-      return fail(HandshakeOutcome::handshake_failed, FailureKind::alert,
-                  "the server sent the TLS alert " + obs_.alert, true);
-    if (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG)
-      return fail(HandshakeOutcome::handshake_failed, FailureKind::not_tls,
-                  "the server does not speak TLS (" + detail + ")", true);
-    fail(HandshakeOutcome::handshake_failed, FailureKind::other,
-         detail.empty() ? "the TLS handshake failed" : detail, true);
+    fail_with(classify_tls_failure(facts));
   }
 
   // Chain as sent (client side: leaf included), version, cipher, ALPN.
@@ -537,6 +506,12 @@ class HandshakeOp : public std::enable_shared_from_this<HandshakeOp> {
     finish();
   }
 
+  void fail_with(TlsFailure failure) {
+    if (phase_ == Phase::done) return;
+    record_failure(obs_, std::move(failure));
+    finish();
+  }
+
   void finish() {
     phase_ = Phase::done;
     obs_.elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
@@ -579,79 +554,6 @@ void async_handshake(const asio::any_io_executor& executor, const ClientContexts
                      HandshakeSpec spec, HandshakeDone done) {
   auto op = std::make_shared<HandshakeOp>(executor, contexts, std::move(spec), std::move(done));
   asio::post(executor, [op] { op->start(); });
-}
-
-std::string alert_name(int d) {
-  switch (d) {
-    case 0:
-      return "close_notify";
-    case 10:
-      return "unexpected_message";
-    case 20:
-      return "bad_record_mac";
-    case 21:
-      return "decryption_failed";
-    case 22:
-      return "record_overflow";
-    case 30:
-      return "decompression_failure";
-    case 40:
-      return "handshake_failure";
-    case 41:
-      return "no_certificate";
-    case 42:
-      return "bad_certificate";
-    case 43:
-      return "unsupported_certificate";
-    case 44:
-      return "certificate_revoked";
-    case 45:
-      return "certificate_expired";
-    case 46:
-      return "certificate_unknown";
-    case 47:
-      return "illegal_parameter";
-    case 48:
-      return "unknown_ca";
-    case 49:
-      return "access_denied";
-    case 50:
-      return "decode_error";
-    case 51:
-      return "decrypt_error";
-    case 60:
-      return "export_restriction";
-    case 70:
-      return "protocol_version";
-    case 71:
-      return "insufficient_security";
-    case 80:
-      return "internal_error";
-    case 86:
-      return "inappropriate_fallback";
-    case 90:
-      return "user_canceled";
-    case 100:
-      return "no_renegotiation";
-    case 109:
-      return "missing_extension";
-    case 110:
-      return "unsupported_extension";
-    case 111:
-      return "certificate_unobtainable";
-    case 112:
-      return "unrecognized_name";
-    case 113:
-      return "bad_certificate_status_response";
-    case 115:
-      return "unknown_psk_identity";
-    case 116:
-      return "certificate_required";
-    case 120:
-      return "no_application_protocol";
-    default:
-      return "alert_" + std::to_string(d);
-  }
 }
 
 bool worth_legacy_retry(const inspect::HandshakeObservation& obs) {

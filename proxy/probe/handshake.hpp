@@ -10,6 +10,7 @@
 #include "proxy/probe/client_identity.hpp"
 #include "proxy/probe/ip_family.hpp"
 #include "proxy/probe/starttls.hpp"
+#include "proxy/tls/tls_failure.hpp"
 
 #include <openssl/ssl.h>
 
@@ -68,8 +69,6 @@ using HandshakeDone = std::function<void(inspect::HandshakeObservation)>;
 void async_handshake(const boost::asio::any_io_executor& executor, const ClientContexts& contexts,
                      HandshakeSpec spec, HandshakeDone done);
 
-// RFC 8446 name of a TLS alert description ("handshake_failure"); "alert_<n>" if unknown.
-std::string alert_name(int description);
 // True when a failed modern handshake may be a protocol-version problem, so that a legacy
 // handshake is worth trying (alert protocol_version / handshake_failure, no common version).
 bool worth_legacy_retry(const inspect::HandshakeObservation& obs);

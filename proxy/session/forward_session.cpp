@@ -2,9 +2,10 @@
 
 #include "proxy/http/exchange_loop.hpp"
 #include "proxy/http/http_inspector.hpp"
+#include "proxy/http/page_load.hpp"
 #include "proxy/http/request_policy.hpp"
 #include "proxy/observe/connection_log.hpp"
-#include "proxy/observe/connection_metrics.hpp"
+#include "proxy/observe/connection_recorder.hpp"
 #include "proxy/observe/log_record.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -42,53 +43,6 @@ std::string host_header(const HostPort& a) {
   return config::format_url_authority(a.host, a.port, 80);
 }
 
-bool is_html_type(std::string_view content_type) {
-  std::string t(content_type.substr(0, content_type.find(';')));
-  std::erase_if(t, [](unsigned char c) { return std::isspace(c); });
-  std::transform(t.begin(), t.end(), t.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return t == "text/html" || t == "application/xhtml+xml";
-}
-
-// Whether a plain-HTTP exchange is judged for http.no_https_redirect and
-// http.redirect_not_permanent. check_http judges whatever it is given, and DESIGN only says
-// "a plain-HTTP request answered without a redirect to https", so the proxy hands it only
-// what a browser's address bar would load, the thing a site redirects to HTTPS:
-// - GET only: a POST answered 200 is the result of a form or an API call (redirecting it
-//   would drop the body), and HEAD/OPTIONS/PUT… come from tools, not from visitors.
-// - 2xx only when the body is HTML: images, scripts and JSON are subresources or API
-//   answers; the page that loads them is the one judged (and flagged).
-// - 3xx only with a Location, whatever its body type: where the name sends the visitor
-//   is exactly what both findings are about (a redirect to another http:// URL stays
-//   no_https_redirect). A 304 (revalidation) or a 300 without Location is no answer.
-// - 1xx/4xx/5xx: an error or a missing page says nothing about the site's HTTPS policy.
-// Whether the host serves HTTPS at all is not checked: a site without HTTPS is exactly one
-// whose plain pages deserve the warning, and probing it would cost a connection per host.
-bool judged_as_page(const inspect::HttpExchange& ex) {
-  if (ex.method != "GET") return false;
-  if (ex.status >= 200 && ex.status < 300) {
-    const auto type = ex.header("Content-Type");
-    return type && is_html_type(*type);
-  }
-  if (ex.status >= 300 && ex.status < 400) return ex.header("Location").has_value();
-  return false;
-}
-
-// A connection's findings, each once: a keep-alive page load repeats the same exchange.
-class FindingSet {
- public:
-  void add(inspect::Findings fs, inspect::Findings& into) {
-    for (auto& f : fs) {
-      std::string key = f.code + "|" + f.subject;
-      for (const auto& [k, v] : f.evidence) key += "|" + k + "=" + v;
-      if (seen_.insert(std::move(key)).second) into.push_back(std::move(f));
-    }
-  }
-
- private:
-  std::set<std::string> seen_;
-};
-
 }  // namespace
 
 asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
@@ -96,12 +50,14 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
                                   beast::flat_buffer buffer) {
   auto& ctx = *conn->ctx;
   ++ctx.counters.forwards;
-  ConnectionFacts facts;
-  facts.mode = LogMode::forward;
-  ConnectionMetrics metrics(ctx.metrics, "forward");
-  facts.start = conn->started;
-  facts.client_address = address_text(conn->client_endpoint);
-  facts.client_port = conn->client_endpoint.port();
+  // Opened now: the connection is counted while it is open (proxy/observe/connection_recorder.hpp).
+  ConnectionFacts opening;
+  opening.mode = LogMode::forward;
+  opening.start = conn->started;
+  opening.client_address = address_text(conn->client_endpoint);
+  opening.client_port = conn->client_endpoint.port();
+  ConnectionRecorder recorder(ctx.log, ctx.metrics, std::move(opening));
+  auto& facts = recorder.facts();  // the current record's (next_record() refills it)
   std::uint64_t up = 0, down = 0;
   std::optional<HostPort> connected;  // authority of the open upstream connection
   beast::flat_buffer upstream_buf;
@@ -110,37 +66,25 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
   // so the relay never feeds it body bytes.
   HttpInspector inspector(Scheme::http);
   if (ctx.log) inspector.keep_query(ctx.log->record_options().keep_query);  // [log] keep_query
-  FindingSet seen;
   // One log record per upstream host (issue 13 item 4): a keep-alive client connection that
   // asks shop.example and then good.example gets a record for each, each with its own
   // findings, never one line for the last host carrying the other's findings.
   std::optional<HostPort> record_host;           // the host the current record describes
   std::uint64_t record_up = 0, record_down = 0;  // up/down when the current record began
-  const auto write_record = [&](bool failed_now) {
+  // The current record's bytes; a record that never reached an upstream (and did not fail)
+  // has nothing to say.
+  const auto finish_record = [&](bool failed_now) {
     facts.bytes_client_to_server = up - record_up;
     facts.bytes_server_to_client = down - record_down;
-    facts.end = std::chrono::system_clock::now();
-    inspect::sort_by_severity(facts.findings);
-    if (ctx.log)
-      for (const auto& f : facts.findings) ctx.log->announce(f);
-    if (!facts.destination_domain.empty() || !facts.destination_address.empty() || failed_now) {
-      if (ctx.log)
-        ctx.log->write(to_json_line(make_connection_record(facts, ctx.log->record_options())));
-      count_record(ctx.metrics, facts);
-    }
+    if (facts.destination_domain.empty() && facts.destination_address.empty() && !failed_now)
+      recorder.skip_record();
   };
   const auto start_record_for = [&](const HostPort& host) {
     if (record_host && (record_host->host != host.host || record_host->port != host.port)) {
-      write_record(false);
-      ConnectionFacts next;
-      next.mode = facts.mode;
-      next.start = std::chrono::system_clock::now();
-      next.client_address = facts.client_address;
-      next.client_port = facts.client_port;
-      facts = std::move(next);
+      finish_record(false);
+      recorder.next_record();
       record_up = up;
       record_down = down;
-      seen = FindingSet{};
     }
     record_host = host;
   };
@@ -216,9 +160,10 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
     inspector.response(ex.status, res);  // as the origin sent it
   };
   hooks.finished = [&](Exchange&) {
-    const bool judged = judged_as_page(inspector.exchange());
+    // Only page loads are judged for the redirect checks (proxy/http/page_load.hpp).
+    const bool judged = is_page_load(inspector.exchange());
     auto fs = inspector.finish();
-    if (judged) seen.add(std::move(fs), facts.findings);
+    if (judged) recorder.add_findings(std::move(fs));
   };
   hooks.release_upstream = close_upstream;
 
@@ -233,11 +178,9 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
       facts.http->status = static_cast<int>(end.error->status);
   }
   facts.reason = end_reason;
-  write_record(end.error.has_value());
+  finish_record(end.error.has_value());
   // The connection's metrics count every byte it relayed, across its records.
-  facts.bytes_client_to_server = up;
-  facts.bytes_server_to_client = down;
-  metrics.close(facts);
+  recorder.close(up, down);
   if (end.error)
     co_await answer_and_close(*conn, conn->client, *end.error);
   else

@@ -2,7 +2,6 @@
 
 #include "proxy/http/error_answer.hpp"
 #include "proxy/http/exchange_loop.hpp"
-#include "proxy/observe/connection_metrics.hpp"
 
 #include "certs/pem.hpp"
 #include "inspect/client_hello.hpp"
@@ -12,10 +11,13 @@
 #include "proxy/http/error_page.hpp"
 #include "proxy/http/http_inspector.hpp"
 #include "proxy/observe/connection_log.hpp"
+#include "proxy/observe/connection_recorder.hpp"
 #include "proxy/observe/log_record.hpp"
 #include "proxy/probe/side_probe.hpp"
+#include "proxy/session/intercept_service.hpp"
 #include "proxy/session/tunnel_session.hpp"
 #include "proxy/tls/client_hello_peek.hpp"
+#include "proxy/tls/upstream_judge.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
@@ -50,8 +52,7 @@ using asio::use_awaitable;
 
 namespace {
 
-constexpr int kMaxExplainRequests = 100;         // 502 answers on one keep-alive connection
-constexpr std::size_t kMaxFindingsPerCode = 16;  // per connection (log line size)
+constexpr int kMaxExplainRequests = 100;  // 502 answers on one keep-alive connection
 
 // ALPN for intercepted clients: http/1.1 when offered, otherwise no ALPN at all (an h2-only
 // client then fails cleanly instead of speaking h2 at an HTTP/1.1 relay).
@@ -67,70 +68,6 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const un
   return SSL_TLSEXT_ERR_NOACK;
 }
 
-enum class PeekStatus { ok, not_tls, invalid, too_large, closed, error };
-
-struct PeekResult {
-  PeekStatus status = PeekStatus::error;
-  inspect::ClientHelloObservation hello;
-  std::string detail;
-};
-
-// The ClientHello, peeked (proxy/tls/client_hello_peek.hpp: waits on readiness, never polls).
-asio::awaitable<PeekResult> peek_hello(SessionConnection& conn, std::size_t limit) {
-  const auto peek = co_await proxy::peek_client_hello(conn, limit);
-  PeekResult out;
-  out.detail = peek.detail;
-  switch (peek.status) {
-    case HelloPeekStatus::ok:
-      out.status = PeekStatus::ok;
-      out.hello = inspect::to_observation(peek.result.hello);
-      break;
-    case HelloPeekStatus::not_tls:
-      out.status = PeekStatus::not_tls;
-      break;
-    case HelloPeekStatus::invalid:
-      out.status = PeekStatus::invalid;
-      break;
-    case HelloPeekStatus::too_large:
-      out.status = PeekStatus::too_large;
-      break;
-    case HelloPeekStatus::closed:
-    case HelloPeekStatus::truncated:
-      out.status = PeekStatus::closed;
-      break;
-    case HelloPeekStatus::timeout:
-      out.status = PeekStatus::error;
-      out.detail = "client_hello_timeout (" + peek.detail + ")";
-      break;
-    case HelloPeekStatus::error:
-      out.status = PeekStatus::error;
-      break;
-  }
-  co_return out;
-}
-
-// Waits for the side probe of (host, SNI) on the connection's strand, at most `timeout`.
-asio::awaitable<std::shared_ptr<const SideProbeResult>> await_side_probe(
-    SessionConnection& conn, const SideProbeRequest& req) {
-  struct Waiter {
-    explicit Waiter(Strand ex) : timer(std::move(ex)) {}
-    asio::steady_timer timer;
-    std::shared_ptr<const SideProbeResult> result;
-  };
-  auto w = std::make_shared<Waiter>(conn.strand);
-  w->timer.expires_after(req.timeout + std::chrono::seconds(1));
-  auto ex = conn.strand;
-  conn.ctx->side_probe->lookup(req, [w, ex](std::shared_ptr<const SideProbeResult> r, bool) {
-    // Any thread (or inline for a cache hit): hand over on the strand.
-    asio::post(ex, [w, r = std::move(r)] {
-      w->result = r;
-      w->timer.cancel();
-    });
-  });
-  co_await w->timer.async_wait(as_tuple(use_awaitable));
-  co_return w->result;
-}
-
 bool client_rejected_certificate(const boost::system::error_code& ec) {
   if (ec.category() != asio::error::get_ssl_category()) return false;
   const int reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
@@ -144,13 +81,20 @@ std::string url_host(const std::string& host, std::uint16_t port) {
 
 // Per-connection state of one intercepted CONNECT.
 struct Intercepted {
+  // The recorder opens the connection's metrics now (proxy/observe/connection_recorder.hpp).
+  Intercepted(std::shared_ptr<SessionConnection> c, Interceptor& interceptor, HostPort t,
+              ConnectionFacts opening)
+      : conn(std::move(c)),
+        ix(&interceptor),
+        target(std::move(t)),
+        recorder(conn->ctx->log, conn->ctx->metrics, std::move(opening)) {}
+
   std::shared_ptr<SessionConnection> conn;
   Interceptor* ix = nullptr;
   HostPort target;
-  ConnectionFacts facts;
+  ConnectionRecorder recorder;
+  ConnectionFacts& facts = recorder.facts();
   std::string requested;  // name minted for: SNI, else the CONNECT host
-  std::set<std::string> seen_findings;
-  std::map<std::string, std::size_t> listed, not_listed;  // per finding code
   std::uint64_t up = 0, down = 0;
   // The side probe's key for this connection's upstream (address and SNI): when a probe of
   // it is cached as the line is written (a tunnel of another client, the default-certificate
@@ -158,33 +102,9 @@ struct Intercepted {
   // tlsprobe shows up (issue 15 item 2). No probe is started for it.
   std::optional<SideProbeRequest> side_key;
 
-  // Once per connection per (code, subject, evidence): a keep-alive page load repeats them.
-  // http.hsts_missing is the host's policy, not a page's: once per host and header value,
-  // whatever the URL. Every code is listed at most kMaxFindingsPerCode times (a browser's
-  // connection may carry thousands of pages; the log line stays bounded), the rest counted.
-  void add_findings(inspect::Findings fs) {
-    for (auto& f : fs) {
-      std::string key = f.code + "|" + f.subject;
-      for (const auto& [k, v] : f.evidence)
-        if (f.code != inspect::codes::http_hsts_missing || k == "hsts") key += "|" + k + "=" + v;
-      if (!seen_findings.insert(std::move(key)).second) continue;
-      if (++listed[f.code] > kMaxFindingsPerCode) {
-        ++not_listed[f.code];
-        continue;
-      }
-      facts.findings.push_back(std::move(f));
-    }
-  }
-
-  // The last listed finding of a capped code says how many more there were.
-  void note_unlisted() {
-    for (const auto& [code, n] : not_listed)
-      for (auto it = facts.findings.rbegin(); it != facts.findings.rend(); ++it)
-        if (it->code == code) {
-          it->evidence["not_listed"] = std::to_string(n);
-          break;
-        }
-  }
+  // The connection's findings, under the recorder's one rule: once per (code, subject,
+  // evidence), http.hsts_missing once per host and header value, capped per code.
+  void add_findings(inspect::Findings fs) { recorder.add_findings(std::move(fs)); }
 
   // client.sni_host_mismatch for one request (and client.no_sni once).
   void check_client(const std::string& http_host) {
@@ -204,7 +124,9 @@ struct Intercepted {
     add_findings(std::move(out));
   }
 
+  // The connection's end: its one log line, announced and counted (exactly once).
   void write_log(std::string reason) {
+    if (recorder.closed()) return;
     if (!reason.empty() && facts.reason.empty()) facts.reason = std::move(reason);
     facts.end = std::chrono::system_clock::now();
     facts.bytes_client_to_server = up;
@@ -212,17 +134,7 @@ struct Intercepted {
     if (side_key && facts.handshake && conn->ctx->side_probe)
       if (const auto side = conn->ctx->side_probe->cached(*side_key); side && side->direct)
         add_findings(inspect::compare_paths(*facts.handshake, *side->direct));
-    note_unlisted();
-    inspect::sort_by_severity(facts.findings);
-    auto& ctx = *conn->ctx;
-    if (ctx.log) {
-      ctx.log->write(to_json_line(make_connection_record(facts, ctx.log->record_options())));
-      for (const auto& f : facts.findings) ctx.log->announce(f);
-    }
-    // Metrics with the log line (one per connection): connections and bytes by mode,
-    // findings, and the upstream leaf's not_after (kept even when verification failed).
-    ConnectionMetrics(ctx.metrics, "intercept").close(facts);
-    count_record(ctx.metrics, facts);
+    recorder.close(up, down);
   }
 };
 
@@ -416,17 +328,15 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Hos
     co_return;
   }
   ++ix.counters.intercepted;
-  Intercepted st;
-  st.conn = conn;
-  st.ix = &ix;
-  st.target = target;
+  ConnectionFacts opening;
+  opening.mode = LogMode::intercept;
+  opening.start = conn->started;
+  opening.client_address = client_address;
+  opening.client_port = conn->client_endpoint.port();
+  if (!is_ip_literal(target.host)) opening.destination_domain = target.host;
+  opening.destination_port = target.port;
+  Intercepted st(conn, ix, target, std::move(opening));
   auto& facts = st.facts;
-  facts.mode = LogMode::intercept;
-  facts.start = conn->started;
-  facts.client_address = address_text(conn->client_endpoint);
-  facts.client_port = conn->client_endpoint.port();
-  if (!is_ip_literal(target.host)) facts.destination_domain = target.host;
-  facts.destination_port = target.port;
 
   const auto up = co_await connect_upstream(conn, target);
   if (up.failure != UpstreamFailure::none) {
@@ -453,22 +363,22 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Hos
 
   // 2. The ClientHello, peeked.
   conn->expires_after(ctx.settings.timeouts.header);
-  auto peek = co_await peek_hello(*conn, ctx.settings.limits.client_hello_bytes);
-  if (peek.status == PeekStatus::not_tls) {
+  const auto peek = co_await peek_client_hello(*conn, ctx.settings.limits.client_hello_bytes);
+  if (peek.status == HelloStatus::not_tls) {
     ++ctx.counters.tls_not_found;
     co_await pass_through(st);
     co_return;
   }
-  if (peek.status != PeekStatus::ok) {
+  if (!peek.ok()) {
     ++ctx.counters.tls_not_found;
     facts.failed = true;  // no request was ever made: event.outcome failure, not success
-    st.write_log("client_hello: " + peek.detail);
+    st.write_log(peek.reason());
     conn->close();
     co_return;
   }
   ++ctx.counters.tls_found;
-  peek.hello.connect_host = config::format_host_port(target.host, target.port);
-  facts.client_hello = peek.hello;
+  facts.client_hello = inspect::to_observation(peek.result.hello);
+  facts.client_hello->connect_host = config::format_host_port(target.host, target.port);
   const auto& hello = *facts.client_hello;
   const bool sni_usable =
       hello.sni && !hello.sni->empty() && !is_ip_literal(certs::normalize_host(*hello.sni));
@@ -495,62 +405,31 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Hos
 
   inspect::Findings upstream_findings;
   std::shared_ptr<const UpstreamVerdict> verdict;
-  bool upstream_ok = false;
   if (obs.outcome != inspect::HandshakeOutcome::ok) {
     upstream_findings = ix.upstream().diagnose_failure(obs);
   } else {
-    verdict = ix.upstream().cached_verdict(obs);
-    if (!verdict) {
-      verdict = ix.upstream().verdict(obs);
-      // A name the leaf does not cover may be the server's default certificate: the side
-      // probe's no-SNI/other-SNI handshakes (cached per host) decide sni.default_cert.
-      bool name_problem = false;
-      for (const auto& f : verdict->findings)
-        if (f.code == "name.mismatch") name_problem = true;
-      if (name_problem && ctx.side_probe) {
-        SideProbeRequest req;
-        req.host = target.host;
-        req.port = target.port;
-        req.dial = spec.address;
-        req.sni = spec.sni;
-        req.timeout =
-            std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.timeouts.probe);
-        conn->expires_after(ctx.settings.timeouts.probe + std::chrono::seconds(2));
-        if (auto pr = co_await await_side_probe(*conn, req))
-          verdict = ix.upstream().verdict(obs, pr->observations.handshakes);
-      }
-    }
+    // The side probe's key for this upstream: its no-SNI/other-SNI handshakes decide
+    // sni.default_cert when the name is wrong (proxy/tls/upstream_judge.hpp), and a cached
+    // probe of it is compared with this chain when the line is written.
+    SideProbeRequest side;
+    side.host = target.host;
+    side.port = target.port;
+    side.dial = spec.address;
+    side.sni = spec.sni;
+    side.timeout =
+        std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.timeouts.probe);
+    verdict = co_await judge_upstream(*conn, ix.upstream(), obs, ctx.side_probe.get(), side);
     upstream_findings = verdict->findings;
-    st.side_key = SideProbeRequest{};
-    st.side_key->host = target.host;
-    st.side_key->port = target.port;
-    st.side_key->dial = spec.address;
-    st.side_key->sni = spec.sni;
+    st.side_key = side;
     facts.verify =
         VerifyFacts{verdict->verify.ok, verdict->verify.openssl_code, verdict->verify.openssl_text};
-    upstream_ok = !verdict->failed;
   }
   st.add_findings(upstream_findings);
   // client.no_sni (the per-request Host check comes with each request).
   st.check_client("");
 
-  // 4. What the client gets.
-  enum class Serve { relay, explain, mirror, pass } serve = Serve::relay;
-  if (obs.outcome != inspect::HandshakeOutcome::ok) {
-    serve = Serve::explain;
-  } else if (!upstream_ok) {
-    switch (ix.on_upstream_error()) {
-      case config::UpstreamErrorPolicy::explain:
-        serve = Serve::explain;
-        break;
-      case config::UpstreamErrorPolicy::mirror:
-        serve = Serve::mirror;
-        break;
-      case config::UpstreamErrorPolicy::pass:
-        serve = Serve::pass;
-        break;
-    }
-  }
+  // 4. What the client gets: relay, explain, mirror or pass (a pure decision).
+  const auto serve = choose_intercept_service(verdict.get(), ix.on_upstream_error());
   const certs::Certificate* upstream_leaf = obs.chain.empty() ? nullptr : &obs.chain.front();
   // The leaf claims exactly the name the upstream was verified for on this connection (the
   // SNI; the CONNECT host without SNI). Only a failed handshake has no verdict: its leaf
@@ -562,17 +441,17 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Hos
     co_return;
   }
   certs::MintResult minted;
-  if (serve == Serve::explain) {
+  if (serve == InterceptService::explain) {
     // Never launder: the upstream connection ends now, before any of its bytes is read,
     // and the leaf carries only the requested name.
     ++ix.counters.explained;
     upstream.next_layer().close(ignored);
     minted = ix.mints().get(nullptr, mint_name);
-  } else if (serve == Serve::mirror) {
+  } else if (serve == InterceptService::mirror) {
     ++ix.counters.mirrored;
     minted = ix.throwaway_mints().get(upstream_leaf, mint_name);
   } else {
-    ++(serve == Serve::pass ? ix.counters.passed : ix.counters.relayed);
+    ++(serve == InterceptService::pass ? ix.counters.passed : ix.counters.relayed);
     minted = ix.mints().get(upstream_leaf, mint_name);
   }
   if (!minted) {
@@ -596,7 +475,7 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Hos
     std::string reason = "client handshake failed: " + hec.message();
     if (client_rejected_certificate(hec)) {
       ++ix.counters.client_rejected;
-      if (serve == Serve::mirror) {
+      if (serve == InterceptService::mirror) {
         reason = "client rejected the mirrored (untrusted) certificate, as intended";
       } else {
         const auto seconds = ix.policy().pin_ttl().count();
@@ -622,7 +501,7 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Hos
   }
 
   // 6. HTTP inside.
-  if (serve == Serve::explain) {
+  if (serve == InterceptService::explain) {
     co_await serve_explain(st, client, upstream_findings, upstream_leaf);
   } else {
     co_await serve_relay(st, client, upstream);

@@ -16,8 +16,6 @@ namespace tlsprobe::proxy {
 
 namespace {
 
-constexpr std::size_t kMaxVerdicts = 10'000;  // verification cache entries
-
 std::string lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(),
@@ -191,6 +189,7 @@ ReverseService::ReverseService(ReverseOptions options)
   for (const auto& h : options_.allowed_hosts) add_served(h);
   UpstreamTls::Options uo{*options_.trust};
   uo.verdict_ttl = options_.verify_cache_ttl;
+  uo.diagnose = options_.diagnose;
   origin_tls_ = std::make_unique<UpstreamTls>(std::move(uo));
   if (options_.tls_chain.empty()) {
     if (!options_.authority) throw std::runtime_error("reverse mode: no certificate and no CA");
@@ -251,30 +250,6 @@ bool ReverseService::present(SSL* ssl, const std::optional<std::string>& sni, st
     return false;
   }
   return true;
-}
-
-std::shared_ptr<const OriginVerdict> ReverseService::cached_verdict(const std::string& key) {
-  std::lock_guard lock(mutex_);
-  auto it = verdicts_.find(key);
-  if (it == verdicts_.end() || std::chrono::steady_clock::now() >= it->second.expires) {
-    ++verdict_misses_;
-    return nullptr;
-  }
-  ++verdict_hits_;
-  return it->second.verdict;
-}
-
-void ReverseService::store_verdict(const std::string& key,
-                                   std::shared_ptr<const OriginVerdict> verdict) {
-  std::lock_guard lock(mutex_);
-  const auto now = std::chrono::steady_clock::now();
-  if (verdicts_.size() >= kMaxVerdicts) {
-    // Bounded: drop expired entries, and everything if that was not enough (rare: only
-    // an origin that changes its chain constantly fills it).
-    std::erase_if(verdicts_, [&](const auto& e) { return e.second.expires <= now; });
-    if (verdicts_.size() >= kMaxVerdicts) verdicts_.clear();
-  }
-  verdicts_[key] = CachedVerdict{std::move(verdict), now + options_.verify_cache_ttl};
 }
 
 std::string render_origin_refusal(const inspect::Findings& findings, std::string_view accept,

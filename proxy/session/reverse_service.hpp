@@ -104,13 +104,6 @@ ReverseOptions reverse_options_from_config(const config::Config& cfg, const std:
                                            std::shared_ptr<const certs::TrustStore> trust,
                                            DiagnoseFunction diagnose);
 
-// The origin's chain judged once: shared by every connection that sees the same chain.
-struct OriginVerdict {
-  VerifyFacts verify;          // strict verification (trust, name, time)
-  inspect::Findings findings;  // role origin (and nosni/othersni proof folded in)
-  bool verified() const { return verify.ok; }
-};
-
 class ReverseService : public std::enable_shared_from_this<ReverseService> {
  public:
   // Throws std::runtime_error when the TLS contexts cannot be built (bad key, key and
@@ -137,11 +130,9 @@ class ReverseService : public std::enable_shared_from_this<ReverseService> {
   // False when minting failed (`detail` says why); a configured certificate always works.
   bool present(SSL* ssl, const std::optional<std::string>& sni, std::string& detail);
 
-  // Verification cache, keyed by route key + chain sha256s.
-  std::shared_ptr<const OriginVerdict> cached_verdict(const std::string& key);
-  void store_verdict(const std::string& key, std::shared_ptr<const OriginVerdict> verdict);
-  std::uint64_t verdict_hits() const { return verdict_hits_.load(); }
-  std::uint64_t verdict_misses() const { return verdict_misses_.load(); }
+  // The origins' verdict cache (UpstreamTls's VerdictCache, the one intercept uses too).
+  std::uint64_t verdict_hits() const { return origin_tls_->verdicts().hits(); }
+  std::uint64_t verdict_misses() const { return origin_tls_->verdicts().misses(); }
 
  private:
   ReverseOptions options_;
@@ -151,13 +142,6 @@ class ReverseService : public std::enable_shared_from_this<ReverseService> {
   std::unique_ptr<UpstreamTls> origin_tls_;
   std::unique_ptr<certs::LeafMinter> minter_;
   std::unique_ptr<certs::MintCache> mints_;
-  std::mutex mutex_;
-  struct CachedVerdict {
-    std::shared_ptr<const OriginVerdict> verdict;
-    std::chrono::steady_clock::time_point expires;
-  };
-  std::map<std::string, CachedVerdict> verdicts_;
-  std::atomic<std::uint64_t> verdict_hits_{0}, verdict_misses_{0};
 };
 
 // The 502 answer when the origin failed strict verification or its handshake: the error

@@ -1,18 +1,16 @@
 #include "proxy/session/reverse_session.hpp"
 
-#include "proxy/observe/connection_metrics.hpp"
-
-#include "certs/name_match.hpp"
-#include "certs/verify.hpp"
 #include "inspect/client_hello.hpp"
 #include "proxy/http/error_answer.hpp"
 #include "proxy/http/exchange_loop.hpp"
 #include "proxy/observe/connection_log.hpp"
+#include "proxy/observe/connection_recorder.hpp"
 #include "proxy/observe/log_record.hpp"
 #include "proxy/probe/side_probe.hpp"
 #include "proxy/session/reverse_service.hpp"
 #include "proxy/session/reverse_upstream.hpp"
 #include "proxy/tls/client_hello_peek.hpp"
+#include "proxy/tls/upstream_judge.hpp"
 
 #include <utility>
 
@@ -52,44 +50,6 @@ namespace {
 using ClientStream = ssl::stream<tcp::socket&>;
 using HeadParser = http::request_parser<http::empty_body>;
 
-// The ClientHello as peeked: MSG_PEEK leaves the bytes in the socket for OpenSSL to read.
-struct PeekedHello {
-  inspect::ClientHelloResult result;
-  bool http = false;    // the client speaks plain HTTP to this TLS port
-  std::string failure;  // closed, timeout: the client never sent a full ClientHello
-};
-
-// proxy/tls/client_hello_peek.hpp: waits on readiness (never polls), buffer sized to what came.
-asio::awaitable<PeekedHello> peek_client_hello(SessionConnection& conn, std::size_t limit,
-                                               std::chrono::milliseconds timeout) {
-  conn.expires_after(timeout);
-  const auto peek = co_await proxy::peek_client_hello(conn, limit);
-  PeekedHello out;
-  out.result = peek.result;
-  out.http = peek.http;
-  switch (peek.status) {
-    case HelloPeekStatus::ok:
-    case HelloPeekStatus::not_tls:
-    case HelloPeekStatus::invalid:
-      break;
-    case HelloPeekStatus::too_large:
-      out.result.status = inspect::ClientHelloStatus::invalid;
-      out.result.error = "client_hello_too_large";
-      break;
-    case HelloPeekStatus::timeout:
-      out.failure = "client_hello_timeout";
-      break;
-    case HelloPeekStatus::closed:
-    case HelloPeekStatus::truncated:
-      out.failure = "client closed before ClientHello";
-      break;
-    case HelloPeekStatus::error:
-      out.failure = "client_hello: " + peek.detail;
-      break;
-  }
-  co_return out;
-}
-
 template <class Fields>
 void append_header(Fields& f, std::string_view name, const std::string& value) {
   const auto it = f.find(name);
@@ -106,7 +66,7 @@ struct OriginLink {
   std::unique_ptr<OriginStream> tls;
   beast::flat_buffer buf;
   inspect::HandshakeObservation handshake;
-  std::shared_ptr<const OriginVerdict> verdict;
+  std::shared_ptr<const UpstreamVerdict> verdict;
 
   // An idle origin connection may carry another request when nothing is waiting on it:
   // no buffered bytes, nothing pending in TLS, no FIN or stray bytes on the socket.
@@ -119,42 +79,14 @@ struct OriginLink {
   }
 };
 
-// Waits (on the connection's strand, bounded) for the side probe of `req`: the nosni and
-// othersni handshakes that prove a default certificate. Null when none came in time.
-asio::awaitable<std::shared_ptr<const SideProbeResult>> await_side_probe(
-    std::shared_ptr<SessionConnection> conn, SideProbe& side, const SideProbeRequest& req) {
-  struct Wait {
-    explicit Wait(const Strand& s) : timer(s) {}
-    asio::steady_timer timer;
-    std::shared_ptr<const SideProbeResult> result;
-    bool done = false;
-  };
-  auto w = std::make_shared<Wait>(conn->strand);
-  const auto limit = req.timeout + std::chrono::milliseconds(500);
-  w->timer.expires_after(limit);
-  conn->expires_after(limit + std::chrono::milliseconds(500));
-  side.lookup(req, [w, ex = conn->strand](std::shared_ptr<const SideProbeResult> r, bool) {
-    // Any thread (inline for a cache hit): hand the result to the waiting strand.
-    asio::post(ex, [w, r = std::move(r)] {
-      w->result = r;
-      w->done = true;
-      w->timer.cancel();
-    });
-  });
-  if (!w->done) co_await w->timer.async_wait(as_tuple(use_awaitable));
-  co_return w->result;
-}
-
 class Session {
  public:
+  // Made at accept: the recorder counts the connection from now on, while it is open.
   Session(std::shared_ptr<SessionConnection> conn, std::shared_ptr<ReverseService> svc)
-      : conn_(std::move(conn)), svc_(std::move(svc)), ctx_(*conn_->ctx) {
-    facts_.mode = LogMode::reverse;
-    facts_.role = inspect::Role::origin;
-    facts_.start = conn_->started;
-    facts_.client_address = address_text(conn_->client_endpoint);
-    facts_.client_port = conn_->client_endpoint.port();
-  }
+      : conn_(std::move(conn)),
+        svc_(std::move(svc)),
+        ctx_(*conn_->ctx),
+        recorder_(ctx_.log, ctx_.metrics, opening(*conn_)) {}
 
   asio::awaitable<void> run();
 
@@ -163,8 +95,10 @@ class Session {
   asio::awaitable<bool> serve_requests(ClientStream& cs);
   // Connects, handshakes and verifies the origin for `route`; on failure sets error_.
   asio::awaitable<bool> open_origin(const ReverseRoute& route, std::string_view accept);
-  asio::awaitable<std::shared_ptr<const OriginVerdict>> judge(
-      const ReverseRoute& route, const inspect::HandshakeObservation& hs);
+  // The facts known at accept.
+  static ConnectionFacts opening(const SessionConnection& conn);
+  // The origin's findings replace the previous origin's in the record.
+  void set_origin_findings(inspect::Findings findings);
   void client_findings(const std::string& host_header);
   void close_origin();
   void write_log();
@@ -173,7 +107,8 @@ class Session {
   std::shared_ptr<SessionConnection> conn_;
   std::shared_ptr<ReverseService> svc_;
   ProxyContext& ctx_;
-  ConnectionFacts facts_;
+  ConnectionRecorder recorder_;
+  ConnectionFacts& facts_ = recorder_.facts();
   inspect::ClientHelloObservation hello_;
   inspect::Findings client_findings_;
   OriginLink origin_;
@@ -182,28 +117,26 @@ class Session {
 };
 
 asio::awaitable<void> Session::run() {
-  auto peeked = co_await peek_client_hello(*conn_, ctx_.settings.limits.client_hello_bytes,
-                                           ctx_.settings.timeouts.header);
-  if (!peeked.failure.empty() || peeked.result.status != inspect::ClientHelloStatus::ok) {
+  conn_->expires_after(ctx_.settings.timeouts.header);
+  const auto peek = co_await peek_client_hello(*conn_, ctx_.settings.limits.client_hello_bytes);
+  if (!peek.ok()) {
     ++ctx_.counters.tls_not_found;
     facts_.failed = true;  // no request was made: event.outcome failure, with the reason
-    if (!peeked.failure.empty()) {
-      facts_.reason = peeked.failure;
-    } else if (peeked.http) {
+    facts_.reason = peek.reason();
+    if (peek.http) {
       facts_.reason = "not_tls: plain HTTP on the TLS port";
+      // The request is still unread in the socket (it was only peeked): the answer goes out
+      // with a FIN and what the client sent is read and dropped before the close, never a
+      // reset that could destroy the answer (proxy/http/error_answer.hpp).
       error_ = ErrorAnswer{
           http::status::bad_request, "this port speaks TLS (reverse mode): use https://", {}};
-    } else if (peeked.result.status == inspect::ClientHelloStatus::not_tls) {
-      facts_.reason = "not_tls";
-    } else {
-      facts_.reason = "client_hello_invalid: " + peeked.result.error;
     }
     write_log();
     co_await end_connection(nullptr, false);
     co_return;
   }
   ++ctx_.counters.tls_found;
-  hello_ = inspect::to_observation(peeked.result.hello);
+  hello_ = inspect::to_observation(peek.result.hello);
   if (hello_.sni && hello_.sni->empty()) hello_.sni.reset();
   facts_.client_hello = hello_;
 
@@ -230,8 +163,6 @@ asio::awaitable<void> Session::run() {
 
   const bool quiet = co_await serve_requests(cs);
 
-  facts_.bytes_client_to_server = up_;
-  facts_.bytes_server_to_client = down_;
   write_log();
   co_await end_connection(&cs, quiet);
 }
@@ -266,58 +197,19 @@ void Session::close_origin() {
   origin_.verdict.reset();
 }
 
-asio::awaitable<std::shared_ptr<const OriginVerdict>> Session::judge(
-    const ReverseRoute& route, const inspect::HandshakeObservation& hs) {
-  // Same origin, same SNI, same chain: same verdict (DESIGN.md section 8, cached per chain).
-  std::string key = route.key();
-  for (const auto& c : hs.chain) key += "|" + c.sha256_hex();
-  if (auto v = svc_->cached_verdict(key)) co_return v;
+ConnectionFacts Session::opening(const SessionConnection& conn) {
+  ConnectionFacts f;
+  f.mode = LogMode::reverse;
+  f.role = inspect::Role::origin;
+  f.start = conn.started;
+  f.client_address = address_text(conn.client_endpoint);
+  f.client_port = conn.client_endpoint.port();
+  return f;
+}
 
-  const auto& opt = svc_->options();
-  const auto now =
-      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-  certs::VerifyOptions vo;
-  vo.at = now;
-  vo.host = route.name;
-  const auto vr = certs::verify_chain(hs.chain, *opt.trust, vo);
-
-  inspect::Observations obs;
-  obs.host = route.name;
-  obs.port = route.connect.port;
-  obs.target = config::format_host_port(route.name, route.connect.port);
-  obs.handshakes.push_back(hs);
-  // The leaf does not cover the name: is it the origin's default certificate? The side
-  // probe's no-SNI / unknown-SNI handshakes (cached per host) answer that; its own main
-  // handshake is not used (this one is the origin's).
-  if (route.sni && !hs.chain.empty() && !certs::matches_host(hs.chain.front(), route.name) &&
-      ctx_.side_probe) {
-    SideProbeRequest req;
-    req.host = route.name;
-    req.port = route.connect.port;
-    req.dial = hs.address;
-    req.sni = route.sni;
-    req.timeout =
-        std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.settings.timeouts.probe);
-    if (auto side = co_await await_side_probe(conn_, *ctx_.side_probe, req)) {
-      for (const auto& h : side->observations.handshakes)
-        if (h.role == inspect::Role::nosni || h.role == inspect::Role::othersni)
-          obs.handshakes.push_back(h);
-    }
-  }
-  auto verdict = std::make_shared<OriginVerdict>();
-  verdict->verify.ok = vr.ok;
-  verdict->verify.openssl_code = vr.openssl_code;
-  verdict->verify.openssl_text = vr.openssl_text;
-  if (opt.diagnose) verdict->findings = opt.diagnose(obs);
-  // Strict: the path verifies AND no error finding (weak key, SHA-1, ...) about the origin.
-  for (const auto& f : verdict->findings)
-    if (f.severity == inspect::Severity::error && f.role == inspect::Role::origin)
-      verdict->verify.ok = false;
-  if (verdict->verify.ok != vr.ok || (!vr.ok && verdict->verify.openssl_text.empty()))
-    verdict->verify.openssl_text = "an error finding about the origin";
-  std::shared_ptr<const OriginVerdict> out = verdict;
-  svc_->store_verdict(key, out);
-  co_return out;
+void Session::set_origin_findings(inspect::Findings findings) {
+  recorder_.clear_findings();
+  recorder_.add_findings(std::move(findings));
 }
 
 asio::awaitable<bool> Session::open_origin(const ReverseRoute& route, std::string_view accept) {
@@ -351,7 +243,7 @@ asio::awaitable<bool> Session::open_origin(const ReverseRoute& route, std::strin
       obs.port = route.connect.port;
       obs.target = config::format_host_port(route.name, route.connect.port);
       obs.handshakes.push_back(h);
-      facts_.findings = opt.diagnose(obs);
+      set_origin_findings(opt.diagnose(obs));
     }
     error_ = ErrorAnswer{status_for(up.failure), up.reason, {}};
     co_return false;
@@ -372,14 +264,7 @@ asio::awaitable<bool> Session::open_origin(const ReverseRoute& route, std::strin
   if (hs.outcome != inspect::HandshakeOutcome::ok) {
     ++ctx_.counters.upstream_failures;
     facts_.reason = hs.failure_detail;
-    if (opt.diagnose) {
-      inspect::Observations obs;
-      obs.host = route.name;
-      obs.port = route.connect.port;
-      obs.target = config::format_host_port(route.name, route.connect.port);
-      obs.handshakes.push_back(hs);
-      facts_.findings = opt.diagnose(obs);
-    }
+    set_origin_findings(svc_->origin_tls().diagnose_failure(hs));
     const bool timeout = hs.failure == inspect::FailureKind::handshake_timeout;
     error_ = ErrorAnswer{timeout ? http::status::gateway_timeout : http::status::bad_gateway,
                          hs.failure_detail, ""};
@@ -389,11 +274,24 @@ asio::awaitable<bool> Session::open_origin(const ReverseRoute& route, std::strin
     close_origin();
     co_return false;
   }
-  auto verdict = co_await judge(route, hs);
-  facts_.verify = verdict->verify;
-  facts_.findings = verdict->findings;
-  if (!verdict->verified()) {
-    facts_.reason = "origin failed verification: " + verdict->verify.openssl_text;
+  // Same origin name, same chain: same verdict (cached); a name the leaf does not cover is
+  // checked against the side probe's no-SNI / unknown-SNI handshakes (sni.default_cert).
+  SideProbeRequest proof;
+  proof.host = route.name;
+  proof.port = route.connect.port;
+  proof.dial = hs.address;
+  proof.sni = route.sni;
+  proof.timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.settings.timeouts.probe);
+  auto verdict =
+      co_await judge_upstream(*conn_, svc_->origin_tls(), hs, ctx_.side_probe.get(), proof);
+  facts_.verify =
+      VerifyFacts{verdict->verify.ok, verdict->verify.openssl_code, verdict->verify.openssl_text};
+  set_origin_findings(verdict->findings);
+  if (verdict->failed) {
+    facts_.reason =
+        "origin failed verification: " +
+        (verdict->verify.ok ? std::string("an error finding") : verdict->verify.openssl_text);
     error_ =
         ErrorAnswer{http::status::bad_gateway, facts_.reason,
                     render_origin_refusal(verdict->findings, accept,
@@ -483,20 +381,16 @@ asio::awaitable<bool> Session::serve_requests(ClientStream& cs) {
 }
 
 void Session::write_log() {
-  facts_.end = std::chrono::system_clock::now();
   // The status the client got from us when the exchange failed before a response.
   if (error_ && facts_.http && facts_.http->status == 0)
     facts_.http->status = static_cast<int>(error_->status);
-  inspect::Findings all = facts_.findings;
-  for (const auto& f : client_findings_) all.push_back(f);
-  inspect::sort_by_severity(all);
-  facts_.findings = std::move(all);
-  if (ctx_.log)
-    ctx_.log->write(to_json_line(make_connection_record(facts_, ctx_.log->record_options())));
-  // Metrics with the log line (one per connection): connections and bytes by mode, findings,
-  // and the origin leaf's not_after (kept even when verification failed).
-  ConnectionMetrics(ctx_.metrics, "reverse").close(facts_);
-  count_record(ctx_.metrics, facts_);
+  facts_.bytes_client_to_server = up_;
+  facts_.bytes_server_to_client = down_;
+  // What the client itself did stays in the record whichever origin it reached.
+  recorder_.add_findings(client_findings_);
+  // One line, its findings announced, metrics counted and the connection closed in them:
+  // once (proxy/observe/connection_recorder.hpp).
+  recorder_.close(up_, down_);
 }
 
 asio::awaitable<void> Session::end_connection(ClientStream* cs, bool quiet) {

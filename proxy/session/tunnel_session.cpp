@@ -2,7 +2,7 @@
 
 #include "proxy/http/error_answer.hpp"
 #include "proxy/observe/connection_log.hpp"
-#include "proxy/observe/connection_metrics.hpp"
+#include "proxy/observe/connection_recorder.hpp"
 #include "proxy/observe/log_record.hpp"
 #include "proxy/probe/side_probe.hpp"
 #include "proxy/tls/client_hello_tap.hpp"
@@ -25,19 +25,23 @@ namespace {
 
 // The log record of one tunnel, shared by the tunnel and its side probe's callback: the
 // line is written once both have finished (tunnel closed, probe answered or never asked).
+// The ConnectionRecorder inside opened the connection's metrics at construction and closes
+// them when the tunnel closes; the mutex guards it, the probe's answer arriving on the
+// prober's thread.
 class TunnelRecord {
  public:
-  explicit TunnelRecord(std::shared_ptr<ProxyContext> ctx)
-      : ctx_(std::move(ctx)), metrics_(ctx_->metrics, "tunnel") {
+  TunnelRecord(std::shared_ptr<ProxyContext> ctx, ConnectionFacts opening)
+      : ctx_(std::move(ctx)), recorder_(ctx_->log, ctx_->metrics, std::move(opening)) {
     ctx_->line_pending();
   }
   ~TunnelRecord() {
     // A record whose probe callback never came (prober destroyed first) still leaves
     // its line; the probe part then says pending.
-    if (!written_) write_locked();
+    std::lock_guard lock(mutex_);
+    write_locked();
   }
 
-  ConnectionFacts& facts() { return facts_; }  // tunnel side, before close()
+  ConnectionFacts& facts() { return recorder_.facts(); }  // tunnel side, before close()
 
   void probe_asked() {
     std::lock_guard lock(mutex_);
@@ -48,42 +52,39 @@ class TunnelRecord {
                       inspect::Findings client_findings) {
     std::lock_guard lock(mutex_);
     probe_done_ = true;
+    auto& facts = recorder_.facts();
     ProbeFacts p = r->probe;
     if (from_cache && p.status == ProbeStatus::ok) p.status = ProbeStatus::cached;
-    facts_.probe = p;
-    if (r->direct) facts_.handshake = r->direct;
-    facts_.findings = r->findings;
-    for (auto& f : client_findings) facts_.findings.push_back(std::move(f));
-    inspect::sort_by_severity(facts_.findings);
-    if (closed_) write_locked();
+    facts.probe = p;
+    if (r->direct) facts.handshake = r->direct;
+    recorder_.clear_findings();
+    recorder_.add_findings(r->findings);
+    recorder_.add_findings(std::move(client_findings));
+    if (recorder_.closed()) write_locked();
   }
 
-  void tunnel_closed() {
+  void tunnel_closed(std::uint64_t up, std::uint64_t down) {
     std::lock_guard lock(mutex_);
-    closed_ = true;
-    metrics_.close(facts_);
+    recorder_.close_connection(up, down);
     if (!probe_asked_ || probe_done_) write_locked();
   }
 
  private:
   void write_locked() {
-    if (written_) return;
-    written_ = true;
+    if (recorder_.record_written()) return;
     if (probe_asked_ && !probe_done_) {
       ProbeFacts p;
       p.status = ProbeStatus::pending;
-      facts_.probe = p;
+      recorder_.facts().probe = p;
     }
-    if (ctx_->log) ctx_->log->write(to_json_line(make_connection_record(facts_)));
-    count_record(ctx_->metrics, facts_);
+    recorder_.write_record();
     ctx_->line_written();
   }
 
   std::shared_ptr<ProxyContext> ctx_;
-  ConnectionMetrics metrics_;
   std::mutex mutex_;
-  ConnectionFacts facts_;
-  bool probe_asked_ = false, probe_done_ = false, closed_ = false, written_ = false;
+  ConnectionRecorder recorder_;
+  bool probe_asked_ = false, probe_done_ = false;
 };
 
 struct TunnelState {
@@ -106,20 +107,7 @@ void ask_side_probe(TunnelState& st) {
     facts.client_hello = hello;
   } else {
     ++ctx.counters.tls_not_found;
-    switch (st.tap.state()) {
-      case TapState::too_large:
-        facts.reason = "client_hello_too_large";
-        break;
-      case TapState::invalid:
-        facts.reason = "client_hello_invalid: " + st.tap.detail();
-        break;
-      case TapState::truncated:
-        facts.reason = "client_hello_truncated";
-        break;
-      default:
-        facts.reason = "not_tls";
-        break;
-    }
+    facts.reason = st.tap.reason();
   }
   if (st.tap.state() != TapState::tls || !ctx.side_probe) return;
 
@@ -199,21 +187,22 @@ asio::awaitable<void> run_tunnel(std::shared_ptr<SessionConnection> conn, HostPo
   TunnelState st(ctx.settings.limits.client_hello_bytes);
   st.conn = conn;
   st.target = target;
-  st.record = std::make_shared<TunnelRecord>(conn->ctx);
+  ConnectionFacts opening;
+  opening.mode = LogMode::tunnel;
+  opening.start = conn->started;
+  opening.client_address = address_text(conn->client_endpoint);
+  opening.client_port = conn->client_endpoint.port();
+  if (!is_ip_literal(target.host)) opening.destination_domain = target.host;
+  opening.destination_port = target.port;
+  st.record = std::make_shared<TunnelRecord>(conn->ctx, std::move(opening));
   auto& facts = st.record->facts();
-  facts.mode = LogMode::tunnel;
-  facts.start = conn->started;
-  facts.client_address = address_text(conn->client_endpoint);
-  facts.client_port = conn->client_endpoint.port();
-  if (!is_ip_literal(target.host)) facts.destination_domain = target.host;
-  facts.destination_port = target.port;
 
   auto finish = [&](std::string reason) {
     if (!reason.empty()) facts.reason = std::move(reason);
     facts.end = std::chrono::system_clock::now();
     facts.bytes_client_to_server = st.up;
     facts.bytes_server_to_client = st.down;
-    st.record->tunnel_closed();
+    st.record->tunnel_closed(st.up, st.down);
   };
 
   const auto up = co_await connect_upstream(conn, target);

@@ -44,28 +44,6 @@ bool peer_gone(int fd) {
 
 }  // namespace
 
-std::string_view to_string(HelloPeekStatus s) {
-  switch (s) {
-    case HelloPeekStatus::ok:
-      return "ok";
-    case HelloPeekStatus::not_tls:
-      return "not_tls";
-    case HelloPeekStatus::invalid:
-      return "invalid";
-    case HelloPeekStatus::too_large:
-      return "too_large";
-    case HelloPeekStatus::closed:
-      return "closed";
-    case HelloPeekStatus::truncated:
-      return "truncated";
-    case HelloPeekStatus::timeout:
-      return "timeout";
-    case HelloPeekStatus::error:
-      return "error";
-  }
-  return "error";
-}
-
 asio::awaitable<HelloPeek> peek_client_hello(SessionConnection& conn, std::size_t limit) {
   HelloPeek out;
   limit = std::clamp<std::size_t>(limit, 16, inspect::max_client_hello_bytes);
@@ -73,7 +51,7 @@ asio::awaitable<HelloPeek> peek_client_hello(SessionConnection& conn, std::size_
   const int fd = conn.client.native_handle();
   // Back to the default before the TLS engine or the relay reads; not on a closed socket
   // (its descriptor number may already belong to another connection).
-  const auto done = [&](HelloPeekStatus status, std::string detail) {
+  const auto done = [&](HelloStatus status, std::string detail) {
     if (!conn.closed && conn.client.is_open()) set_low_water(fd, 1);
     out.status = status;
     out.detail = std::move(detail);
@@ -90,46 +68,41 @@ asio::awaitable<HelloPeek> peek_client_hello(SessionConnection& conn, std::size_
         set_low_water(self->client.native_handle(), want);
     });
     auto [wec] = co_await conn.client.async_wait(tcp::socket::wait_read, as_tuple(use_awaitable));
-    if (conn.timed_out)
-      co_return done(HelloPeekStatus::timeout, "ClientHello not received in time");
-    if (wec || conn.closed) co_return done(HelloPeekStatus::error, wec.message());
+    if (conn.timed_out) co_return done(HelloStatus::timeout, "");
+    if (wec || conn.closed) co_return done(HelloStatus::error, wec.message());
     ++out.looks;
     const std::size_t queued = std::min(queued_bytes(fd), limit);
     if (queued < want && !peer_gone(fd)) continue;  // woken early: wait again
     buf.resize(std::max<std::size_t>(queued, 1));   // grows with what arrived
     ++conn.ctx->counters.client_hello_peeks;
     const ssize_t n = ::recv(fd, buf.data(), buf.size(), MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0)
-      co_return done(out.bytes ? HelloPeekStatus::truncated : HelloPeekStatus::closed,
-                     out.bytes ? "client closed in the middle of its ClientHello"
-                               : "client closed before its ClientHello");
+    if (n == 0) co_return done(out.bytes ? HelloStatus::truncated : HelloStatus::closed, "");
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
-      co_return done(HelloPeekStatus::error, std::strerror(errno));
+      co_return done(HelloStatus::error, std::strerror(errno));
     }
     out.bytes = static_cast<std::size_t>(n);
     const std::span<const std::uint8_t> bytes(buf.data(), out.bytes);
     out.result = inspect::parse_client_hello(bytes);
     switch (out.result.status) {
       case inspect::ClientHelloStatus::ok:
-        co_return done(HelloPeekStatus::ok, "");
+        co_return done(HelloStatus::ok, "");
       case inspect::ClientHelloStatus::not_tls:
         out.http = inspect::looks_like_http(bytes);
-        co_return done(HelloPeekStatus::not_tls, out.result.error);
+        co_return done(HelloStatus::not_tls, out.result.error);
       case inspect::ClientHelloStatus::invalid:
-        co_return done(out.result.error == "client_hello_too_large" ? HelloPeekStatus::too_large
-                                                                    : HelloPeekStatus::invalid,
-                       out.result.error);
+        co_return done(HelloStatus::invalid, out.result.error);
+      case inspect::ClientHelloStatus::too_large:
+        co_return done(HelloStatus::too_large, "");
       case inspect::ClientHelloStatus::need_more:
         break;
     }
-    if (out.bytes >= limit) co_return done(HelloPeekStatus::too_large, "client_hello_too_large");
+    if (out.bytes >= limit) co_return done(HelloStatus::too_large, "");
     // Readable without a new byte: the peer closed (FIN) in the middle of its ClientHello.
-    if (out.bytes < want && peer_gone(fd))
-      co_return done(HelloPeekStatus::truncated, "client closed in the middle of its ClientHello");
+    if (out.bytes < want && peer_gone(fd)) co_return done(HelloStatus::truncated, "");
     want = out.bytes + 1;
   }
-  co_return done(HelloPeekStatus::error, "ClientHello sent in too many pieces");
+  co_return done(HelloStatus::error, "ClientHello sent in too many pieces");
 }
 
 }  // namespace tlsprobe::proxy

@@ -15,6 +15,7 @@
 
 #include "inspect/client_hello.hpp"
 #include "proxy/net/session_connection.hpp"
+#include "proxy/tls/hello_status.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -24,25 +25,17 @@
 
 namespace tlsprobe::proxy {
 
-enum class HelloPeekStatus {
-  ok,         // result.hello is the client's ClientHello
-  not_tls,    // the first bytes are not TLS (result.error says what; `http` when a request)
-  invalid,    // TLS framing, malformed ClientHello (result.error)
-  too_large,  // more than `limit` bytes and still incomplete
-  closed,     // the client closed before sending anything
-  truncated,  // the client closed in the middle of its ClientHello
-  timeout,    // the caller's deadline passed first
-  error,      // socket error, or the ClientHello came in too many pieces
-};
-std::string_view to_string(HelloPeekStatus s);
-
 struct HelloPeek {
-  HelloPeekStatus status = HelloPeekStatus::error;
-  inspect::ClientHelloResult result;  // of the last look at the bytes
-  bool http = false;                  // not_tls, and the bytes start like an HTTP request
-  std::size_t bytes = 0;              // bytes seen at the end
-  int looks = 0;                      // peeks made (each after the socket became readable)
-  std::string detail;                 // one line when not ok
+  HelloStatus status = HelloStatus::error;  // shared with the tap (proxy/tls/hello_status.hpp)
+  inspect::ClientHelloResult result;        // of the last look at the bytes
+  bool http = false;                        // not_tls, and the bytes start like an HTTP request
+  std::size_t bytes = 0;                    // bytes seen at the end
+  int looks = 0;                            // peeks made (each after the socket became readable)
+  std::string detail;                       // one line when not ok
+
+  bool ok() const { return status == HelloStatus::ok; }
+  // `event.reason` of a connection whose peek ended here (empty when ok).
+  std::string reason() const { return hello_failure_reason(status, detail); }
 };
 
 // Waits for and reads the ClientHello of `conn.client` without consuming it. Counts each

@@ -7,6 +7,7 @@
 
 #include "inspect/client_hello.hpp"
 #include "inspect/observation.hpp"
+#include "proxy/tls/hello_status.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -46,8 +47,11 @@ class ClientHelloTap {
         detail_ = r.error;
         break;
       case inspect::ClientHelloStatus::invalid:
-        state_ = r.error == "client_hello_too_large" ? TapState::too_large : TapState::invalid;
+        state_ = TapState::invalid;
         detail_ = r.error;
+        break;
+      case inspect::ClientHelloStatus::too_large:
+        state_ = TapState::too_large;
         break;
       case inspect::ClientHelloStatus::ok:
         state_ = TapState::tls;
@@ -68,6 +72,26 @@ class ClientHelloTap {
   }
 
   TapState state() const { return state_; }
+  // The shared vocabulary (proxy/tls/hello_status.hpp); reading answers error.
+  HelloStatus status() const {
+    switch (state_) {
+      case TapState::tls:
+        return HelloStatus::ok;
+      case TapState::not_tls:
+        return HelloStatus::not_tls;
+      case TapState::invalid:
+        return HelloStatus::invalid;
+      case TapState::too_large:
+        return HelloStatus::too_large;
+      case TapState::truncated:
+        return HelloStatus::truncated;
+      case TapState::reading:
+        break;
+    }
+    return HelloStatus::error;
+  }
+  // `event.reason` when the tap ended without a ClientHello (empty for one).
+  std::string reason() const { return hello_failure_reason(status(), detail_); }
   const std::string& detail() const { return detail_; }  // parser's reason, when any
   const inspect::ClientHelloObservation& hello() const { return hello_; }
 

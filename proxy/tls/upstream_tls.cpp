@@ -1,8 +1,9 @@
 #include "proxy/tls/upstream_tls.hpp"
 
 #include "certs/leaf_minter.hpp"
+#include "inspect/upstream_acceptable.hpp"
 #include "proxy/http/http_util.hpp"
-#include "proxy/probe/handshake.hpp"
+#include "proxy/tls/tls_failure.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -51,38 +52,33 @@ std::string version_text(int v) {
   }
 }
 
-void classify_failure(const boost::system::error_code& ec, inspect::HandshakeObservation& h) {
-  h.outcome = inspect::HandshakeOutcome::handshake_failed;
-  h.failure_detail = ec.message();
+// The facts of a failed Asio handshake for the shared classifier (proxy/tls/tls_failure.hpp):
+// the connection's watchdog cancels the socket at the deadline (operation_aborted); a
+// received alert comes as OpenSSL's reason in the error code.
+TlsFailureFacts failure_facts(const boost::system::error_code& ec) {
+  TlsFailureFacts f;
+  f.transport_error = ec.message();
   if (ec == asio::error::operation_aborted) {
-    h.failure = inspect::FailureKind::handshake_timeout;
-  } else if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
-    h.failure = inspect::FailureKind::closed;
+    f.transport = TransportEnd::timed_out;
+  } else if (ec == asio::error::eof || ec == asio::error::connection_reset ||
+             ec == asio::ssl::error::stream_truncated) {
+    f.transport = TransportEnd::peer_closed;
   } else if (ec.category() == asio::error::get_ssl_category()) {
-    const int reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
-    if (reason >= SSL_AD_REASON_OFFSET && reason < SSL_AD_REASON_OFFSET + 256) {
-      const int alert = reason - SSL_AD_REASON_OFFSET;
-      h.alert = alert_name(alert);
-      h.failure = alert == SSL_AD_PROTOCOL_VERSION ? inspect::FailureKind::no_common_version
-                  : alert == SSL_AD_CERTIFICATE_REQUIRED
-                      ? inspect::FailureKind::client_cert_required
-                      : inspect::FailureKind::alert;
-    } else if (reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_NO_PROTOCOLS_AVAILABLE) {
-      h.failure = inspect::FailureKind::no_common_version;
-    } else if (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG) {
-      h.failure = inspect::FailureKind::not_tls;
-    } else {
-      h.failure = inspect::FailureKind::other;
-    }
+    f.transport = TransportEnd::open;
+    f.openssl_reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+    f.openssl_text = ec.message();
   } else {
-    h.failure = inspect::FailureKind::network;
+    f.transport = TransportEnd::error;
   }
+  return f;
 }
 
 }  // namespace
 
 UpstreamTls::UpstreamTls(Options options)
-    : options_(std::move(options)), ctx_(asio::ssl::context::tls_client) {
+    : options_(std::move(options)),
+      ctx_(asio::ssl::context::tls_client),
+      verdicts_(options_.verdict_ttl, options_.max_verdicts) {
   SSL_CTX* c = ctx_.native_handle();
   SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
   // Verification is ours, after the handshake (verify_chain + diagnose, cached): the
@@ -151,7 +147,7 @@ asio::awaitable<inspect::HandshakeObservation> UpstreamTls::handshake(TlsStream&
   h.elapsed_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   if (ec) {
-    classify_failure(ec, h);
+    record_failure(h, classify_tls_failure(failure_facts(ec)));
     co_return h;
   }
   if (SSL_session_reused(ssl)) {
@@ -188,12 +184,7 @@ std::string UpstreamTls::verdict_key(const inspect::HandshakeObservation& h) {
 
 std::shared_ptr<const UpstreamVerdict> UpstreamTls::cached_verdict(
     const inspect::HandshakeObservation& h) {
-  const auto key = verdict_key(h);
-  std::lock_guard lock(mutex_);
-  auto it = verdicts_.find(key);
-  if (it == verdicts_.end() || it->second.expires < std::chrono::steady_clock::now())
-    return nullptr;
-  return it->second.verdict;
+  return verdicts_.find(verdict_key(h));
 }
 
 std::shared_ptr<const UpstreamVerdict> UpstreamTls::verdict(
@@ -203,10 +194,10 @@ std::shared_ptr<const UpstreamVerdict> UpstreamTls::verdict(
     if (auto v = cached_verdict(direct)) return v;
   auto v = std::make_shared<UpstreamVerdict>();
   v->name = verified_name(direct);
+  v->role = direct.role;
   const auto now =
       std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   if (direct.chain.empty()) {
-    v->failed = true;
     v->verify.openssl_text = "no certificate";
   } else {
     certs::VerifyOptions vo;
@@ -227,20 +218,25 @@ std::shared_ptr<const UpstreamVerdict> UpstreamTls::verdict(
   for (const auto& e : extra)
     if (e.role == inspect::Role::nosni || e.role == inspect::Role::othersni)
       obs.handshakes.push_back(e);
-  inspect::DiagnoseOptions o;
-  o.at = now;
-  o.warn_days = options_.warn_days;
-  o.trust = &options_.trust;
-  for (auto& f : inspect::diagnose(obs, o))
+  inspect::Findings findings;
+  if (options_.diagnose) {
+    findings = options_.diagnose(obs);
+  } else {
+    inspect::DiagnoseOptions o;
+    o.at = now;
+    o.warn_days = options_.warn_days;
+    o.trust = &options_.trust;
+    findings = inspect::diagnose(obs, o);
+  }
+  for (auto& f : findings)
     if (f.role != inspect::Role::client) v->findings.push_back(std::move(f));
-  v->failed = v->failed || !v->verify.ok;
-  for (const auto& f : v->findings)
-    if (f.severity == inspect::Severity::error && f.role == inspect::Role::direct) v->failed = true;
-  std::lock_guard lock(mutex_);
-  ++verifications_;
-  if (verdicts_.size() >= options_.max_verdicts) verdicts_.clear();  // crude bound, rare
-  verdicts_[verdict_key(direct)] =
-      CachedVerdict{v, std::chrono::steady_clock::now() + options_.verdict_ttl};
+  v->failed =
+      direct.chain.empty() || !inspect::upstream_acceptable(v->verify, v->findings, v->role);
+  {
+    std::lock_guard lock(mutex_);
+    ++verifications_;
+  }
+  verdicts_.store(verdict_key(direct), v);
   return v;
 }
 
@@ -250,6 +246,7 @@ inspect::Findings UpstreamTls::diagnose_failure(const inspect::HandshakeObservat
   obs.port = h.port;
   obs.target = config::format_host_port(h.host, h.port);
   obs.handshakes.push_back(h);
+  if (options_.diagnose) return options_.diagnose(obs);
   inspect::DiagnoseOptions o;
   o.at = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   o.warn_days = options_.warn_days;

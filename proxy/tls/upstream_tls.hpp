@@ -10,14 +10,17 @@
 // - the name verified is the client's SNI; the CONNECT host only when the client sent no
 //   SNI (verified_name()): the CONNECT authority says where to connect, never what the
 //   minted leaf may claim (issue 12 item 1);
-// - the verdict cached per (verified name, chain SHA-256) for the cache TTL, so a new
-//   connection to a known upstream costs the two handshakes and nothing more.
+// - the verdict cached per (verified name, chain SHA-256) for the cache TTL (VerdictCache),
+//   so a new connection to a known upstream costs the two handshakes and nothing more;
+// - the decision on the result: inspect::upstream_acceptable (the same rule for reverse's
+//   origins, which use this class too).
 #pragma once
 
 #include "certs/trust_store.hpp"
 #include "certs/verify.hpp"
 #include "inspect/diagnose.hpp"
 #include "inspect/observation.hpp"
+#include "proxy/tls/verdict_cache.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -26,6 +29,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -37,12 +41,16 @@ namespace tlsprobe::proxy {
 
 using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>;
 
-// The upstream's verification result, shared by every connection with the same key.
+// The upstream's verification result, shared by every connection with the same key: the
+// one verdict type of intercept (role direct) and reverse (role origin).
 struct UpstreamVerdict {
-  std::string name;            // the name verified (UpstreamTls::verified_name)
-  bool failed = false;         // verification failed or an error finding: never launder
-  certs::VerifyResult verify;  // OpenSSL's path verification
-  inspect::Findings findings;  // direct-role findings (upstream), worst first
+  std::string name;                            // the name verified (UpstreamTls::verified_name)
+  inspect::Role role = inspect::Role::direct;  // the handshake's role: direct or origin
+  // Not inspect::upstream_acceptable(verify, findings, role), or no certificate at all:
+  // never vouched for (never laundered behind a minted leaf, never forwarded to).
+  bool failed = false;
+  certs::VerifyResult verify;  // OpenSSL's path verification (a fact, not the decision)
+  inspect::Findings findings;  // the upstream's findings (client.* left out), worst first
 };
 
 struct UpstreamSpec {
@@ -61,6 +69,9 @@ class UpstreamTls {
     std::chrono::seconds verdict_ttl{600};
     std::size_t max_verdicts = 10'000;
     std::size_t max_sessions = 10'000;
+    // The proxy's diagnosis (inspect::diagnose with its configured options); empty: diagnose
+    // with `trust` and `warn_days` only.
+    std::function<inspect::Findings(const inspect::Observations&)> diagnose = nullptr;
   };
   explicit UpstreamTls(Options options);
   ~UpstreamTls();
@@ -90,6 +101,7 @@ class UpstreamTls {
   inspect::Findings diagnose_failure(const inspect::HandshakeObservation& h) const;
 
   std::uint64_t verifications() const { return verifications_; }
+  const VerdictCache& verdicts() const { return verdicts_; }
   std::uint64_t resumed() const { return resumed_; }
 
   // The name a handshake is verified for and a leaf may be minted for: its SNI (normalized),
@@ -105,11 +117,7 @@ class UpstreamTls {
   Options options_;
   boost::asio::ssl::context ctx_;
   std::mutex mutex_;
-  struct CachedVerdict {
-    std::shared_ptr<const UpstreamVerdict> verdict;
-    std::chrono::steady_clock::time_point expires;
-  };
-  std::unordered_map<std::string, CachedVerdict> verdicts_;
+  VerdictCache verdicts_;
   std::unordered_map<std::string, std::shared_ptr<SSL_SESSION>> sessions_;
   std::uint64_t verifications_ = 0, resumed_ = 0;
 };

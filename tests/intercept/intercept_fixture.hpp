@@ -6,6 +6,7 @@
 #include "certs/pem.hpp"
 #include "pki/test_pki.hpp"
 #include "proxy/app/proxy_app.hpp"
+#include "proxy/observe/metrics.hpp"
 #include "proxy/session/intercept_session.hpp"
 #include "support/process.hpp"
 
@@ -102,6 +103,7 @@ class InterceptingProxy {
   std::uint16_t port() const { return port_; }
   const std::string& ca_path() const { return ca_path_; }
   proxy::Interceptor& interceptor() { return *app_->interceptor(); }
+  proxy::Metrics& metrics() { return app_->metrics(); }
 
   // Every log line (stops the proxy first so that all lines are flushed).
   std::vector<boost::json::object> log_lines() {

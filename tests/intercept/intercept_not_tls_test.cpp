@@ -124,5 +124,5 @@ TEST_CASE("intercept: an invalid ClientHello is still closed, never tunnelled") 
   ::close(fd);
   const auto lines = proxy.log_lines();
   REQUIRE(lines.size() == 1);
-  CHECK(reason_of(lines[0]).rfind("client_hello: ", 0) == 0);
+  CHECK(reason_of(lines[0]).rfind("client_hello_invalid", 0) == 0);
 }

@@ -82,6 +82,6 @@ TEST_CASE("data files not_tls_http and not_tls_sslv2 are not TLS") {
 
 TEST_CASE("data file too_large: rejected from its declared length") {
   auto r = parse_file("too_large.bin");
-  CHECK(r.status == ClientHelloStatus::invalid);
+  CHECK(r.status == ClientHelloStatus::too_large);
   CHECK(r.error == "client_hello_too_large");
 }

@@ -269,15 +269,16 @@ TEST_CASE("a ClientHello above 64 KiB is client_hello_too_large") {
   // Declared length alone is enough to reject it, before the bytes arrive.
   Bytes declared = {0x16, 0x03, 0x01, 0x00, 0x04, 0x01, 0x01, 0x00, 0x00};
   auto r = parse(declared);
-  CHECK(r.status == ClientHelloStatus::invalid);
+  CHECK(r.status == ClientHelloStatus::too_large);
   CHECK(r.error == "client_hello_too_large");
   // A legal 24 KB hello in 1-byte records needs ~144 KB of records: rejected, not buffered.
   auto big = refragment(generate_client_hello({"big.example", many_alpn(400), 0}), 1);
   auto r2 = parse(big);
-  CHECK(r2.status == ClientHelloStatus::invalid);
+  CHECK(r2.status == ClientHelloStatus::too_large);
   CHECK(r2.error == "client_hello_too_large");
   // Also when only the first 64 KiB have arrived.
   auto r3 = parse_client_hello(std::span<const std::uint8_t>(big.data(), max_client_hello_bytes));
+  CHECK(r3.status == ClientHelloStatus::too_large);
   CHECK(r3.error == "client_hello_too_large");
 }
 
