@@ -1,14 +1,13 @@
 #include "proxy/observe/connection_log.hpp"
 
-#include <spdlog/async.h>
-#include <spdlog/async_logger.h>
-#include <spdlog/details/thread_pool.h>
+#include <spdlog/details/log_msg.h>
 #include <spdlog/sinks/rotating_file_sink.h>
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -61,61 +60,97 @@ ConnectionLog::ConnectionLog(ConnectionLogOptions options) : options_(std::move(
   try {
     spdlog::file_event_handlers handlers;
     handlers.before_open = &precreate_log_file;
-    auto sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
-        options_.path, options_.max_file_bytes, options_.max_files, false, handlers);
-    pool_ = std::make_shared<spdlog::details::thread_pool>(options_.queue_lines, 1);
-    logger_ = std::make_shared<spdlog::async_logger>("tlsprobe.connections", std::move(sink), pool_,
-                                                     spdlog::async_overflow_policy::overrun_oldest);
+    // A batch is written with one flush: a stdio buffer larger than a batch of typical
+    // lines (a tunnel line with its chain is 4-8 KB) makes that one write(2), not one per
+    // line. setvbuf must come before any I/O on the stream, which is right after fopen.
+    handlers.after_open = [](const spdlog::filename_t&, std::FILE* file) {
+      std::setvbuf(file, nullptr, _IOFBF, 256 * 1024);
+    };
+    sink_ = std::make_shared<Sink>(options_.path, options_.max_file_bytes, options_.max_files,
+                                   false, handlers);
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot open log file " + options_.path + ": " + e.what());
   }
-  logger_->set_pattern("%v");
-  logger_->set_level(spdlog::level::info);
-  // Every line is flushed by the worker thread (one write per line, never on a connection's
-  // thread): a failed write then fails exactly that line, so lines_dropped() counts every
-  // lost line (with stdio buffering one failed flush lost several lines but counted one),
-  // and readers (`tlsprobe logs follow`) see a line as soon as its connection closes.
-  logger_->flush_on(spdlog::level::info);
-  // A failed write (disk full, /dev/full) must not end the proxy: count it as dropped.
-  logger_->set_error_handler([this](const std::string&) { ++write_errors_; });
+  sink_->set_pattern("%v");
+  queue_.reserve(64);
+  writer_ = std::thread([this] { writer_loop(); });
 }
 
 ConnectionLog::~ConnectionLog() { stop(); }
 
-void ConnectionLog::write(const std::string& json_line) {
-  std::lock_guard lock(mutex_);
-  if (!logger_) {
-    ++after_stop_;
-    return;
+void ConnectionLog::write(std::string json_line) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      ++after_stop_;
+      return;
+    }
+    ++submitted_;
+    if (queue_.size() >= std::max<std::size_t>(options_.queue_lines, 1)) {
+      // Full: the disk is not keeping up. Drop the oldest line, never wait.
+      queue_.erase(queue_.begin());
+      ++overruns_;
+    }
+    queue_.push_back(std::move(json_line));
+    wake = queue_.size() == 1;  // the writer sleeps only on an empty queue
   }
-  ++submitted_;
-  logger_->info("{}", json_line);
+  if (wake) wake_.notify_one();
+}
+
+void ConnectionLog::writer_loop() {
+  std::vector<std::string> batch;
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [this] { return !queue_.empty() || stopping_; });
+    // Let more lines gather (stop() cuts the wait short).
+    if (!stopping_) wake_.wait_for(lock, kBatchDelay, [this] { return stopping_; });
+    batch.swap(queue_);
+    const bool last = stopping_;
+    lock.unlock();
+    write_batch(batch);
+    batch.clear();
+    lock.lock();
+    if (last && queue_.empty()) return;
+  }
+}
+
+void ConnectionLog::write_batch(std::vector<std::string>& lines) {
+  if (lines.empty()) return;
+  // stdio drops its buffer when a write fails, so after any failure (disk full, I/O error)
+  // it is unknown which of the batch's lines reached the file: the whole batch is counted
+  // as lost (at most one batch over-counted, never a lost line missed). The proxy goes on.
+  bool failed = false;
+  for (const auto& line : lines) {
+    try {
+      sink_->log(spdlog::details::log_msg("tlsprobe.connections", spdlog::level::info, line));
+    } catch (const std::exception&) {
+      failed = true;
+    }
+  }
+  try {
+    sink_->flush();
+  } catch (const std::exception&) {
+    failed = true;
+  }
+  if (failed) write_errors_ += lines.size();
 }
 
 void ConnectionLog::stop() {
-  std::shared_ptr<spdlog::details::thread_pool> pool;
-  std::shared_ptr<spdlog::async_logger> logger;
   {
     std::lock_guard lock(mutex_);
-    if (!logger_) return;
-    logger_->flush();
-    logger = std::move(logger_);
-    pool = std::move(pool_);
+    if (stopped_) return;
+    stopped_ = true;
+    stopping_ = true;
   }
-  overruns_at_stop_ = pool->overrun_counter();
-  // The pool's destructor queues its terminate messages behind every pending line and joins
-  // the worker, so all lines are written when it returns. Only then is the logger (and the
-  // sink's file) released, here: released first, its last reference could be dropped on the
-  // worker, inside libspdlog, with nothing ordering that against the sink's own locking
-  // (ThreadSanitizer reported it as a race on the sink).
-  pool.reset();
-  logger.reset();
+  wake_.notify_one();
+  // The writer writes everything queued before it returns; the file is closed with the sink.
+  if (writer_.joinable()) writer_.join();
+  sink_.reset();
 }
 
 std::uint64_t ConnectionLog::lines_dropped() const {
-  std::uint64_t overruns = overruns_at_stop_;
-  if (pool_) overruns = pool_->overrun_counter();
-  return overruns + write_errors_.load() + after_stop_.load();
+  return overruns_.load() + write_errors_.load() + after_stop_.load();
 }
 
 void ConnectionLog::announce(const inspect::Finding& f) {

@@ -142,7 +142,6 @@ asio::awaitable<void> pump(SessionConnection& conn, tcp::socket& from, tcp::sock
   const std::size_t size = conn.ctx->settings.limits.tunnel_buffer_bytes;
   std::unique_ptr<char[]> buf;
   boost::system::error_code ec;
-  from.non_blocking(true, ec);
   for (;;) {
     if (!buf) buf = std::make_unique_for_overwrite<char[]>(size);
     const std::size_t n = from.read_some(asio::buffer(buf.get(), size), ec);
@@ -161,10 +160,22 @@ asio::awaitable<void> pump(SessionConnection& conn, tcp::socket& from, tcp::sock
     if (ec) break;
     conn.expires_after(idle);
     if (tap) tap(buf.get(), n);  // a copy to look at; the bytes go on below unchanged
-    auto [wec, written] =
-        co_await asio::async_write(to, asio::buffer(buf.get(), n), as_tuple(use_awaitable));
-    if (wec) break;
-    count += written;
+    // Both sockets are non-blocking: a send that fits the socket buffer (nearly every
+    // piece) completes here, without a trip through the scheduler; only the rest, when the
+    // receiver is slow, waits in async_write.
+    std::size_t sent = to.write_some(asio::buffer(buf.get(), n), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      sent = 0;
+      ec.clear();
+    }
+    if (ec) break;
+    if (sent < n) {
+      auto [wec, written] = co_await asio::async_write(to, asio::buffer(buf.get() + sent, n - sent),
+                                                       as_tuple(use_awaitable));
+      if (wec) break;
+      sent += written;
+    }
+    count += sent;
   }
   // Reset, timeout or shutdown: end both directions.
   conn.close();
@@ -176,6 +187,11 @@ asio::awaitable<void> pump_both_ways(SessionConnection& conn, std::uint64_t& up,
                                      std::uint64_t& down, ByteTap client_tap) {
   using namespace asio::experimental::awaitable_operators;
   const ByteTap no_tap;  // a named object: no temporary may live across the co_await
+  // Each pump reads and writes without blocking (see pump); set before either starts, as
+  // the first pump may write to the other's socket before that one runs.
+  boost::system::error_code ignored;
+  conn.client.non_blocking(true, ignored);
+  conn.upstream->non_blocking(true, ignored);
   co_await (pump(conn, conn.client, *conn.upstream, up, client_tap) &&
             pump(conn, *conn.upstream, conn.client, down, no_tap));
 }

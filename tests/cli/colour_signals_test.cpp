@@ -4,6 +4,7 @@
 #include "cli/cli_process.hpp"
 #include "pki/test_pki.hpp"
 #include "support/process.hpp"
+#include "support/temp_dir.hpp"
 #include "support/tls_test_server.hpp"
 
 #include <catch2/catch.hpp>
@@ -41,14 +42,7 @@ TlsServerOptions serving_self_signed() {
   return o;
 }
 
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/tlsprobe-cli-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string path;
-};
+using tlsprobe::testsupport::TempDir;
 
 bool has_colour(const std::string& s) { return s.find("\x1b[") != std::string::npos; }
 
@@ -92,9 +86,9 @@ TEST_CASE("probe --color: always colours a pipe, never and NO_COLOR keep a termi
 
 TEST_CASE("watch and logs --color", "[cli][colour]") {
   TlsTestServer server(serving_self_signed());
-  TempDir dir;
-  const std::string config = dir.path + "/watch.toml";
-  const std::string log = dir.path + "/log.jsonl";
+  TempDir dir{"cli"};
+  const std::string config = dir.str() + "/watch.toml";
+  const std::string log = dir.str() + "/log.jsonl";
   std::ofstream(config) << "[[site]]\nhost = \"self.test\"\norigin = \"" << server.address()
                         << "\"\n";
   const auto watch = testsupport::run_tlsprobe(
@@ -123,10 +117,10 @@ TEST_CASE("watch and logs --color", "[cli][colour]") {
 
 TEST_CASE("proxy: Ctrl-C says it drains and for how long; a second Ctrl-C exits at once",
           "[cli][signals]") {
-  TempDir dir;
+  TempDir dir{"cli"};
   SECTION("one Ctrl-C: drain, then a clean exit") {
     testcli::Child proxy(
-        {"proxy", "--listen", "127.0.0.1:0", "--admin", "off", "--log", dir.path + "/log.jsonl"});
+        {"proxy", "--listen", "127.0.0.1:0", "--admin", "off", "--log", dir.str() + "/log.jsonl"});
     REQUIRE(proxy.read_until([](auto&, auto& err) { return err.find("listening on") != err.npos; },
                              30s));
     proxy.signal(SIGINT);
@@ -138,7 +132,7 @@ TEST_CASE("proxy: Ctrl-C says it drains and for how long; a second Ctrl-C exits 
   }
   SECTION("an open connection holds the drain; the second Ctrl-C does not wait for it") {
     testcli::Child proxy(
-        {"proxy", "--listen", "127.0.0.1:0", "--admin", "off", "--log", dir.path + "/log.jsonl"});
+        {"proxy", "--listen", "127.0.0.1:0", "--admin", "off", "--log", dir.str() + "/log.jsonl"});
     REQUIRE(proxy.read_until([](auto&, auto& err) { return err.find("listening on") != err.npos; },
                              30s));
     std::smatch m;
@@ -168,10 +162,10 @@ TEST_CASE("proxy: Ctrl-C says it drains and for how long; a second Ctrl-C exits 
 
 TEST_CASE("proxy --color always colours the finding lines on stderr", "[cli][colour]") {
   TlsTestServer server(serving_self_signed());
-  TempDir dir;
+  TempDir dir{"cli"};
   for (const std::string mode : {"always", "never"}) {
     testcli::Child proxy({"proxy", "--listen", "127.0.0.1:0", "--admin", "off", "--log",
-                          dir.path + "/log-" + mode + ".jsonl", "--color", mode});
+                          dir.str() + "/log-" + mode + ".jsonl", "--color", mode});
     REQUIRE(proxy.read_until([](auto&, auto& err) { return err.find("listening on") != err.npos; },
                              30s));
     std::smatch m;

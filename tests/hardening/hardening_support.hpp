@@ -5,6 +5,7 @@
 
 #include "support/loopback_server.hpp"
 #include "support/sanitized.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -40,13 +41,7 @@ using namespace std::chrono_literals;
 
 using testsupport::sanitized_build;
 
-inline fs::path make_temp_dir(const char* tag) {
-  std::string tmpl = (fs::temp_directory_path() / (std::string("tlsprobe-") + tag + "-XXXXXX"));
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  REQUIRE(::mkdtemp(buf.data()) != nullptr);
-  return fs::path(buf.data());
-}
+using tlsprobe::testsupport::make_temp_dir;
 
 inline std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -8,7 +8,9 @@
 #include "proxy/app/proxy_app.hpp"
 #include "proxy/observe/metrics.hpp"
 #include "proxy/session/intercept_session.hpp"
+#include "support/curl.hpp"
 #include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -28,13 +30,7 @@ namespace tlsprobe::intercept_test {
 
 namespace fs = std::filesystem;
 
-inline fs::path make_temp_dir(const char* tag) {
-  std::string tmpl = (fs::temp_directory_path() / (std::string("tlsprobe-") + tag + "-XXXXXX"));
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  REQUIRE(::mkdtemp(buf.data()) != nullptr);
-  return fs::path(buf.data());
-}
+using tlsprobe::testsupport::make_temp_dir;
 
 struct ProxyOptions {
   certs::Chain anchors{};  // upstream trust (no system store: tests are hermetic)
@@ -124,34 +120,18 @@ class InterceptingProxy {
   std::thread thread_;
 };
 
-struct CurlResult {
-  int exit_code = -1;
-  int http_code = 0;
-  std::string body;
-  std::string err;
-};
+using tlsprobe::testsupport::CurlResult;
 
 // curl through `proxy` to `url`, trusting `cacert` (empty: curl's default store).
 inline CurlResult curl(const InterceptingProxy& proxy, const std::string& url,
                        const std::string& cacert, std::vector<std::string> extra = {}) {
-  std::vector<std::string> argv = {"curl",    "-sS",       "--max-time", "20",
-                                   "--proxy", proxy.url(), "-w",         "\n%{http_code}"};
+  std::vector<std::string> options = {"-sS", "--max-time", "20", "--proxy", proxy.url()};
   if (!cacert.empty()) {
-    argv.push_back("--cacert");
-    argv.push_back(cacert);
+    options.push_back("--cacert");
+    options.push_back(cacert);
   }
-  for (auto& e : extra) argv.push_back(std::move(e));
-  argv.push_back(url);
-  const auto r = testsupport::run_process(argv, std::chrono::seconds(30));
-  CurlResult out;
-  out.exit_code = r.exit_code;
-  out.err = r.err;
-  const auto nl = r.out.rfind('\n');
-  if (nl != std::string::npos) {
-    out.body = r.out.substr(0, nl);
-    out.http_code = std::atoi(r.out.c_str() + nl + 1);
-  }
-  return out;
+  for (auto& e : extra) options.push_back(std::move(e));
+  return testsupport::run_curl(options, {url}, std::chrono::seconds(30));
 }
 
 // Codes of a log line's tlsprobe.findings.

@@ -5,6 +5,7 @@
 #include "inspect/url_query.hpp"
 #include "proxy/observe/connection_log.hpp"
 #include "proxy/observe/log_record.hpp"
+#include "support/temp_dir.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -22,18 +23,7 @@ namespace json = boost::json;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "tlsprobe-logpriv-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using tlsprobe::testsupport::TempDir;
 
 unsigned mode_of(const fs::path& p) {
   struct stat st {};
@@ -101,7 +91,7 @@ TEST_CASE("the connection log is created 0640 in a 0750 directory, narrower unde
           "[log][privacy]") {
   for (const mode_t mask : {mode_t{022}, mode_t{027}, mode_t{077}}) {
     CAPTURE(mask);
-    TempDir tmp;
+    TempDir tmp{"logpriv"};
     const auto dir = tmp.path / "a" / "logs";
     const auto file = dir / "connections.jsonl";
     {
@@ -119,7 +109,7 @@ TEST_CASE("the connection log is created 0640 in a 0750 directory, narrower unde
 }
 
 TEST_CASE("rotated log files are created 0640 too", "[log][privacy]") {
-  TempDir tmp;
+  TempDir tmp{"logpriv"};
   const auto file = tmp.path / "connections.jsonl";
   Umask u(022);
   proxy::ConnectionLogOptions o;
@@ -136,7 +126,7 @@ TEST_CASE("rotated log files are created 0640 too", "[log][privacy]") {
 }
 
 TEST_CASE("an existing log file keeps its mode (it is not ours to change)", "[log][privacy]") {
-  TempDir tmp;
+  TempDir tmp{"logpriv"};
   const auto file = tmp.path / "connections.jsonl";
   std::ofstream(file) << "";
   fs::permissions(file, fs::perms(0604));

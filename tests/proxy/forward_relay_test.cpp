@@ -4,7 +4,7 @@
 // does not make the client wait for its expect timeout.
 #include "pki/test_pki.hpp"
 #include "proxy_fixture.hpp"
-#include "relay_peers.hpp"
+#include "support/relay_peers.hpp"
 #include "support/proxy_origin.hpp"
 
 #include <catch2/catch.hpp>

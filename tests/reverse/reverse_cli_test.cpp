@@ -6,6 +6,7 @@
 #include "reverse/reverse_origin.hpp"
 #include "support/loopback_server.hpp"
 #include "support/nginx_server.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -92,17 +93,7 @@ std::vector<boost::json::object> read_log(const std::string& path) {
   return out;
 }
 
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/tlsprobe-revcli-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string path;
-};
+using tlsprobe::testsupport::TempDir;
 
 }  // namespace
 
@@ -112,12 +103,12 @@ TEST_CASE("reverse CLI: --tls-cert is served to the CDN, the origin is verified 
   OriginOptions oo;
   oo.default_chain = ServedChain::of(www);
   HttpsOrigin origin(oo);
-  TempDir dir;
-  const auto cert = write_file(dir.path, "cert.pem",
+  TempDir dir{"revcli"};
+  const auto cert = write_file(dir.str(), "cert.pem",
                                www.leaf.cert_pem() + certs::write_pem(www.intermediate.cert));
-  const auto key = write_file(dir.path, "key.pem", www.leaf.key_pem());
-  const auto root = write_file(dir.path, "root.pem", certs::write_pem(www.root.cert));
-  const auto log = dir.path + "/log.jsonl";
+  const auto key = write_file(dir.str(), "key.pem", www.leaf.key_pem());
+  const auto root = write_file(dir.str(), "root.pem", certs::write_pem(www.root.cert));
+  const auto log = dir.str() + "/log.jsonl";
   const auto port = testsupport::unused_port();
   {
     TlsprobeProcess p({"--mode",
@@ -138,7 +129,7 @@ TEST_CASE("reverse CLI: --tls-cert is served to the CDN, the origin is verified 
                        "--admin",
                        "off",
                        "--state-dir",
-                       dir.path,
+                       dir.str(),
                        "--allow-host",
                        "www.example.test"},
                       port);
@@ -165,16 +156,16 @@ TEST_CASE("reverse CLI: without --tls-cert the CDN gets a leaf minted by the tls
   OriginOptions oo;
   oo.default_chain = ServedChain::of(www);
   HttpsOrigin origin(oo);
-  TempDir dir;
-  const auto root = write_file(dir.path, "root.pem", certs::write_pem(www.root.cert));
+  TempDir dir{"revcli"};
+  const auto root = write_file(dir.str(), "root.pem", certs::write_pem(www.root.cert));
   const auto port = testsupport::unused_port();
   TlsprobeProcess p(
       {"--mode", "reverse", "--upstream", "https://" + origin.address(), "--listen",
-       "127.0.0.1:" + std::to_string(port), "--ca-file", root, "--log", dir.path + "/log.jsonl",
-       "--admin", "off", "--state-dir", dir.path, "--allow-host", "www.example.test"},
+       "127.0.0.1:" + std::to_string(port), "--ca-file", root, "--log", dir.str() + "/log.jsonl",
+       "--admin", "off", "--state-dir", dir.str(), "--allow-host", "www.example.test"},
       port);
   auto r = testsupport::run_process(
-      {"curl", "-s", "--cacert", dir.path + "/ca.pem", "--resolve",
+      {"curl", "-s", "--cacert", dir.str() + "/ca.pem", "--resolve",
        "www.example.test:" + std::to_string(port) + ":127.0.0.1", "-w", "\n%{http_code}",
        "https://www.example.test:" + std::to_string(port) + "/"},
       std::chrono::seconds(15));

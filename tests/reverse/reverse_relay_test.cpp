@@ -3,7 +3,7 @@
 // over 1 MB go through and Expect: 100-continue does not make the client wait for a 100.
 #include "intercept/http_peers.hpp"
 #include "pki/test_pki.hpp"
-#include "proxy/relay_peers.hpp"
+#include "support/relay_peers.hpp"
 #include "reverse/reverse_fixture.hpp"
 
 #include <catch2/catch.hpp>

@@ -3,6 +3,7 @@
 // file:line:column, and the continuous mode ending on SIGTERM with a busy admin port.
 // Certificates are dated around the real clock (the binary evaluates at "now").
 #include "support/process.hpp"
+#include "support/temp_dir.hpp"
 #include "watch_fixtures.hpp"
 
 #include <catch2/catch.hpp>
@@ -20,18 +21,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // A fresh directory under $TMPDIR, removed with its contents.
-struct TempDir {
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "tlsprobe-watch-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path path;
-};
+using tlsprobe::testsupport::TempDir;
 
 std::string write_file(const fs::path& p, const std::string& text) {
   std::ofstream(p) << text;
@@ -67,7 +57,7 @@ std::vector<boost::json::object> read_records(const fs::path& p) {
 
 struct Fixture {
   WatchPki pki{testpki::now()};
-  TempDir dir;
+  TempDir dir{"watch"};
   testpki::TempPemFile root_pem{pki.root.cert_pem()};
   std::string log_file = (dir.path / "connections.jsonl").string();
 

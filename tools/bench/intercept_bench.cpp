@@ -18,6 +18,7 @@
 // X25519, no session resumption, verifying the presented chain and the name origin.test
 // against the test root and the interception CA.
 #include "bench_common.hpp"
+#include "same_round_ratios.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -59,7 +60,6 @@ using tcp = asio::ip::tcp;
 using TlsStream = asio::ssl::stream<tcp::socket>;
 using Clock = std::chrono::steady_clock;
 using tlsprobe::bench::Child;
-using tlsprobe::bench::median;
 using tlsprobe::bench::sh;
 
 constexpr const char* kHost = "origin.test";           // the name every client asks for
@@ -723,30 +723,21 @@ std::string fmt(const char* f, double a, double b) {
 }
 
 struct Results {
-  std::map<std::string, std::vector<double>> r_new, r_ka, r_bulk, raw_new, raw_ka, raw_bulk, cpu,
-      cpu_ka, cpu_bulk;
+  tlsprobe::bench::SameRoundRatios ratios;  // new/s, ka/s, bulk MB/s and the CPU figures
   std::map<std::string, long> failures;
   std::map<std::string, std::string> errors;
   std::map<std::string, MemFigures> mem;
 };
 
-void add_round(Results& res, const std::map<std::string, Figures>& got) {
-  const auto d = got.find("direct");
-  if (d == got.end()) return;
-  auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
-  for (const auto& [name, f] : got) {
-    res.r_new[name].push_back(ratio(f.new_per_s, d->second.new_per_s));
-    res.r_ka[name].push_back(ratio(f.ka_per_s, d->second.ka_per_s));
-    res.r_bulk[name].push_back(ratio(f.bulk_mb_s, d->second.bulk_mb_s));
-    res.raw_new[name].push_back(f.new_per_s);
-    res.raw_ka[name].push_back(f.ka_per_s);
-    res.raw_bulk[name].push_back(f.bulk_mb_s);
-    if (f.cpu_ms_per_new >= 0) res.cpu[name].push_back(f.cpu_ms_per_new);
-    if (f.cpu_us_per_ka >= 0) res.cpu_ka[name].push_back(f.cpu_us_per_ka);
-    if (f.cpu_ms_per_100mb >= 0) res.cpu_bulk[name].push_back(f.cpu_ms_per_100mb);
-    res.failures[name] += f.new_failed;
-    if (!f.error.empty() && res.errors[name].empty()) res.errors[name] = f.error;
-  }
+// The figures of one measurement by name, for the shared same-round driver; CPU figures only
+// when measured.
+tlsprobe::bench::Figures named(const Figures& f) {
+  tlsprobe::bench::Figures out{
+      {"new/s", f.new_per_s}, {"ka/s", f.ka_per_s}, {"bulk MB/s", f.bulk_mb_s}};
+  if (f.cpu_ms_per_new >= 0) out["cpu ms/new"] = f.cpu_ms_per_new;
+  if (f.cpu_us_per_ka >= 0) out["cpu us/ka"] = f.cpu_us_per_ka;
+  if (f.cpu_ms_per_100mb >= 0) out["cpu ms/100MB"] = f.cpu_ms_per_100mb;
+  return out;
 }
 
 double mib(long kib) { return static_cast<double>(kib) / 1024.0; }
@@ -761,9 +752,8 @@ void print_table(const std::vector<Candidate>& cands, const Results& res, const 
       continue;
     }
     const auto& n = c.name;
-    const auto get = [&](const auto& m) { return m.count(n) ? median(m.at(n)) : 0.0; };
-    std::string cpu = "-", peak = "-", mem = "-";
-    if (res.cpu.count(n)) cpu = fmt("%.2f", median(res.cpu.at(n)), 0);
+    const auto& r = res.ratios;
+    std::string cpu = tlsprobe::bench::raw_only(r, n, "cpu ms/new", "%.2f"), peak = "-", mem = "-";
     if (res.mem.count(n)) {
       const auto& m = res.mem.at(n);
       peak = fmt("%.0f MiB", mib(m.peak_run_kib), 0);
@@ -779,9 +769,9 @@ void print_table(const std::vector<Candidate>& cands, const Results& res, const 
       }
     }
     std::printf("%-11s %17s %19s %17s %11s %9s   %s\n", n.c_str(),
-                fmt("%6.0f (%4.2fx)", get(res.raw_new), get(res.r_new)).c_str(),
-                fmt("%7.0f (%4.2fx)", get(res.raw_ka), get(res.r_ka)).c_str(),
-                fmt("%6.0f (%4.2fx)", get(res.raw_bulk), get(res.r_bulk)).c_str(), cpu.c_str(),
+                tlsprobe::bench::raw_and_ratio(r, n, "new/s").c_str(),
+                tlsprobe::bench::raw_and_ratio(r, n, "ka/s", "%7.0f").c_str(),
+                tlsprobe::bench::raw_and_ratio(r, n, "bulk MB/s").c_str(), cpu.c_str(),
                 peak.c_str(), mem.c_str());
   }
   // CPU per unit of work does not depend on how busy the machine is: it explains the ratios.
@@ -790,11 +780,11 @@ void print_table(const std::vector<Candidate>& cands, const Results& res, const 
               "ms per 100 MB bulk");
   for (const auto& c : cands) {
     if (!c.skipped.empty() || c.proc.pid() <= 0) continue;
-    const auto at = [&](const auto& m, const char* f) {
-      return m.count(c.name) ? fmt(f, median(m.at(c.name)), 0) : std::string("-");
+    const auto at = [&](const char* figure, const char* f) {
+      return tlsprobe::bench::raw_only(res.ratios, c.name, figure, f);
     };
-    std::printf("  %-11s %14s %22s %20s\n", c.name.c_str(), at(res.cpu, "%.2f").c_str(),
-                at(res.cpu_ka, "%.0f").c_str(), at(res.cpu_bulk, "%.0f").c_str());
+    std::printf("  %-11s %14s %22s %20s\n", c.name.c_str(), at("cpu ms/new", "%.2f").c_str(),
+                at("cpu us/ka", "%.0f").c_str(), at("cpu ms/100MB", "%.0f").c_str());
   }
   std::printf("\nHow each candidate was reached (client TLS version in brackets):\n");
   for (const auto& c : cands) {
@@ -811,22 +801,22 @@ void print_table(const std::vector<Candidate>& cands, const Results& res, const 
 
 void print_goals(const Results& res) {
   const std::string n = "tlsprobe";
-  if (!res.r_new.count(n)) return;
+  const auto& r = res.ratios;
+  if (!r.has(n, "new/s")) return;
   auto line = [](const char* what, bool met, const std::string& got) {
     std::printf("  %-44s %-6s %s\n", what, met ? "met" : "MISSED", got.c_str());
   };
   std::printf("\nGoals for tlsprobe (issue 4 item 7):\n");
-  const double nw = median(res.r_new.at(n)), ka = median(res.r_ka.at(n)),
-               bulk = median(res.r_bulk.at(n));
-  const bool has_new = median(res.raw_new.at(n)) > 0 || median(res.raw_new.at("direct")) > 0;
+  const double nw = r.ratio(n, "new/s"), ka = r.ratio(n, "ka/s"), bulk = r.ratio(n, "bulk MB/s");
+  const bool has_new = r.raw(n, "new/s") > 0 || r.raw("direct", "new/s") > 0;
   if (has_new) line("new connections >= 0.5x direct", nw >= 0.5, fmt("%.2fx", nw, 0));
-  if (res.cpu.count(n)) {
-    const double cpu = median(res.cpu.at(n));
+  if (r.has(n, "cpu ms/new")) {
+    const double cpu = r.raw(n, "cpu ms/new");
     line("proxy CPU per new connection <= 1.6 ms", cpu <= 1.6, fmt("%.2f ms", cpu, 0));
   }
-  if (median(res.raw_ka.at("direct")) > 0)
+  if (r.raw("direct", "ka/s") > 0)
     line("keep-alive >= 0.6x direct", ka >= 0.6, fmt("%.2fx", ka, 0));
-  if (median(res.raw_bulk.at("direct")) > 0)
+  if (r.raw("direct", "bulk MB/s") > 0)
     line("bulk >= 0.7x direct", bulk >= 0.7, fmt("%.2fx", bulk, 0));
   if (res.mem.count(n)) {
     const auto& m = res.mem.at(n);
@@ -951,18 +941,18 @@ int run(const Options& o) {
   std::vector<Candidate*> live;
   for (auto& c : cands)
     if (c.skipped.empty()) live.push_back(&c);
-  for (int round = 0; round < o.rounds && !g_stop.load(); ++round) {
-    std::map<std::string, Figures> got;
-    // Interleaved: every candidate once per round, the order rotating between rounds.
-    for (std::size_t k = 0; k < live.size() && !g_stop.load(); ++k) {
-      auto& c = *live[(k + static_cast<std::size_t>(round)) % live.size()];
-      got[c.name] = measure(c, ctx, o);
-    }
-    if (g_stop.load()) break;  // a cut-short round would skew the medians: drop it
-    add_round(res, got);
-    std::fprintf(stderr, "round %d/%d done (load %s)\n", round + 1, o.rounds,
-                 tlsprobe::bench::load_average().c_str());
-  }
+  std::vector<std::string> names;
+  for (auto* c : live) names.push_back(c->name);
+  tlsprobe::bench::run_rounds(
+      names, o.rounds,
+      [&](std::size_t i) {
+        const Figures f = measure(*live[i], ctx, o);
+        res.failures[live[i]->name] += f.new_failed;
+        if (!f.error.empty() && res.errors[live[i]->name].empty())
+          res.errors[live[i]->name] = f.error;
+        return named(f);
+      },
+      res.ratios, g_stop, "intercept_bench");
   for (auto* c : live) {
     if (g_stop.load() || c->proc.pid() <= 0 || o.mem_mib == 0) continue;
     res.mem[c->name] = measure_memory(*c, ctx, o);

@@ -3,16 +3,17 @@
 //
 //   logs_bench [--size-mb N] [--hosts N] [--file PATH] [--keep] [--no-jq]
 //
-// Generates a log of realistic records (about 3 KiB each: a two-certificate chain, a
-// ClientHello, sometimes findings; default 1 GiB), then runs, in this order and each as a
+// Generates a log of tunnel records written by the proxy's own record code
+// (proxy::make_connection_record: a minted leaf and its CA per host, a ClientHello, sometimes
+// findings; default 1 GiB), then runs, in this order and each as a
 // child process so that its peak RSS is its own:
 //   1. tlsprobe logs summary --format json FILE  (the binary next to this one)
 //   2. jq -n -c 'reduce inputs as $r ({}; .[$r.destination.domain // "?"] += 1)' FILE
 // and prints records/s, MB/s and peak RSS of both, and the speed ratio. Goal: >= 10x jq,
 // with RSS independent of the file size.
+#include "certs/authority.hpp"
+#include "certs/leaf_minter.hpp"
 #include "proxy/observe/log_record.hpp"
-
-#include <boost/json.hpp>
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -23,13 +24,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 namespace {
-
-namespace json = boost::json;
 
 struct Run {
   bool ok = false;
@@ -61,145 +62,116 @@ Run run_child(const std::vector<std::string>& args) {
   return run;
 }
 
-std::string hex(std::mt19937_64& rng, std::size_t n) {
-  static const char* digits = "0123456789ABCDEF";
-  std::string s(n, '0');
-  for (auto& c : s) c = digits[rng() & 15];
-  return s;
+// The certificates of the generated log: one tlsprobe CA (made in a temp dir) and one minted
+// leaf per host, so every record carries real certificate fields (issue 14 item 7: the
+// benchmark reads what the proxy writes, not a hand-made imitation of it).
+struct Pki {
+  std::filesystem::path dir;
+  std::optional<tlsprobe::certs::Authority> ca;
+  std::vector<tlsprobe::certs::Chain> chains;  // per host: leaf, CA
+  ~Pki() {
+    std::error_code ec;
+    if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+  }
+};
+
+bool make_pki(Pki& pki, int hosts) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "tlsprobe-logs-bench-ca-XXXXXX");
+  if (::mkdtemp(tmpl.data()) == nullptr) return false;
+  pki.dir = tmpl;
+  pki.ca = tlsprobe::certs::Authority::load_or_create(pki.dir / "ca").authority;
+  const tlsprobe::certs::LeafMinter minter(*pki.ca);
+  for (int h = 0; h < hosts; ++h) {
+    const auto minted = minter.mint(nullptr, "host" + std::to_string(h) + ".example.com");
+    if (!minted) return false;
+    pki.chains.push_back(minted.leaf->chain);
+  }
+  return true;
 }
 
-json::object cert(const std::string& cn, const std::string& issuer_cn, const std::string& sha,
-                  const std::string& not_after, std::vector<std::string> names) {
-  json::array n;
-  for (auto& name : names) n.emplace_back(name);
-  return json::object{{"subject", "CN=" + cn + ",O=Example Inc,C=US"},
-                      {"issuer", "CN=" + issuer_cn + ",O=Example Trust Services,C=US"},
-                      {"serial", sha.substr(0, 32)},
-                      {"not_before", "2026-03-01T00:00:00Z"},
-                      {"not_after", not_after},
-                      {"names", std::move(n)},
-                      {"key", "EC 256 prime256v1"},
-                      {"signature_algorithm", "ecdsa-with-SHA256"},
-                      {"sha256", sha}};
+tlsprobe::inspect::Finding finding(std::string code, tlsprobe::inspect::Severity severity,
+                                   const std::string& subject, std::string message,
+                                   std::string remedy,
+                                   std::map<std::string, std::string> evidence) {
+  tlsprobe::inspect::Finding f;
+  f.code = std::move(code);
+  f.severity = severity;
+  f.subject = subject;
+  f.message = std::move(message);
+  f.remedy = std::move(remedy);
+  f.evidence = std::move(evidence);
+  return f;
 }
 
-// One record shaped like proxy::make_connection_record's output (docs/log-format.md).
-std::string record(std::mt19937_64& rng, int host_index, long seq, const std::string& leaf_sha,
-                   const std::string& inter_sha) {
+// One tunnel record as the proxy writes it: ConnectionFacts through make_connection_record.
+std::string record(std::mt19937_64& rng, int host_index, long seq,
+                   const tlsprobe::certs::Chain& chain) {
+  using namespace tlsprobe;
   const std::string host = "host" + std::to_string(host_index) + ".example.com";
   const auto end = std::chrono::system_clock::time_point(std::chrono::seconds(1780000000)) +
                    std::chrono::milliseconds(seq * 37);
-  const std::string not_after =
-      host_index % 17 == 0 ? "2026-06-10T00:00:00Z" : "2026-09-01T00:00:00Z";
-  json::object r;
-  r["@timestamp"] = tlsprobe::proxy::format_timestamp_ms(end);
+  proxy::ConnectionFacts facts;
+  facts.mode = proxy::LogMode::tunnel;
+  facts.end = end;
+  facts.start = end - std::chrono::nanoseconds(rng() % 5'000'000'000);
+  facts.client_address = "10.1.2." + std::to_string(seq % 250);
+  facts.client_port = static_cast<std::uint16_t>(40000 + seq % 20000);
+  facts.destination_domain = host;
+  facts.destination_address = "203.0.113." + std::to_string(host_index % 250);
+  facts.destination_port = 443;
+  facts.bytes_client_to_server = 1200;
+  facts.bytes_server_to_client = rng() % 1'000'000;
+  inspect::ClientHelloObservation hello;
+  hello.sni = host;
+  hello.alpn = {"h2", "http/1.1"};
+  hello.versions = {"1.3", "1.2"};
+  hello.connect_host = host + ":443";
+  facts.client_hello = hello;
+  inspect::HandshakeObservation hs;
+  hs.host = host;
+  hs.address = facts.destination_address + ":443";
+  hs.sni = host;
+  hs.tls_version = "1.3";
+  hs.cipher = "TLS_AES_128_GCM_SHA256";
+  hs.alpn = "h2";
+  hs.chain = chain;
+  facts.handshake = std::move(hs);
+  proxy::ProbeFacts probe;
+  probe.status = seq % 5 == 0 ? proxy::ProbeStatus::ok : proxy::ProbeStatus::cached;
+  probe.elapsed_ms = 41.7;
+  facts.probe = probe;
   const bool broken = host_index % 11 == 0;
-  r["event"] = json::object{{"kind", "event"},
-                            {"category", json::array{"network"}},
-                            {"type", json::array{"connection"}},
-                            {"outcome", broken ? "failure" : "success"},
-                            {"duration", static_cast<std::int64_t>(rng() % 5'000'000'000)}};
-  if (broken)
-    r["error"] = json::object{{"code", "chain.incomplete"},
-                              {"message", "The server did not send the intermediate certificate."}};
-  r["client"] = json::object{{"address", "10.1.2." + std::to_string(seq % 250)},
-                             {"port", 40000 + seq % 20000}};
-  r["destination"] = json::object{{"domain", host},
-                                  {"address", "203.0.113." + std::to_string(host_index % 250)},
-                                  {"port", 443}};
-  r["network"] = json::object{{"bytes", static_cast<std::int64_t>(rng() % 1'000'000)}};
-  json::object leaf = cert(host, "Example Issuing CA R7", leaf_sha, not_after,
-                           {host, "www." + host, "api." + host});
-  r["tls"] = json::object{
-      {"version", "1.3"},
-      {"version_protocol", "tls"},
-      {"cipher", "TLS_AES_128_GCM_SHA256"},
-      {"next_protocol", "h2"},
-      {"established", true},
-      {"client", json::object{{"server_name", host}}},
-      {"server",
-       json::object{
-           {"hash", json::object{{"sha256", leaf_sha}}},
-           {"not_before", "2026-03-01T00:00:00Z"},
-           {"not_after", not_after},
-           {"subject", leaf.at("subject")},
-           {"issuer", leaf.at("issuer")},
-           {"x509",
-            json::object{{"serial_number", leaf_sha.substr(0, 32)},
-                         {"signature_algorithm", "ecdsa-with-SHA256"},
-                         {"not_before", "2026-03-01T00:00:00Z"},
-                         {"not_after", not_after},
-                         {"subject", json::object{{"distinguished_name", leaf.at("subject")},
-                                                  {"common_name", host}}},
-                         {"issuer", json::object{{"distinguished_name", leaf.at("issuer")},
-                                                 {"common_name", "Example Issuing CA R7"}}},
-                         {"public_key_algorithm", "EC"},
-                         {"public_key_size", 256},
-                         {"public_key_curve", "prime256v1"},
-                         {"alternative_names", leaf.at("names")}}}}}};
-  json::array chain{leaf, cert("Example Issuing CA R7", "Example Root CA", inter_sha,
-                               "2029-01-01T00:00:00Z", {})};
-  json::array findings;
+  facts.verify = proxy::VerifyFacts{!broken, broken ? 20 : 0,
+                                    broken ? "unable to get local issuer certificate" : "ok"};
   if (broken) {
-    findings.emplace_back(json::object{
-        {"code", "chain.incomplete"},
-        {"severity", "error"},
-        {"role", "direct"},
-        {"subject", host + ":443"},
-        {"message",
-         "The server did not send the intermediate certificate CN=Example Issuing CA R7; browsers "
-         "may fetch it, curl, Python, Java and CDN origin pulls fail."},
-        {"remedy", "Serve the full chain (fullchain.pem), not only the leaf certificate."},
-        {"evidence", json::object{{"missing_issuer", "CN=Example Issuing CA R7"},
-                                  {"aia_url", "http://ca.example/r7.der"}}},
-        {"equivalents",
-         json::object{{"openssl", "20 unable to get local issuer certificate"},
-                      {"curl", "SSL certificate problem: unable to get local issuer certificate"}}},
-        {"browser_shows", false}});
+    auto f = finding(
+        "chain.incomplete", inspect::Severity::error, host + ":443",
+        "The server did not send the intermediate certificate CN=Example Issuing CA "
+        "R7; browsers may fetch it, curl, Python, Java and CDN origin pulls fail.",
+        "Serve the full chain (fullchain.pem), not only the leaf certificate.",
+        {{"missing_issuer", "CN=Example Issuing CA R7"}, {"aia_url", "http://ca.example/r7.der"}});
+    f.equivalents = {{"openssl", "20 unable to get local issuer certificate"},
+                     {"curl", "SSL certificate problem: unable to get local issuer certificate"}};
+    facts.findings.push_back(std::move(f));
   }
-  if (host_index % 17 == 0) {
-    findings.emplace_back(json::object{{"code", "cert.expiring_soon"},
-                                       {"severity", "warning"},
-                                       {"role", "direct"},
-                                       {"subject", host + ":443"},
-                                       {"message", "The certificate expires in 9 days."},
-                                       {"remedy", "Renew the certificate and reload the server."},
-                                       {"evidence", json::object{{"not_after", not_after}}},
-                                       {"equivalents", json::object{}},
-                                       {"browser_shows", false}});
-  }
-  r["tlsprobe"] = json::object{
-      {"schema", 1},
-      {"mode", "tunnel"},
-      {"role", "direct"},
-      {"client_hello", json::object{{"sni", host},
-                                    {"alpn", json::array{"h2", "http/1.1"}},
-                                    {"versions", json::array{"1.3", "1.2"}}}},
-      {"bytes", json::object{{"client_to_server", 1200}, {"server_to_client", 48000}}},
-      {"probe", json::object{{"status", seq % 5 == 0 ? "ok" : "cached"}, {"elapsed_ms", 41.7}}},
-      {"chain", std::move(chain)},
-      {"verify",
-       json::object{{"ok", !broken},
-                    {"openssl_code", broken ? 20 : 0},
-                    {"openssl_text", broken ? "unable to get local issuer certificate" : "ok"}}},
-      {"findings", std::move(findings)}};
-  return json::serialize(r);
+  if (host_index % 17 == 0)
+    facts.findings.push_back(finding("cert.expiring_soon", inspect::Severity::warning,
+                                     host + ":443", "The certificate expires in 9 days.",
+                                     "Renew the certificate and reload the server.",
+                                     {{"days_left", "9"}}));
+  return proxy::to_json_line(proxy::make_connection_record(facts));
 }
 
-long generate(const std::string& path, std::size_t bytes, int hosts) {
+long generate(const std::string& path, std::size_t bytes, const Pki& pki) {
   std::FILE* out = std::fopen(path.c_str(), "wb");
   if (!out) return -1;
   std::mt19937_64 rng(42);
-  std::vector<std::string> leaf(hosts), inter(4);
-  for (auto& s : leaf) s = hex(rng, 64);
-  for (auto& s : inter) s = hex(rng, 64);
+  const auto hosts = static_cast<unsigned>(pki.chains.size());
   std::size_t written = 0;
   long n = 0;
   while (written < bytes) {
-    const int h = static_cast<int>(rng() % static_cast<unsigned>(hosts));
-    // Some hosts renew during the log: their leaf changes once.
-    if (h % 13 == 0 && n % 100'000 == 99'999) leaf[h] = hex(rng, 64);
-    std::string line = record(rng, h, n, leaf[h], inter[h % 4]);
+    const int h = static_cast<int>(rng() % hosts);
+    std::string line = record(rng, h, n, pki.chains[static_cast<std::size_t>(h)]);
     line += '\n';
     std::fwrite(line.data(), 1, line.size(), out);
     written += line.size();
@@ -251,7 +223,12 @@ int main(int argc, char** argv) {
   }
 
   const auto g0 = std::chrono::steady_clock::now();
-  const long records = generate(file, size_mb << 20, hosts);
+  Pki pki;
+  if (!make_pki(pki, hosts)) {
+    std::fprintf(stderr, "logs_bench: cannot make the test certificates\n");
+    return 64;
+  }
+  const long records = generate(file, size_mb << 20, pki);
   if (records < 0) {
     std::fprintf(stderr, "logs_bench: cannot write %s\n", file.c_str());
     return 64;
