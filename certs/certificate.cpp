@@ -80,7 +80,10 @@ std::string ip_to_text(const ASN1_OCTET_STRING* ip) {
   if (len == 4 && inet_ntop(AF_INET, d, buf, sizeof buf)) return buf;
   if (len == 16 && inet_ntop(AF_INET6, d, buf, sizeof buf)) return buf;
   // Not an address (e.g. a name-constraints style mask): show the bytes.
-  return "#" + hex_upper(d, static_cast<std::size_t>(len > 0 ? len : 0));
+  // Appended, not `"#" + std::string&&`: GCC 12's -Wrestrict misfires on that (GCC bug 105329).
+  std::string text = "#";
+  text += hex_upper(d, static_cast<std::size_t>(len > 0 ? len : 0));
+  return text;
 }
 
 KeyInfo key_info_of(X509* x) {

@@ -382,6 +382,12 @@ std::string summary_line(const ConnectionFacts& facts, const inspect::Finding* e
 
 }  // namespace
 
+void note_request(HttpFacts& http, unsigned version, std::string_view user_agent) {
+  http.version = std::to_string(version / 10) + "." + std::to_string(version % 10);
+  // Cut on a byte count; sanitize_utf8 (when the record is made) replaces a split character.
+  http.user_agent = std::string(user_agent.substr(0, kMaxUserAgent));
+}
+
 std::string format_timestamp_ms(std::chrono::system_clock::time_point t) {
   using namespace std::chrono;
   const auto ms = floor<milliseconds>(t);
@@ -509,7 +515,10 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
       http["request"] = json::object{{"method", str(facts.http->method)}};
     if (facts.http->status != 0)
       http["response"] = json::object{{"status_code", facts.http->status}};
+    put(http, "version", facts.http->version);
     if (!http.empty()) record["http"] = std::move(http);
+    if (!facts.http->user_agent.empty())
+      record["user_agent"] = json::object{{"original", str(facts.http->user_agent)}};
     if (!facts.http->url.empty()) {
       const std::string shown = inspect::shown_url(facts.http->url, options.keep_query);
       json::object url{{"full", str(shown)}, {"original", str(shown)}};

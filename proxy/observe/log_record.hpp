@@ -59,7 +59,15 @@ struct HttpFacts {
   std::string method;
   std::string url;  // absolute URL as requested (query redacted by make_connection_record)
   int status = 0;   // 0 = no response
+  std::string version;     // "1.1", "1.0" (`http.version`)
+  std::string user_agent;  // as the client sent it, at most kMaxUserAgent bytes (`user_agent.original`)
 };
+
+// A User-Agent longer than this is cut (the header limit allows 32 KiB; a log line should not).
+inline constexpr std::size_t kMaxUserAgent = 1024;
+
+// Fills the request side of `http` from a request head's version (Beast's 10/11) and User-Agent.
+void note_request(HttpFacts& http, unsigned version, std::string_view user_agent);
 
 // Everything one log record says. Optional parts are left out of the record when unset.
 struct ConnectionFacts {

@@ -126,6 +126,7 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
     facts.destination_port = authority.port;
     facts.http = HttpFacts{};
     facts.http->method = std::string(h.method_string());
+    note_request(*facts.http, h.version(), h[http::field::user_agent]);
     facts.http->url = "http://" + host_header(authority) + target->origin_form;
     inspector.request(h.method_string(), host_header(authority), target->origin_form);
 

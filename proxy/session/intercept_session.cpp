@@ -170,9 +170,12 @@ asio::awaitable<void> serve_explain(Intercepted& st, TlsStream& client,
     res.body() = page.body;
     res.keep_alive(keep);
     res.prepare_payload();
-    st.facts.http = HttpFacts{
-        std::string(req.method_string()),
-        "https://" + url_host(st.target.host, st.target.port) + std::string(req.target()), 502};
+    st.facts.http = HttpFacts{};
+    st.facts.http->method = std::string(req.method_string());
+    st.facts.http->url =
+        "https://" + url_host(st.target.host, st.target.port) + std::string(req.target());
+    st.facts.http->status = 502;
+    note_request(*st.facts.http, req.version(), req[http::field::user_agent]);
     conn.expires_after(s.timeouts.idle);
     auto [wec, wn] = co_await http::async_write(client, res, as_tuple(use_awaitable));
     if (wec) break;
@@ -205,9 +208,10 @@ asio::awaitable<void> serve_relay(Intercepted& st, TlsStream& client, TlsStream&
     inspector.fetch_dest(h["Sec-Fetch-Dest"]);
     const std::string_view path =
         ex.framing.origin_form.empty() ? std::string_view(h.target()) : ex.framing.origin_form;
-    st.facts.http =
-        HttpFacts{std::string(h.method_string()),
-                  "https://" + url_host(st.target.host, st.target.port) + std::string(path), 0};
+    st.facts.http = HttpFacts{};
+    st.facts.http->method = std::string(h.method_string());
+    st.facts.http->url = "https://" + url_host(st.target.host, st.target.port) + std::string(path);
+    note_request(*st.facts.http, h.version(), h[http::field::user_agent]);
     co_return UpstreamChoice<TlsStream>{&upstream, &upstream_buf, std::nullopt};
   };
   hooks.response = [&](Exchange& ex, const http::response_header<>& res) {

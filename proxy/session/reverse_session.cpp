@@ -319,6 +319,7 @@ asio::awaitable<bool> Session::serve_requests(ClientStream& cs) {
     const std::string host_header(h[http::field::host]);
     facts_.http = HttpFacts{};
     facts_.http->method = std::string(h.method_string());
+    note_request(*facts_.http, h.version(), h[http::field::user_agent]);
     if ((host_header.empty() && h.version() >= 11) || !valid_host_header(host_header)) {
       facts_.reason = "bad Host header";
       return ErrorAnswer{

@@ -43,7 +43,7 @@ proxy::ConnectionFacts facts_with_url(std::string url) {
   f.mode = proxy::LogMode::intercept;
   f.client_address = "127.0.0.1";
   f.destination_domain = "shop.test";
-  f.http = proxy::HttpFacts{"GET", std::move(url), 200};
+  f.http = proxy::HttpFacts{"GET", std::move(url), 200, "1.1", "curl/8"};
   return f;
 }
 
@@ -84,6 +84,26 @@ TEST_CASE("a record keeps url.full without the query unless keep_query", "[log][
               .at("url")
               .as_object()
               .if_contains("query") == nullptr);
+  }
+}
+
+TEST_CASE("http.version and user_agent.original come from the request, escaped and bounded",
+          "[log][ecs]") {
+  auto f = facts_with_url("https://shop.test/");
+  const std::string hostile = "evil\"agent\n\x1b[31m\xff" + std::string(5000, 'A');
+  proxy::note_request(*f.http, 10, hostile);
+  const auto line = proxy::to_json_line(proxy::make_connection_record(f));
+  CHECK(line.find('\n') == std::string::npos);  // one record, one line
+  const auto rec = json::parse(line).as_object();
+  CHECK(rec.at("http").as_object().at("version").as_string() == "1.0");
+  const auto ua = rec.at("user_agent").as_object().at("original").as_string();
+  CHECK(ua.size() <= proxy::kMaxUserAgent + 3);  // a replaced byte may grow to U+FFFD
+  CHECK(std::string_view(ua).substr(0, 11) == "evil\"agent\n");
+  SECTION("no User-Agent: no user_agent object") {
+    proxy::note_request(*f.http, 11, "");
+    const auto r = proxy::make_connection_record(f);
+    CHECK(r.at("http").as_object().at("version").as_string() == "1.1");
+    CHECK(r.if_contains("user_agent") == nullptr);
   }
 }
 

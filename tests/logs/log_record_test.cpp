@@ -291,12 +291,15 @@ TEST_CASE("intercept records: tls.* is the client's connection, IANA cipher name
   facts.mode = proxy::LogMode::intercept;
   facts.handshake->tls_version = "1.2";
   facts.handshake->cipher = "ECDHE-ECDSA-AES128-GCM-SHA256";  // OpenSSL's name
-  facts.http = proxy::HttpFacts{"GET", "https://www.example.com:8443/a/b.html?q=secret#top", 200};
+  facts.http = proxy::HttpFacts{
+      "GET", "https://www.example.com:8443/a/b.html?q=secret#top", 200, "1.1", "curl/8.1"};
   const json::object r = parse_strict(line_of(facts));
   CHECK(at_path(r, {"tls", "version"}).as_string() == "1.2");
   CHECK(at_path(r, {"tls", "cipher"}).as_string() == "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
   CHECK(at_path(r, {"tls", "established"}).as_bool());
   CHECK(at_path(r, {"url", "scheme"}).as_string() == "https");
+  CHECK(at_path(r, {"http", "version"}).as_string() == "1.1");
+  CHECK(at_path(r, {"user_agent", "original"}).as_string() == "curl/8.1");
   CHECK(at_path(r, {"url", "domain"}).as_string() == "www.example.com");
   CHECK(at_path(r, {"url", "port"}).to_number<int>() == 8443);
   CHECK(at_path(r, {"url", "path"}).as_string() == "/a/b.html");
