@@ -58,7 +58,7 @@ section "probe: AIA and --fullchain-out"
 show tlsprobe probe example.test:18443 --connect 127.0.0.1:18443 $trust --fullchain-out fullchain.pem
 show "curl -sS --cacert root.pem --resolve example.test:18443:127.0.0.1 https://example.test:18443/"
 show "curl -sS --cacert root.pem --resolve example.test:18444:127.0.0.1 https://example.test:18444/"
-show "cmp fullchain.pem example-full.pem && echo same as the lab's example-full.pem"
+show "cmp fullchain.pem example-full.pem && echo same as the full chain the lab serves"
 section "probe: --clients against a DHE-only server"
 show tlsprobe probe compat.test:18447 --connect 127.0.0.1:18447 $trust --clients
 
@@ -68,9 +68,9 @@ tlsprobe proxy --listen 127.0.0.1:18085 --config demo.toml --log logs/connection
   $trust --admin 127.0.0.1:19464 --state-dir state >proxy.out 2>&1 &
 proxy_pid=$!
 wait_listening proxy.out
-echo '$ tlsprobe proxy --listen 127.0.0.1:18085 --config demo.toml --log logs/connections.jsonl --ca-file root.pem --no-system-trust --admin 127.0.0.1:19464'
+echo '$ tlsprobe proxy --listen 127.0.0.1:18085 --config demo.toml --log logs/connections.jsonl --ca-file root.pem --no-system-trust --admin 127.0.0.1:19464 --state-dir state &'
 show "curl -sS -o /dev/null -w '%{http_code}\n' -x http://127.0.0.1:18085 --cacert root.pem https://www.example.test:18443/"
-show "curl -sS -o /dev/null -w '%{http_code}\n' -x http://127.0.0.1:18085 http://shop.example.test:18080/ http://shop.example.test:18080/login"
+show "curl -sS -o /dev/null -o /dev/null -w '%{http_code}\n' -x http://127.0.0.1:18085 http://shop.example.test:18080/ http://shop.example.test:18080/login"
 sleep 2
 show "curl -s http://127.0.0.1:19464/metrics | grep -E '^tlsprobe_(connections_total|findings_total)'"
 kill -INT $proxy_pid; wait $proxy_pid; proxy_pid=
@@ -83,6 +83,7 @@ tlsprobe proxy --listen 127.0.0.1:18081 --intercept --config demo.toml --log log
   $trust --admin 127.0.0.1:19465 --state-dir state >proxy.out 2>&1 &
 proxy_pid=$!
 wait_listening proxy.out
+echo '$ tlsprobe proxy --listen 127.0.0.1:18081 --intercept --config demo.toml --log logs/intercept.jsonl --ca-file root.pem --no-system-trust --admin 127.0.0.1:19465 --state-dir state &'
 show "curl -s -x http://127.0.0.1:18081 --cacert state/ca.pem https://www.example.test:18443/"
 show "curl -s -x http://127.0.0.1:18081 --cacert state/ca.pem https://www.example.test:18445/"
 show "curl -s -o /dev/null -x http://127.0.0.1:18081 https://www.example.test:18445/"
