@@ -11,11 +11,12 @@
 #   18443  https: only the leaf CN=example.test, no intermediate (the most common mistake)
 #   18444  https: the same leaf with its full chain
 #   18445  https: default server example.test (full chain) + virtual host www.example.test
-#          (www + mail names) with a stapled OCSP response
+#          (www + mail names) with a stapled OCSP response; /page.html loads an http:// image
 #   18446  https: www.example.test, a client certificate required (ssl_verify_client on)
 #   18447  https: compat.test, RSA, TLS 1.2 with DHE suites only (ffdhe2048)
 #   18425  smtp with STARTTLS: mail.example.test (python3, when installed)
 #   18450  nothing (a refused port)
+# (tools/readme_examples.sh adds 0.0.0.0:18460 for a while: accepts and never answers.)
 # Trust anchor: DIR/root.pem (never installed anywhere; use --ca-file root.pem --no-system-trust).
 set -euo pipefail
 cmd=${1:-start}
@@ -105,6 +106,7 @@ http {
   server { listen 127.0.0.1:18445 ssl; server_name www.example.test;
     ssl_certificate $dir/www-full.pem; ssl_certificate_key $dir/www.key;
     ssl_stapling on; ssl_stapling_file $dir/staple.der;
+    location = /page.html { return 200 '<!doctype html><title>www</title><img src="http://cdn.example.test/logo.png">\n'; }
     location / { return 200 "ok\n"; } }
   server { listen 127.0.0.1:18446 ssl; server_name www.example.test;
     ssl_certificate $dir/www-full.pem; ssl_certificate_key $dir/www.key;
