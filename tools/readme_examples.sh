@@ -176,7 +176,8 @@ show "curl -s -x http://127.0.0.1:18081 --cacert state/ca.pem https://www.exampl
 proxy_news proxy.out sni.default_cert
 show "curl -s -x http://127.0.0.1:18081 --cacert state/ca.pem https://www.example.test:18445/"
 show "curl -s -x http://127.0.0.1:18081 --cacert state/ca.pem https://www.example.test:18445/page.html"
-proxy_news proxy.out
+proxy_news proxy.out mixed_content
+show "jq -c '{url: .url.original, findings: [.tlsprobe.findings[]? | {code, severity}]}' logs/intercept.jsonl"
 show "curl -s -o /dev/null -x http://127.0.0.1:18081 https://www.example.test:18445/"
 proxy_news proxy.out rejected
 show "curl -s http://127.0.0.1:19465/pins"
@@ -187,7 +188,6 @@ wait $proxy_pid
 proxy_pid=
 proxy_news proxy.out
 echo
-show "jq -c '{url: .url.original, findings: [.tlsprobe.findings[]? | {code, severity}]}' logs/intercept.jsonl"
 
 section "watch"
 cat >watch.toml <<'EOF'
