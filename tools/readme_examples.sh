@@ -10,7 +10,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin=$(realpath "${1:-$here/build/tools/tlsprobe}")
 lab=${LAB:-/tmp/tlsprobe-lab}
 [ -x "$bin" ] || { echo "readme_examples: no tlsprobe binary at $bin (tools/bootstrap.sh build)" >&2; exit 64; }
-"$here/tools/demo_lab.sh" start "$lab" >&2 || { echo "readme_examples: the lab did not start (ports 18080, 18425, 18443-18447 busy?)" >&2; exit 1; }
+"$here/tools/demo_lab.sh" start "$lab" >&2 || { echo "readme_examples: the lab did not start (ports 18080, 18425, 18443-18451 busy?)" >&2; exit 1; }
 trap '"$here/tools/demo_lab.sh" stop "$lab"; for p in "${proxy_pid:-}" "${silent_pid:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done' EXIT
 cd "$lab"
 mkdir -p bin && ln -sf "$bin" bin/tlsprobe
@@ -114,6 +114,11 @@ for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:18080/ && break; s
 
 section "probe: --clients against a DHE-only server"
 show tlsprobe probe compat.test:18447 --connect 127.0.0.1:18447 $trust --clients
+
+section "probe: --clients against the other compat servers (the matrix only)"
+for port in 18448 18449 18451; do
+  show "tlsprobe probe compat.test:$port --connect 127.0.0.1:$port $trust --clients | sed -n '/^  clients/,/^  server accepts/p'"
+done
 
 section "proxy: forward mode"
 rm -rf logs/connections.jsonl logs/intercept.jsonl logs/drain.jsonl logs/watch.jsonl state
