@@ -3,7 +3,7 @@
 // plain http://; forward answered the 101 and then dropped the connection's new protocol), and
 // a keep-alive request whose head stalls gets a 408 instead of a silent close.
 #include "proxy_fixture.hpp"
-#include "relay_peers.hpp"
+#include "support/relay_peers.hpp"
 
 #include <catch2/catch.hpp>
 
