@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <thread>
 
 using namespace tlsprobe;
@@ -165,11 +166,38 @@ TEST_CASE("a tunnelled client that aborts its handshake is logged tls.establishe
   proxy.stop();
   const auto recs = proxy.log_records();
   REQUIRE(recs.size() == 2);
+  std::set<std::string> versions;
   for (const auto& rec : recs) {
     REQUIRE(find_path(rec, "tls.established"));
     CHECK_FALSE(find_path(rec, "tls.established")->as_bool());
     REQUIRE(find_path(rec, "tls.version"));  // the server did answer: its choice is known
+    versions.insert(std::string(find_path(rec, "tls.version")->as_string()));
   }
+  CHECK(versions == std::set<std::string>{"1.2", "1.3"});
+}
+
+TEST_CASE("a tunnelled server that refuses the ClientHello gives no tls.version, not established") {
+  testpki::Hierarchy pki = testpki::make_hierarchy({"test.example"}, testpki::now());
+  testpki::TempPemFile root_pem(pki.root.cert_pem());
+  testsupport::TlsServerOptions o;
+  o.default_chain = testsupport::ServedChain::of(pki);
+  o.versions = testsupport::TlsVersions::tls12_only;
+  testsupport::TlsTestServer server(o);
+  auto s = test_settings();
+  s.resolve["test.example"] = "127.0.0.1";
+  RunningProxy proxy(s, Probing::real, certs::TrustStore::from_anchors({pki.root.cert}));
+  // A TLS 1.3-only client: the server answers protocol_version, an alert, no ServerHello.
+  const auto r = curl({"-x", proxy.url(), "--cacert", root_pem.path(), "--tlsv1.3",
+                       "https://test.example:" + std::to_string(server.port()) + "/"});
+  REQUIRE(r.exit_code == 35);  // CURLE_SSL_CONNECT_ERROR
+  proxy.stop();
+  const auto recs = proxy.log_records();
+  REQUIRE(recs.size() == 1);
+  CHECK(find_path(recs[0], "tls.version") == nullptr);
+  CHECK(find_path(recs[0], "tls.cipher") == nullptr);
+  REQUIRE(find_path(recs[0], "tls.established"));
+  CHECK_FALSE(find_path(recs[0], "tls.established")->as_bool());
+  CHECK(find_path(recs[0], "tls.client.server_name")->as_string() == "test.example");
 }
 
 TEST_CASE("many tunnels to one destination share one side probe (cache)") {
