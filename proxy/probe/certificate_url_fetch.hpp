@@ -10,7 +10,7 @@
 // - no redirects: the caller decides whether one is followed.
 #pragma once
 
-#include "proxy/probe/aia_fetcher.hpp"
+#include "proxy/probe/http_url.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>

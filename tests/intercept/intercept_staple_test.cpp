@@ -77,19 +77,24 @@ TEST_CASE("intercept: an upstream that staples OCSP is not reported as not stapl
   });
   up.staple(lab.fresh_staple());
   InterceptingProxy proxy(lab.proxy_options());
-  fetch(proxy, up.port());
-  fetch(proxy, up.port());
+  // Until an upstream connection resumes the session of an earlier one (the TLS 1.3 ticket
+  // arrives after the handshake, so the second connection may still miss it), at most 6.
+  std::size_t fetches = 0;
+  while (fetches < 6 && (fetches < 2 || proxy.interceptor().upstream().resumed() == 0)) {
+    fetch(proxy, up.port());
+    ++fetches;
+  }
   const auto resumed = proxy.interceptor().upstream().resumed();
   const auto lines = intercept_lines(proxy);
-  REQUIRE(lines.size() == 2);
+  REQUIRE(lines.size() == fetches);
   for (const auto& line : lines) {
     INFO(boost::json::serialize(line));
     CHECK_FALSE(has_code(line, "ocsp.not_stapled"));
     CHECK(line.at("tlsprobe").at("ocsp").at("stapled").as_bool());
     CHECK(line.at("tlsprobe").at("ocsp").at("status").as_string() == "good");
   }
-  // The second upstream connection resumed the first one's session (no staple is sent in
-  // a resumed handshake): its record still shows the staple.
+  // A later upstream connection resumed an earlier one's session (no staple is sent in a
+  // resumed handshake): its record still shows the staple.
   CHECK(resumed >= 1);
 }
 
