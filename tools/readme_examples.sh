@@ -142,7 +142,7 @@ proxy_news proxy.out
 echo
 show "jq -c '{host: .destination.domain, findings: [.tlsprobe.findings[]? | {code, severity}]}' logs/connections.jsonl"
 section "connection log: the first record, shortened with jq"
-show "head -1 logs/connections.jsonl | jq '{\"@timestamp\", ecs, event: .event | {outcome, duration}, destination: .destination | {domain, address, port}, tls: .tls | {client, server: .server | {hash, not_after, subject, issuer}}, error: .error | {code}, message, tlsprobe: .tlsprobe | {mode, role, findings: [.findings[] | {code, severity, role}]}}'"
+show "head -1 logs/connections.jsonl | jq '{\"@timestamp\", ecs, event: .event | {outcome, duration}, destination: .destination | {domain, address, port}, tls: .tls | {version, cipher, established, client, server: .server | {hash, not_after, subject, issuer}}, error: .error | {code}, message, tlsprobe: .tlsprobe | {mode, role, findings: [.findings[] | {code, severity, role}]}}'"
 
 section "proxy: a second Ctrl-C while draining"
 tlsprobe proxy --listen 127.0.0.1:18086 --config demo.toml --log logs/drain.jsonl --admin off \
