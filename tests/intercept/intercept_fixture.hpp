@@ -30,7 +30,7 @@ namespace tlsprobe::intercept_test {
 
 namespace fs = std::filesystem;
 
-using tlsprobe::testsupport::make_temp_dir;
+using tlsprobe::testsupport::TempDir;
 
 struct ProxyOptions {
   certs::Chain anchors{};  // upstream trust (no system store: tests are hermetic)
@@ -49,7 +49,7 @@ struct ProxyOptions {
 // wires it (prober, side probe, diagnosis, log, metrics); only the values are the tests'.
 class InterceptingProxy {
  public:
-  explicit InterceptingProxy(ProxyOptions o) : dir_(make_temp_dir("icpt")) {
+  explicit InterceptingProxy(ProxyOptions o) : dir_("icpt") {
     config::Config cfg;
     cfg.listen = "127.0.0.1:0";
     cfg.admin = "off";
@@ -82,11 +82,7 @@ class InterceptingProxy {
     thread_ = std::thread([this] { app_->run(proxy::SignalHandling::none); });
   }
 
-  ~InterceptingProxy() {
-    stop();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  ~InterceptingProxy() { stop(); }
 
   // Graceful shutdown; run() then flushes the log. Idempotent.
   void stop() {
@@ -113,7 +109,7 @@ class InterceptingProxy {
   }
 
  private:
-  fs::path dir_;
+  TempDir dir_;
   std::string ca_path_;
   std::optional<proxy::ProxyApp> app_;
   std::uint16_t port_ = 0;

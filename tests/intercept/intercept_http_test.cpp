@@ -184,14 +184,12 @@ TEST_CASE("intercept http: request bodies reach the origin intact") {
     CHECK(again.body == "PUT 10 intact");
   }
   SECTION("chunked, from curl") {
-    const auto dir = make_temp_dir("post");
+    const testsupport::TempDir dir("post");
     const auto file = dir / "body.bin";
     std::ofstream(file, std::ios::binary) << pattern(0, 300'000);
     const auto r = curl_run(proxy, {"-w", "|%{http_code}", "-H", "Transfer-Encoding: chunked", "-H",
                                     "Expect:", "--data-binary", "@" + file.string(),
                                     url(up.port(), "/chunked-upload")});
-    std::error_code ec;
-    fs::remove_all(dir, ec);
     INFO(r.err);
     CHECK(r.out == "POST 300000 intact|200");
     std::lock_guard lock(m);
@@ -356,13 +354,11 @@ TEST_CASE("intercept http: Expect: 100-continue does not stall an upload") {
     io.write(http_response(200, "OK", std::to_string(got.size()) + " bytes"));
   });
   InterceptingProxy proxy(lab.proxy_options());
-  const auto dir = make_temp_dir("expect");
+  const testsupport::TempDir dir("expect");
   std::ofstream(dir / "body.bin", std::ios::binary) << pattern(0, 2'000'000);
   const auto r = curl_run(
       proxy, {"-w", "|%{http_code}", "-H", "Expect: 100-continue", "--expect100-timeout", "5",
               "--data-binary", "@" + (dir / "body.bin").string(), url(up.port(), "/up")});
-  std::error_code ec;
-  fs::remove_all(dir, ec);
   INFO(r.err);
   CHECK(r.out == "2000000 bytes|200");
   CHECK(r.elapsed_ms < 3000);  // not the 5 s expect timeout

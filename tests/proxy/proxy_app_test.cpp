@@ -7,6 +7,7 @@
 
 #include "proxy/app/proxy_app.hpp"
 #include "proxy/observe/connection_log.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -30,18 +31,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/tlsprobe-app-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path path;
-};
+using testsupport::TempDir;
 
 // An HTTP origin on [::1]: answers one request per connection with the Host header it got
 // as the body. Bounded: each accept and read waits at most 10 s.
@@ -119,7 +109,7 @@ std::string build_error(const config::Config& cfg) {
 }  // namespace
 
 TEST_CASE("build_proxy: a test Config serves a forward request, IPv6 named with brackets") {
-  TempDir dir;
+  TempDir dir{"app"};
   Ipv6HostEcho origin;
   auto cfg = test_config(dir.path);
   cfg.timeouts.idle = 7s;
@@ -152,7 +142,7 @@ TEST_CASE("build_proxy: a test Config serves a forward request, IPv6 named with 
 }
 
 TEST_CASE("build_proxy: a config that cannot run is one line naming the key or flag") {
-  TempDir dir;
+  TempDir dir{"app"};
   auto cfg = test_config(dir.path);
   cfg.allow = {"10.0.0.0/33"};
   CHECK(build_error(cfg).rfind("--allow 10.0.0.0/33: ", 0) == 0);
@@ -167,7 +157,7 @@ TEST_CASE("build_proxy: a config that cannot run is one line naming the key or f
 }
 
 TEST_CASE("build_proxy: a reload's settings come from the new config, restart-only keys warned") {
-  TempDir dir;
+  TempDir dir{"app"};
   const auto cfg = test_config(dir.path);
   auto app = proxy::build_proxy(cfg);
 

@@ -1,6 +1,7 @@
 #include "support/nginx_server.hpp"
 
 #include "support/loopback_server.hpp"
+#include "support/temp_dir.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -71,9 +72,7 @@ NginxServer::NginxServer(const std::string& http_block,
 
 void NginxServer::start(const std::string& http_block,
                         const std::map<std::string, std::string>& files) {
-  char tmpl[] = "/tmp/tlsprobe-nginx-XXXXXX";
-  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-  dir_ = tmpl;
+  dir_ = make_temp_dir("nginx").string();
   port_ = unused_port();
   for (const auto& [name, contents] : files) std::ofstream(dir_ + "/" + name) << contents;
   std::string http = http_block;
@@ -145,8 +144,7 @@ NginxServer::~NginxServer() {
       ::waitpid(pid_, &status, 0);
     }
   }
-  std::error_code ec;
-  if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  remove_temp_dir(dir_);
 }
 
 std::string NginxServer::error_log() const {

@@ -1,4 +1,5 @@
 #include "support/ocsp_responder.hpp"
+#include "support/temp_dir.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -35,9 +36,7 @@ OcspResponder::OcspResponder(std::uint16_t port, const testpki::Issued& ca,
                              const testpki::Issued& signer,
                              const std::vector<OcspIndexEntry>& index)
     : port_(port) {
-  char tmpl[] = "/tmp/tlsprobe-ocsp-XXXXXX";
-  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-  dir_ = tmpl;
+  dir_ = make_temp_dir("ocsp").string();
   std::ofstream(dir_ + "/ca.pem") << ca.cert_pem();
   std::ofstream(dir_ + "/signer.pem") << signer.cert_pem();
   std::ofstream(dir_ + "/signer.key") << signer.key_pem();
@@ -106,8 +105,7 @@ OcspResponder::~OcspResponder() {
       ::waitpid(pid_, &status, 0);
     }
   }
-  std::error_code ec;
-  if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  remove_temp_dir(dir_);
 }
 
 std::string OcspResponder::log() const {
