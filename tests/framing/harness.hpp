@@ -8,6 +8,7 @@
 #include "intercept/http_peers.hpp"
 #include "intercept/intercept_fixture.hpp"
 #include "reverse/reverse_fixture.hpp"
+#include "support/in_process_proxy.hpp"
 
 #include <poll.h>
 
@@ -224,32 +225,14 @@ inline const testpki::Hierarchy& pki() {
   return h;
 }
 
-// A forward-mode proxy (no interception) on 127.0.0.1:0, without log or prober.
-class ForwardProxy {
- public:
-  ForwardProxy() {
-    proxy::ProxySettings s;
-    s.listen = {boost::asio::ip::make_address("127.0.0.1"), 0};
-    s.threads = 2;
-    s.timeouts.header = 5s;
-    s.timeouts.idle = 10s;
-    s.timeouts.drain = 500ms;
-    server_ = std::make_unique<proxy::Server>(s, nullptr);
-    REQUIRE_FALSE(server_->start());
-    port_ = server_->local_endpoint().port();
-    thread_ = std::thread([this] { server_->run(proxy::SignalHandling::none); });
-  }
-  ~ForwardProxy() {
-    server_->shutdown();
-    thread_.join();
-  }
-  std::uint16_t port() const { return port_; }
-
- private:
-  std::unique_ptr<proxy::Server> server_;
-  std::thread thread_;
-  std::uint16_t port_ = 0;
-};
+// A forward-mode proxy (no interception) on 127.0.0.1:0, wired as production wires it.
+inline config::Config forward_config() {
+  auto cfg = testsupport::hermetic_config();
+  cfg.timeouts.header = 5s;
+  cfg.timeouts.idle = 10s;
+  cfg.timeouts.drain = 500ms;
+  return cfg;
+}
 
 // A plain TCP client socket with 200 ms receive/send timeouts.
 inline int connect_plain(std::uint16_t port) {
@@ -343,7 +326,7 @@ class Bench {
   explicit Bench(Mode mode, Reply how = Reply::ok) : mode_(mode) {
     if (mode == Mode::forward) {
       plain_.emplace(how);
-      forward_.emplace();
+      forward_.emplace(forward_config(), proxy::ProxyAppOptions{}, "framing");
       return;
     }
     tls_.emplace(testsupport::ServedChain::of(pki()), how);
@@ -356,9 +339,8 @@ class Bench {
       intercept_.emplace(o);
       return;
     }
-    auto o = reverse_test::test_options(tls_->address(), {pki().root.cert});
-    o.sites["www.example.test"].address = *proxy::parse_authority(tls_->address());
-    o.sites["www.example.test"].sni = "www.example.test";
+    auto o = reverse_test::test_config(tls_->address(), {pki().root.cert});
+    o.add_site("www.example.test", tls_->address(), "www.example.test");
     reverse_.emplace(std::move(o));
   }
 
@@ -416,7 +398,7 @@ class Bench {
   std::string sni_ = "www.example.test";
   std::optional<PlainBackend> plain_;
   std::optional<TlsBackend> tls_;
-  std::optional<ForwardProxy> forward_;
+  std::optional<testsupport::InProcessProxy> forward_;
   std::optional<intercept_test::InterceptingProxy> intercept_;
   std::optional<reverse_test::ReverseProxy> reverse_;
 };

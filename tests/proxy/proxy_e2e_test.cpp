@@ -44,7 +44,7 @@ struct TlsSite {
 
 TEST_CASE("curl -x fetches an http:// URL through the proxy, hop-by-hop removed, Via added") {
   ProxyOrigin origin;
-  RunningProxy proxy(test_settings());
+  RunningProxy proxy(test_config());
   const auto url = "http://" + origin.address() + "/bytes/1000";
   const auto r =
       curl({"-x", proxy.url(), "-H", "Connection: keep-alive, X-Hop", "-H", "X-Hop: 1", url});
@@ -65,7 +65,7 @@ TEST_CASE("curl -x fetches an http:// URL through the proxy, hop-by-hop removed,
 
 TEST_CASE("keep-alive: two requests on one client connection reuse one origin connection") {
   ProxyOrigin origin;
-  RunningProxy proxy(test_settings());
+  RunningProxy proxy(test_config());
   const auto base = "http://" + origin.address();
   const auto r = curl({"-x", proxy.url(), base + "/bytes/10", base + "/bytes/20"});
   REQUIRE(r.exit_code == 0);
@@ -76,7 +76,7 @@ TEST_CASE("keep-alive: two requests on one client connection reuse one origin co
 
 TEST_CASE("a POST body streams through the forwarder unchanged") {
   ProxyOrigin origin;
-  RunningProxy proxy(test_settings());
+  RunningProxy proxy(test_config());
   testpki::TempPemFile body_file(testsupport::pattern_bytes(3 * 1024 * 1024));
   const auto r =
       curl({"-x", proxy.url(), "--data-binary", "@" + body_file.path(), "-H",
@@ -89,9 +89,10 @@ TEST_CASE("a POST body streams through the forwarder unchanged") {
 
 TEST_CASE("curl -x https:// tunnels, and the log line has SNI, ALPN, chain and probe") {
   TlsSite site;
-  auto s = test_settings();
+  auto s = test_config();
   s.resolve["test.example"] = "127.0.0.1";
-  RunningProxy proxy(s, Probing::real, certs::TrustStore::from_anchors({site.pki.root.cert}));
+  s.trust.ca_files = {site.root_pem.path()};
+  RunningProxy proxy(s);
   const auto r = curl({"-x", proxy.url(), "--cacert", site.root_pem.path(), site.url()});
   REQUIRE(r.exit_code == 0);
   CHECK(r.out == "ok\n");
@@ -115,9 +116,10 @@ TEST_CASE("curl -x https:// tunnels, and the log line has SNI, ALPN, chain and p
 
 TEST_CASE("many tunnels to one destination share one side probe (cache)") {
   TlsSite site;
-  auto s = test_settings();
+  auto s = test_config();
   s.resolve["test.example"] = "127.0.0.1";
-  RunningProxy proxy(s, Probing::real, certs::TrustStore::from_anchors({site.pki.root.cert}));
+  s.trust.ca_files = {site.root_pem.path()};
+  RunningProxy proxy(s);
   for (int i = 0; i < 4; ++i) {
     const auto r = curl({"-x", proxy.url(), "--cacert", site.root_pem.path(), site.url()});
     REQUIRE(r.exit_code == 0);
@@ -131,7 +133,7 @@ TEST_CASE("many tunnels to one destination share one side probe (cache)") {
 
 TEST_CASE("the tunnel is transparent both ways for 24 MiB and passes the half-close") {
   EchoServer echo;
-  RunningProxy proxy(test_settings());
+  RunningProxy proxy(test_config());
   const int fd = connect_to(proxy.port());
   REQUIRE(fd >= 0);
   REQUIRE(send_all(fd, connect_request(echo.address())));
@@ -157,7 +159,7 @@ TEST_CASE("the tunnel is transparent both ways for 24 MiB and passes the half-cl
 
 TEST_CASE("bad input gets the right status and the proxy keeps serving others") {
   ProxyOrigin origin;
-  auto s = test_settings();
+  auto s = test_config();
   s.timeouts.connect = std::chrono::milliseconds(700);
   s.timeouts.header = std::chrono::milliseconds(700);
   s.limits.max_header_bytes = 8 * 1024;
@@ -233,8 +235,8 @@ TEST_CASE("bad input gets the right status and the proxy keeps serving others") 
 
 TEST_CASE("proxy authentication: 407 without or with wrong credentials, tunnel with them") {
   EchoServer echo;
-  auto s = test_settings();
-  s.basic_auth = "user:secret";
+  auto s = test_config();
+  s.auth = config::Auth{"user", "secret"};
   RunningProxy proxy(s);
   auto status_for = [&](const std::string& extra) {
     const int fd = connect_to(proxy.port());
@@ -250,7 +252,7 @@ TEST_CASE("proxy authentication: 407 without or with wrong credentials, tunnel w
 
 TEST_CASE("an idle tunnel is closed after the idle timeout") {
   EchoServer echo;
-  auto s = test_settings();
+  auto s = test_config();
   s.timeouts.idle = std::chrono::milliseconds(400);
   RunningProxy proxy(s);
   const int fd = connect_to(proxy.port());
@@ -266,7 +268,7 @@ TEST_CASE("an idle tunnel is closed after the idle timeout") {
 
 TEST_CASE("a tunnel that is not TLS is passed through and logged as such") {
   EchoServer echo;
-  RunningProxy proxy(test_settings());
+  RunningProxy proxy(test_config());
   const int fd = connect_to(proxy.port());
   send_all(fd, connect_request(echo.address()));
   REQUIRE(status_of(read_head(fd)) == 200);
@@ -284,7 +286,7 @@ TEST_CASE("a tunnel that is not TLS is passed through and logged as such") {
 
 TEST_CASE("shutdown drains an open tunnel and still writes its line") {
   EchoServer echo;
-  auto s = test_settings();
+  auto s = test_config();
   s.timeouts.drain = std::chrono::milliseconds(300);
   RunningProxy proxy(s);
   const int fd = connect_to(proxy.port());

@@ -110,20 +110,20 @@ TEST_CASE(
   vhost.key_pem = www.leaf.key_pem();
   vhost.body = "www\\n";
   testsupport::NginxServer nginx({def, vhost});
-  auto options = test_options(nginx.address(), {www.root.cert});
-  options.allowed_hosts.push_back("shop.example.test");  // a site the CDN serves, no vhost yet
+  auto options = test_config(nginx.address(), {www.root.cert});
+  options.cfg.allow_hosts.push_back("shop.example.test");  // a site the CDN serves, no vhost yet
   ReverseProxy proxy(std::move(options));
   const auto port = std::to_string(proxy.port());
 
   const auto ok = curl({"--resolve", "www.example.test:" + port + ":127.0.0.1",
                         "https://www.example.test:" + port + "/"});
-  CHECK(ok.status == 200);
+  CHECK(ok.http_code == 200);
   CHECK(ok.body.rfind("www", 0) == 0);
   // The CDN pulls a name nginx has no TLS vhost for: nginx answers with its default_server
   // certificate, which the no-SNI probe proves.
   const auto bad = curl({"--resolve", "shop.example.test:" + port + ":127.0.0.1",
                          "https://shop.example.test:" + port + "/"});
-  CHECK(bad.status == 502);
+  CHECK(bad.http_code == 502);
   const auto recs = proxy.records();
   REQUIRE(recs.size() == 2);
   std::vector<std::string> all;
