@@ -11,6 +11,7 @@
 #pragma once
 
 #include "certs/ossl.hpp"
+#include "support/buffered_reads.hpp"
 #include "support/loopback_server.hpp"
 #include "support/tls_test_server.hpp"
 
@@ -106,7 +107,7 @@ struct Message {
 };
 
 // One TLS connection (either side), blocking, every operation bounded by a deadline.
-class TlsIo {
+class TlsIo : public testsupport::BufferedReads<TlsIo> {
  public:
   TlsIo(certs::SslPtr ssl, int fd, std::function<bool()> stopping = {})
       : ssl_(std::move(ssl)), fd_(fd), stopping_(std::move(stopping)) {}
@@ -144,50 +145,6 @@ class TlsIo {
       }
     }
     return {};
-  }
-
-  // Reads until `delim` has arrived; returns everything up to and including it (the rest
-  // stays buffered). nullopt on close/deadline/over `cap`.
-  std::optional<std::string> read_until(std::string_view delim,
-                                        std::chrono::milliseconds limit = 10s,
-                                        std::size_t cap = kMaxTestMessage) {
-    const auto deadline = Clock::now() + limit;
-    std::string acc = std::exchange(pending_, {});
-    for (;;) {
-      if (auto at = acc.find(delim); at != std::string::npos) {
-        pending_ = acc.substr(at + delim.size());
-        acc.resize(at + delim.size());
-        return acc;
-      }
-      if (acc.size() > cap) return std::nullopt;
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0) break;
-      auto more = read_some(left);
-      if (more.empty()) break;
-      acc += more;
-    }
-    pending_ = std::move(acc);
-    return std::nullopt;
-  }
-
-  // Exactly n bytes, or what came before close/deadline.
-  std::string read_exact(std::size_t n, std::chrono::milliseconds limit = 10s) {
-    const auto deadline = Clock::now() + limit;
-    std::string acc = std::exchange(pending_, {});
-    while (acc.size() < n) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0) break;
-      auto more = read_some(left);
-      if (more.empty()) break;
-      acc += more;
-    }
-    if (acc.size() > n) {
-      pending_ = acc.substr(n);
-      acc.resize(n);
-    }
-    return acc;
   }
 
   // Head and body of one message; `bodyless`: a response to HEAD or a 1xx/204/304.
@@ -279,7 +236,6 @@ class TlsIo {
   certs::SslPtr ssl_;
   int fd_;
   std::function<bool()> stopping_;
-  std::string pending_;
   bool closed_ = false;
 };
 
