@@ -189,17 +189,10 @@ class TlsBackend : public testsupport::LoopbackServer {
     certs::SslPtr ssl{SSL_new(ctx_.get())};
     if (!ssl) return;
     SSL_set_fd(ssl.get(), fd);
-    const auto deadline = Clock::now() + 5s;
-    for (;;) {
-      const int rc = SSL_accept(ssl.get());
-      if (rc == 1) break;
-      const int err = SSL_get_error(ssl.get(), rc);
-      const bool again = err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE ||
-                         (err == SSL_ERROR_SYSCALL && errno == EAGAIN);
-      if (!again || stopping() || Clock::now() > deadline) {
-        ERR_clear_error();
-        return;
-      }
+    if (!intercept_test::handshake_within(ssl.get(), intercept_test::TlsSide::server, 5s,
+                                          [this] { return stopping(); })) {
+      ERR_clear_error();
+      return;
     }
     TlsIo io(std::move(ssl), fd, [this] { return stopping(); });
     record_and_answer(

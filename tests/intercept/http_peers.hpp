@@ -54,6 +54,23 @@ inline void set_socket_timeouts(int fd, std::chrono::milliseconds t) {
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
+// SSL_accept (`side` server) or SSL_connect on a socket with short timeouts (see
+// set_socket_timeouts), retried until it completes, fails, `stopping` says so or `limit`
+// passes. Whether it completed; the OpenSSL error queue is left for the caller.
+enum class TlsSide { client, server };
+inline bool handshake_within(SSL* ssl, TlsSide side, std::chrono::milliseconds limit,
+                             const std::function<bool()>& stopping = {}) {
+  const auto deadline = Clock::now() + limit;
+  for (;;) {
+    const int rc = side == TlsSide::server ? SSL_accept(ssl) : SSL_connect(ssl);
+    if (rc == 1) return true;
+    const int err = SSL_get_error(ssl, rc);
+    const bool again = err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE ||
+                       (err == SSL_ERROR_SYSCALL && errno == EAGAIN);
+    if (!again || (stopping && stopping()) || Clock::now() > deadline) return false;
+  }
+}
+
 inline std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -287,17 +304,9 @@ class ScriptedUpstream : public testsupport::LoopbackServer {
     certs::SslPtr ssl{SSL_new(ctx_.get())};
     if (!ssl) return;
     SSL_set_fd(ssl.get(), fd);
-    const auto deadline = Clock::now() + 5s;
-    for (;;) {
-      const int rc = SSL_accept(ssl.get());
-      if (rc == 1) break;
-      const int err = SSL_get_error(ssl.get(), rc);
-      const bool again = err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE ||
-                         (err == SSL_ERROR_SYSCALL && errno == EAGAIN);
-      if (!again || stopping() || Clock::now() > deadline) {
-        ERR_clear_error();
-        return;
-      }
+    if (!handshake_within(ssl.get(), TlsSide::server, 5s, [this] { return stopping(); })) {
+      ERR_clear_error();
+      return;
     }
     ++handshakes_;
     TlsIo io(std::move(ssl), fd, [this] { return stopping(); });

@@ -69,6 +69,15 @@ TEST_CASE("SIGTERM right after the announcement is a clean stop (handlers are in
   }
 }
 
+TEST_CASE("a proxy child that cannot start: the launcher says so at once, with its stderr") {
+  // The launcher must neither wait out its limit nor hand back a proxy that never listened.
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH(
+      ProxyProcess({.extra = {"--auth", "no-colon"}}),
+      Catch::Contains("exited at startup") && Catch::Contains("--auth: expected USER:PASS"));
+  CHECK(std::chrono::steady_clock::now() - t0 < 20s);
+}
+
 TEST_CASE("proxy --listen still refuses ports out of range and non-loopback without --allow") {
   for (const char* bad : {"127.0.0.1:65536", "127.0.0.1:", "0.0.0.0:0"}) {
     INFO(bad);

@@ -42,17 +42,9 @@ class RawClient {
     certs::SslPtr ssl{SSL_new(ctx_.get())};
     SSL_set_fd(ssl.get(), fd_);
     SSL_set_tlsext_host_name(ssl.get(), "www.example.test");
-    const auto deadline = Clock::now() + 5s;
-    for (;;) {
-      const int rc = SSL_connect(ssl.get());
-      if (rc == 1) break;
-      const int err = SSL_get_error(ssl.get(), rc);
-      const bool again = err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE ||
-                         (err == SSL_ERROR_SYSCALL && errno == EAGAIN);
-      if (!again || Clock::now() > deadline) {
-        ::close(fd_);
-        throw std::runtime_error("TLS to the proxy failed: " + certs::openssl_errors());
-      }
+    if (!intercept_test::handshake_within(ssl.get(), intercept_test::TlsSide::client, 5s)) {
+      ::close(fd_);
+      throw std::runtime_error("TLS to the proxy failed: " + certs::openssl_errors());
     }
     io_.emplace(std::move(ssl), fd_);
   }
