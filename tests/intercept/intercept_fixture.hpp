@@ -14,6 +14,7 @@
 #include "support/temp_dir.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <catch2/catch.hpp>
@@ -106,6 +107,31 @@ inline CurlResult curl(const InterceptingProxy& proxy, const std::string& url,
   }
   for (auto& e : extra) options.push_back(std::move(e));
   return testsupport::run_curl(options, {url}, std::chrono::seconds(30));
+}
+
+// A site good.test (its hierarchy) that the proxy resolves to 127.0.0.1 and trusts.
+struct GoodSiteLab {
+  testpki::Hierarchy good = testpki::make_hierarchy({"good.test"}, testpki::now());
+  ProxyOptions proxy_options() const {
+    return {.anchors = {good.root.cert}, .resolve = {{"good.test", "127.0.0.1"}}};
+  }
+};
+
+// The finding `code` of a log line, nullptr when absent.
+inline const boost::json::object* finding(const boost::json::object& line,
+                                          const std::string& code) {
+  const auto* f = line.at("tlsprobe").as_object().if_contains("findings");
+  if (!f) return nullptr;
+  for (const auto& v : f->as_array())
+    if (v.as_object().at("code").as_string() == code) return &v.as_object();
+  return nullptr;
+}
+
+inline std::string evidence(const boost::json::object& f, const char* key) {
+  // Evidence is typed (numbers and booleans as JSON): compare everything as text.
+  const auto* v = f.at("evidence").as_object().if_contains(key);
+  if (!v) return "";
+  return v->is_string() ? std::string(v->as_string().c_str()) : boost::json::serialize(*v);
 }
 
 // Codes of a log line's tlsprobe.findings.
