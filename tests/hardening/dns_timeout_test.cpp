@@ -149,15 +149,7 @@ TEST_CASE("a name whose DNS never answers: 504 at the connect timeout, others un
   EchoServerProcess echo;
   const auto echo_port = std::to_string(echo.port());
   // [resolve] keys are HOST:PORT, so the entry names the echo server's port.
-  const std::string config = R"(
-[timeouts]
-connect = "1s"
-handshake = "2s"
-header = "5s"
-idle = "20s"
-probe = "3s"
-drain = "3s"
-
+  const std::string config = std::string(kFastTimeouts) + R"(
 [resolve]
 "resolved.test:)" + echo_port +
                              R"(" = "127.0.0.1"

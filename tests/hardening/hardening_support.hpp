@@ -187,6 +187,21 @@ inline long rss_kib(pid_t pid) {
   return 0;
 }
 
+// CPU seconds (user + system) a process has used so far.
+inline double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 inline std::size_t open_fds(pid_t pid) {
   std::error_code ec;
   std::size_t n = 0;
@@ -195,6 +210,17 @@ inline std::size_t open_fds(pid_t pid) {
     ++n;
   return n;
 }
+
+// Short timeouts (a proxy.toml section) so that faults resolve within seconds.
+inline constexpr const char* kFastTimeouts = R"(
+[timeouts]
+connect = "1s"
+handshake = "2s"
+header = "5s"
+idle = "20s"
+probe = "3s"
+drain = "3s"
+)";
 
 // Raises this process's soft descriptor limit to at least `want` (up to the hard limit).
 inline std::size_t raise_own_fd_limit(std::size_t want) {
