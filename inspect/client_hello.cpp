@@ -1,7 +1,9 @@
 #include "inspect/client_hello.hpp"
 
+#include "inspect/tls_reader.hpp"
+
+#include <algorithm>
 #include <array>
-#include <cstdio>
 
 namespace tlsprobe::inspect {
 namespace {
@@ -14,73 +16,8 @@ constexpr std::uint16_t ext_server_name = 0;
 constexpr std::uint16_t ext_alpn = 16;
 constexpr std::uint16_t ext_supported_versions = 43;
 
-// A bounds-checked cursor: every read reports failure instead of running past the end.
-class Reader {
- public:
-  explicit Reader(std::span<const std::uint8_t> b) : b_(b) {}
-  std::size_t left() const { return b_.size() - pos_; }
-  bool empty() const { return pos_ == b_.size(); }
-  bool u8(std::uint8_t& v) {
-    if (left() < 1) return false;
-    v = b_[pos_++];
-    return true;
-  }
-  bool u16(std::uint16_t& v) {
-    if (left() < 2) return false;
-    v = static_cast<std::uint16_t>((b_[pos_] << 8) | b_[pos_ + 1]);
-    pos_ += 2;
-    return true;
-  }
-  bool skip(std::size_t n) {
-    if (left() < n) return false;
-    pos_ += n;
-    return true;
-  }
-  // A sub-reader over the next n bytes (a length-prefixed vector's body).
-  bool sub(std::size_t n, Reader& out) {
-    if (left() < n) return false;
-    out = Reader(b_.subspan(pos_, n));
-    pos_ += n;
-    return true;
-  }
-  // An opaque vector with an 8- or 16-bit length prefix.
-  bool vec8(Reader& out) {
-    std::uint8_t n = 0;
-    return u8(n) && sub(n, out);
-  }
-  bool vec16(Reader& out) {
-    std::uint16_t n = 0;
-    return u16(n) && sub(n, out);
-  }
-  std::span<const std::uint8_t> rest() const { return b_.subspan(pos_); }
-
- private:
-  std::span<const std::uint8_t> b_;
-  std::size_t pos_ = 0;
-};
-
 bool is_grease(std::uint16_t v) {  // RFC 8701: 0x0A0A, 0x1A1A, … 0xFAFA
   return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
-}
-
-std::string version_name(std::uint16_t v) {
-  switch (v) {
-    case 0x0304:
-      return "1.3";
-    case 0x0303:
-      return "1.2";
-    case 0x0302:
-      return "1.1";
-    case 0x0301:
-      return "1.0";
-    case 0x0300:
-      return "ssl3";
-    default: {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "0x%04x", static_cast<unsigned>(v));
-      return buf;
-    }
-  }
 }
 
 ClientHelloResult fail(ClientHelloStatus s, std::string why) {
@@ -100,12 +37,12 @@ ClientHelloResult invalid(std::string why) {
 
 // RFC 6066 §3: a list of (name_type, name); only one host_name, which is ASCII without NUL
 // or spaces. Anything else is treated as malformed rather than passed on to logs raw.
-bool parse_sni(Reader r, ClientHello& h) {
-  Reader list(std::span<const std::uint8_t>{});
+bool parse_sni(TlsReader r, ClientHello& h) {
+  TlsReader list(std::span<const std::uint8_t>{});
   if (!r.vec16(list) || !r.empty() || list.empty()) return false;
   while (!list.empty()) {
     std::uint8_t type = 0;
-    Reader name(std::span<const std::uint8_t>{});
+    TlsReader name(std::span<const std::uint8_t>{});
     if (!list.u8(type) || !list.vec16(name)) return false;
     if (type != 0) continue;  // unknown name types are skipped (none is defined)
     if (h.sni || name.empty()) return false;
@@ -120,11 +57,11 @@ bool parse_sni(Reader r, ClientHello& h) {
 }
 
 // RFC 7301 §3.1: ProtocolName protocol_name_list<2..2^16-1>, each <1..2^8-1>.
-bool parse_alpn(Reader r, ClientHello& h) {
-  Reader list(std::span<const std::uint8_t>{});
+bool parse_alpn(TlsReader r, ClientHello& h) {
+  TlsReader list(std::span<const std::uint8_t>{});
   if (!r.vec16(list) || !r.empty() || list.empty()) return false;
   while (!list.empty()) {
-    Reader name(std::span<const std::uint8_t>{});
+    TlsReader name(std::span<const std::uint8_t>{});
     if (!list.vec8(name) || name.empty()) return false;
     auto bytes = name.rest();
     h.alpn.emplace_back(bytes.begin(), bytes.end());
@@ -133,13 +70,13 @@ bool parse_alpn(Reader r, ClientHello& h) {
 }
 
 // RFC 8446 §4.2.1: ProtocolVersion versions<2..254> in a ClientHello.
-bool parse_supported_versions(Reader r, ClientHello& h) {
-  Reader list(std::span<const std::uint8_t>{});
+bool parse_supported_versions(TlsReader r, ClientHello& h) {
+  TlsReader list(std::span<const std::uint8_t>{});
   if (!r.vec8(list) || !r.empty() || list.left() < 2 || list.left() % 2 != 0) return false;
   while (!list.empty()) {
     std::uint16_t v = 0;
     list.u16(v);
-    if (!is_grease(v)) h.versions.push_back(version_name(v));
+    if (!is_grease(v)) h.versions.push_back(tls_version_name(v));
   }
   return true;
 }
@@ -148,8 +85,8 @@ bool parse_supported_versions(Reader r, ClientHello& h) {
 ClientHelloResult parse_body(std::span<const std::uint8_t> body) {
   ClientHelloResult res;
   ClientHello& h = res.hello;
-  Reader r(body);
-  Reader session(std::span<const std::uint8_t>{}), suites(std::span<const std::uint8_t>{}),
+  TlsReader r(body);
+  TlsReader session(std::span<const std::uint8_t>{}), suites(std::span<const std::uint8_t>{}),
       compression(std::span<const std::uint8_t>{});
   if (!r.u16(h.legacy_version) || !r.skip(32)) return invalid("truncated_body");
   if (!r.vec8(session)) return invalid("truncated_body");
@@ -167,11 +104,11 @@ ClientHelloResult parse_body(std::span<const std::uint8_t> body) {
   bool has_supported_versions = false;
   // Extensions are optional in TLS 1.2 and older hellos (RFC 5246 §7.4.1.2).
   if (!r.empty()) {
-    Reader exts(std::span<const std::uint8_t>{});
+    TlsReader exts(std::span<const std::uint8_t>{});
     if (!r.vec16(exts) || !r.empty()) return invalid("bad_extensions_length");
     while (!exts.empty()) {
       std::uint16_t type = 0;
-      Reader data(std::span<const std::uint8_t>{});
+      TlsReader data(std::span<const std::uint8_t>{});
       if (!exts.u16(type) || !exts.vec16(data)) return invalid("bad_extension_length");
       // RFC 8446 §4.2: at most one extension of each type.
       for (auto seen : h.extensions)
@@ -185,7 +122,7 @@ ClientHelloResult parse_body(std::span<const std::uint8_t> body) {
       }
     }
   }
-  if (!has_supported_versions) h.versions.push_back(version_name(h.legacy_version));
+  if (!has_supported_versions) h.versions.push_back(tls_version_name(h.legacy_version));
   res.status = ClientHelloStatus::ok;
   return res;
 }

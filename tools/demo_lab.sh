@@ -11,13 +11,19 @@
 #   18443  https: only the leaf CN=example.test, no intermediate (the most common mistake)
 #   18444  https: the same leaf with its full chain
 #   18445  https: default server example.test (full chain) + virtual host www.example.test
-#          (www + mail names) with a stapled OCSP response
+#          (www + mail names) with a stapled OCSP response; /page.html loads an http:// image
 #   18446  https: www.example.test, a client certificate required (ssl_verify_client on)
 #   18447  https: compat.test, RSA, TLS 1.2 with DHE suites only (ffdhe2048)
+#   18448  https: compat.test, TLS 1.2 with RSA key exchange only (AES128-GCM-SHA256)
+#   18449  https: compat.test, TLS 1.2 with CBC suites only (ECDHE-RSA-AES128-SHA, -AES256-SHA)
+#   18451  https: compat.test, Mozilla "old" shape: TLS 1.0-1.3, DHE with a 1024-bit group, AES128-SHA
+#          (the servers of tests/compat/compat_nginx_test.cpp)
 #   18425  smtp with STARTTLS: mail.example.test (python3, when installed)
 #   18450  nothing (a refused port)
+# (tools/readme_examples.sh adds 0.0.0.0:18460 for a while: accepts and never answers.)
 # Trust anchor: DIR/root.pem (never installed anywhere; use --ca-file root.pem --no-system-trust).
 set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cmd=${1:-start}
 dir=${2:-/tmp/tlsprobe-lab}
 
@@ -105,6 +111,7 @@ http {
   server { listen 127.0.0.1:18445 ssl; server_name www.example.test;
     ssl_certificate $dir/www-full.pem; ssl_certificate_key $dir/www.key;
     ssl_stapling on; ssl_stapling_file $dir/staple.der;
+    location = /page.html { return 200 '<!doctype html><title>www</title><img src="http://cdn.example.test/logo.png">\n'; }
     location / { return 200 "ok\n"; } }
   server { listen 127.0.0.1:18446 ssl; server_name www.example.test;
     ssl_certificate $dir/www-full.pem; ssl_certificate_key $dir/www.key;
@@ -114,8 +121,25 @@ http {
     ssl_certificate $dir/compat-full.pem; ssl_certificate_key $dir/compat.key;
     ssl_protocols TLSv1.2; ssl_ciphers DHE-RSA-AES128-GCM-SHA256; ssl_dhparam $dir/ffdhe2048.pem;
     location / { return 200 "ok\n"; } }
+  server { listen 127.0.0.1:18448 ssl; server_name compat.test;
+    ssl_certificate $dir/compat-full.pem; ssl_certificate_key $dir/compat.key;
+    ssl_protocols TLSv1.2; ssl_ciphers AES128-GCM-SHA256;
+    location / { return 200 "ok\n"; } }
+  server { listen 127.0.0.1:18449 ssl; server_name compat.test;
+    ssl_certificate $dir/compat-full.pem; ssl_certificate_key $dir/compat.key;
+    ssl_protocols TLSv1.2; ssl_ciphers ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA;
+    location / { return 200 "ok\n"; } }
+  # Debian's OpenSSL needs @SECLEVEL=0 to serve TLS 1.0/1.1 and a 1024-bit DH group.
+  server { listen 127.0.0.1:18451 ssl; server_name compat.test;
+    ssl_certificate $dir/compat-full.pem; ssl_certificate_key $dir/compat.key;
+    ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3; ssl_prefer_server_ciphers on;
+    ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA:DHE-RSA-AES128-SHA:AES128-SHA:@SECLEVEL=0;
+    ssl_dhparam $dir/dh1024.pem;
+    location / { return 200 "ok\n"; } }
 }
 EOF
+  # A 1024-bit group for the "old" server on 18451 (the one tests/compat uses).
+  cp "$here/tests/data/compat/dh1024.pem" dh1024.pem
   # RFC 7919 ffdhe2048 (what a current nginx guide recommends instead of a home-made group).
   cat >ffdhe2048.pem <<'EOF'
 -----BEGIN DH PARAMETERS-----

@@ -156,6 +156,14 @@ void put_common_name(json::object& o, const std::string& cn) {
   if (!cn.empty()) o["common_name"] = json::array{str(cn)};
 }
 
+// tls.version and tls.version_protocol: "1.2" / "tls"; SSL 3.0 is "3.0" / "ssl" (ECS tls.yml).
+void put_version(json::object& tls, const std::string& version) {
+  if (version.empty()) return;
+  const bool ssl = version == "ssl3";
+  tls["version"] = ssl ? json::string("3.0") : str(version);
+  tls["version_protocol"] = ssl ? "ssl" : "tls";
+}
+
 // tls.server.* for the leaf (ECS tls.yml and x509.yml).
 json::object server_fields(const certs::Certificate& leaf) {
   json::object x509;
@@ -369,6 +377,8 @@ std::string summary_line(const ConnectionFacts& facts, const inspect::Finding* e
   }
   if (facts.handshake && facts.mode != LogMode::tunnel && !facts.handshake->tls_version.empty())
     out += " TLS " + facts.handshake->tls_version;
+  if (facts.tunnel_tls && facts.mode == LogMode::tunnel && !facts.tunnel_tls->version.empty())
+    out += " TLS " + facts.tunnel_tls->version;
   if (facts.findings.empty()) {
     out += ": no findings";
   } else {
@@ -441,7 +451,7 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
   if (facts.http) category.emplace_back("web");
   event["category"] = std::move(category);
   json::array type{"connection", "end"};
-  if (facts.handshake || facts.http) type.emplace_back("protocol");
+  if (facts.handshake || facts.http || facts.tunnel_tls) type.emplace_back("protocol");
   event["type"] = std::move(type);
   event["outcome"] = (error != nullptr || (own_handshake && handshake_failed) || facts.failed)
                          ? "failure"
@@ -552,10 +562,7 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
     // the logged connection's upstream leg in intercept, reverse, watch and probe records;
     // in a tunnel it is the side probe, so there it goes to tlsprobe.probe.* below.
     if (own_handshake) {
-      if (!hs.tls_version.empty()) {
-        tls["version"] = str(hs.tls_version);
-        tls["version_protocol"] = "tls";
-      }
+      put_version(tls, hs.tls_version);
       if (!hs.cipher.empty()) {
         const auto& names = iana_cipher_names();
         const auto it = names.find(hs.cipher);
@@ -568,6 +575,13 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
       tls["server"] = server_fields(hs.chain.front());
       add_unique(related_hash, hs.chain.front().sha256_hex());
     }
+  }
+  if (facts.tunnel_tls && !own_handshake) {
+    // The client's own connection through the tunnel, read from its ServerHello and record
+    // headers; the side probe's handshake is under tlsprobe.probe.* below.
+    put_version(tls, facts.tunnel_tls->version);
+    put(tls, "cipher", facts.tunnel_tls->cipher);
+    tls["established"] = facts.tunnel_tls->established;
   }
   if (!tls.empty()) record["tls"] = std::move(tls);
 

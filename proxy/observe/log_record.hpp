@@ -57,10 +57,20 @@ struct CompareFacts {
 // HTTP facts seen inside an intercepted or reverse-proxied connection (last exchange).
 struct HttpFacts {
   std::string method;
-  std::string url;  // absolute URL as requested (query redacted by make_connection_record)
-  int status = 0;   // 0 = no response
-  std::string version;     // "1.1", "1.0" (`http.version`)
-  std::string user_agent;  // as the client sent it, at most kMaxUserAgent bytes (`user_agent.original`)
+  std::string url;      // absolute URL as requested (query redacted by make_connection_record)
+  int status = 0;       // 0 = no response
+  std::string version;  // "1.1", "1.0" (`http.version`)
+  std::string
+      user_agent;  // as the client sent it, at most kMaxUserAgent bytes (`user_agent.original`)
+};
+
+// A tunnel's view of the client's own TLS connection, which tlsprobe relays without
+// terminating (`tls.version`, `tls.cipher`, `tls.established` of a tunnel record): read from
+// the server's cleartext ServerHello and the record headers (proxy/tls/tunnel_tls_watch.hpp).
+struct TunnelTls {
+  std::string version;       // "1.3", "1.2", …; empty when no ServerHello was read
+  std::string cipher;        // IANA name; empty when no ServerHello was read
+  bool established = false;  // application data went both ways after the handshake
 };
 
 // A User-Agent longer than this is cut (the header limit allows 32 KiB; a log line should not).
@@ -84,6 +94,8 @@ struct ConnectionFacts {
   std::optional<std::uint64_t> bytes_client_to_server, bytes_server_to_client;
 
   std::optional<inspect::ClientHelloObservation> client_hello;
+  // Tunnel records whose client spoke TLS: the client's connection (`tls.*`).
+  std::optional<TunnelTls> tunnel_tls;
   // The upstream handshake (tunnel: the side probe's), with its chain as presented.
   std::optional<inspect::HandshakeObservation> handshake;
   std::optional<VerifyFacts> verify;

@@ -1,17 +1,14 @@
 #include "proxy/probe/aia_fetcher.hpp"
 
 #include "certs/ossl.hpp"
-#include "proxy/net/host_resolver.hpp"
+#include "proxy/probe/certificate_url_fetch.hpp"
 #include "proxy/probe/probe_target.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
 #include <openssl/err.h>
@@ -35,13 +32,6 @@ namespace {
 
 using Pkcs7Ptr = std::unique_ptr<PKCS7, certs::Deleter<&PKCS7_free>>;
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 // Printable, bounded form of text from the network (a Location header) for an error line.
 std::string printable(std::string_view s) {
   std::string out;
@@ -55,60 +45,6 @@ std::string printable(std::string_view s) {
 std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
 
 }  // namespace
-
-std::string HttpUrl::text() const {
-  return "http://" + config::format_host_port(host, port) + target;
-}
-
-std::optional<HttpUrl> parse_http_url(std::string_view url, std::string& error) {
-  const std::string scheme = lower(url.substr(0, std::min<std::size_t>(url.size(), 8)));
-  if (scheme.rfind("http://", 0) != 0) {
-    error = "not fetched: only http:// caIssuers URLs are fetched (as Chrome does)";
-    return std::nullopt;
-  }
-  std::string_view rest = url.substr(7);
-  if (const auto hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
-  const auto end = rest.find_first_of("/?");
-  const std::string_view authority = rest.substr(0, end);
-  std::string target(end == std::string_view::npos ? std::string_view("/") : rest.substr(end));
-  if (target.front() == '?') target.insert(target.begin(), '/');
-  if (authority.empty() || authority.find('@') != std::string_view::npos) {
-    error = "not a usable http URL (no host, or user info in it)";
-    return std::nullopt;
-  }
-  for (char c : target) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
-      error = "not a usable http URL (control character or space in the path)";
-      return std::nullopt;
-    }
-  }
-  // host[:port] or [v6][:port]; the port defaults to 80.
-  const auto parsed = parse_target(authority, 80);
-  if (!parsed.value) {
-    error = "not a usable http URL: " + parsed.error;
-    return std::nullopt;
-  }
-  HttpUrl u;
-  u.host = parsed.value->host;
-  u.port = parsed.value->port;
-  u.target = std::move(target);
-  return u;
-}
-
-std::string resolve_location(const HttpUrl& base, std::string_view location) {
-  const std::string l = lower(location.substr(0, std::min<std::size_t>(location.size(), 8)));
-  if (l.rfind("http://", 0) == 0 || l.rfind("https://", 0) == 0) return std::string(location);
-  if (location.rfind("//", 0) == 0) return "http:" + std::string(location);
-  HttpUrl next = base;
-  if (!location.empty() && location.front() == '/') {
-    next.target = std::string(location);
-  } else {
-    std::string dir = base.target.substr(0, base.target.find('?'));
-    dir = dir.substr(0, dir.rfind('/') + 1);
-    next.target = dir + std::string(location);
-  }
-  return next.text();
-}
 
 certs::Chain parse_issuer_body(std::string_view body, std::string& error) {
   if (body.empty()) {
@@ -152,113 +88,23 @@ struct Step {
   std::string body;      // the 200 body
 };
 
-// "ADDR:PORT" for host:port from the [resolve] overrides, or empty.
-std::string override_for(const AiaOptions& o, const HttpUrl& u) {
-  return resolve_override(o.resolve, u.host, u.port);
-}
-
-// One GET, within `deadline`.
+// One GET, within `deadline` (proxy/probe/certificate_url_fetch.hpp).
 asio::awaitable<Step> get_once(const AiaOptions& options, HttpUrl url, Clock::time_point deadline) {
   Step step;
-  auto ex = co_await asio::this_coro::executor;
-  const auto timed_out = [&] { return "timed out after " + ms_text(options.timeout); };
-
-  HostResolver::Endpoints endpoints;
-  boost::system::error_code ec;
-  std::string dial = override_for(options, url);
-  std::string literal = dial.empty() ? url.host : std::string();
-  if (!dial.empty()) {
-    const auto parsed = parse_address_port(dial);
-    literal = parsed.value ? parsed.value->host : std::string();
-    if (parsed.value) url.port = parsed.value->port;  // the connection only; Host keeps it
-  }
-  const auto addr = asio::ip::make_address(literal, ec);
-  if (!ec) {
-    endpoints.emplace_back(addr, url.port);
-  } else if (!dial.empty()) {
-    step.error = "cannot dial '" + dial + "': not an IP address and port";
-    co_return step;
-  } else {
-    std::shared_ptr<HostLookup> lookup;
-    auto [rec, eps] =
-        co_await async_resolve_host(HostResolver::shared(), ex, url.host, url.port,
-                                    std::max(Clock::duration::zero(), deadline - Clock::now()),
-                                    lookup, as_tuple(use_awaitable));
-    if (rec == ResolveError::timed_out) {
-      step.error = timed_out();
-      co_return step;
-    }
-    if (rec || eps.empty()) {
-      step.error = "cannot resolve '" + url.host + "': " + (rec ? rec.message() : "no address");
-      co_return step;
-    }
-    endpoints = std::move(eps);
-  }
-
-  // A certificate is attacker-controlled: never let its URL reach link-local addresses
-  // (cloud metadata services live at 169.254.169.254 / fe80::) or non-unicast ones.
-  const auto forbidden = [](const asio::ip::address& a) {
-    if (a.is_unspecified() || a.is_multicast()) return true;
-    if (a.is_v4()) return (a.to_v4().to_uint() & 0xFFFF0000u) == 0xA9FE0000u;
-    const auto v6 = a.to_v6();
-    if (v6.is_v4_mapped())
-      return (asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_uint() & 0xFFFF0000u) ==
-             0xA9FE0000u;
-    return v6.is_link_local();
-  };
-  const auto refused = endpoints.front().address();
-  std::erase_if(endpoints,
-                [&](const asio::ip::tcp::endpoint& e) { return forbidden(e.address()); });
-  if (endpoints.empty()) {
-    step.error = "refused: " + refused.to_string() +
-                 " is a link-local or non-unicast address (never fetched)";
-    co_return step;
-  }
-
-  beast::tcp_stream stream(ex);
-  stream.expires_at(deadline);
-  auto [cec, ep] = co_await stream.async_connect(endpoints, as_tuple(use_awaitable));
-  if (cec) {
-    step.error = cec == beast::error::timeout ? timed_out() : "cannot connect: " + cec.message();
-    co_return step;
-  }
-  (void)ep;
-
-  http::request<http::empty_body> req{http::verb::get, url.target, 11};
-  req.set(http::field::host, config::format_url_authority(url.host, url.port, 80));
+  http::request<http::string_body> req{http::verb::get, url.target, 11};
   req.set(http::field::user_agent, "tlsprobe (AIA caIssuers fetch)");
   req.set(http::field::accept, "application/pkix-cert, application/pkcs7-mime, */*");
-  req.set(http::field::connection, "close");
-  stream.expires_at(deadline);
-  auto [wec, wn] = co_await http::async_write(stream, req, as_tuple(use_awaitable));
-  (void)wn;
-  if (wec) {
-    step.error =
-        wec == beast::error::timeout ? timed_out() : "cannot send the request: " + wec.message();
+  CertificateUrlLimits limits;
+  limits.resolve = &options.resolve;
+  limits.max_body = options.max_body;
+  limits.deadline = deadline;
+  limits.timeout_text = "timed out after " + ms_text(options.timeout);
+  auto fetched = co_await fetch_certificate_url(url, std::move(req), limits);
+  if (!fetched.error.empty()) {
+    step.error = std::move(fetched.error);
     co_return step;
   }
-
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.header_limit(16 * 1024);
-  parser.body_limit(options.max_body);
-  stream.expires_at(deadline);
-  auto [rec2, rn] = co_await http::async_read(stream, buffer, parser, as_tuple(use_awaitable));
-  (void)rn;
-  boost::system::error_code ignored;
-  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  if (rec2) {
-    if (rec2 == beast::error::timeout)
-      step.error = timed_out();
-    else if (rec2 == http::error::body_limit)
-      step.error = "response larger than " + std::to_string(options.max_body) + " bytes";
-    else if (rec2 == http::error::header_limit)
-      step.error = "response header larger than 16384 bytes";
-    else
-      step.error = "not an HTTP response: " + rec2.message();
-    co_return step;
-  }
-  const auto& res = parser.get();
+  const auto& res = fetched.response;
   const unsigned status = res.result_int();
   if (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) {
     const auto loc = res[http::field::location];

@@ -18,6 +18,7 @@
 #pragma once
 
 #include "certs/certificate.hpp"
+#include "proxy/probe/http_url.hpp"
 #include "proxy/probe/probe_cache.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -53,18 +54,6 @@ struct AiaFetchResult {
   std::string final_url;  // the URL that answered (after redirects)
   double elapsed_ms = 0;
 };
-
-// An http:// URL split into what a request needs. nullopt + error for anything else.
-struct HttpUrl {
-  std::string host;  // name or IP literal, without brackets
-  std::uint16_t port = 80;
-  std::string target;  // "/path?query" (never empty)
-  std::string text() const;
-};
-std::optional<HttpUrl> parse_http_url(std::string_view url, std::string& error);
-// Where a Location header sends a request for `base`: absolute http(s) URL, "//host/path",
-// "/path" or a relative path. Returns the absolute URL text (may be https: callers refuse it).
-std::string resolve_location(const HttpUrl& base, std::string_view location);
 
 // The certificates in an AIA response body: one DER certificate, or a PKCS#7 SignedData
 // bundle of certificates (certs-only). Empty + error ("not a certificate: …") otherwise.

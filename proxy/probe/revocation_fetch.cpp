@@ -3,18 +3,15 @@
 #include "certs/crl.hpp"
 #include "certs/ocsp_response.hpp"
 #include "inspect/revocation.hpp"
-#include "proxy/net/host_resolver.hpp"
 #include "proxy/probe/aia_fetcher.hpp"
+#include "proxy/probe/certificate_url_fetch.hpp"
 #include "proxy/probe/probe_cache.hpp"
 #include "proxy/probe/probe_target.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
 #include <algorithm>
@@ -39,125 +36,38 @@ struct Exchange {
   std::string body;
 };
 
-// "ADDR:PORT" for host:port from the [resolve] overrides, or empty.
-std::string override_for(const RevocationFetchOptions& o, const HttpUrl& u) {
-  return resolve_override(o.resolve, u.host, u.port);
-}
-
-// Link-local (cloud metadata at 169.254.169.254, fe80::) and non-unicast addresses are never
-// contacted: the URL comes from a certificate, which anyone can make.
-bool forbidden(const asio::ip::address& a) {
-  if (a.is_unspecified() || a.is_multicast()) return true;
-  if (a.is_v4()) return (a.to_v4().to_uint() & 0xFFFF0000u) == 0xA9FE0000u;
-  const auto v6 = a.to_v6();
-  if (v6.is_v4_mapped())
-    return (asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_uint() & 0xFFFF0000u) ==
-           0xA9FE0000u;
-  return v6.is_link_local();
-}
-
 // One HTTP/1.1 request (POST with `body`, or GET when `body` is empty), no redirects,
-// everything within `deadline`.
+// everything within `deadline` (proxy/probe/certificate_url_fetch.hpp).
 asio::awaitable<Exchange> exchange(const RevocationFetchOptions& options, std::string url_text,
                                    std::string body, std::string content_type,
                                    Clock::time_point deadline, Clock::duration budget) {
   Exchange out;
   std::string error;
-  auto parsed = parse_http_url(url_text, error);
-  if (!parsed) {
+  auto url = parse_http_url(url_text, error);
+  if (!url) {
     out.error = error;
     co_return out;
   }
-  HttpUrl url = *parsed;
-  auto ex = co_await asio::this_coro::executor;
-  const auto timed_out = [&] { return "timed out after " + ms_text(budget); };
-
-  HostResolver::Endpoints endpoints;
-  boost::system::error_code ec;
-  const std::string dial = override_for(options, url);
-  std::string literal = url.host;
-  std::uint16_t port = url.port;
-  if (!dial.empty()) {
-    const auto d = parse_address_port(dial);
-    literal = d.value ? d.value->host : std::string();
-    if (d.value) port = d.value->port;
-  }
-  const auto addr = asio::ip::make_address(literal, ec);
-  if (!ec) {
-    endpoints.emplace_back(addr, port);
-  } else if (!dial.empty()) {
-    out.error = "cannot dial '" + dial + "': not an IP address and port";
-    co_return out;
-  } else {
-    std::shared_ptr<HostLookup> lookup;
-    auto [rec, eps] =
-        co_await async_resolve_host(HostResolver::shared(), ex, url.host, url.port,
-                                    std::max(Clock::duration::zero(), deadline - Clock::now()),
-                                    lookup, as_tuple(use_awaitable));
-    if (rec == ResolveError::timed_out) {
-      out.error = timed_out();
-      co_return out;
-    }
-    if (rec || eps.empty()) {
-      out.error = "cannot resolve '" + url.host + "': " + (rec ? rec.message() : "no address");
-      co_return out;
-    }
-    endpoints = std::move(eps);
-  }
-  const auto first = endpoints.front().address();
-  std::erase_if(endpoints, [](const asio::ip::tcp::endpoint& e) { return forbidden(e.address()); });
-  if (endpoints.empty()) {
-    out.error = "refused: " + first.to_string() +
-                " is a link-local or non-unicast address (never contacted)";
-    co_return out;
-  }
-
-  beast::tcp_stream stream(ex);
-  stream.expires_at(deadline);
-  auto [cec, ep] = co_await stream.async_connect(endpoints, as_tuple(use_awaitable));
-  (void)ep;
-  if (cec) {
-    out.error = cec == beast::error::timeout ? timed_out() : "cannot connect: " + cec.message();
-    co_return out;
-  }
   const bool post = !body.empty();
-  http::request<http::string_body> req{post ? http::verb::post : http::verb::get, url.target, 11};
-  req.set(http::field::host, config::format_url_authority(url.host, url.port, 80));
+  http::request<http::string_body> req{post ? http::verb::post : http::verb::get, url->target, 11};
   req.set(http::field::user_agent, "tlsprobe (revocation check)");
-  req.set(http::field::connection, "close");
   if (post) {
     req.set(http::field::content_type, content_type);
     req.set(http::field::accept, "application/ocsp-response");
     req.body() = std::move(body);
     req.prepare_payload();
   }
-  stream.expires_at(deadline);
-  auto [wec, wn] = co_await http::async_write(stream, req, as_tuple(use_awaitable));
-  (void)wn;
-  if (wec) {
-    out.error =
-        wec == beast::error::timeout ? timed_out() : "cannot send the request: " + wec.message();
+  CertificateUrlLimits limits;
+  limits.resolve = &options.resolve;
+  limits.max_body = options.max_body;
+  limits.deadline = deadline;
+  limits.timeout_text = "timed out after " + ms_text(budget);
+  auto fetched = co_await fetch_certificate_url(*url, std::move(req), limits);
+  if (!fetched.error.empty()) {
+    out.error = std::move(fetched.error);
     co_return out;
   }
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  parser.header_limit(16 * 1024);
-  parser.body_limit(options.max_body);
-  stream.expires_at(deadline);
-  auto [rec2, rn] = co_await http::async_read(stream, buffer, parser, as_tuple(use_awaitable));
-  (void)rn;
-  boost::system::error_code ignored;
-  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  if (rec2) {
-    if (rec2 == beast::error::timeout)
-      out.error = timed_out();
-    else if (rec2 == http::error::body_limit)
-      out.error = "response larger than " + std::to_string(options.max_body) + " bytes";
-    else
-      out.error = "not an HTTP response: " + rec2.message();
-    co_return out;
-  }
-  const auto& res = parser.get();
+  const auto& res = fetched.response;
   if (res.result_int() != 200) {
     out.error = "HTTP status " + std::to_string(res.result_int());
     co_return out;

@@ -138,7 +138,9 @@ struct Intercepted {
   }
 };
 
-// Answers every request on the connection with the 502 page; never reads the upstream.
+// Answers every request on the connection with the 502 page; never reads the upstream. The
+// heads are read as the exchange loop reads them (proxy/http/exchange_loop.hpp): the same
+// limits, and the same answer to a head that cannot be read (408, 431, 400, or a quiet end).
 asio::awaitable<void> serve_explain(Intercepted& st, TlsStream& client,
                                     const inspect::Findings& findings,
                                     const certs::Certificate* leaf) {
@@ -146,14 +148,20 @@ asio::awaitable<void> serve_explain(Intercepted& st, TlsStream& client,
   const auto& s = conn.ctx->settings;
   beast::flat_buffer buffer;
   for (int i = 0; i < kMaxExplainRequests; ++i) {
-    http::request_parser<http::empty_body> p;
-    p.header_limit(s.limits.max_header_bytes);
-    p.body_limit(boost::none);  // the body is never read; a large upload still gets the page
+    // No body limit: the body is never read, and a large upload still gets the page.
+    const auto head = make_request_head_parser(s);
     conn.expires_after(i == 0 ? s.timeouts.header : s.timeouts.idle);
-    auto [ec, n] = co_await http::async_read_header(client, buffer, p, as_tuple(use_awaitable));
-    if (ec) break;
+    auto [ec, n] = co_await read_request_head(client, buffer, *head, s.limits.max_header_bytes);
+    if (ec) {
+      if (auto answer = head_read_answer(ec, buffer.size(), conn.timed_out && !conn.closed, i == 0,
+                                         s.limits.max_header_bytes)) {
+        st.facts.reason = answer->reason;
+        co_await answer_and_close(conn, client, *answer, &st.down);
+      }
+      break;
+    }
     ++st.ix->counters.requests;
-    const auto& req = p.get();
+    const auto& req = head->get();
     const std::string host(req[http::field::host]);
     st.check_client(host);
     const auto page =

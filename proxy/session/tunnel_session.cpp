@@ -6,6 +6,7 @@
 #include "proxy/observe/log_record.hpp"
 #include "proxy/probe/side_probe.hpp"
 #include "proxy/tls/client_hello_tap.hpp"
+#include "proxy/tls/tunnel_tls_watch.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -93,6 +94,7 @@ struct TunnelState {
   HostPort target;
   tcp::endpoint upstream_endpoint;
   ClientHelloTap tap;
+  TunnelTlsWatch tls;              // the client's own TLS connection: ServerHello, established
   std::uint64_t up = 0, down = 0;  // client->server, server->client
   explicit TunnelState(std::size_t tap_limit) : tap(tap_limit) {}
 };
@@ -134,6 +136,18 @@ void ask_side_probe(TunnelState& st) {
   });
 }
 
+// tls.* of a tunnel whose client spoke TLS: what its ServerHello chose (nothing when the
+// server refused or did not answer) and whether data went both ways.
+TunnelTls tunnel_tls_of(const TunnelTlsWatch& watch) {
+  TunnelTls t;
+  if (watch.server_hello().state() == ServerHelloTap::State::tls) {
+    t.version = watch.server_hello().hello().version;
+    t.cipher = watch.server_hello().hello().cipher;
+  }
+  t.established = watch.established();
+  return t;
+}
+
 // Copies `from` -> `to` until EOF or error. Waits for readability without holding a buffer,
 // so an idle tunnel costs no buffer memory; the buffer lives only while bytes flow.
 asio::awaitable<void> pump(SessionConnection& conn, tcp::socket& from, tcp::socket& to,
@@ -142,6 +156,7 @@ asio::awaitable<void> pump(SessionConnection& conn, tcp::socket& from, tcp::sock
   const std::size_t size = conn.ctx->settings.limits.tunnel_buffer_bytes;
   std::unique_ptr<char[]> buf;
   boost::system::error_code ec;
+  bool tapping = static_cast<bool>(tap);
   for (;;) {
     if (!buf) buf = std::make_unique_for_overwrite<char[]>(size);
     const std::size_t n = from.read_some(asio::buffer(buf.get(), size), ec);
@@ -159,7 +174,7 @@ asio::awaitable<void> pump(SessionConnection& conn, tcp::socket& from, tcp::sock
     }
     if (ec) break;
     conn.expires_after(idle);
-    if (tap) tap(buf.get(), n);  // a copy to look at; the bytes go on below unchanged
+    if (tapping) tapping = tap(buf.get(), n);  // a look; the bytes go on below unchanged
     // Both sockets are non-blocking: a send that fits the socket buffer (nearly every
     // piece) completes here, without a trip through the scheduler; only the rest, when the
     // receiver is slow, waits in async_write.
@@ -184,16 +199,15 @@ asio::awaitable<void> pump(SessionConnection& conn, tcp::socket& from, tcp::sock
 }  // namespace
 
 asio::awaitable<void> pump_both_ways(SessionConnection& conn, std::uint64_t& up,
-                                     std::uint64_t& down, ByteTap client_tap) {
+                                     std::uint64_t& down, ByteTap client_tap, ByteTap server_tap) {
   using namespace asio::experimental::awaitable_operators;
-  const ByteTap no_tap;  // a named object: no temporary may live across the co_await
   // Each pump reads and writes without blocking (see pump); set before either starts, as
   // the first pump may write to the other's socket before that one runs.
   boost::system::error_code ignored;
   conn.client.non_blocking(true, ignored);
   conn.upstream->non_blocking(true, ignored);
   co_await (pump(conn, conn.client, *conn.upstream, up, client_tap) &&
-            pump(conn, *conn.upstream, conn.client, down, no_tap));
+            pump(conn, *conn.upstream, conn.client, down, server_tap));
 }
 
 asio::awaitable<void> run_tunnel(std::shared_ptr<SessionConnection> conn, HostPort target,
@@ -246,6 +260,7 @@ asio::awaitable<void> run_tunnel(std::shared_ptr<SessionConnection> conn, HostPo
   }
   if (!early.empty()) {
     if (st.tap.feed(early.data(), early.size())) ask_side_probe(st);
+    st.tls.client_bytes(early.data(), early.size());
     auto [eec, en] =
         co_await asio::async_write(*conn->upstream, asio::buffer(early), as_tuple(use_awaitable));
     if (eec) {
@@ -256,16 +271,23 @@ asio::awaitable<void> run_tunnel(std::shared_ptr<SessionConnection> conn, HostPo
     st.up += en;
   }
 
-  // The ClientHello tap parses a copy of the first client bytes, until it knows.
-  co_await pump_both_ways(*conn, st.up, st.down, [&st](const char* data, std::size_t n) {
-    if (st.tap.state() == TapState::reading && st.tap.feed(data, n)) ask_side_probe(st);
-  });
+  // The ClientHello tap parses a copy of the first client bytes, until it knows; the TLS
+  // watch reads record headers both ways until it has decided.
+  co_await pump_both_ways(
+      *conn, st.up, st.down,
+      [&st](const char* data, std::size_t n) {
+        if (st.tap.state() == TapState::reading && st.tap.feed(data, n)) ask_side_probe(st);
+        const bool watching = st.tls.client_bytes(data, n);
+        return watching || st.tap.state() == TapState::reading;
+      },
+      [&st](const char* data, std::size_t n) { return st.tls.server_bytes(data, n); });
   const bool timed_out = conn->timed_out;
   conn->close();
   if (st.tap.state() == TapState::reading && st.up > 0) {
     st.tap.finish();  // closed mid-ClientHello: log what is known (not TLS or truncated)
     ask_side_probe(st);
   }
+  if (st.tap.state() == TapState::tls) facts.tunnel_tls = tunnel_tls_of(st.tls);
   finish(timed_out ? "idle timeout" : "");
 }
 

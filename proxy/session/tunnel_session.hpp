@@ -3,6 +3,8 @@
 // have closed (half-close: EOF from one side becomes shutdown(send) towards the other),
 // with an idle deadline and byte counts. The first client bytes also go, as a copy, to the
 // ClientHello tap (bounded at limits.client_hello_bytes): forwarding never waits for it.
+// The TunnelTlsWatch reads the server's ServerHello (version, cipher) and the record headers
+// both ways (established) until it has decided; then the relay stops showing it bytes.
 // Once the ClientHello is known the side probe is asked for (destination, SNI); the log
 // line is written when the tunnel has closed and the probe has answered.
 #pragma once
@@ -15,16 +17,18 @@
 
 namespace tlsprobe::proxy {
 
-// Sees a copy of each piece of bytes as it passes (before it is written on).
-using ByteTap = std::function<void(const char* data, std::size_t size)>;
+// Sees each piece of bytes as it passes (before it is written on), read-only. Returns whether
+// it wants the next pieces: once it answers false the relay does not call it again.
+using ByteTap = std::function<bool(const char* data, std::size_t size)>;
 
 // Copies bytes both ways between conn.client and conn.upstream, unchanged, until both sides
 // have closed (EOF from one side becomes shutdown(send) towards the other; an error or the
 // connection's deadline ends both). Each piece moves the deadline by the idle timeout.
-// Counts client->upstream in `up`, upstream->client in `down`; `client_tap` (may be empty)
-// sees the client's bytes.
+// Counts client->upstream in `up`, upstream->client in `down`; `client_tap` and `server_tap`
+// (either may be empty) see the client's and the server's bytes.
 asio::awaitable<void> pump_both_ways(SessionConnection& conn, std::uint64_t& up,
-                                     std::uint64_t& down, ByteTap client_tap = {});
+                                     std::uint64_t& down, ByteTap client_tap = {},
+                                     ByteTap server_tap = {});
 
 // `early` holds client bytes read together with the CONNECT head (sent before our 200).
 asio::awaitable<void> run_tunnel(std::shared_ptr<SessionConnection> conn, HostPort target,

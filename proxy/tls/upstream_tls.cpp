@@ -3,6 +3,7 @@
 #include "certs/leaf_minter.hpp"
 #include "inspect/upstream_acceptable.hpp"
 #include "proxy/http/http_util.hpp"
+#include "proxy/probe/staple_capture.hpp"
 #include "proxy/tls/tls_failure.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -104,15 +105,29 @@ int UpstreamTls::on_new_session(SSL* ssl, SSL_SESSION* session) {
   auto* self = static_cast<UpstreamTls*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), owner_index()));
   const auto* key = static_cast<const char*>(SSL_get_ex_data(ssl, key_index()));
   if (!self || !key) return 0;
-  self->store_session(key, session);
+  self->store_session(key, ssl, session);
   return 1;  // we took the reference (SSL_CTX_sess_set_new_cb contract)
 }
 
-void UpstreamTls::store_session(const std::string& key, SSL_SESSION* session) {
-  std::shared_ptr<SSL_SESSION> owned(session, &SSL_SESSION_free);
+void UpstreamTls::store_session(const std::string& key, SSL* ssl, SSL_SESSION* session) {
+  StoredSession stored{std::shared_ptr<SSL_SESSION>(session, &SSL_SESSION_free), {}, {}};
+  const bool resumed = SSL_session_reused(ssl) == 1;
+  if (!resumed) {
+    inspect::HandshakeObservation full;
+    capture_staple_and_scts(ssl, full);
+    stored.ocsp_staple = std::move(full.ocsp_staple);
+    stored.tls_scts = std::move(full.tls_scts);
+  }
   std::lock_guard lock(mutex_);
+  if (resumed) {
+    // A ticket issued on a resumed connection: the staple is still the full handshake's.
+    if (auto it = sessions_.find(key); it != sessions_.end()) {
+      stored.ocsp_staple = it->second.ocsp_staple;
+      stored.tls_scts = it->second.tls_scts;
+    }
+  }
   if (sessions_.size() >= options_.max_sessions) sessions_.clear();  // crude bound, rare
-  sessions_[key] = std::move(owned);
+  sessions_[key] = std::move(stored);
 }
 
 asio::awaitable<inspect::HandshakeObservation> UpstreamTls::handshake(TlsStream& stream,
@@ -132,14 +147,15 @@ asio::awaitable<inspect::HandshakeObservation> UpstreamTls::handshake(TlsStream&
   if (spec.tls13_only) SSL_set_min_proto_version(ssl, TLS1_3_VERSION);
   const std::string key = session_key(spec);
   SSL_set_ex_data(ssl, key_index(), OPENSSL_strdup(key.c_str()));
+  // Revocation and transparency facts, as every handshake of the prober asks for them: the
+  // diagnosis reads a missing staple as ocsp.not_stapled (proxy/probe/staple_capture.hpp).
+  request_staple_and_scts(ssl);
+  std::optional<StoredSession> offered;
   {
-    std::shared_ptr<SSL_SESSION> session;
-    {
-      std::lock_guard lock(mutex_);
-      if (auto it = sessions_.find(key); it != sessions_.end()) session = it->second;
-    }
-    if (session) SSL_set_session(ssl, session.get());  // takes its own reference
+    std::lock_guard lock(mutex_);
+    if (auto it = sessions_.find(key); it != sessions_.end()) offered = it->second;
   }
+  if (offered) SSL_set_session(ssl, offered->session.get());  // takes its own reference
   const auto started = std::chrono::steady_clock::now();
   ERR_clear_error();
   auto [ec] =
@@ -150,7 +166,11 @@ asio::awaitable<inspect::HandshakeObservation> UpstreamTls::handshake(TlsStream&
     record_failure(h, classify_tls_failure(failure_facts(ec)));
     co_return h;
   }
+  capture_staple_and_scts(ssl, h);
   if (SSL_session_reused(ssl)) {
+    // The server staples in full handshakes only: the session's own full handshake's.
+    if (offered && h.ocsp_staple.empty()) h.ocsp_staple = offered->ocsp_staple;
+    if (offered && h.tls_scts.empty()) h.tls_scts = offered->tls_scts;
     std::lock_guard lock(mutex_);
     ++resumed_;
   }

@@ -111,14 +111,22 @@ class UpstreamTls {
   static std::string session_key(const UpstreamSpec& spec);
 
  private:
+  // A resumable session with what its full handshake stapled: a resumed handshake carries
+  // no staple and no TLS-extension SCTs, and must not read as a server that sends none.
+  struct StoredSession {
+    std::shared_ptr<SSL_SESSION> session;
+    std::string ocsp_staple;
+    std::vector<std::string> tls_scts;
+  };
+
   static int on_new_session(SSL* ssl, SSL_SESSION* session);
-  void store_session(const std::string& key, SSL_SESSION* session);
+  void store_session(const std::string& key, SSL* ssl, SSL_SESSION* session);
 
   Options options_;
   boost::asio::ssl::context ctx_;
   std::mutex mutex_;
   VerdictCache verdicts_;
-  std::unordered_map<std::string, std::shared_ptr<SSL_SESSION>> sessions_;
+  std::unordered_map<std::string, StoredSession> sessions_;
   std::uint64_t verifications_ = 0, resumed_ = 0;
 };
 

@@ -93,6 +93,10 @@ for mode in forward intercept reverse; do
     | select(.http.version != "1.1" or (.user_agent.original // "") != "ecs-test/1.0")' "$log")
   [ -z "$bad" ] || fail "$mode record without http.version 1.1 or the client's user_agent.original: $bad"
 done
+# A tunnel's tls.* is the client's own connection, read from the ServerHello (issue 17).
+bad=$(jq -c 'select(.tlsprobe.mode == "tunnel")
+  | select(.tls.version != "1.3" or .tls.established != true or ((.tls.cipher // "") | startswith("TLS_") | not))' "$log")
+[ -z "$bad" ] || fail "tunnel record without the client's tls.version/cipher/established: $bad"
 problems=0
 while IFS= read -r line; do
   out=$(echo "$line" | jq -r --slurpfile schema "$schema" -f "$check")

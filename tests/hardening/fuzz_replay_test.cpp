@@ -15,6 +15,7 @@ int tlsprobe_replay_diagnose(const std::uint8_t*, std::size_t);
 int tlsprobe_replay_log_line(const std::uint8_t*, std::size_t);
 int tlsprobe_replay_http_request(const std::uint8_t*, std::size_t);
 int tlsprobe_replay_certs(const std::uint8_t*, std::size_t);
+int tlsprobe_replay_server_hello(const std::uint8_t*, std::size_t);
 }
 
 using namespace tlsprobe::hardening;
@@ -28,6 +29,7 @@ TEST_CASE("fuzz seeds and saved crash inputs replay cleanly", "[hardening][fuzz]
       {"log_line_fuzz", tlsprobe_replay_log_line},
       {"http_request_fuzz", tlsprobe_replay_http_request},
       {"certs_fuzz", tlsprobe_replay_certs},
+      {"server_hello_fuzz", tlsprobe_replay_server_hello},
   };
   const fs::path root = fs::path(TLSPROBE_SOURCE_DIR) / "tests" / "fuzz";
   std::size_t replayed = 0;

@@ -290,10 +290,15 @@ class ScriptedUpstream : public testsupport::LoopbackServer {
       throw std::runtime_error("ScriptedUpstream: certificate/key rejected");
     for (std::size_t i = 1; i < served.chain.size(); ++i)
       SSL_CTX_add1_chain_cert(ctx_.get(), served.chain[i].x509());
+    // A stapled OCSP response for clients that ask (status_request), when one is set.
+    SSL_CTX_set_tlsext_status_arg(ctx_.get(), this);
+    SSL_CTX_set_tlsext_status_cb(ctx_.get(), &ScriptedUpstream::staple_cb);
     start();
   }
   ~ScriptedUpstream() override { stop(); }
 
+  // The OCSPResponse (DER) stapled from now on; set before clients connect.
+  void staple(std::string der) { staple_ = std::move(der); }
   std::size_t handshakes() const { return handshakes_.load(); }
 
  private:
@@ -315,8 +320,18 @@ class ScriptedUpstream : public testsupport::LoopbackServer {
     ERR_clear_error();
   }
 
+  static int staple_cb(SSL* ssl, void* arg) {
+    const auto& der = static_cast<ScriptedUpstream*>(arg)->staple_;
+    if (der.empty()) return SSL_TLSEXT_ERR_NOACK;
+    auto* copy = static_cast<unsigned char*>(OPENSSL_memdup(der.data(), der.size()));
+    if (!copy) return SSL_TLSEXT_ERR_NOACK;
+    SSL_set_tlsext_status_ocsp_resp(ssl, copy, static_cast<long>(der.size()));  // takes it
+    return SSL_TLSEXT_ERR_OK;
+  }
+
   Script script_;
   certs::SslCtxPtr ctx_;
+  std::string staple_;
   std::atomic<std::size_t> handshakes_{0};
 };
 

@@ -56,3 +56,34 @@ TEST_CASE("intercept exchange: a body delimited by the origin's close is chunked
   CHECK(lower(r.head.get("transfer-encoding")) == "chunked");
   CHECK(lower(r.head.get("connection")) == "close");
 }
+
+// The explain page reads its request heads as the exchange loop does (issue 14 item 2): a
+// silent client got no 408 and a too large head no 431 there, the connection just closed.
+TEST_CASE("intercept explain: a silent client gets 408 and a too large head 431, as in relay") {
+  GoodSiteLab lab;
+  // Not under the proxy's anchors: verification fails and every request gets the 502 page.
+  const auto untrusted = testpki::make_hierarchy({"good.test"}, testpki::now());
+  ScriptedUpstream up(ServedChain::of(untrusted), [](TlsIo&) {});
+  auto options = lab.proxy_options();
+  options.header = 1s;
+  options.max_header_bytes = 4096;
+  InterceptingProxy proxy(options);
+
+  SECTION("silent") {
+    ProxyClient c(proxy.port(), "good.test", up.port(), proxy.ca_path(), "good.test");
+    const auto r = c.io().read_message(true, 8s);
+    CHECK(r.head.status() == 408);
+    CHECK(r.body == "request head not received in time\n");
+  }
+  SECTION("too large") {
+    ProxyClient c(proxy.port(), "good.test", up.port(), proxy.ca_path(), "good.test");
+    const auto r = c.request("GET", "/", "good.test", "X-Big: " + std::string(8000, 'a') + "\r\n");
+    CHECK(r.head.status() == 431);
+  }
+  SECTION("a readable head still gets the explain page") {
+    ProxyClient c(proxy.port(), "good.test", up.port(), proxy.ca_path(), "good.test");
+    const auto r = c.request("GET", "/", "good.test");
+    CHECK(r.head.status() == 502);
+    CHECK(r.body.find("tlsprobe") != std::string::npos);
+  }
+}

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <functional>
 
@@ -267,6 +268,46 @@ TEST_CASE("timestamps are RFC 3339 UTC with milliseconds", "[log_record]") {
   CHECK(proxy::describe_key(certs::KeyInfo{"RSA", 2048, ""}) == "RSA 2048");
 }
 
+TEST_CASE("a tunnel record's tls.* is the client's connection, read from its ServerHello",
+          "[log_record]") {
+  const auto pki = testpki::make_hierarchy({"www.example.com"});
+  auto facts = tunnel_facts("www.example.com", pki.fullchain());
+  // The client negotiated TLS 1.2 through the tunnel; the side probe (TLS 1.3) stays under
+  // tlsprobe.probe.* (issue 17: the line used to say 1.3 for a 1.2 connection).
+  facts.tunnel_tls = proxy::TunnelTls{"1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", true};
+  auto r = parse_strict(line_of(facts));
+  CHECK(at_path(r, {"tls", "version"}).as_string() == "1.2");
+  CHECK(at_path(r, {"tls", "version_protocol"}).as_string() == "tls");
+  CHECK(at_path(r, {"tls", "cipher"}).as_string() == "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+  CHECK(at_path(r, {"tls", "established"}).as_bool());
+  CHECK(at_path(r, {"tlsprobe", "probe", "tls_version"}).as_string() == "1.3");
+  CHECK(at_path(r, {"tlsprobe", "probe", "cipher"}).as_string() == "TLS_AES_128_GCM_SHA256");
+  CHECK(at_path(r, {"tls", "client", "server_name"}).as_string() == "www.example.com");
+  CHECK(at_path(r, {"message"}).as_string().find(" TLS 1.2") != std::string::npos);
+  const auto& type = at_path(r, {"event", "type"}).as_array();
+  CHECK(std::find(type.begin(), type.end(), json::value("protocol")) != type.end());
+
+  // A client whose handshake failed (it rejected the certificate): established false.
+  facts.tunnel_tls = proxy::TunnelTls{"1.3", "TLS_AES_128_GCM_SHA256", false};
+  r = parse_strict(line_of(facts));
+  CHECK(at_path(r, {"tls", "version"}).as_string() == "1.3");
+  CHECK_FALSE(at_path(r, {"tls", "established"}).as_bool());
+
+  // The server refused (an alert, no ServerHello): no version or cipher, not established.
+  facts.tunnel_tls = proxy::TunnelTls{};
+  r = parse_strict(line_of(facts));
+  CHECK(at_path(r, {"tls"}).as_object().if_contains("version") == nullptr);
+  CHECK(at_path(r, {"tls"}).as_object().if_contains("version_protocol") == nullptr);
+  CHECK(at_path(r, {"tls"}).as_object().if_contains("cipher") == nullptr);
+  CHECK_FALSE(at_path(r, {"tls", "established"}).as_bool());
+
+  // SSL 3.0 is ECS's version "3.0" of protocol "ssl".
+  facts.tunnel_tls = proxy::TunnelTls{"ssl3", "TLS_RSA_WITH_AES_128_CBC_SHA", true};
+  r = parse_strict(line_of(facts));
+  CHECK(at_path(r, {"tls", "version"}).as_string() == "3.0");
+  CHECK(at_path(r, {"tls", "version_protocol"}).as_string() == "ssl");
+}
+
 // Not run by default: prints the example record of docs/log-format.md
 // (`tests_logs "[.example]"`), so that the documented line is one the code really writes.
 TEST_CASE("example record for docs/log-format.md", "[.example]") {
@@ -291,8 +332,8 @@ TEST_CASE("intercept records: tls.* is the client's connection, IANA cipher name
   facts.mode = proxy::LogMode::intercept;
   facts.handshake->tls_version = "1.2";
   facts.handshake->cipher = "ECDHE-ECDSA-AES128-GCM-SHA256";  // OpenSSL's name
-  facts.http = proxy::HttpFacts{
-      "GET", "https://www.example.com:8443/a/b.html?q=secret#top", 200, "1.1", "curl/8.1"};
+  facts.http = proxy::HttpFacts{"GET", "https://www.example.com:8443/a/b.html?q=secret#top", 200,
+                                "1.1", "curl/8.1"};
   const json::object r = parse_strict(line_of(facts));
   CHECK(at_path(r, {"tls", "version"}).as_string() == "1.2");
   CHECK(at_path(r, {"tls", "cipher"}).as_string() == "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <thread>
 
 using namespace tlsprobe;
@@ -112,6 +114,94 @@ TEST_CASE("curl -x https:// tunnels, and the log line has SNI, ALPN, chain and p
   const auto* alpn = find_path(rec, "tlsprobe.client_hello.alpn");
   REQUIRE(alpn);
   CHECK(alpn->as_array().size() >= 1);
+}
+
+// Issue 17: tls.* of a tunnel record is the client's own connection (read from the server's
+// ServerHello and the record headers), not the side probe's handshake.
+TEST_CASE(
+    "a tunnel record says the TLS version and cipher curl negotiated and that it was established") {
+  TlsSite site;
+  auto s = test_config();
+  s.resolve["test.example"] = "127.0.0.1";
+  s.trust.ca_files = {site.root_pem.path()};
+  RunningProxy proxy(s);
+  // TLS 1.2 with one suite, then TLS 1.3 with one suite (the server allows both, so the side
+  // probe negotiates TLS 1.3 with its own choice of suite).
+  auto r = curl({"-x", proxy.url(), "--cacert", site.root_pem.path(), "--tls-max", "1.2",
+                 "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256", site.url()});
+  REQUIRE(r.exit_code == 0);
+  r = curl({"-x", proxy.url(), "--cacert", site.root_pem.path(), "--tlsv1.3", "--tls13-ciphers",
+            "TLS_CHACHA20_POLY1305_SHA256", site.url()});
+  REQUIRE(r.exit_code == 0);
+  proxy.stop();
+  const auto recs = proxy.log_records();
+  REQUIRE(recs.size() == 2);
+  std::map<std::string, const boost::json::object*> by_version;
+  for (const auto& rec : recs) {
+    REQUIRE(find_path(rec, "tls.version"));
+    by_version[std::string(find_path(rec, "tls.version")->as_string())] = &rec;
+  }
+  REQUIRE(by_version.count("1.2") == 1);
+  REQUIRE(by_version.count("1.3") == 1);
+  const auto& r12 = *by_version["1.2"];
+  CHECK(find_path(r12, "tls.version_protocol")->as_string() == "tls");
+  CHECK(find_path(r12, "tls.cipher")->as_string() == "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
+  CHECK(find_path(r12, "tls.established")->as_bool());
+  // The side probe's own handshake stays under tlsprobe.probe.
+  REQUIRE(find_path(r12, "tlsprobe.probe.tls_version"));
+  CHECK(find_path(r12, "tlsprobe.probe.tls_version")->as_string() == "1.3");
+  const auto& r13 = *by_version["1.3"];
+  CHECK(find_path(r13, "tls.cipher")->as_string() == "TLS_CHACHA20_POLY1305_SHA256");
+  CHECK(find_path(r13, "tls.established")->as_bool());
+}
+
+TEST_CASE("a tunnelled client that aborts its handshake is logged tls.established false") {
+  TlsSite site;
+  auto s = test_config();
+  s.resolve["test.example"] = "127.0.0.1";
+  s.trust.ca_files = {site.root_pem.path()};
+  RunningProxy proxy(s);
+  for (const char* max : {"1.2", "1.3"}) {
+    // Without the test root curl rejects the server's certificate and sends an alert.
+    const auto r = curl({"-x", proxy.url(), "--tls-max", max, site.url()});
+    REQUIRE(r.exit_code == 60);  // CURLE_PEER_FAILED_VERIFICATION
+  }
+  proxy.stop();
+  const auto recs = proxy.log_records();
+  REQUIRE(recs.size() == 2);
+  std::set<std::string> versions;
+  for (const auto& rec : recs) {
+    REQUIRE(find_path(rec, "tls.established"));
+    CHECK_FALSE(find_path(rec, "tls.established")->as_bool());
+    REQUIRE(find_path(rec, "tls.version"));  // the server did answer: its choice is known
+    versions.insert(std::string(find_path(rec, "tls.version")->as_string()));
+  }
+  CHECK(versions == std::set<std::string>{"1.2", "1.3"});
+}
+
+TEST_CASE("a tunnelled server that refuses the ClientHello gives no tls.version, not established") {
+  testpki::Hierarchy pki = testpki::make_hierarchy({"test.example"}, testpki::now());
+  testpki::TempPemFile root_pem(pki.root.cert_pem());
+  testsupport::TlsServerOptions o;
+  o.default_chain = testsupport::ServedChain::of(pki);
+  o.versions = testsupport::TlsVersions::tls12_only;
+  testsupport::TlsTestServer server(o);
+  auto s = test_config();
+  s.resolve["test.example"] = "127.0.0.1";
+  s.trust.ca_files = {root_pem.path()};
+  RunningProxy proxy(s);
+  // A TLS 1.3-only client: the server answers protocol_version, an alert, no ServerHello.
+  const auto r = curl({"-x", proxy.url(), "--cacert", root_pem.path(), "--tlsv1.3",
+                       "https://test.example:" + std::to_string(server.port()) + "/"});
+  REQUIRE(r.exit_code == 35);  // CURLE_SSL_CONNECT_ERROR
+  proxy.stop();
+  const auto recs = proxy.log_records();
+  REQUIRE(recs.size() == 1);
+  CHECK(find_path(recs[0], "tls.version") == nullptr);
+  CHECK(find_path(recs[0], "tls.cipher") == nullptr);
+  REQUIRE(find_path(recs[0], "tls.established"));
+  CHECK_FALSE(find_path(recs[0], "tls.established")->as_bool());
+  CHECK(find_path(recs[0], "tls.client.server_name")->as_string() == "test.example");
 }
 
 TEST_CASE("many tunnels to one destination share one side probe (cache)") {

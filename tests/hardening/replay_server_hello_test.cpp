@@ -1,0 +1,5 @@
+// The server_hello_fuzz harness compiled into the test suite (its entry point renamed), so that
+// fuzz_replay_test.cpp replays its seed corpus and every saved crash input on each CI run,
+// with the normal compiler and under tools/sanitize.sh.
+#define LLVMFuzzerTestOneInput tlsprobe_replay_server_hello
+#include "inspect/server_hello_fuzz.cpp"
