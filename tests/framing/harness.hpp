@@ -9,6 +9,7 @@
 #include "intercept/intercept_fixture.hpp"
 #include "reverse/reverse_fixture.hpp"
 #include "support/in_process_proxy.hpp"
+#include "support/relay_peers.hpp"
 
 #include <poll.h>
 
@@ -229,17 +230,8 @@ inline config::Config forward_config() {
 
 // A plain TCP client socket with 200 ms receive/send timeouts.
 inline int connect_plain(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  intercept_test::set_socket_timeouts(fd, 200ms);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
+  const int fd = relaytest::connect_loopback(port);
+  if (fd >= 0) intercept_test::set_socket_timeouts(fd, 200ms);
   return fd;
 }
 
