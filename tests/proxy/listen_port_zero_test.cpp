@@ -188,8 +188,8 @@ TEST_CASE("a flag that does not apply to the chosen mode is a usage error with i
 
 TEST_CASE("--auth and --auth-file require Basic proxy credentials") {
   testsupport::ProxyOrigin origin;
-  const auto auth_file =
-      fs::temp_directory_path() / ("tlsprobe-auth-" + std::to_string(::getpid()));
+  const testsupport::TempDir dir("auth");
+  const auto auth_file = dir / "auth";
   std::ofstream(auth_file) << "alice:s3cret\n";
   for (const bool from_file : {false, true}) {
     INFO((from_file ? "--auth-file" : "--auth"));
@@ -208,7 +208,6 @@ TEST_CASE("--auth and --auth-file require Basic proxy credentials") {
     CHECK(right.out == "200");
     CHECK(p.stop(SIGTERM, 20s).code == 0);
   }
-  fs::remove(auth_file);
 }
 
 TEST_CASE("the proxy's watcher announces its findings on stderr, once per subject and code") {
