@@ -50,8 +50,8 @@ uid_t owner_of(const catest::fs::path& p) {
 TEST_CASE("a group- or world-writable state directory is refused and left as it is",
           "[authority][ownership]") {
   for (mode_t mode : {mode_t{0777}, mode_t{0770}, mode_t{0702}, mode_t{01777}}) {
-    TempDir tmp;
-    const auto dir = tmp.path() / "state";
+    TempDir tmp{"ca"};
+    const auto dir = tmp.path / "state";
     REQUIRE(::mkdir(dir.c_str(), 0700) == 0);
     REQUIRE(::chmod(dir.c_str(), mode) == 0);
     const std::string msg = error_of([&] { Authority::load_or_create(dir); });
@@ -68,37 +68,37 @@ TEST_CASE("a group- or world-writable state directory is refused and left as it 
 
 TEST_CASE("an existing CA in a directory opened to others is refused by load and export",
           "[authority][ownership]") {
-  TempDir tmp;
-  Authority::load_or_create(tmp.path());
-  REQUIRE(::chmod(tmp.path().c_str(), 0777) == 0);
-  CHECK(contains(error_of([&] { Authority::load_or_create(tmp.path()); }), "chmod 700"));
-  CHECK(contains(error_of([&] { Authority::load(tmp.path()); }), "chmod 700"));
-  CHECK(contains(error_of([&] { Authority::read_certificate(tmp.path()); }), "chmod 700"));
-  REQUIRE(::chmod(tmp.path().c_str(), 0700) == 0);  // the control: the same CA, fixed
-  CHECK_NOTHROW(Authority::load(tmp.path()));
+  TempDir tmp{"ca"};
+  Authority::load_or_create(tmp.path);
+  REQUIRE(::chmod(tmp.path.c_str(), 0777) == 0);
+  CHECK(contains(error_of([&] { Authority::load_or_create(tmp.path); }), "chmod 700"));
+  CHECK(contains(error_of([&] { Authority::load(tmp.path); }), "chmod 700"));
+  CHECK(contains(error_of([&] { Authority::read_certificate(tmp.path); }), "chmod 700"));
+  REQUIRE(::chmod(tmp.path.c_str(), 0700) == 0);  // the control: the same CA, fixed
+  CHECK_NOTHROW(Authority::load(tmp.path));
 }
 
 TEST_CASE("a certificate others may write is refused", "[authority][ownership]") {
-  TempDir tmp;
-  Authority::load_or_create(tmp.path());
-  const auto cert = Authority::cert_path(tmp.path());
+  TempDir tmp{"ca"};
+  Authority::load_or_create(tmp.path);
+  const auto cert = Authority::cert_path(tmp.path);
   for (mode_t mode : {mode_t{0664}, mode_t{0646}, mode_t{0666}}) {
     REQUIRE(::chmod(cert.c_str(), mode) == 0);
-    const std::string msg = error_of([&] { Authority::load(tmp.path()); });
+    const std::string msg = error_of([&] { Authority::load(tmp.path); });
     CAPTURE(mode, msg);
     CHECK(msg.rfind(cert.string() + ": ", 0) == 0);
     CHECK(contains(msg, "writable by group or others"));
     CHECK(mode_of(cert) == mode);
   }
   REQUIRE(::chmod(cert.c_str(), 0644) == 0);
-  CHECK_NOTHROW(Authority::load(tmp.path()));
+  CHECK_NOTHROW(Authority::load(tmp.path));
 }
 
 TEST_CASE("symbolic links in the CA state are refused", "[authority][ownership]") {
-  TempDir tmp;
-  const auto real = tmp.path() / "real";
+  TempDir tmp{"ca"};
+  const auto real = tmp.path / "real";
   Authority::load_or_create(real);  // a good CA, ours, 0600/0644 in 0700
-  const auto state = tmp.path() / "state";
+  const auto state = tmp.path / "state";
   REQUIRE(::mkdir(state.c_str(), 0700) == 0);
 
   SECTION("the key is a link to a good key") {
@@ -123,14 +123,14 @@ TEST_CASE("symbolic links in the CA state are refused", "[authority][ownership]"
     CHECK(contains(error_of([&] { Authority::read_certificate(state); }), "symbolic link"));
   }
   SECTION("a dangling key link is never written through") {
-    const auto target = tmp.path() / "planted-key.pem";
+    const auto target = tmp.path / "planted-key.pem";
     catest::fs::create_symlink(target, Authority::key_path(state));
     const std::string msg = error_of([&] { Authority::load_or_create(state); });
     CHECK(contains(msg, Authority::key_path(state).string()));
     CHECK_FALSE(catest::fs::exists(target));
   }
   SECTION("the state directory is a link to a good state directory") {
-    const auto link = tmp.path() / "link";
+    const auto link = tmp.path / "link";
     catest::fs::create_directory_symlink(real, link);
     const std::string msg = error_of([&] { Authority::load_or_create(link); });
     CAPTURE(msg);
@@ -151,13 +151,13 @@ TEST_CASE("CA files or a state directory of another user are refused", "[authori
     WARN("not root: the chown'ed key and certificate cases run as root only (CI)");
     return;
   }
-  TempDir tmp;
-  Authority::load_or_create(tmp.path());
-  const auto key = Authority::key_path(tmp.path());
-  const auto cert = Authority::cert_path(tmp.path());
+  TempDir tmp{"ca"};
+  Authority::load_or_create(tmp.path);
+  const auto key = Authority::key_path(tmp.path);
+  const auto cert = Authority::cert_path(tmp.path);
   SECTION("the key, 0600 but another user's") {
     REQUIRE(::chown(key.c_str(), kOtherUid, kOtherUid) == 0);
-    const std::string msg = error_of([&] { Authority::load_or_create(tmp.path()); });
+    const std::string msg = error_of([&] { Authority::load_or_create(tmp.path); });
     CAPTURE(msg);
     CHECK(msg.rfind(key.string() + ": owned by uid 65534, not by you (uid 0)", 0) == 0);
     CHECK(msg.find('\n') == std::string::npos);
@@ -167,23 +167,23 @@ TEST_CASE("CA files or a state directory of another user are refused", "[authori
   SECTION("the certificate") {
     REQUIRE(::chown(cert.c_str(), kOtherUid, kOtherUid) == 0);
     CHECK(error_of([&] {
-            Authority::load(tmp.path());
+            Authority::load(tmp.path);
           }).rfind(cert.string() + ": owned by uid 65534", 0) == 0);
-    CHECK(contains(error_of([&] { Authority::read_certificate(tmp.path()); }), "not by you"));
+    CHECK(contains(error_of([&] { Authority::read_certificate(tmp.path); }), "not by you"));
   }
   SECTION("the state directory") {
-    REQUIRE(::chown(tmp.path().c_str(), kOtherUid, kOtherUid) == 0);
-    const std::string msg = error_of([&] { Authority::load_or_create(tmp.path()); });
-    CHECK(msg.rfind(tmp.path().string() + ": owned by uid 65534", 0) == 0);
-    REQUIRE(::chown(tmp.path().c_str(), 0, 0) == 0);  // so that TempDir can clean up
+    REQUIRE(::chown(tmp.path.c_str(), kOtherUid, kOtherUid) == 0);
+    const std::string msg = error_of([&] { Authority::load_or_create(tmp.path); });
+    CHECK(msg.rfind(tmp.path.string() + ": owned by uid 65534", 0) == 0);
+    REQUIRE(::chown(tmp.path.c_str(), 0, 0) == 0);  // so that TempDir can clean up
   }
-  SECTION("control: all ours") { CHECK_NOTHROW(Authority::load(tmp.path())); }
+  SECTION("control: all ours") { CHECK_NOTHROW(Authority::load(tmp.path)); }
 }
 
 TEST_CASE("ca init and the intercepting proxy refuse a 0777 state directory with one line",
           "[authority][ownership][cli]") {
-  TempDir tmp;
-  const auto dir = tmp.path() / "state";
+  TempDir tmp{"ca"};
+  const auto dir = tmp.path / "state";
   REQUIRE(::mkdir(dir.c_str(), 0700) == 0);
   REQUIRE(::chmod(dir.c_str(), 0777) == 0);
   const auto init = testsupport::run_tlsprobe({"ca", "init", "--state-dir", dir.string()},
@@ -195,7 +195,7 @@ TEST_CASE("ca init and the intercepting proxy refuse a 0777 state directory with
   // Before the fix the proxy started (and ran until killed): the limit shows it exits at once.
   const auto proxy = testsupport::run_tlsprobe(
       {"proxy", "--intercept", "--state-dir", dir.string(), "--listen", "127.0.0.1:0", "--admin",
-       "off", "--log", (tmp.path() / "log.jsonl").string()},
+       "off", "--log", (tmp.path / "log.jsonl").string()},
       std::chrono::seconds(20));
   CHECK_FALSE(proxy.timed_out);
   CHECK(proxy.exit_code == 64);

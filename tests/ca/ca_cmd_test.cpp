@@ -2,15 +2,16 @@
 #include "ca/ca_test_util.hpp"
 #include "certs/authority.hpp"
 #include "certs/pem.hpp"
+#include "support/process.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 
 using namespace tlsprobe;
-using catest::run_tlsprobe;
 using catest::TempDir;
 using certs::Authority;
+using testsupport::run_tlsprobe;
 
 namespace {
 
@@ -21,8 +22,8 @@ std::size_t lines(const std::string& s) {
 }  // namespace
 
 TEST_CASE("ca init creates the CA, a second init keeps it", "[ca_cmd]") {
-  TempDir tmp;
-  const std::string dir = (tmp.path() / "state").string();
+  TempDir tmp{"ca"};
+  const std::string dir = (tmp.path / "state").string();
   const auto first = run_tlsprobe({"ca", "init", "--state-dir", dir});
   REQUIRE(first.exit_code == 0);
   CHECK(first.out.rfind("created the tlsprobe CA at " + dir + "/ca.pem\n", 0) == 0);
@@ -38,8 +39,8 @@ TEST_CASE("ca init creates the CA, a second init keeps it", "[ca_cmd]") {
 }
 
 TEST_CASE("ca export writes the CA as PEM or DER", "[ca_cmd]") {
-  TempDir tmp;
-  const std::string dir = tmp.path().string();
+  TempDir tmp{"ca"};
+  const std::string dir = tmp.path.string();
   REQUIRE(run_tlsprobe({"ca", "init", "--state-dir", dir}).exit_code == 0);
   const certs::Certificate ca = Authority::read_certificate(dir);
 
@@ -65,8 +66,8 @@ TEST_CASE("ca export writes the CA as PEM or DER", "[ca_cmd]") {
 }
 
 TEST_CASE("ca path prints where the CA certificate is", "[ca_cmd]") {
-  TempDir tmp;
-  const std::string dir = tmp.path().string();
+  TempDir tmp{"ca"};
+  const std::string dir = tmp.path.string();
   const auto missing = run_tlsprobe({"ca", "path", "--state-dir", dir});
   CHECK(missing.exit_code == 64);
   CHECK(missing.out == dir + "/ca.pem\n");
@@ -78,29 +79,29 @@ TEST_CASE("ca path prints where the CA certificate is", "[ca_cmd]") {
 }
 
 TEST_CASE("ca export without a CA asks for ca init and creates nothing", "[ca_cmd]") {
-  TempDir tmp;
-  const auto r = run_tlsprobe({"ca", "export", "--state-dir", tmp.path().string()});
+  TempDir tmp{"ca"};
+  const auto r = run_tlsprobe({"ca", "export", "--state-dir", tmp.path.string()});
   CHECK(r.exit_code == 64);
   CHECK(r.out.empty());
   CHECK(lines(r.err) == 1);
   CHECK(r.err.find("no CA yet") != std::string::npos);
   // The hint works as printed: it names the state directory that was asked about.
-  CHECK(r.err.find("`tlsprobe ca init --state-dir '" + tmp.path().string() + "'`") !=
+  CHECK(r.err.find("`tlsprobe ca init --state-dir '" + tmp.path.string() + "'`") !=
         std::string::npos);
-  CHECK_FALSE(catest::fs::exists(Authority::key_path(tmp.path())));
+  CHECK_FALSE(catest::fs::exists(Authority::key_path(tmp.path)));
 }
 
 TEST_CASE("ca init's trust hint names a non-default state directory", "[ca_cmd]") {
-  TempDir tmp;
-  const auto r = run_tlsprobe({"ca", "init", "--state-dir", tmp.path().string()});
+  TempDir tmp{"ca"};
+  const auto r = run_tlsprobe({"ca", "init", "--state-dir", tmp.path.string()});
   REQUIRE(r.exit_code == 0);
-  CHECK(r.out.find("`tlsprobe ca export --state-dir '" + tmp.path().string() +
+  CHECK(r.out.find("`tlsprobe ca export --state-dir '" + tmp.path.string() +
                    "' > tlsprobe-ca.pem`") != std::string::npos);
 }
 
 TEST_CASE("ca usage errors exit 64 with one line", "[ca_cmd]") {
-  TempDir tmp;
-  const std::string dir = tmp.path().string();
+  TempDir tmp{"ca"};
+  const std::string dir = tmp.path.string();
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"ca"},
            {"ca", "rotate", "--state-dir", dir},
@@ -121,8 +122,8 @@ TEST_CASE("ca usage errors exit 64 with one line", "[ca_cmd]") {
 }
 
 TEST_CASE("ca init refuses a group-readable key with one line naming it", "[ca_cmd]") {
-  TempDir tmp;
-  const std::string dir = tmp.path().string();
+  TempDir tmp{"ca"};
+  const std::string dir = tmp.path.string();
   REQUIRE(run_tlsprobe({"ca", "init", "--state-dir", dir}).exit_code == 0);
   ::chmod(Authority::key_path(dir).c_str(), 0644);
   const auto r = run_tlsprobe({"ca", "init", "--state-dir", dir});
@@ -133,12 +134,15 @@ TEST_CASE("ca init refuses a group-readable key with one line naming it", "[ca_c
 }
 
 TEST_CASE("without --state-dir the CA lives under XDG_DATA_HOME", "[ca_cmd]") {
-  TempDir tmp;
-  const std::string xdg = tmp.path().string();
-  const auto r = run_tlsprobe({"ca", "init"}, {"XDG_DATA_HOME=" + xdg});
+  TempDir tmp{"ca"};
+  const std::string xdg = tmp.path.string();
+  // env(1) sets XDG_DATA_HOME for the child alone.
+  const auto r = testsupport::run_process(
+      {"env", "XDG_DATA_HOME=" + xdg, testsupport::tlsprobe_binary(), "ca", "init"});
   REQUIRE(r.exit_code == 0);
-  CHECK(catest::fs::exists(tmp.path() / "tlsprobe" / "ca.pem"));
-  CHECK(catest::mode_of(tmp.path() / "tlsprobe") == 0700);
-  const auto p = run_tlsprobe({"ca", "path"}, {"XDG_DATA_HOME=" + xdg});
+  CHECK(catest::fs::exists(tmp.path / "tlsprobe" / "ca.pem"));
+  CHECK(catest::mode_of(tmp.path / "tlsprobe") == 0700);
+  const auto p = testsupport::run_process(
+      {"env", "XDG_DATA_HOME=" + xdg, testsupport::tlsprobe_binary(), "ca", "path"});
   CHECK(p.out == xdg + "/tlsprobe/ca.pem\n");
 }

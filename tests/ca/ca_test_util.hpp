@@ -1,49 +1,24 @@
-// Helpers for the CA tests: a temporary directory, running the tlsprobe binary, verifying a
-// minted leaf with OpenSSL the way a TLS client would.
+// Helpers for the CA tests: file modes and contents, verifying a minted leaf with OpenSSL the
+// way a TLS client would. Temporary directories and the tlsprobe binary come from tests/support.
 #pragma once
 
 #include "certs/certificate.hpp"
 #include "certs/ossl.hpp"
+#include "support/temp_dir.hpp"
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <stdexcept>
 #include <string>
-#include <vector>
-
-extern char** environ;
 
 namespace tlsprobe::catest {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "tlsprobe-ca-test-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using testsupport::TempDir;
 
 inline unsigned mode_of(const fs::path& p) {
   struct stat st {};
@@ -61,55 +36,6 @@ inline std::string slurp(const fs::path& p) {
 inline void spit(const fs::path& p, const std::string& content) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out << content;
-}
-
-struct RunResult {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-// Runs the built tlsprobe with `args`; `env` entries ("K=V") are added to (and override) ours.
-inline RunResult run_tlsprobe(const std::vector<std::string>& args,
-                              const std::vector<std::string>& env = {}) {
-  TempDir io;
-  const fs::path out_path = io.path() / "out", err_path = io.path() / "err";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT, 0600);
-
-  std::vector<std::string> argv_s{TLSPROBE_BINARY};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  std::vector<std::string> env_s;
-  for (char** e = environ; *e; ++e) {
-    const std::string entry = *e;
-    const std::string key = entry.substr(0, entry.find('='));
-    bool overridden = false;
-    for (const auto& o : env) overridden = overridden || o.substr(0, o.find('=')) == key;
-    if (!overridden) env_s.push_back(entry);
-  }
-  env_s.insert(env_s.end(), env.begin(), env.end());
-  std::vector<char*> envp;
-  for (auto& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  pid_t pid = 0;
-  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("posix_spawn failed");
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-  }
-  RunResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
-  return r;
 }
 
 // X509_verify_cert as a TLS client: `chain[0]` the leaf, the rest untrusted, `anchor` the only

@@ -4,6 +4,7 @@
 #include "cli/cli_process.hpp"
 #include "pki/test_pki.hpp"
 #include "support/process.hpp"
+#include "support/proxy_process.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tls_test_server.hpp"
 
@@ -17,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <thread>
 
 using namespace tlsprobe;
 using namespace std::chrono_literals;
@@ -42,6 +44,7 @@ TlsServerOptions serving_self_signed() {
   return o;
 }
 
+using tlsprobe::testsupport::ProxyProcess;
 using tlsprobe::testsupport::TempDir;
 
 bool has_colour(const std::string& s) { return s.find("\x1b[") != std::string::npos; }
@@ -117,74 +120,58 @@ TEST_CASE("watch and logs --color", "[cli][colour]") {
 
 TEST_CASE("proxy: Ctrl-C says it drains and for how long; a second Ctrl-C exits at once",
           "[cli][signals]") {
-  TempDir dir{"cli"};
   SECTION("one Ctrl-C: drain, then a clean exit") {
-    testcli::Child proxy(
-        {"proxy", "--listen", "127.0.0.1:0", "--admin", "off", "--log", dir.str() + "/log.jsonl"});
-    REQUIRE(proxy.read_until([](auto&, auto& err) { return err.find("listening on") != err.npos; },
-                             30s));
+    ProxyProcess proxy;
     proxy.signal(SIGINT);
-    CHECK(proxy.wait(30s) == 0);
-    INFO(proxy.err);
-    CHECK(proxy.err.find("tlsprobe proxy: stopping; draining 0 open connections for at most 5 s "
-                         "(Ctrl-C again to exit at once)") != std::string::npos);
-    CHECK(proxy.err.find("stopped;") != std::string::npos);
+    CHECK(proxy.wait(30s).code == 0);
+    const auto err = proxy.stderr_text();
+    INFO(err);
+    CHECK(err.find("tlsprobe proxy: stopping; draining 0 open connections for at most 5 s "
+                   "(Ctrl-C again to exit at once)") != std::string::npos);
+    CHECK(err.find("stopped;") != std::string::npos);
   }
   SECTION("an open connection holds the drain; the second Ctrl-C does not wait for it") {
-    testcli::Child proxy(
-        {"proxy", "--listen", "127.0.0.1:0", "--admin", "off", "--log", dir.str() + "/log.jsonl"});
-    REQUIRE(proxy.read_until([](auto&, auto& err) { return err.find("listening on") != err.npos; },
-                             30s));
-    std::smatch m;
-    REQUIRE(std::regex_search(proxy.err, m, std::regex("listening on 127\\.0\\.0\\.1:(\\d+)")));
+    ProxyProcess proxy;
     // A client that connected and says nothing: the drain waits for it (up to 5 s).
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(std::stoi(m[1])));
+    addr.sin_port = htons(proxy.port());
     ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
     REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
     std::this_thread::sleep_for(300ms);  // accepted
 
     proxy.signal(SIGINT);
-    REQUIRE(proxy.read_until(
-        [](auto&, auto& err) { return err.find("draining 1 open connection for") != err.npos; },
-        10s));
+    REQUIRE(proxy.wait_for_stderr("draining 1 open connection for", 10s));
     const auto second = std::chrono::steady_clock::now();
     proxy.signal(SIGINT);
-    CHECK(proxy.wait(10s) == 130);
+    CHECK(proxy.wait(10s).code == 130);
     CHECK(std::chrono::steady_clock::now() - second < 3s);  // not the 5 s drain
-    INFO(proxy.err);
-    CHECK(proxy.err.find("interrupted again: exiting now, without draining") != std::string::npos);
+    const auto err = proxy.stderr_text();
+    INFO(err);
+    CHECK(err.find("interrupted again: exiting now, without draining") != std::string::npos);
     ::close(fd);
   }
 }
 
 TEST_CASE("proxy --color always colours the finding lines on stderr", "[cli][colour]") {
   TlsTestServer server(serving_self_signed());
-  TempDir dir{"cli"};
   for (const std::string mode : {"always", "never"}) {
-    testcli::Child proxy({"proxy", "--listen", "127.0.0.1:0", "--admin", "off", "--log",
-                          dir.str() + "/log-" + mode + ".jsonl", "--color", mode});
-    REQUIRE(proxy.read_until([](auto&, auto& err) { return err.find("listening on") != err.npos; },
-                             30s));
-    std::smatch m;
-    REQUIRE(std::regex_search(proxy.err, m, std::regex("listening on 127\\.0\\.0\\.1:(\\d+)")));
+    ProxyProcess proxy({.extra = {"--color", mode}});
     // A real TLS client through the tunnel (openssl quits at stdin's end of file).
-    const auto client =
-        testsupport::run_process({"openssl", "s_client", "-proxy", "127.0.0.1:" + std::string(m[1]),
-                                  "-connect", server.address(), "-servername", "self.test"},
-                                 30s);
+    const auto client = testsupport::run_process(
+        {"openssl", "s_client", "-proxy", "127.0.0.1:" + std::to_string(proxy.port()), "-connect",
+         server.address(), "-servername", "self.test"},
+        30s);
     INFO(client.err);
-    const bool announced = proxy.read_until(
-        [](auto&, auto& err) { return err.find("cert.self_signed") != err.npos; }, 30s);
-    INFO(proxy.err);
+    const bool announced = proxy.wait_for_stderr("cert.self_signed", 30s);
+    const auto err = proxy.stderr_text();
+    INFO(err);
     CHECK(announced);
     if (mode == "always")
-      CHECK(proxy.err.find(std::string("tlsprobe: ") + kRed + "error") != std::string::npos);
+      CHECK(err.find(std::string("tlsprobe: ") + kRed + "error") != std::string::npos);
     else
-      CHECK(proxy.err.find(kRed) == std::string::npos);
-    proxy.signal(SIGTERM);
-    CHECK(proxy.wait(30s) == 0);
+      CHECK(err.find(kRed) == std::string::npos);
+    CHECK(proxy.stop(SIGTERM, 30s).code == 0);
   }
 }

@@ -141,7 +141,7 @@ TEST_CASE("reverse: Host header values that are not host names", "[framing][reve
 
 TEST_CASE("reverse: served hosts are the sites, the upstream, its SNI and the allowed names",
           "[framing][reverse]") {
-  auto o = reverse_test::test_options("origin.internal:443", {});
+  auto o = reverse_test::service_options("origin.internal:443");
   o.upstream.sni = "www.example.test";
   o.sites["api.example.test"].address = *proxy::parse_authority("10.0.0.7:443");
   o.sites["api.example.test"].sni = "api-origin.example.test";

@@ -8,6 +8,8 @@
 #include "intercept/http_peers.hpp"
 #include "intercept/intercept_fixture.hpp"
 #include "reverse/reverse_fixture.hpp"
+#include "support/in_process_proxy.hpp"
+#include "support/relay_peers.hpp"
 
 #include <poll.h>
 
@@ -188,17 +190,10 @@ class TlsBackend : public testsupport::LoopbackServer {
     certs::SslPtr ssl{SSL_new(ctx_.get())};
     if (!ssl) return;
     SSL_set_fd(ssl.get(), fd);
-    const auto deadline = Clock::now() + 5s;
-    for (;;) {
-      const int rc = SSL_accept(ssl.get());
-      if (rc == 1) break;
-      const int err = SSL_get_error(ssl.get(), rc);
-      const bool again = err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE ||
-                         (err == SSL_ERROR_SYSCALL && errno == EAGAIN);
-      if (!again || stopping() || Clock::now() > deadline) {
-        ERR_clear_error();
-        return;
-      }
+    if (!intercept_test::handshake_within(ssl.get(), intercept_test::TlsSide::server, 5s,
+                                          [this] { return stopping(); })) {
+      ERR_clear_error();
+      return;
     }
     TlsIo io(std::move(ssl), fd, [this] { return stopping(); });
     record_and_answer(
@@ -224,46 +219,19 @@ inline const testpki::Hierarchy& pki() {
   return h;
 }
 
-// A forward-mode proxy (no interception) on 127.0.0.1:0, without log or prober.
-class ForwardProxy {
- public:
-  ForwardProxy() {
-    proxy::ProxySettings s;
-    s.listen = {boost::asio::ip::make_address("127.0.0.1"), 0};
-    s.threads = 2;
-    s.timeouts.header = 5s;
-    s.timeouts.idle = 10s;
-    s.timeouts.drain = 500ms;
-    server_ = std::make_unique<proxy::Server>(s, nullptr);
-    REQUIRE_FALSE(server_->start());
-    port_ = server_->local_endpoint().port();
-    thread_ = std::thread([this] { server_->run(proxy::SignalHandling::none); });
-  }
-  ~ForwardProxy() {
-    server_->shutdown();
-    thread_.join();
-  }
-  std::uint16_t port() const { return port_; }
-
- private:
-  std::unique_ptr<proxy::Server> server_;
-  std::thread thread_;
-  std::uint16_t port_ = 0;
-};
+// A forward-mode proxy (no interception) on 127.0.0.1:0, wired as production wires it.
+inline config::Config forward_config() {
+  auto cfg = testsupport::hermetic_config();
+  cfg.timeouts.header = 5s;
+  cfg.timeouts.idle = 10s;
+  cfg.timeouts.drain = 500ms;
+  return cfg;
+}
 
 // A plain TCP client socket with 200 ms receive/send timeouts.
 inline int connect_plain(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  intercept_test::set_socket_timeouts(fd, 200ms);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
+  const int fd = relaytest::connect_loopback(port);
+  if (fd >= 0) intercept_test::set_socket_timeouts(fd, 200ms);
   return fd;
 }
 
@@ -343,7 +311,7 @@ class Bench {
   explicit Bench(Mode mode, Reply how = Reply::ok) : mode_(mode) {
     if (mode == Mode::forward) {
       plain_.emplace(how);
-      forward_.emplace();
+      forward_.emplace(forward_config(), proxy::ProxyAppOptions{}, "framing");
       return;
     }
     tls_.emplace(testsupport::ServedChain::of(pki()), how);
@@ -356,9 +324,8 @@ class Bench {
       intercept_.emplace(o);
       return;
     }
-    auto o = reverse_test::test_options(tls_->address(), {pki().root.cert});
-    o.sites["www.example.test"].address = *proxy::parse_authority(tls_->address());
-    o.sites["www.example.test"].sni = "www.example.test";
+    auto o = reverse_test::test_config(tls_->address(), {pki().root.cert});
+    o.add_site("www.example.test", tls_->address(), "www.example.test");
     reverse_.emplace(std::move(o));
   }
 
@@ -416,7 +383,7 @@ class Bench {
   std::string sni_ = "www.example.test";
   std::optional<PlainBackend> plain_;
   std::optional<TlsBackend> tls_;
-  std::optional<ForwardProxy> forward_;
+  std::optional<testsupport::InProcessProxy> forward_;
   std::optional<intercept_test::InterceptingProxy> intercept_;
   std::optional<reverse_test::ReverseProxy> reverse_;
 };

@@ -13,6 +13,7 @@
 // that do resolve, even with several hanging lookups in flight.
 #include "hardening/echo_server.hpp"
 #include "hardening/hardening_support.hpp"
+#include "support/process.hpp"
 
 #include <poll.h>
 
@@ -78,24 +79,11 @@ std::string find_tool(const char* name) {
 
 // The wrapper that runs the proxy with `dir`/resolv.conf and `dir`/hosts in place of the
 // system's; "" when this machine does not let us (not root, no user namespaces, ...).
-std::string probe_namespace(const std::vector<std::string>& wrapper) {
-  const pid_t pid = ::fork();
-  if (pid < 0) return "fork failed";
-  if (pid == 0) {
-    const int null = ::open("/dev/null", O_RDWR);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    std::vector<char*> argv;
-    for (auto& a : wrapper) argv.push_back(const_cast<char*>(a.c_str()));
-    static char t[] = "/bin/true";
-    argv.push_back(t);
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "" : "unshare -m / mount --bind failed";
+std::string probe_namespace(std::vector<std::string> wrapper) {
+  wrapper.push_back("/bin/true");
+  return tlsprobe::testsupport::run_process(wrapper, 20s).exit_code == 0
+             ? ""
+             : "unshare -m / mount --bind failed";
 }
 
 struct Timed {
@@ -140,14 +128,8 @@ TEST_CASE("a name whose DNS never answers: 504 at the connect timeout, others un
     WARN("skipped: " << dns.error());
     return;
   }
-  const auto dir = make_temp_dir("dns");
-  struct Cleanup {
-    fs::path dir;
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  } cleanup{dir};
+  const TempDir tmp("dns");
+  const auto& dir = tmp.path;
   std::ofstream(dir / "resolv.conf")
       << "nameserver " << dns.address() << "\noptions timeout:5 attempts:2\n";
   std::ofstream(dir / "hosts") << "127.0.0.1 localhost\n127.0.0.1 healthy.test\n";
@@ -167,15 +149,7 @@ TEST_CASE("a name whose DNS never answers: 504 at the connect timeout, others un
   EchoServerProcess echo;
   const auto echo_port = std::to_string(echo.port());
   // [resolve] keys are HOST:PORT, so the entry names the echo server's port.
-  const std::string config = R"(
-[timeouts]
-connect = "1s"
-handshake = "2s"
-header = "5s"
-idle = "20s"
-probe = "3s"
-drain = "3s"
-
+  const std::string config = std::string(kFastTimeouts) + R"(
 [resolve]
 "resolved.test:)" + echo_port +
                              R"(" = "127.0.0.1"

@@ -17,17 +17,6 @@ using tlsprobe::testsupport::LoopbackServer;
 
 namespace {
 
-// Short timeouts so the faults resolve within seconds.
-constexpr const char* fast_config = R"(
-[timeouts]
-connect = "1s"
-handshake = "2s"
-header = "5s"
-idle = "20s"
-probe = "3s"
-drain = "3s"
-)";
-
 std::string client_hello() {
   return read_file(fs::path(TLSPROBE_TEST_DATA) / "client_hello" / "valid_sni_alpn.bin");
 }
@@ -64,7 +53,7 @@ TEST_CASE("upstream resets mid-handshake: the client sees the tunnel end, others
     if (upstream.wait_readable(fd, 5s)) (void)::recv(fd, buf, sizeof buf, 0);
     reset_close(fd);
   });
-  ProxyProcess proxy({.config_toml = fast_config});
+  ProxyProcess proxy({.config_toml = kFastTimeouts});
   auto t = open_tunnel(proxy.port(), upstream.address());
   REQUIRE(t);
   REQUIRE(send_all(t.get(), client_hello()));
@@ -92,7 +81,7 @@ TEST_CASE("upstream resets mid-body: the client gets what was sent, then the end
     (void)send_all(fd, body);
     reset_close(fd);
   });
-  ProxyProcess proxy({.config_toml = fast_config});
+  ProxyProcess proxy({.config_toml = kFastTimeouts});
   auto t = open_tunnel(proxy.port(), upstream.address());
   REQUIRE(t);
   REQUIRE(send_all(t.get(), "GET / HTTP/1.0\r\n\r\n"));  // not TLS: no side probe
@@ -120,7 +109,7 @@ TEST_CASE("half-close: the client's FIN reaches the upstream, the answer still c
     }
     (void)send_all(fd, "got " + std::to_string(got.size()) + " bytes");
   });
-  ProxyProcess proxy({.config_toml = fast_config});
+  ProxyProcess proxy({.config_toml = kFastTimeouts});
   auto t = open_tunnel(proxy.port(), upstream.address());
   REQUIRE(t);
   REQUIRE(send_all(t.get(), std::string(5000, 'q')));
@@ -149,7 +138,7 @@ TEST_CASE("a client that never reads costs bounded memory and blocks nobody else
       if (n > 0) sent += static_cast<std::uint64_t>(n);
     }
   });
-  ProxyProcess proxy({.config_toml = fast_config});
+  ProxyProcess proxy({.config_toml = kFastTimeouts});
   const long rss_before = rss_kib(proxy.pid());
   auto t = open_tunnel(proxy.port(), upstream.address());
   REQUIRE(t);
@@ -188,7 +177,7 @@ TEST_CASE("an upstream that never accepts: 504 after the connect timeout", "[har
   std::this_thread::sleep_for(200ms);
 
   EchoServerProcess echo;
-  ProxyProcess proxy({.config_toml = fast_config});
+  ProxyProcess proxy({.config_toml = kFastTimeouts});
   std::string status;
   const auto start = Clock::now();
   auto t = open_tunnel(proxy.port(), "127.0.0.1:" + std::to_string(port), &status, 10s);
@@ -206,7 +195,7 @@ TEST_CASE("an upstream that never accepts: 504 after the connect timeout", "[har
 TEST_CASE("log on /dev/full: proxying goes on, every lost line is counted on stderr",
           "[hardening][faults]") {
   EchoServerProcess echo;
-  ProxyProcess proxy({.log = "/dev/full", .config_toml = fast_config});
+  ProxyProcess proxy({.log = "/dev/full", .config_toml = kFastTimeouts});
   constexpr int tunnels = 40;
   for (int i = 0; i < tunnels; ++i) {
     auto t = open_tunnel(proxy.port(), echo.authority());
@@ -230,7 +219,7 @@ TEST_CASE("log on /dev/full: proxying goes on, every lost line is counted on std
 TEST_CASE("SIGTERM under load: every finished connection's line is in the log, exit 0",
           "[hardening][faults]") {
   EchoServerProcess echo;
-  ProxyProcess proxy({.config_toml = fast_config});
+  ProxyProcess proxy({.config_toml = kFastTimeouts});
   std::atomic<bool> stop{false};
   std::atomic<int> started{0}, finished{0}, failed{0};
   std::vector<std::thread> clients;

@@ -36,21 +36,6 @@ max_connections = 20000
 max_connections_per_client = 20000
 )";
 
-// CPU seconds (user + system) a process has used so far.
-double cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  std::getline(in, stat);
-  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
 // One GET over an intercepted connection: CONNECT, then TLS to the proxy's minted leaf
 // (verified against the tlsprobe CA in `ca_file`, name `host`), then read to the end.
 // Blocking OpenSSL with socket timeouts, so a stuck proxy fails the exchange, not the test run.

@@ -179,7 +179,7 @@ TEST_CASE("listening beyond loopback: the host's loopback services need allow_de
   const std::string echo_at = "127.0.0.1:" + std::to_string(echo.port());
   SECTION("refused by default") {
     ProxyOptions o;
-    o.listen_host = *mine;
+    o.listen = *mine + ":0";
     o.extra = {"--allow", *mine + "/32"};
     ProxyProcess proxy(o);
     for (const auto& target :
@@ -197,7 +197,7 @@ TEST_CASE("listening beyond loopback: the host's loopback services need allow_de
   }
   SECTION("allowed with --allow-destination") {
     ProxyOptions o;
-    o.listen_host = *mine;
+    o.listen = *mine + ":0";
     o.extra = {"--allow", *mine + "/32", "--allow-destination", "127.0.0.1/32"};
     ProxyProcess proxy(o);
     CHECK(ask(connect_from(*mine, *mine, proxy.port()), connect_request(echo_at)) ==
@@ -211,7 +211,7 @@ TEST_CASE("listening beyond loopback: the host's loopback services need allow_de
 
 TEST_CASE("the admin listener beyond loopback needs --admin-allow; allow-lists of everyone warn",
           "[hardening][security][door]") {
-  const auto dir = make_temp_dir("admin");
+  const TempDir dir("admin");
   const auto log = (dir / "c.jsonl").string();
   const auto admin = "0.0.0.0:" + std::to_string(tlsprobe::testsupport::unused_port());
   const auto r = run_tlsprobe({"proxy", "--listen", "127.0.0.1:0", "--admin", admin, "--log", log},
@@ -244,6 +244,4 @@ TEST_CASE("the admin listener beyond loopback needs --admin-allow; allow-lists o
     CHECK_FALSE(r.timeout);
   }
   CHECK(proxy.stop().code == 0);
-  std::error_code ec;
-  fs::remove_all(dir, ec);
 }

@@ -9,7 +9,7 @@ using namespace tlsprobe::hardening;
 using tlsprobe::testsupport::run_tlsprobe;
 
 TEST_CASE("a non-loopback listen address without --allow is refused", "[hardening][security]") {
-  const auto dir = make_temp_dir("listen");
+  const TempDir dir("listen");
   const auto port = std::to_string(tlsprobe::testsupport::unused_port());
   for (const std::string& addr : {"0.0.0.0:" + port, "[::]:" + port}) {
     const auto r = run_tlsprobe(
@@ -19,15 +19,13 @@ TEST_CASE("a non-loopback listen address without --allow is refused", "[hardenin
     CHECK(r.exit_code == 64);
     CHECK(r.err.find("--allow") != std::string::npos);
   }
-  std::error_code ec;
-  fs::remove_all(dir, ec);
 }
 
 // Issue 12 item 11: the warning reaches stderr at start (here the start then stops at the
 // refused listen address, so the proxy never runs).
 TEST_CASE("a config file with [auth] readable by others is a warning at start",
           "[hardening][security]") {
-  const auto dir = make_temp_dir("authmode");
+  const TempDir dir("authmode");
   const auto path = (dir / "tlsprobe.toml").string();
   {
     std::ofstream out(path);
@@ -46,6 +44,4 @@ TEST_CASE("a config file with [auth] readable by others is a warning at start",
                                    "--admin", "off", "--log", (dir / "c.jsonl").string()},
                                   std::chrono::seconds(20));
   CHECK(quiet.err.find("warning") == std::string::npos);
-  std::error_code ec;
-  fs::remove_all(dir, ec);
 }

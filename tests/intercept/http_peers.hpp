@@ -11,6 +11,7 @@
 #pragma once
 
 #include "certs/ossl.hpp"
+#include "support/buffered_reads.hpp"
 #include "support/loopback_server.hpp"
 #include "support/tls_test_server.hpp"
 
@@ -51,6 +52,23 @@ inline void set_socket_timeouts(int fd, std::chrono::milliseconds t) {
              static_cast<suseconds_t>(t.count() % 1000) * 1000};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+// SSL_accept (`side` server) or SSL_connect on a socket with short timeouts (see
+// set_socket_timeouts), retried until it completes, fails, `stopping` says so or `limit`
+// passes. Whether it completed; the OpenSSL error queue is left for the caller.
+enum class TlsSide { client, server };
+inline bool handshake_within(SSL* ssl, TlsSide side, std::chrono::milliseconds limit,
+                             const std::function<bool()>& stopping = {}) {
+  const auto deadline = Clock::now() + limit;
+  for (;;) {
+    const int rc = side == TlsSide::server ? SSL_accept(ssl) : SSL_connect(ssl);
+    if (rc == 1) return true;
+    const int err = SSL_get_error(ssl, rc);
+    const bool again = err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE ||
+                       (err == SSL_ERROR_SYSCALL && errno == EAGAIN);
+    if (!again || (stopping && stopping()) || Clock::now() > deadline) return false;
+  }
 }
 
 inline std::string lower(std::string s) {
@@ -106,7 +124,7 @@ struct Message {
 };
 
 // One TLS connection (either side), blocking, every operation bounded by a deadline.
-class TlsIo {
+class TlsIo : public testsupport::BufferedReads<TlsIo> {
  public:
   TlsIo(certs::SslPtr ssl, int fd, std::function<bool()> stopping = {})
       : ssl_(std::move(ssl)), fd_(fd), stopping_(std::move(stopping)) {}
@@ -144,50 +162,6 @@ class TlsIo {
       }
     }
     return {};
-  }
-
-  // Reads until `delim` has arrived; returns everything up to and including it (the rest
-  // stays buffered). nullopt on close/deadline/over `cap`.
-  std::optional<std::string> read_until(std::string_view delim,
-                                        std::chrono::milliseconds limit = 10s,
-                                        std::size_t cap = kMaxTestMessage) {
-    const auto deadline = Clock::now() + limit;
-    std::string acc = std::exchange(pending_, {});
-    for (;;) {
-      if (auto at = acc.find(delim); at != std::string::npos) {
-        pending_ = acc.substr(at + delim.size());
-        acc.resize(at + delim.size());
-        return acc;
-      }
-      if (acc.size() > cap) return std::nullopt;
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0) break;
-      auto more = read_some(left);
-      if (more.empty()) break;
-      acc += more;
-    }
-    pending_ = std::move(acc);
-    return std::nullopt;
-  }
-
-  // Exactly n bytes, or what came before close/deadline.
-  std::string read_exact(std::size_t n, std::chrono::milliseconds limit = 10s) {
-    const auto deadline = Clock::now() + limit;
-    std::string acc = std::exchange(pending_, {});
-    while (acc.size() < n) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0) break;
-      auto more = read_some(left);
-      if (more.empty()) break;
-      acc += more;
-    }
-    if (acc.size() > n) {
-      pending_ = acc.substr(n);
-      acc.resize(n);
-    }
-    return acc;
   }
 
   // Head and body of one message; `bodyless`: a response to HEAD or a 1xx/204/304.
@@ -279,7 +253,6 @@ class TlsIo {
   certs::SslPtr ssl_;
   int fd_;
   std::function<bool()> stopping_;
-  std::string pending_;
   bool closed_ = false;
 };
 
@@ -336,17 +309,9 @@ class ScriptedUpstream : public testsupport::LoopbackServer {
     certs::SslPtr ssl{SSL_new(ctx_.get())};
     if (!ssl) return;
     SSL_set_fd(ssl.get(), fd);
-    const auto deadline = Clock::now() + 5s;
-    for (;;) {
-      const int rc = SSL_accept(ssl.get());
-      if (rc == 1) break;
-      const int err = SSL_get_error(ssl.get(), rc);
-      const bool again = err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE ||
-                         (err == SSL_ERROR_SYSCALL && errno == EAGAIN);
-      if (!again || stopping() || Clock::now() > deadline) {
-        ERR_clear_error();
-        return;
-      }
+    if (!handshake_within(ssl.get(), TlsSide::server, 5s, [this] { return stopping(); })) {
+      ERR_clear_error();
+      return;
     }
     ++handshakes_;
     TlsIo io(std::move(ssl), fd, [this] { return stopping(); });

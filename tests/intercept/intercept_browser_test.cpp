@@ -20,8 +20,8 @@ bool installed(const char* tool) {
 // Removed with the object.
 class BrowserHome {
  public:
-  explicit BrowserHome(const std::string& ca_pem) : dir_(make_temp_dir("chromium")) {
-    const auto db = dir_ / ".pki" / "nssdb";
+  explicit BrowserHome(const std::string& ca_pem) : dir_("chromium") {
+    const auto db = dir_.path / ".pki" / "nssdb";
     fs::create_directories(db);
     const std::string nss = "sql:" + db.string();
     auto r = testsupport::run_process({"certutil", "-d", nss, "-N", "--empty-password"}, 20s);
@@ -30,16 +30,10 @@ class BrowserHome {
         {"certutil", "-d", nss, "-A", "-t", "C,,", "-n", "tlsprobe-ca", "-i", ca_pem}, 20s);
     REQUIRE(r.exit_code == 0);
   }
-  ~BrowserHome() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  BrowserHome(const BrowserHome&) = delete;
-  BrowserHome& operator=(const BrowserHome&) = delete;
-  const fs::path& path() const { return dir_; }
+  const fs::path& path() const { return dir_.path; }
 
  private:
-  fs::path dir_;
+  testsupport::TempDir dir_;
 };
 
 testsupport::ProcessResult chromium_dump_dom(const BrowserHome& home, const std::string& proxy,

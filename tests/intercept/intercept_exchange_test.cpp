@@ -10,19 +10,8 @@ using namespace tlsprobe;
 using namespace tlsprobe::intercept_test;
 using testsupport::ServedChain;
 
-namespace {
-
-struct Lab {
-  testpki::Hierarchy good = testpki::make_hierarchy({"good.test"}, testpki::now());
-  ProxyOptions proxy_options() const {
-    return {.anchors = {good.root.cert}, .resolve = {{"good.test", "127.0.0.1"}}};
-  }
-};
-
-}  // namespace
-
 TEST_CASE("intercept exchange: Via goes to the origin and back to the client") {
-  Lab lab;
+  GoodSiteLab lab;
   ScriptedUpstream up(ServedChain::of(lab.good), [](TlsIo& io) {
     const auto req = io.read_message(false, 5s);
     if (!req.complete) return;
@@ -38,7 +27,7 @@ TEST_CASE("intercept exchange: Via goes to the origin and back to the client") {
 }
 
 TEST_CASE("intercept exchange: a client that never sends its first request gets 408") {
-  Lab lab;
+  GoodSiteLab lab;
   ScriptedUpstream up(ServedChain::of(lab.good), [](TlsIo&) {});
   auto options = lab.proxy_options();
   options.header = 1s;
@@ -50,7 +39,7 @@ TEST_CASE("intercept exchange: a client that never sends its first request gets 
 }
 
 TEST_CASE("intercept exchange: a body delimited by the origin's close is chunked to the client") {
-  Lab lab;
+  GoodSiteLab lab;
   ScriptedUpstream up(ServedChain::of(lab.good), [](TlsIo& io) {
     const auto req = io.read_message(false, 5s);
     if (!req.complete) return;
@@ -71,7 +60,7 @@ TEST_CASE("intercept exchange: a body delimited by the origin's close is chunked
 // The explain page reads its request heads as the exchange loop does (issue 14 item 2): a
 // silent client got no 408 and a too large head no 431 there, the connection just closed.
 TEST_CASE("intercept explain: a silent client gets 408 and a too large head 431, as in relay") {
-  Lab lab;
+  GoodSiteLab lab;
   // Not under the proxy's anchors: verification fails and every request gets the 502 page.
   const auto untrusted = testpki::make_hierarchy({"good.test"}, testpki::now());
   ScriptedUpstream up(ServedChain::of(untrusted), [](TlsIo&) {});

@@ -14,13 +14,6 @@ using testsupport::ServedChain;
 
 namespace {
 
-struct Lab {
-  testpki::Hierarchy good = testpki::make_hierarchy({"good.test"}, testpki::now());
-  ProxyOptions proxy_options() const {
-    return {.anchors = {good.root.cert}, .resolve = {{"good.test", "127.0.0.1"}}};
-  }
-};
-
 constexpr const char* kHsts = "Strict-Transport-Security: max-age=31536000\r\n";
 
 // Every insecure subresource kind the scan knows, plus things that are not mixed content
@@ -68,7 +61,7 @@ std::string render(const Page& p) {
   return out + "0\r\n\r\n";
 }
 
-std::unique_ptr<ScriptedUpstream> site(const Lab& lab, std::map<std::string, Page> pages) {
+std::unique_ptr<ScriptedUpstream> site(const GoodSiteLab& lab, std::map<std::string, Page> pages) {
   return std::make_unique<ScriptedUpstream>(
       ServedChain::of(lab.good), [pages = std::move(pages)](TlsIo& io) {
         for (int i = 0; i < 20; ++i) {
@@ -80,22 +73,6 @@ std::unique_ptr<ScriptedUpstream> site(const Lab& lab, std::map<std::string, Pag
           if (!io.write(res)) return;
         }
       });
-}
-
-// The finding `code` of a log line, nullptr when absent.
-const boost::json::object* finding(const boost::json::object& line, const std::string& code) {
-  const auto* f = line.at("tlsprobe").as_object().if_contains("findings");
-  if (!f) return nullptr;
-  for (const auto& v : f->as_array())
-    if (v.as_object().at("code").as_string() == code) return &v.as_object();
-  return nullptr;
-}
-
-std::string evidence(const boost::json::object& f, const char* key) {
-  // Evidence is typed (numbers and booleans as JSON): compare everything as text.
-  const auto* v = f.at("evidence").as_object().if_contains(key);
-  if (!v) return "";
-  return v->is_string() ? std::string(v->as_string().c_str()) : boost::json::serialize(*v);
 }
 
 std::string joined(const std::vector<std::string>& v) {
@@ -114,7 +91,7 @@ Message get(const InterceptingProxy& proxy, std::uint16_t port, const std::strin
 }  // namespace
 
 TEST_CASE("intercept findings: http.mixed_content lists every http:// subresource") {
-  Lab lab;
+  GoodSiteLab lab;
   const auto [name, page] = GENERATE(table<const char*, Page>({
       {"identity", Page{kHsts, kMixedPage, false}},
       {"gzip", Page{std::string(kHsts) + "Content-Encoding: gzip\r\n", gzip(kMixedPage), false}},
@@ -144,7 +121,7 @@ TEST_CASE("intercept findings: http.mixed_content lists every http:// subresourc
 }
 
 TEST_CASE("intercept findings: a non-html response is not scanned for mixed content") {
-  Lab lab;
+  GoodSiteLab lab;
   auto up = std::make_unique<ScriptedUpstream>(ServedChain::of(lab.good), [&](TlsIo& io) {
     if (!io.read_message(false, 5s).complete) return;
     io.write(http_response(200, "OK", kMixedPage, kHsts, "text/plain"));
@@ -157,7 +134,7 @@ TEST_CASE("intercept findings: a non-html response is not scanned for mixed cont
 }
 
 TEST_CASE("intercept findings: http.hsts_missing without a usable Strict-Transport-Security") {
-  Lab lab;
+  GoodSiteLab lab;
   auto up = site(lab, {{"/with", Page{kHsts, kCleanPage}},
                        {"/without", Page{"", kCleanPage}},
                        {"/zero", Page{"Strict-Transport-Security: max-age=0\r\n", kCleanPage}}});
@@ -183,7 +160,7 @@ TEST_CASE("intercept findings: http.hsts_missing without a usable Strict-Transpo
 }
 
 TEST_CASE("intercept findings: client.sni_host_mismatch when the Host header differs from SNI") {
-  Lab lab;
+  GoodSiteLab lab;
   auto up = site(lab, {{"/", Page{kHsts, kCleanPage}}});
   InterceptingProxy proxy(lab.proxy_options());
   SECTION("raw client: SNI good.test, Host other.test") {
@@ -215,7 +192,7 @@ TEST_CASE("intercept findings: client.sni_host_mismatch when the Host header dif
 }
 
 TEST_CASE("intercept findings: a healthy page has no HTTP or client finding") {
-  Lab lab;
+  GoodSiteLab lab;
   auto up = site(
       lab,
       {{"/", Page{kHsts, kCleanPage}},
@@ -238,7 +215,7 @@ TEST_CASE("intercept findings: a healthy page has no HTTP or client finding") {
 TEST_CASE("intercept findings: a page past the inspection bound is scanned as far as it came") {
   // The proxy copies at most 1 MiB of a page for the scan (proxy/http/http_inspector.hpp); the
   // client still gets every byte. Resources early in the page are found, deflate decoded.
-  Lab lab;
+  GoodSiteLab lab;
   std::string page = "<html><body><script src=\"http://early.test/a.js\"></script>";
   page += std::string(2 * 1024 * 1024, ' ');
   page += "<img src=\"http://late.test/b.png\"></body></html>";
@@ -257,7 +234,7 @@ TEST_CASE("intercept findings: a page past the inspection bound is scanned as fa
 TEST_CASE("intercept findings: a long keep-alive connection keeps its log line bounded") {
   // 200 pages on one connection, none with HSTS, each with its own http:// image. HSTS is a
   // host's policy: one http.hsts_missing says it. Mixed content is listed per page, capped.
-  Lab lab;
+  GoodSiteLab lab;
   ScriptedUpstream up(ServedChain::of(lab.good), [](TlsIo& io) {
     for (int i = 0; i < 300; ++i) {
       const auto req = io.read_message(false, 5s);
@@ -289,7 +266,7 @@ TEST_CASE("intercept findings: a long keep-alive connection keeps its log line b
 
 TEST_CASE("intercept findings: a real nginx with gzip on, through curl --compressed") {
   // nginx compresses on the fly (gzip, chunked): the scan decodes what a real server sends.
-  Lab lab;
+  GoodSiteLab lab;
   const std::string http_block = R"(
   server {
     listen 127.0.0.1:@PORT@ ssl default_server;

@@ -1,6 +1,6 @@
 // An intercepting proxy in-process for the intercept tests: proxy::build_proxy on
 // 127.0.0.1:0 with the CA in a temporary state dir, the real side prober, a connection log in
-// a temp file, running on two threads until the fixture is destroyed. Clients are real curl.
+// a temp dir, running on two threads until the fixture is destroyed. Clients are real curl.
 #pragma once
 
 #include "certs/pem.hpp"
@@ -9,10 +9,12 @@
 #include "proxy/observe/metrics.hpp"
 #include "proxy/session/intercept_session.hpp"
 #include "support/curl.hpp"
+#include "support/in_process_proxy.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <catch2/catch.hpp>
@@ -30,7 +32,7 @@ namespace tlsprobe::intercept_test {
 
 namespace fs = std::filesystem;
 
-using tlsprobe::testsupport::make_temp_dir;
+using tlsprobe::testsupport::TempDir;
 
 struct ProxyOptions {
   certs::Chain anchors{};  // upstream trust (no system store: tests are hermetic)
@@ -46,21 +48,19 @@ struct ProxyOptions {
 };
 
 // Built by proxy::build_proxy from a test Config, exactly as `tlsprobe proxy --intercept`
-// wires it (prober, side probe, diagnosis, log, metrics); only the values are the tests'.
+// wires it (support/in_process_proxy.hpp: prober, side probe, diagnosis, log, metrics); only
+// the values are the tests'.
 class InterceptingProxy {
  public:
-  explicit InterceptingProxy(ProxyOptions o) : dir_(make_temp_dir("icpt")) {
-    config::Config cfg;
-    cfg.listen = "127.0.0.1:0";
-    cfg.admin = "off";
-    cfg.trust.system = false;  // hermetic: only the tests' anchors
+  explicit InterceptingProxy(ProxyOptions o) {
+    auto cfg = testsupport::hermetic_config();  // no system trust: only the tests' anchors
     if (!o.anchors.empty()) {
-      const auto anchors = (dir_ / "anchors.pem").string();
+      const auto anchors = (files_ / "anchors.pem").string();
       std::ofstream(anchors) << certs::write_pem(o.anchors);
       cfg.trust.ca_files = {anchors};
     }
     cfg.intercept.enabled = true;
-    cfg.intercept.state_dir = (dir_ / "state").string();
+    cfg.intercept.state_dir = (files_ / "state").string();
     cfg.intercept.on_upstream_error = o.policy;
     cfg.intercept.no_intercept = o.no_intercept;
     cfg.resolve = o.resolve;
@@ -70,54 +70,29 @@ class InterceptingProxy {
     cfg.timeouts.handshake = o.handshake;
     cfg.timeouts.header = o.header;
     cfg.timeouts.drain = std::chrono::milliseconds(500);
-    cfg.log.file = (dir_ / "connections.jsonl").string();
-    cfg.log.stderr_findings = false;
     proxy::ProxyAppOptions options;
-    options.threads = 2;
     options.upstream_response = o.upstream_response;
-    app_.emplace(proxy::build_proxy(cfg, options));
-    CHECK(app_->ca_created());
-    ca_path_ = (dir_ / "state" / "ca.pem").string();
-    port_ = app_->server().local_endpoint().port();
-    thread_ = std::thread([this] { app_->run(proxy::SignalHandling::none); });
-  }
-
-  ~InterceptingProxy() {
-    stop();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    proxy_.emplace(cfg, options, "icpt");
+    CHECK(proxy_->app().ca_created());
+    ca_path_ = (files_.path / "state" / "ca.pem").string();
   }
 
   // Graceful shutdown; run() then flushes the log. Idempotent.
-  void stop() {
-    if (!thread_.joinable()) return;
-    app_->shutdown();
-    thread_.join();
-  }
+  void stop() { proxy_->stop(); }
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::uint16_t port() const { return port_; }
+  std::string url() const { return proxy_->url(); }
+  std::uint16_t port() const { return proxy_->port(); }
   const std::string& ca_path() const { return ca_path_; }
-  proxy::Interceptor& interceptor() { return *app_->interceptor(); }
-  proxy::Metrics& metrics() { return app_->metrics(); }
+  proxy::Interceptor& interceptor() { return *proxy_->app().interceptor(); }
+  proxy::Metrics& metrics() { return proxy_->metrics(); }
 
   // Every log line (stops the proxy first so that all lines are flushed).
-  std::vector<boost::json::object> log_lines() {
-    stop();
-    std::ifstream in(dir_ / "connections.jsonl");
-    std::vector<boost::json::object> out;
-    std::string line;
-    while (std::getline(in, line))
-      if (!line.empty()) out.push_back(boost::json::parse(line).as_object());
-    return out;
-  }
+  std::vector<boost::json::object> log_lines() { return proxy_->log_records(); }
 
  private:
-  fs::path dir_;
+  TempDir files_{"icpt"};  // anchors and the CA's state dir, outliving the proxy
   std::string ca_path_;
-  std::optional<proxy::ProxyApp> app_;
-  std::uint16_t port_ = 0;
-  std::thread thread_;
+  std::optional<testsupport::InProcessProxy> proxy_;
 };
 
 using tlsprobe::testsupport::CurlResult;
@@ -132,6 +107,31 @@ inline CurlResult curl(const InterceptingProxy& proxy, const std::string& url,
   }
   for (auto& e : extra) options.push_back(std::move(e));
   return testsupport::run_curl(options, {url}, std::chrono::seconds(30));
+}
+
+// A site good.test (its hierarchy) that the proxy resolves to 127.0.0.1 and trusts.
+struct GoodSiteLab {
+  testpki::Hierarchy good = testpki::make_hierarchy({"good.test"}, testpki::now());
+  ProxyOptions proxy_options() const {
+    return {.anchors = {good.root.cert}, .resolve = {{"good.test", "127.0.0.1"}}};
+  }
+};
+
+// The finding `code` of a log line, nullptr when absent.
+inline const boost::json::object* finding(const boost::json::object& line,
+                                          const std::string& code) {
+  const auto* f = line.at("tlsprobe").as_object().if_contains("findings");
+  if (!f) return nullptr;
+  for (const auto& v : f->as_array())
+    if (v.as_object().at("code").as_string() == code) return &v.as_object();
+  return nullptr;
+}
+
+inline std::string evidence(const boost::json::object& f, const char* key) {
+  // Evidence is typed (numbers and booleans as JSON): compare everything as text.
+  const auto* v = f.at("evidence").as_object().if_contains(key);
+  if (!v) return "";
+  return v->is_string() ? std::string(v->as_string().c_str()) : boost::json::serialize(*v);
 }
 
 // Codes of a log line's tlsprobe.findings.

@@ -15,16 +15,9 @@ using testsupport::ServedChain;
 
 namespace {
 
-struct Lab {
-  testpki::Hierarchy good = testpki::make_hierarchy({"good.test"}, testpki::now());
-  ProxyOptions proxy_options() const {
-    return {.anchors = {good.root.cert}, .resolve = {{"good.test", "127.0.0.1"}}};
-  }
-};
-
 // "/ok" answers at once; any other path is handed to `hostile`.
 using Hostile = std::function<void(TlsIo&, const Message&)>;
-std::unique_ptr<ScriptedUpstream> upstream(const Lab& lab, Hostile hostile) {
+std::unique_ptr<ScriptedUpstream> upstream(const GoodSiteLab& lab, Hostile hostile) {
   return std::make_unique<ScriptedUpstream>(ServedChain::of(lab.good),
                                             [hostile = std::move(hostile)](TlsIo& io) {
                                               for (int i = 0; i < 20; ++i) {
@@ -46,7 +39,7 @@ Message get_ok(const InterceptingProxy& proxy, std::uint16_t port) {
 }  // namespace
 
 TEST_CASE("intercept hostile: 1 MiB of response headers gets a clear 502, the proxy goes on") {
-  Lab lab;
+  GoodSiteLab lab;
   const bool one_line = GENERATE(false, true);
   auto up = upstream(lab, [one_line](TlsIo& io, const Message&) {
     std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n";
@@ -85,7 +78,7 @@ TEST_CASE("intercept hostile: 1 MiB of response headers gets a clear 502, the pr
 }
 
 TEST_CASE("intercept hostile: an endless chunked body streams with backpressure and ends") {
-  Lab lab;
+  GoodSiteLab lab;
   std::atomic<std::uint64_t> written{0};
   std::atomic<bool> upstream_ended{false};
   std::atomic<bool> upstream_saw_error{false};
@@ -151,7 +144,7 @@ TEST_CASE("intercept hostile: an endless chunked body streams with backpressure 
 TEST_CASE("intercept hostile: a response dribbled a byte a second does not slow the others") {
   // The proxy waits at most upstream_response (here 4 s) for a response head: the dribbling
   // origin gets a 504 after that, while other clients are served at full speed meanwhile.
-  Lab lab;
+  GoodSiteLab lab;
   const std::string dribble = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow";
   std::atomic<bool> dribble_cut{false};
   auto up = upstream(lab, [&](TlsIo& io, const Message&) {
@@ -198,7 +191,7 @@ TEST_CASE("intercept hostile: a response dribbled a byte a second does not slow 
 TEST_CASE("intercept hostile: a body that stalls mid-way ends by the idle timeout, streamed") {
   // Head and two body bytes at once, then silence: the client has the bytes immediately
   // (nothing held back), and the connection ends when the idle timeout (2 s) expires.
-  Lab lab;
+  GoodSiteLab lab;
   auto up = upstream(lab, [](TlsIo& io, const Message&) {
     if (!io.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nab")) return;
     io.pause(20s);
@@ -226,7 +219,7 @@ TEST_CASE("intercept hostile: a body that stalls mid-way ends by the idle timeou
 }
 
 TEST_CASE("intercept hostile: an endless run of 1xx answers ends in a clear 502") {
-  Lab lab;
+  GoodSiteLab lab;
   auto up = upstream(lab, [](TlsIo& io, const Message&) {
     for (int i = 0; i < 1000; ++i)
       if (!io.write("HTTP/1.1 102 Processing\r\n\r\n")) return;
@@ -242,7 +235,7 @@ TEST_CASE("intercept hostile: an endless run of 1xx answers ends in a clear 502"
 }
 
 TEST_CASE("intercept hostile: an oversized or malformed request head gets 431 / 400") {
-  Lab lab;
+  GoodSiteLab lab;
   auto up = upstream(lab, [](TlsIo&, const Message&) {});
   InterceptingProxy proxy(lab.proxy_options());  // max_header_bytes 32 KiB
   {

@@ -12,13 +12,6 @@ using testsupport::ServedChain;
 
 namespace {
 
-struct Lab {
-  testpki::Hierarchy good = testpki::make_hierarchy({"good.test"}, testpki::now());
-  ProxyOptions proxy_options() const {
-    return {.anchors = {good.root.cert}, .resolve = {{"good.test", "127.0.0.1"}}};
-  }
-};
-
 // Answers every request on the connection with `answer(request)` until the client closes.
 void serve_requests(TlsIo& io, const std::function<std::string(const Message&)>& answer) {
   for (int i = 0; i < 100; ++i) {
@@ -46,7 +39,7 @@ std::string url(std::uint16_t port, const std::string& path) {
 }  // namespace
 
 TEST_CASE("intercept http: keep-alive carries several requests on one client connection") {
-  Lab lab;
+  GoodSiteLab lab;
   ScriptedUpstream up(ServedChain::of(lab.good),
                       [](TlsIo& io) { serve_requests(io, echo_target); });
   InterceptingProxy proxy(lab.proxy_options());
@@ -64,7 +57,7 @@ TEST_CASE("intercept http: keep-alive carries several requests on one client con
 }
 
 TEST_CASE("intercept http: raw keep-alive client, then a chunked response, then another") {
-  Lab lab;
+  GoodSiteLab lab;
   const std::string big = pattern(0, 100'000);
   ScriptedUpstream up(ServedChain::of(lab.good), [&](TlsIo& io) {
     serve_requests(io, [&](const Message& req) -> std::string {
@@ -94,7 +87,7 @@ TEST_CASE("intercept http: raw keep-alive client, then a chunked response, then 
 TEST_CASE("intercept http: an 8 MiB response streams through without being buffered whole") {
   // The origin sends the first MiB and then waits until the client has it: a proxy that
   // buffered whole responses would deliver nothing and the client's deadline would fail.
-  Lab lab;
+  GoodSiteLab lab;
   constexpr std::size_t kTotal = 8 * 1024 * 1024, kFirst = 1024 * 1024, kPiece = 64 * 1024;
   const bool chunked = GENERATE(false, true);
   std::atomic<bool> client_has_first{false};
@@ -158,7 +151,7 @@ TEST_CASE("intercept http: an 8 MiB response streams through without being buffe
 }
 
 TEST_CASE("intercept http: request bodies reach the origin intact") {
-  Lab lab;
+  GoodSiteLab lab;
   std::mutex m;
   std::vector<std::string> seen_te;
   ScriptedUpstream up(ServedChain::of(lab.good), [&](TlsIo& io) {
@@ -184,14 +177,12 @@ TEST_CASE("intercept http: request bodies reach the origin intact") {
     CHECK(again.body == "PUT 10 intact");
   }
   SECTION("chunked, from curl") {
-    const auto dir = make_temp_dir("post");
+    const testsupport::TempDir dir("post");
     const auto file = dir / "body.bin";
     std::ofstream(file, std::ios::binary) << pattern(0, 300'000);
     const auto r = curl_run(proxy, {"-w", "|%{http_code}", "-H", "Transfer-Encoding: chunked", "-H",
                                     "Expect:", "--data-binary", "@" + file.string(),
                                     url(up.port(), "/chunked-upload")});
-    std::error_code ec;
-    fs::remove_all(dir, ec);
     INFO(r.err);
     CHECK(r.out == "POST 300000 intact|200");
     std::lock_guard lock(m);
@@ -201,7 +192,7 @@ TEST_CASE("intercept http: request bodies reach the origin intact") {
 }
 
 TEST_CASE("intercept http: after a 101 the connection is a byte tunnel both ways (WebSocket)") {
-  Lab lab;
+  GoodSiteLab lab;
   std::mutex m;
   Head upgrade_request;
   ScriptedUpstream up(ServedChain::of(lab.good), [&](TlsIo& io) {
@@ -263,7 +254,7 @@ TEST_CASE("intercept http: after a 101 the connection is a byte tunnel both ways
 }
 
 TEST_CASE("intercept http: HEAD, 204 and 304 keep the connection framed") {
-  Lab lab;
+  GoodSiteLab lab;
   ScriptedUpstream up(ServedChain::of(lab.good), [](TlsIo& io) {
     for (int i = 0; i < 10; ++i) {
       const auto req = io.read_message(false, 5s);
@@ -302,7 +293,7 @@ TEST_CASE("intercept http: HEAD, 204 and 304 keep the connection framed") {
 TEST_CASE("intercept http: a response delimited by the origin's close arrives complete") {
   // No Content-Length, no chunking: the end of the body is the end of the connection. The
   // origin ends with close_notify; the client must be able to tell that from a truncation.
-  Lab lab;
+  GoodSiteLab lab;
   const std::string body = pattern(0, 200'000);
   ScriptedUpstream up(ServedChain::of(lab.good), [&](TlsIo& io) {
     if (!io.read_message(false, 5s).complete) return;
@@ -328,7 +319,7 @@ TEST_CASE("intercept http: a response delimited by the origin's close arrives co
 TEST_CASE("intercept http: a close-delimited body cut off by the origin stays visibly cut off") {
   // The origin drops the TCP connection mid-body without close_notify: the client must not
   // get a close_notify either (that would certify a truncated body as complete).
-  Lab lab;
+  GoodSiteLab lab;
   ScriptedUpstream up(ServedChain::of(lab.good), [&](TlsIo& io) {
     if (!io.read_message(false, 5s).complete) return;
     io.write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\npartial");
@@ -344,7 +335,7 @@ TEST_CASE("intercept http: a close-delimited body cut off by the origin stays vi
 
 TEST_CASE("intercept http: Expect: 100-continue does not stall an upload") {
   // curl waits up to 1 s for the 100 before sending a body it announced with Expect.
-  Lab lab;
+  GoodSiteLab lab;
   ScriptedUpstream up(ServedChain::of(lab.good), [](TlsIo& io) {
     const auto head = io.read_until("\r\n\r\n", 5s);
     if (!head) return;
@@ -356,20 +347,18 @@ TEST_CASE("intercept http: Expect: 100-continue does not stall an upload") {
     io.write(http_response(200, "OK", std::to_string(got.size()) + " bytes"));
   });
   InterceptingProxy proxy(lab.proxy_options());
-  const auto dir = make_temp_dir("expect");
+  const testsupport::TempDir dir("expect");
   std::ofstream(dir / "body.bin", std::ios::binary) << pattern(0, 2'000'000);
   const auto r = curl_run(
       proxy, {"-w", "|%{http_code}", "-H", "Expect: 100-continue", "--expect100-timeout", "5",
               "--data-binary", "@" + (dir / "body.bin").string(), url(up.port(), "/up")});
-  std::error_code ec;
-  fs::remove_all(dir, ec);
   INFO(r.err);
   CHECK(r.out == "2000000 bytes|200");
   CHECK(r.elapsed_ms < 3000);  // not the 5 s expect timeout
 }
 
 TEST_CASE("intercept http: pipelined requests are answered in order") {
-  Lab lab;
+  GoodSiteLab lab;
   ScriptedUpstream up(ServedChain::of(lab.good),
                       [](TlsIo& io) { serve_requests(io, echo_target); });
   InterceptingProxy proxy(lab.proxy_options());

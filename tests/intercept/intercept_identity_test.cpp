@@ -49,21 +49,6 @@ struct GoodSite {
   std::uint16_t port() const { return server->port(); }
 };
 
-const boost::json::object* finding(const boost::json::object& line, const std::string& code) {
-  const auto* f = line.at("tlsprobe").as_object().if_contains("findings");
-  if (!f) return nullptr;
-  for (const auto& v : f->as_array())
-    if (v.as_object().at("code").as_string() == code) return &v.as_object();
-  return nullptr;
-}
-
-std::string evidence(const boost::json::object& f, const char* key) {
-  // Evidence is typed (numbers and booleans as JSON): compare everything as text.
-  const auto* v = f.at("evidence").as_object().if_contains(key);
-  if (!v) return "";
-  return v->is_string() ? std::string(v->as_string().c_str()) : boost::json::serialize(*v);
-}
-
 // The DNS names of the peer's leaf (what the minted certificate claims).
 std::vector<std::string> peer_names(SSL* ssl) {
   certs::X509Ptr leaf{SSL_get1_peer_certificate(ssl)};

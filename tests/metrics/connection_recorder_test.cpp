@@ -4,6 +4,7 @@
 #include "proxy/observe/connection_recorder.hpp"
 #include "proxy/observe/connection_log.hpp"
 #include "proxy/observe/metrics.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -48,19 +49,12 @@ ConnectionFacts opening(LogMode mode) {
 class TempLog {
  public:
   TempLog() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "tlsprobe-rec-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    dir_ = tmpl;
     proxy::ConnectionLogOptions o;
     o.path = (dir_ / "c.jsonl").string();
     o.announce_findings = false;  // keep the test's stderr quiet
     log_.emplace(o);
   }
-  ~TempLog() {
-    log_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  ~TempLog() { log_.reset(); }
   proxy::ConnectionLog* get() { return &*log_; }
   std::vector<boost::json::object> lines() {
     log_->stop();
@@ -72,7 +66,7 @@ class TempLog {
   }
 
  private:
-  std::filesystem::path dir_;
+  testsupport::TempDir dir_{"rec"};
   std::optional<proxy::ConnectionLog> log_;
 };
 

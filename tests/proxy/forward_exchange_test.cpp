@@ -41,7 +41,7 @@ void upgrade_then_echo(PlainIo& io) {
 
 TEST_CASE("forward exchange: a 101 upgrade goes through and the new protocol flows both ways") {
   ScriptedOrigin origin(upgrade_then_echo);
-  RunningProxy proxy(test_settings());
+  RunningProxy proxy(test_config());
   const int fd = connect_loopback(proxy.port());
   REQUIRE(fd >= 0);
   PlainIo client(fd);
@@ -72,7 +72,7 @@ TEST_CASE("forward exchange: a keep-alive request whose head stalls gets 408") {
       if (!io.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) return;
     }
   });
-  auto settings = test_settings();
+  auto settings = test_config();
   settings.timeouts.idle = 1500ms;
   RunningProxy proxy(settings);
   const int fd = connect_loopback(proxy.port());

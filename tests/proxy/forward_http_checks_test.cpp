@@ -128,8 +128,8 @@ struct Setup {
   RunningProxy proxy;
   explicit Setup(std::map<std::string, Canned> answers)
       : origin(std::move(answers)), proxy(settings()) {}
-  static proxy::ProxySettings settings() {
-    auto s = test_settings();
+  static config::Config settings() {
+    auto s = test_config();
     s.resolve["site.test"] = "127.0.0.1";
     return s;
   }
@@ -350,7 +350,7 @@ TEST_CASE("forward http: two hosts on one keep-alive client connection get a rec
   const Canned page{"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n", "<p>shop</p>"};
   const auto perm = redirect(301, "Moved Permanently", "https://good.test/perm");
   CannedOrigin origin({{"/", page}, {"/perm", perm}});
-  auto settings = test_settings();
+  auto settings = test_config();
   settings.resolve["shop.test"] = "127.0.0.1";
   settings.resolve["good.test"] = "127.0.0.1";
   RunningProxy proxy(settings);

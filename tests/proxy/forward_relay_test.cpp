@@ -4,8 +4,8 @@
 // does not make the client wait for its expect timeout.
 #include "pki/test_pki.hpp"
 #include "proxy_fixture.hpp"
-#include "support/relay_peers.hpp"
 #include "support/proxy_origin.hpp"
+#include "support/relay_peers.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -19,7 +19,7 @@ TEST_CASE("forward relay: a response that pauses reaches the client before the o
   PausingResponse scenario;
   scenario.chunked = GENERATE(false, true);
   ScriptedOrigin origin([&](PlainIo& io) { scenario.serve(io); });
-  RunningProxy proxy(test_settings());
+  RunningProxy proxy(test_config());
   const int fd = connect_loopback(proxy.port());
   REQUIRE(fd >= 0);
   PlainIo client(fd);
@@ -37,7 +37,7 @@ TEST_CASE("forward relay: a response that pauses reaches the client before the o
 
 TEST_CASE("forward relay: a chunked response whose framing arrives apart stays intact") {
   ScriptedOrigin origin([](PlainIo& io) { SplitChunks::serve(io); });
-  RunningProxy proxy(test_settings());
+  RunningProxy proxy(test_config());
   const auto r = curl({"--max-time", "10", "-x", proxy.url(), "-D", "/dev/stderr",
                        "http://" + origin.address() + "/split"});
   INFO(r.err);
@@ -48,7 +48,7 @@ TEST_CASE("forward relay: a chunked response whose framing arrives apart stays i
 TEST_CASE(
     "forward relay: a 3 MiB upload with Expect: 100-continue is neither dropped nor stalled") {
   testsupport::ProxyOrigin origin;
-  RunningProxy proxy(test_settings());
+  RunningProxy proxy(test_config());
   const std::string body = testsupport::pattern_bytes(3 * 1024 * 1024);
   testpki::TempPemFile file(body);
   // --expect100-timeout 5: a proxy that leaves the 100 to the origin (which never sends one)
@@ -68,7 +68,7 @@ TEST_CASE(
 
 TEST_CASE("forward relay: an upload on a later keep-alive request is not refused by size") {
   testsupport::ProxyOrigin origin;
-  RunningProxy proxy(test_settings());
+  RunningProxy proxy(test_config());
   const std::string body = testsupport::pattern_bytes(3 * 1024 * 1024);
   testpki::TempPemFile file(body);
   const auto base = "http://" + origin.address();

@@ -5,155 +5,45 @@
 #include "support/loopback_server.hpp"
 #include "support/process.hpp"
 #include "support/proxy_origin.hpp"
+#include "support/proxy_process.hpp"
 #include "watch/watch_fixtures.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <boost/json/parse.hpp>
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <optional>
-#include <regex>
-#include <sstream>
-#include <thread>
 
 using namespace tlsprobe;
 using namespace tlsprobe::proxytest;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// The port in "tlsprobe proxy listening on 127.0.0.1:PORT (forward mode), log: FILE".
-std::optional<std::uint16_t> announced_port(const std::string& stderr_text) {
-  static const std::regex line(R"(^tlsprobe proxy listening on 127\.0\.0\.1:(\d+) \()");
-  std::istringstream in(stderr_text);
-  for (std::string l; std::getline(in, l);) {
-    std::smatch m;
-    if (std::regex_search(l, m, line)) return static_cast<std::uint16_t>(std::stoul(m[1]));
-  }
-  return std::nullopt;
-}
-
-// `tlsprobe proxy ARGS...` in the background with stderr in DIR/stderr.txt; SIGKILLed in the
-// destructor if still running, and its temp dir removed.
-class ProxyProcess {
- public:
-  explicit ProxyProcess(const std::vector<std::string>& args) {
-    std::string tmpl = (fs::temp_directory_path() / "tlsprobe-port0-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    dir_ = tmpl;
-    std::vector<std::string> argv{testsupport::tlsprobe_binary(), "proxy"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    for (auto& a : argv)
-      if (a.find("@DIR@") != std::string::npos) a.replace(a.find("@DIR@"), 5, dir_.string());
-    const auto err_path = (dir_ / "stderr.txt").string();
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      const int null = ::open("/dev/null", O_RDWR);
-      ::dup2(null, 0);
-      ::dup2(null, 1);
-      ::dup2(err, 2);
-      std::vector<char*> cargv;
-      for (auto& a : argv) cargv.push_back(a.data());
-      cargv.push_back(nullptr);
-      ::execv(cargv[0], cargv.data());
-      ::_exit(127);
-    }
-  }
-  ~ProxyProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  ProxyProcess(const ProxyProcess&) = delete;
-  ProxyProcess& operator=(const ProxyProcess&) = delete;
-
-  const fs::path& dir() const { return dir_; }
-  std::string stderr_text() const { return slurp(dir_ / "stderr.txt"); }
-
-  // Polls stderr for the startup line for at most `limit`; nullopt if the process exits or
-  // stays silent.
-  std::optional<std::uint16_t> wait_for_port(std::chrono::milliseconds limit) {
-    const auto deadline = Clock::now() + limit;
-    while (Clock::now() < deadline) {
-      if (auto port = announced_port(stderr_text())) return port;
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return std::nullopt;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return std::nullopt;
-  }
-
-  // SIGTERM, then wait at most `limit` (SIGKILL after). The exit status, -1 if killed.
-  int terminate(std::chrono::milliseconds limit) {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    const auto deadline = Clock::now() + limit;
-    int status = 0;
-    while (::waitpid(pid_, &status, WNOHANG) != pid_) {
-      if (Clock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return -1;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
- private:
-  fs::path dir_;
-  pid_t pid_ = -1;
-};
-
-}  // namespace
+using testsupport::ProxyProcess;
 
 TEST_CASE("proxy --listen 127.0.0.1:0 announces the bound port and serves on it") {
   testsupport::ProxyOrigin origin;
-  ProxyProcess p({"--listen", "127.0.0.1:0", "--admin", "off", "--log", "@DIR@/log.jsonl"});
-  const auto port = p.wait_for_port(20s);
+  // The launcher reads the port from the startup line, as a script would.
+  ProxyProcess p;
   INFO("stderr: " << p.stderr_text());
-  REQUIRE(port);
-  CHECK(*port != 0);
+  CHECK(p.port() != 0);
+  CHECK(p.url() == "http://127.0.0.1:" + std::to_string(p.port()));
 
-  const auto proxy_url = "http://127.0.0.1:" + std::to_string(*port);
-  const auto r = curl({"-x", proxy_url, "http://" + origin.address() + "/bytes/1000"});
+  const auto r = curl({"-x", p.url(), "http://" + origin.address() + "/bytes/1000"});
   REQUIRE(r.exit_code == 0);
   CHECK(r.out == testsupport::pattern_bytes(1000));
   CHECK(origin.requests().size() == 1);
 
   // The connection went through this proxy: its line is in the log after a clean stop.
-  CHECK(p.terminate(20s) == 0);
-  const auto log = slurp(p.dir() / "log.jsonl");
+  CHECK(p.stop(SIGTERM, 20s).code == 0);
+  const auto log = p.log_text();
   REQUIRE_FALSE(log.empty());
   const auto rec = boost::json::parse(log.substr(0, log.find('\n'))).as_object();
   CHECK(find_path(rec, "tlsprobe.mode")->as_string() == "forward");
@@ -161,27 +51,31 @@ TEST_CASE("proxy --listen 127.0.0.1:0 announces the bound port and serves on it"
 }
 
 TEST_CASE("two proxies started with --listen 127.0.0.1:0 get different ports") {
-  ProxyProcess a({"--listen", "127.0.0.1:0", "--admin", "off", "--log", "@DIR@/log.jsonl"});
-  ProxyProcess b({"--listen", "127.0.0.1:0", "--admin", "off", "--log", "@DIR@/log.jsonl"});
-  const auto pa = a.wait_for_port(20s);
-  const auto pb = b.wait_for_port(20s);
+  ProxyProcess a;
+  ProxyProcess b;
   INFO("stderr a: " << a.stderr_text() << "\nstderr b: " << b.stderr_text());
-  REQUIRE(pa);
-  REQUIRE(pb);
-  CHECK(*pa != *pb);
-  CHECK(a.terminate(20s) == 0);
-  CHECK(b.terminate(20s) == 0);
+  CHECK(a.port() != b.port());
+  CHECK(a.stop(SIGTERM, 20s).code == 0);
+  CHECK(b.stop(SIGTERM, 20s).code == 0);
 }
 
 TEST_CASE("SIGTERM right after the announcement is a clean stop (handlers are in place)") {
   // A script reads the port and may stop the proxy at once: the line is only printed once
   // SIGTERM drains and flushes instead of killing the process.
   for (int i = 0; i < 3; ++i) {
-    ProxyProcess p({"--listen", "127.0.0.1:0", "--admin", "off", "--log", "@DIR@/log.jsonl"});
-    REQUIRE(p.wait_for_port(20s));
-    CHECK(p.terminate(20s) == 0);
+    ProxyProcess p;  // returns once the line is there
+    CHECK(p.stop(SIGTERM, 20s).code == 0);
     CHECK(p.stderr_text().find("tlsprobe proxy: stopped;") != std::string::npos);
   }
+}
+
+TEST_CASE("a proxy child that cannot start: the launcher says so at once, with its stderr") {
+  // The launcher must neither wait out its limit nor hand back a proxy that never listened.
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH(
+      ProxyProcess({.extra = {"--auth", "no-colon"}}),
+      Catch::Contains("exited at startup") && Catch::Contains("--auth: expected USER:PASS"));
+  CHECK(std::chrono::steady_clock::now() - t0 < 20s);
 }
 
 TEST_CASE("proxy --listen still refuses ports out of range and non-loopback without --allow") {
@@ -229,49 +123,25 @@ TEST_CASE("a plain page's finding is on stderr once; stderr_findings = false kee
   auto origin = html_origin();
   for (const bool quiet : {false, true}) {
     INFO("stderr_findings = " << (quiet ? "false" : "true"));
-    const auto config = fs::temp_directory_path() /
-                        ("tlsprobe-stderr-findings-" + std::to_string(::getpid()) + ".toml");
-    std::ofstream(config) << "[log]\nstderr_findings = " << (quiet ? "false" : "true") << "\n";
-    ProxyProcess p({"--listen", "127.0.0.1:0", "--admin", "off", "--log", "@DIR@/log.jsonl",
-                    "--config", config.string()});
-    const auto port = p.wait_for_port(20s);
-    REQUIRE(port);
-    const auto proxy_url = "http://127.0.0.1:" + std::to_string(*port);
+    ProxyProcess p({.config_toml = std::string("[log]\nstderr_findings = ") +
+                                   (quiet ? "false" : "true") + "\n"});
     for (int i = 0; i < 2; ++i) {
-      const auto r = curl({"-x", proxy_url, "http://" + origin.address() + "/"});
+      const auto r = curl({"-x", p.url(), "http://" + origin.address() + "/"});
       CHECK(r.out == "<p>plain</p>");
     }
-    CHECK(p.terminate(20s) == 0);
-    fs::remove(config);
+    CHECK(p.stop(SIGTERM, 20s).code == 0);
     const auto err = p.stderr_text();
     INFO("stderr: " << err);
     // Announced once for the two page loads (a "new finding" line), never when quiet.
     CHECK(count_of(err, "tlsprobe: warning http.no_https_redirect") == (quiet ? 0u : 1u));
     // The log has it on both connections either way.
-    CHECK(count_of(slurp(p.dir() / "log.jsonl"), "\"http.no_https_redirect\"") == 2);
+    CHECK(count_of(p.log_text(), "\"http.no_https_redirect\"") == 2);
   }
 }
-
-namespace {
-
-// Polls the process's stderr until it contains `text` (at most `limit`).
-bool wait_for_stderr(const ProxyProcess& p, const std::string& text,
-                     std::chrono::milliseconds limit) {
-  const auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    if (p.stderr_text().find(text) != std::string::npos) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return false;
-}
-
-}  // namespace
 
 TEST_CASE(
     "--intercept says intercept mode, prints the new CA's fingerprint and a hint that works") {
-  ProxyProcess p({"--listen", "127.0.0.1:0", "--admin", "off", "--log", "@DIR@/log.jsonl",
-                  "--intercept", "--state-dir", "@DIR@/my ca"});
-  REQUIRE(p.wait_for_port(20s));
+  ProxyProcess p({.extra = {"--intercept", "--state-dir", "{dir}/my ca"}});
   const std::string err = p.stderr_text();
   INFO("stderr: " << err);
   CHECK(err.find("(intercept mode)") != std::string::npos);
@@ -290,7 +160,7 @@ TEST_CASE(
   REQUIRE(fp_at != std::string::npos);
   const std::string fp = init.out.substr(fp_at + 21, 95);
   CHECK(err.find("(SHA-256 " + fp + ")") != std::string::npos);
-  CHECK(p.terminate(20s) == 0);
+  CHECK(p.stop(SIGTERM, 20s).code == 0);
 }
 
 TEST_CASE("a flag that does not apply to the chosen mode is a usage error with its reason") {
@@ -318,17 +188,14 @@ TEST_CASE("a flag that does not apply to the chosen mode is a usage error with i
 
 TEST_CASE("--auth and --auth-file require Basic proxy credentials") {
   testsupport::ProxyOrigin origin;
-  const auto auth_file =
-      fs::temp_directory_path() / ("tlsprobe-auth-" + std::to_string(::getpid()));
+  const testsupport::TempDir dir("auth");
+  const auto auth_file = dir / "auth";
   std::ofstream(auth_file) << "alice:s3cret\n";
   for (const bool from_file : {false, true}) {
     INFO((from_file ? "--auth-file" : "--auth"));
-    ProxyProcess p({"--listen", "127.0.0.1:0", "--admin", "off", "--log", "@DIR@/log.jsonl",
-                    from_file ? "--auth-file" : "--auth",
-                    from_file ? auth_file.string() : "alice:s3cret"});
-    const auto port = p.wait_for_port(20s);
-    REQUIRE(port);
-    const auto proxy_url = "http://127.0.0.1:" + std::to_string(*port);
+    ProxyProcess p({.extra = {from_file ? "--auth-file" : "--auth",
+                              from_file ? auth_file.string() : "alice:s3cret"}});
+    const auto proxy_url = p.url();
     const auto url = "http://" + origin.address() + "/bytes/10";
     const auto anonymous =
         curl({"-s", "-o", "/dev/null", "-w", "%{http_code}", "-x", proxy_url, url});
@@ -339,9 +206,8 @@ TEST_CASE("--auth and --auth-file require Basic proxy credentials") {
     const auto right = curl({"-s", "-o", "/dev/null", "-w", "%{http_code}", "-x", proxy_url,
                              "--proxy-user", "alice:s3cret", url});
     CHECK(right.out == "200");
-    CHECK(p.terminate(20s) == 0);
+    CHECK(p.stop(SIGTERM, 20s).code == 0);
   }
-  fs::remove(auth_file);
 }
 
 TEST_CASE("the proxy's watcher announces its findings on stderr, once per subject and code") {
@@ -349,22 +215,17 @@ TEST_CASE("the proxy's watcher announces its findings on stderr, once per subjec
   auto origin = pki.serve(pki.current);
   auto stale_edge = pki.serve(pki.old_soon);  // within warn_days: edge.stale is an error
   testpki::TempPemFile root_pem{pki.root.cert_pem()};
-  const auto config = fs::temp_directory_path() /
-                      ("tlsprobe-watcher-speaks-" + std::to_string(::getpid()) + ".toml");
-  std::ofstream(config) << "[[site]]\nhost = \"" << watchtest::site_host << "\"\norigin = \""
-                        << origin->address() << "\"\nedges = [\"" << stale_edge->address()
-                        << "\"]\n";
-  ProxyProcess p({"--listen", "127.0.0.1:0", "--admin", "off", "--log", "@DIR@/log.jsonl",
-                  "--config", config.string(), "--ca-file", root_pem.path(), "--no-system-trust"});
-  REQUIRE(p.wait_for_port(20s));
-  CHECK(wait_for_stderr(p, "tlsprobe: error edge.stale", 30s));
-  CHECK(p.terminate(20s) == 0);
-  fs::remove(config);
+  ProxyProcess p({.config_toml = "[[site]]\nhost = \"" + std::string(watchtest::site_host) +
+                                 "\"\norigin = \"" + origin->address() + "\"\nedges = [\"" +
+                                 stale_edge->address() + "\"]\n",
+                  .extra = {"--ca-file", root_pem.path()}});
+  CHECK(p.wait_for_stderr("tlsprobe: error edge.stale", 30s));
+  CHECK(p.stop(SIGTERM, 20s).code == 0);
   const auto err = p.stderr_text();
   INFO("stderr: " << err);
   CHECK(count_of(err, "tlsprobe: error edge.stale") == 1u);
   // The log has the record too.
-  CHECK(slurp(p.dir() / "log.jsonl").find("\"edge.stale\"") != std::string::npos);
+  CHECK(p.log_text().find("\"edge.stale\"") != std::string::npos);
 }
 
 // Issue 12 item 8: no secrets in world-readable logs. Before: url.full kept the query
@@ -377,21 +238,16 @@ TEST_CASE("log.keep_query: URLs are logged without their query by default, in a 
   ::umask(umask_now);
   for (const bool keep : {false, true}) {
     INFO("keep_query = " << (keep ? "true" : "false"));
-    const auto config =
-        fs::temp_directory_path() / ("tlsprobe-keep-query-" + std::to_string(::getpid()) + ".toml");
-    std::ofstream(config) << "[log]\nkeep_query = " << (keep ? "true" : "false") << "\n";
-    ProxyProcess p({"--listen", "127.0.0.1:0", "--admin", "off", "--log",
-                    "@DIR@/logs/connections.jsonl", "--config", config.string()});
-    const auto port = p.wait_for_port(20s);
-    REQUIRE(port);
+    // The log in a directory the proxy makes: its mode is checked too.
+    ProxyProcess p(
+        {.log = "{dir}/logs/connections.jsonl",
+         .config_toml = std::string("[log]\nkeep_query = ") + (keep ? "true" : "false") + "\n"});
     const auto page = "http://" + origin.address() + "/login";
-    const auto r = curl({"-x", "http://127.0.0.1:" + std::to_string(*port),
-                         page + "?code=SECRETCODE&api_key=SECRETKEY"});
+    const auto r = curl({"-x", p.url(), page + "?code=SECRETCODE&api_key=SECRETKEY"});
     CHECK(r.out == "<p>plain</p>");
-    CHECK(p.terminate(20s) == 0);
-    fs::remove(config);
+    CHECK(p.stop(SIGTERM, 20s).code == 0);
     const auto err = p.stderr_text();
-    const auto log = slurp(p.dir() / "logs" / "connections.jsonl");
+    const auto log = p.log_text();
     INFO("stderr: " << err << "\nlog: " << log);
     REQUIRE(count_of(log, "\n") == 1);
     const auto rec = boost::json::parse(log).as_object();

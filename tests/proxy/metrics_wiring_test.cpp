@@ -4,6 +4,7 @@
 #include "proxy_fixture.hpp"
 #include "support/loopback_server.hpp"
 #include "support/proxy_origin.hpp"
+#include "support/proxy_process.hpp"
 #include "support/tls_test_server.hpp"
 
 #include <catch2/catch.hpp>
@@ -30,131 +31,9 @@ using namespace tlsprobe::proxytest;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+using testsupport::ProxyProcess;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-fs::path temp_dir() {
-  std::string tmpl = (fs::temp_directory_path() / "tlsprobe-wire-XXXXXX").string();
-  REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-  return tmpl;
-}
-
-// `tlsprobe proxy --listen 127.0.0.1:PORT --log DIR/log.jsonl --config DIR/proxy.toml ...`;
-// SIGKILLed in the destructor if still running.
-class ProxyChild {
- public:
-  ProxyChild(const std::string& toml, std::vector<std::string> extra) : dir_(temp_dir()) {
-    std::ofstream(dir_ / "proxy.toml") << toml;
-    std::string last;
-    for (int attempt = 0; attempt < 5 && port_ == 0; ++attempt) {
-      const auto port = testsupport::unused_port();
-      last = start(port, extra);
-      if (last.empty()) port_ = port;
-    }
-    if (port_ == 0) FAIL("tlsprobe proxy did not start: " << last);
-  }
-  ~ProxyChild() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  ProxyChild(const ProxyChild&) = delete;
-  ProxyChild& operator=(const ProxyChild&) = delete;
-
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::string stderr_text() const { return slurp(dir_ / "stderr.txt"); }
-  std::string log_text() const { return slurp(dir_ / "log.jsonl"); }
-  std::vector<boost::json::object> records() const {
-    std::vector<boost::json::object> out;
-    std::istringstream in(log_text());
-    for (std::string line; std::getline(in, line);)
-      if (!line.empty()) out.push_back(boost::json::parse(line).as_object());
-    return out;
-  }
-  // The admin port announced on stderr ("admin listener on port N"), 0 when none.
-  std::uint16_t admin_port() const {
-    const auto err = stderr_text();
-    const std::string key = "admin listener on port ";
-    const auto at = err.find(key);
-    return at == std::string::npos
-               ? 0
-               : static_cast<std::uint16_t>(std::atoi(err.c_str() + at + key.size()));
-  }
-  // SIGTERM and wait (SIGKILL after 20 s); the log is flushed on a clean exit.
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    const auto deadline = Clock::now() + 20s;
-    int status = 0;
-    while (::waitpid(pid_, &status, WNOHANG) != pid_) {
-      if (Clock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    pid_ = -1;
-  }
-
- private:
-  std::string start(std::uint16_t port, const std::vector<std::string>& extra) {
-    std::vector<std::string> args = {testsupport::tlsprobe_binary(),
-                                     "proxy",
-                                     "--listen",
-                                     "127.0.0.1:" + std::to_string(port),
-                                     "--log",
-                                     (dir_ / "log.jsonl").string(),
-                                     "--config",
-                                     (dir_ / "proxy.toml").string()};
-    for (const auto& e : extra) args.push_back(e);
-    const auto err_path = (dir_ / "stderr.txt").string();
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      const int null = ::open("/dev/null", O_RDWR);
-      ::dup2(null, 0);
-      ::dup2(null, 1);
-      ::dup2(err, 2);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    const auto deadline = Clock::now() + 20s;
-    while (Clock::now() < deadline) {
-      const auto err = slurp(err_path);
-      if (err.find("listening on 127.0.0.1:" + std::to_string(port)) != std::string::npos)
-        return "";
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return err.empty() ? "exited at startup" : err;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-    return "did not announce its port";
-  }
-
-  fs::path dir_;
-  pid_t pid_ = -1;
-  std::uint16_t port_ = 0;
-};
 
 // Polls `pred` every 50 ms for at most `limit`.
 template <class Pred>
@@ -249,8 +128,9 @@ TEST_CASE("proxy binary: /metrics counts tunnels, forwards, bytes, findings and 
   const auto tls_port = std::to_string(tls.port());
   // No --ca-file: the proxy does not trust the test root, so the tunnel's line has
   // chain.untrusted_root, and cert_not_after_seconds is kept anyway.
-  ProxyChild proxy("[resolve]\n\"test.example:" + tls_port + "\" = \"127.0.0.1\"\n",
-                   {"--admin", "127.0.0.1:0", "--no-system-trust"});
+  ProxyProcess proxy(
+      {.config_toml = "[resolve]\n\"test.example:" + tls_port + "\" = \"127.0.0.1\"\n",
+       .admin = "127.0.0.1:0"});
   const auto admin = proxy.admin_port();
   REQUIRE(admin != 0);
 
@@ -299,7 +179,7 @@ TEST_CASE("proxy binary: /metrics counts tunnels, forwards, bytes, findings and 
 
 TEST_CASE("proxy binary: a busy admin port is a warning, not a failure") {
   testsupport::LoopbackServer busy([](int) {}, 1);
-  ProxyChild proxy("", {"--admin", "127.0.0.1:" + std::to_string(busy.port())});
+  ProxyProcess proxy({.admin = "127.0.0.1:" + std::to_string(busy.port())});
   CHECK(proxy.stderr_text().find("warning: admin listener") != std::string::npos);
   testsupport::ProxyOrigin http_origin;
   const auto r = curl({"-x", proxy.url(), "http://" + http_origin.address() + "/bytes/10"});
@@ -312,7 +192,7 @@ TEST_CASE("proxy binary: sites with edges are watched, records go to the proxy's
       "watch_interval = \"1h\"\n[[site]]\nhost = \"www.site.test\"\n"
       "edges = [\"127.0.0.1:" +
       s.edge_port() + "\"]\norigin = \"" + s.origin_addr() + "\"\n";
-  ProxyChild proxy(toml, {"--admin", "off", "--no-system-trust", "--ca-file", s.root_pem->path()});
+  ProxyProcess proxy({.config_toml = toml, .extra = {"--ca-file", s.root_pem->path()}});
   const bool seen = eventually([&] {
     const auto log = proxy.log_text();
     return log.find("\"mode\":\"watch\"") != std::string::npos &&
@@ -322,7 +202,7 @@ TEST_CASE("proxy binary: sites with edges are watched, records go to the proxy's
   CHECK(seen);
   proxy.stop();
   bool edge = false, origin = false;
-  for (const auto& rec : proxy.records()) {
+  for (const auto& rec : proxy.log_records()) {
     const auto* mode = find_path(rec, "tlsprobe.mode");
     if (!mode || mode->as_string() != "watch") continue;
     const auto* port = find_path(rec, "destination.port");
@@ -344,13 +224,13 @@ TEST_CASE("proxy binary: [resolve] + [[site]]: a tunnel to a stale edge logs edg
   const std::string toml = "[resolve]\n\"www.site.test:" + s.edge_port() +
                            "\" = \"127.0.0.1\"\n[[site]]\nhost = \"www.site.test\"\norigin = \"" +
                            s.origin_addr() + "\"\n";
-  ProxyChild proxy(toml, {"--admin", "off", "--no-system-trust", "--ca-file", s.root_pem->path()});
+  ProxyProcess proxy({.config_toml = toml, .extra = {"--ca-file", s.root_pem->path()}});
   const auto r = curl({"-x", proxy.url(), "--cacert", s.root_pem->path(),
                        "https://www.site.test:" + s.edge_port() + "/"});
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("site ok") != std::string::npos);
   proxy.stop();
-  const auto recs = proxy.records();
+  const auto recs = proxy.log_records();
   INFO(proxy.log_text() << proxy.stderr_text());
   REQUIRE(recs.size() == 1);
   CHECK(find_path(recs[0], "tlsprobe.mode")->as_string() == "tunnel");
@@ -359,7 +239,7 @@ TEST_CASE("proxy binary: [resolve] + [[site]]: a tunnel to a stale edge logs edg
 }
 
 TEST_CASE("proxy binary: a refused upstream connection logs event.outcome failure") {
-  ProxyChild proxy("", {"--admin", "off", "--no-system-trust"});
+  ProxyProcess proxy;
   const auto dead = std::to_string(testsupport::unused_port());
   // CONNECT to a closed port (502) and a plain GET to one (502).
   auto r = curl({"-x", proxy.url(), "-k", "https://127.0.0.1:" + dead + "/"});
@@ -368,7 +248,7 @@ TEST_CASE("proxy binary: a refused upstream connection logs event.outcome failur
             "http://127.0.0.1:" + dead + "/"});
   CHECK(r.out == "502");
   proxy.stop();
-  const auto recs = proxy.records();
+  const auto recs = proxy.log_records();
   INFO(proxy.log_text());
   REQUIRE(recs.size() == 2);
   for (const auto& rec : recs) {
@@ -400,7 +280,7 @@ TEST_CASE("headless Chromium loads http:// and https:// pages through the proxy 
                             std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
     (void)::send(fd, res.data(), res.size(), MSG_NOSIGNAL);
   });
-  const auto home = temp_dir();
+  const testsupport::TempDir home("chromium");
   const auto nssdb = "sql:" + (home / ".pki" / "nssdb").string();
   fs::create_directories(home / ".pki" / "nssdb");
   auto r = testsupport::run_process({"certutil", "-d", nssdb, "-N", "--empty-password"},
@@ -414,10 +294,10 @@ TEST_CASE("headless Chromium loads http:// and https:// pages through the proxy 
       "[resolve]\n\"www.site.test:" + s.edge_port() +
       "\" = \"127.0.0.1\"\n\"plain.site.test:" + std::to_string(http_origin.port()) +
       "\" = \"127.0.0.1\"\n";
-  ProxyChild proxy(toml, {"--admin", "off", "--no-system-trust", "--ca-file", s.root_pem->path()});
+  ProxyProcess proxy({.config_toml = toml, .extra = {"--ca-file", s.root_pem->path()}});
   const auto chromium = [&](const std::string& url) {
     return testsupport::run_process(
-        {"env", "HOME=" + home.string(), "chromium", "--headless", "--no-sandbox", "--disable-gpu",
+        {"env", "HOME=" + home.str(), "chromium", "--headless", "--no-sandbox", "--disable-gpu",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--no-first-run", "--user-data-dir=" + (home / "profile").string(),
          "--proxy-server=" + proxy.url(), "--dump-dom", url},
@@ -433,13 +313,11 @@ TEST_CASE("headless Chromium loads http:// and https:// pages through the proxy 
   CHECK(r.out.find("plain ok") != std::string::npos);
   proxy.stop();
   bool tunnel = false;
-  for (const auto& rec : proxy.records()) {
+  for (const auto& rec : proxy.log_records()) {
     const auto* sni = find_path(rec, "tls.client.server_name");
     if (sni && sni->as_string() == "www.site.test") tunnel = true;
   }
   CHECK(tunnel);
-  std::error_code ec;
-  fs::remove_all(home, ec);
 }
 
 TEST_CASE("proxy binary: reverse mode counts its connections, bytes and origin findings") {
@@ -450,11 +328,11 @@ TEST_CASE("proxy binary: reverse mode counts its connections, bytes and origin f
   o.reply = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n";
   testsupport::TlsTestServer origin(o);
   const auto origin_port = std::to_string(origin.port());
-  const auto state = temp_dir();
-  ProxyChild proxy("[resolve]\n\"origin.example:" + origin_port + "\" = \"127.0.0.1\"\n",
-                   {"--admin", "127.0.0.1:0", "--no-system-trust", "--ca-file", root_pem.path(),
-                    "--mode", "reverse", "--upstream", "https://origin.example:" + origin_port,
-                    "--state-dir", state.string()});
+  ProxyProcess proxy(
+      {.config_toml = "[resolve]\n\"origin.example:" + origin_port + "\" = \"127.0.0.1\"\n",
+       .extra = {"--ca-file", root_pem.path(), "--mode", "reverse", "--upstream",
+                 "https://origin.example:" + origin_port, "--state-dir", "{dir}/state"},
+       .admin = "127.0.0.1:0"});
   const auto admin = proxy.admin_port();
   REQUIRE(admin != 0);
   // The CDN's side: TLS straight to the proxy (minted leaf: -k), Host = the origin's name.
@@ -474,6 +352,4 @@ TEST_CASE("proxy binary: reverse mode counts its connections, bytes and origin f
   CHECK(text.find("tlsprobe_cert_not_after_seconds{host=\"origin.example\",role=\"origin\"") !=
         std::string::npos);
   proxy.stop();
-  std::error_code ec;
-  fs::remove_all(state, ec);
 }

@@ -7,6 +7,7 @@
 
 #include "proxy/app/proxy_app.hpp"
 #include "proxy/observe/connection_log.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -30,18 +31,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/tlsprobe-app-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path path;
-};
+using testsupport::TempDir;
 
 // An HTTP origin on [::1]: answers one request per connection with the Host header it got
 // as the body. Bounded: each accept and read waits at most 10 s.
@@ -96,13 +86,10 @@ class Ipv6HostEcho {
   std::thread thread_;
 };
 
-config::Config test_config(const fs::path& dir) {
-  config::Config cfg;
-  cfg.listen = "127.0.0.1:0";
-  cfg.admin = "off";
-  cfg.trust.system = false;
+// The fixture's test configuration (proxy_fixture.hpp), its log in `dir`.
+config::Config config_logging_to(const fs::path& dir) {
+  auto cfg = test_config();
   cfg.log.file = (dir / "connections.jsonl").string();
-  cfg.log.stderr_findings = false;
   cfg.timeouts.drain = 500ms;
   return cfg;
 }
@@ -119,9 +106,9 @@ std::string build_error(const config::Config& cfg) {
 }  // namespace
 
 TEST_CASE("build_proxy: a test Config serves a forward request, IPv6 named with brackets") {
-  TempDir dir;
+  TempDir dir{"app"};
   Ipv6HostEcho origin;
-  auto cfg = test_config(dir.path);
+  auto cfg = config_logging_to(dir.path);
   cfg.timeouts.idle = 7s;
   proxy::ProxyAppOptions options;
   options.threads = 2;
@@ -152,23 +139,23 @@ TEST_CASE("build_proxy: a test Config serves a forward request, IPv6 named with 
 }
 
 TEST_CASE("build_proxy: a config that cannot run is one line naming the key or flag") {
-  TempDir dir;
-  auto cfg = test_config(dir.path);
+  TempDir dir{"app"};
+  auto cfg = config_logging_to(dir.path);
   cfg.allow = {"10.0.0.0/33"};
   CHECK(build_error(cfg).rfind("--allow 10.0.0.0/33: ", 0) == 0);
 
-  cfg = test_config(dir.path);
+  cfg = config_logging_to(dir.path);
   cfg.listen = "0.0.0.0:0";
   CHECK(build_error(cfg).find("without --allow") != std::string::npos);
 
-  cfg = test_config(dir.path);
+  cfg = config_logging_to(dir.path);
   cfg.trust.ca_files = {(dir.path / "missing.pem").string()};
   CHECK(build_error(cfg).find("missing.pem") != std::string::npos);
 }
 
 TEST_CASE("build_proxy: a reload's settings come from the new config, restart-only keys warned") {
-  TempDir dir;
-  const auto cfg = test_config(dir.path);
+  TempDir dir{"app"};
+  const auto cfg = config_logging_to(dir.path);
   auto app = proxy::build_proxy(cfg);
 
   auto next = cfg;

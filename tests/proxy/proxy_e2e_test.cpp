@@ -46,7 +46,7 @@ struct TlsSite {
 
 TEST_CASE("curl -x fetches an http:// URL through the proxy, hop-by-hop removed, Via added") {
   ProxyOrigin origin;
-  RunningProxy proxy(test_settings());
+  RunningProxy proxy(test_config());
   const auto url = "http://" + origin.address() + "/bytes/1000";
   const auto r =
       curl({"-x", proxy.url(), "-H", "Connection: keep-alive, X-Hop", "-H", "X-Hop: 1", url});
@@ -67,7 +67,7 @@ TEST_CASE("curl -x fetches an http:// URL through the proxy, hop-by-hop removed,
 
 TEST_CASE("keep-alive: two requests on one client connection reuse one origin connection") {
   ProxyOrigin origin;
-  RunningProxy proxy(test_settings());
+  RunningProxy proxy(test_config());
   const auto base = "http://" + origin.address();
   const auto r = curl({"-x", proxy.url(), base + "/bytes/10", base + "/bytes/20"});
   REQUIRE(r.exit_code == 0);
@@ -78,7 +78,7 @@ TEST_CASE("keep-alive: two requests on one client connection reuse one origin co
 
 TEST_CASE("a POST body streams through the forwarder unchanged") {
   ProxyOrigin origin;
-  RunningProxy proxy(test_settings());
+  RunningProxy proxy(test_config());
   testpki::TempPemFile body_file(testsupport::pattern_bytes(3 * 1024 * 1024));
   const auto r =
       curl({"-x", proxy.url(), "--data-binary", "@" + body_file.path(), "-H",
@@ -91,9 +91,10 @@ TEST_CASE("a POST body streams through the forwarder unchanged") {
 
 TEST_CASE("curl -x https:// tunnels, and the log line has SNI, ALPN, chain and probe") {
   TlsSite site;
-  auto s = test_settings();
+  auto s = test_config();
   s.resolve["test.example"] = "127.0.0.1";
-  RunningProxy proxy(s, Probing::real, certs::TrustStore::from_anchors({site.pki.root.cert}));
+  s.trust.ca_files = {site.root_pem.path()};
+  RunningProxy proxy(s);
   const auto r = curl({"-x", proxy.url(), "--cacert", site.root_pem.path(), site.url()});
   REQUIRE(r.exit_code == 0);
   CHECK(r.out == "ok\n");
@@ -120,9 +121,10 @@ TEST_CASE("curl -x https:// tunnels, and the log line has SNI, ALPN, chain and p
 TEST_CASE(
     "a tunnel record says the TLS version and cipher curl negotiated and that it was established") {
   TlsSite site;
-  auto s = test_settings();
+  auto s = test_config();
   s.resolve["test.example"] = "127.0.0.1";
-  RunningProxy proxy(s, Probing::real, certs::TrustStore::from_anchors({site.pki.root.cert}));
+  s.trust.ca_files = {site.root_pem.path()};
+  RunningProxy proxy(s);
   // TLS 1.2 with one suite, then TLS 1.3 with one suite (the server allows both, so the side
   // probe negotiates TLS 1.3 with its own choice of suite).
   auto r = curl({"-x", proxy.url(), "--cacert", site.root_pem.path(), "--tls-max", "1.2",
@@ -155,9 +157,10 @@ TEST_CASE(
 
 TEST_CASE("a tunnelled client that aborts its handshake is logged tls.established false") {
   TlsSite site;
-  auto s = test_settings();
+  auto s = test_config();
   s.resolve["test.example"] = "127.0.0.1";
-  RunningProxy proxy(s, Probing::real, certs::TrustStore::from_anchors({site.pki.root.cert}));
+  s.trust.ca_files = {site.root_pem.path()};
+  RunningProxy proxy(s);
   for (const char* max : {"1.2", "1.3"}) {
     // Without the test root curl rejects the server's certificate and sends an alert.
     const auto r = curl({"-x", proxy.url(), "--tls-max", max, site.url()});
@@ -183,9 +186,10 @@ TEST_CASE("a tunnelled server that refuses the ClientHello gives no tls.version,
   o.default_chain = testsupport::ServedChain::of(pki);
   o.versions = testsupport::TlsVersions::tls12_only;
   testsupport::TlsTestServer server(o);
-  auto s = test_settings();
+  auto s = test_config();
   s.resolve["test.example"] = "127.0.0.1";
-  RunningProxy proxy(s, Probing::real, certs::TrustStore::from_anchors({pki.root.cert}));
+  s.trust.ca_files = {root_pem.path()};
+  RunningProxy proxy(s);
   // A TLS 1.3-only client: the server answers protocol_version, an alert, no ServerHello.
   const auto r = curl({"-x", proxy.url(), "--cacert", root_pem.path(), "--tlsv1.3",
                        "https://test.example:" + std::to_string(server.port()) + "/"});
@@ -202,9 +206,10 @@ TEST_CASE("a tunnelled server that refuses the ClientHello gives no tls.version,
 
 TEST_CASE("many tunnels to one destination share one side probe (cache)") {
   TlsSite site;
-  auto s = test_settings();
+  auto s = test_config();
   s.resolve["test.example"] = "127.0.0.1";
-  RunningProxy proxy(s, Probing::real, certs::TrustStore::from_anchors({site.pki.root.cert}));
+  s.trust.ca_files = {site.root_pem.path()};
+  RunningProxy proxy(s);
   for (int i = 0; i < 4; ++i) {
     const auto r = curl({"-x", proxy.url(), "--cacert", site.root_pem.path(), site.url()});
     REQUIRE(r.exit_code == 0);
@@ -218,7 +223,7 @@ TEST_CASE("many tunnels to one destination share one side probe (cache)") {
 
 TEST_CASE("the tunnel is transparent both ways for 24 MiB and passes the half-close") {
   EchoServer echo;
-  RunningProxy proxy(test_settings());
+  RunningProxy proxy(test_config());
   const int fd = connect_to(proxy.port());
   REQUIRE(fd >= 0);
   REQUIRE(send_all(fd, connect_request(echo.address())));
@@ -244,7 +249,7 @@ TEST_CASE("the tunnel is transparent both ways for 24 MiB and passes the half-cl
 
 TEST_CASE("bad input gets the right status and the proxy keeps serving others") {
   ProxyOrigin origin;
-  auto s = test_settings();
+  auto s = test_config();
   s.timeouts.connect = std::chrono::milliseconds(700);
   s.timeouts.header = std::chrono::milliseconds(700);
   s.limits.max_header_bytes = 8 * 1024;
@@ -320,8 +325,8 @@ TEST_CASE("bad input gets the right status and the proxy keeps serving others") 
 
 TEST_CASE("proxy authentication: 407 without or with wrong credentials, tunnel with them") {
   EchoServer echo;
-  auto s = test_settings();
-  s.basic_auth = "user:secret";
+  auto s = test_config();
+  s.auth = config::Auth{"user", "secret"};
   RunningProxy proxy(s);
   auto status_for = [&](const std::string& extra) {
     const int fd = connect_to(proxy.port());
@@ -337,7 +342,7 @@ TEST_CASE("proxy authentication: 407 without or with wrong credentials, tunnel w
 
 TEST_CASE("an idle tunnel is closed after the idle timeout") {
   EchoServer echo;
-  auto s = test_settings();
+  auto s = test_config();
   s.timeouts.idle = std::chrono::milliseconds(400);
   RunningProxy proxy(s);
   const int fd = connect_to(proxy.port());
@@ -353,7 +358,7 @@ TEST_CASE("an idle tunnel is closed after the idle timeout") {
 
 TEST_CASE("a tunnel that is not TLS is passed through and logged as such") {
   EchoServer echo;
-  RunningProxy proxy(test_settings());
+  RunningProxy proxy(test_config());
   const int fd = connect_to(proxy.port());
   send_all(fd, connect_request(echo.address()));
   REQUIRE(status_of(read_head(fd)) == 200);
@@ -371,7 +376,7 @@ TEST_CASE("a tunnel that is not TLS is passed through and logged as such") {
 
 TEST_CASE("shutdown drains an open tunnel and still writes its line") {
   EchoServer echo;
-  auto s = test_settings();
+  auto s = test_config();
   s.timeouts.drain = std::chrono::milliseconds(300);
   RunningProxy proxy(s);
   const int fd = connect_to(proxy.port());

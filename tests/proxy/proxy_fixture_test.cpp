@@ -19,76 +19,14 @@
 
 namespace tlsprobe::proxytest {
 
-proxy::ProxySettings test_settings() {
-  proxy::ProxySettings s;
-  s.listen = {boost::asio::ip::make_address("127.0.0.1"), 0};
-  s.threads = 2;
-  s.timeouts.connect = std::chrono::seconds(3);
-  s.timeouts.header = std::chrono::seconds(5);
-  s.timeouts.idle = std::chrono::seconds(10);
-  s.timeouts.probe = std::chrono::seconds(5);
-  s.timeouts.drain = std::chrono::seconds(2);
-  return s;
-}
-
-RunningProxy::RunningProxy(proxy::ProxySettings settings, Probing probing,
-                           std::optional<certs::TrustStore> trust)
-    : trust_(std::move(trust)) {
-  char tmpl[] = "/tmp/tlsprobe-proxytest-XXXXXX";
-  dir_ = ::mkdtemp(tmpl);
-  log_path_ = dir_ + "/connections.jsonl";
-  proxy::ConnectionLogOptions lo;
-  lo.path = log_path_;
-  log_ = std::make_unique<proxy::ConnectionLog>(lo);
-  server_ = std::make_unique<proxy::Server>(settings, log_.get());
-  if (probing == Probing::real) {
-    proxy::ProberOptions po;
-    po.resolve = settings.resolve;
-    prober_ = std::make_shared<proxy::Prober>(server_->io_context(), po);
-    if (!trust_) trust_ = certs::TrustStore::from_anchors({});
-    // Production's adapter and diagnosis (proxy/app/proxy_app.hpp), counted.
-    auto* counter = &probes_;
-    proxy::ProbeFunction fn = [production = proxy::side_probe_function(prober_), counter](
-                                  const proxy::SideProbeRequest& r,
-                                  std::function<void(inspect::Observations)> done) {
-      ++*counter;
-      production(r, std::move(done));
-    };
-    auto diag = proxy::diagnose_function(std::make_shared<const certs::TrustStore>(*trust_),
-                                         config::Config{}.warn_days, settings.sites);
-    side_ = std::make_shared<proxy::SideProbe>(fn, diag, settings.probe_cache_ttl, nullptr);
-    server_->set_side_probe(side_);
-  }
-  const auto ec = server_->start();
-  REQUIRE_FALSE(ec);
-  port_ = server_->local_endpoint().port();
-  thread_ = std::thread([this] { server_->run(proxy::SignalHandling::none); });
-}
-
-RunningProxy::~RunningProxy() {
-  stop();
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
-}
-
-void RunningProxy::stop() {
-  if (stopped_) return;
-  stopped_ = true;
-  server_->shutdown();
-  thread_.join();
-  prober_.reset();
-  log_->stop();
-}
-
-std::vector<boost::json::object> RunningProxy::log_records() const {
-  std::vector<boost::json::object> out;
-  std::ifstream in(log_path_);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    out.push_back(boost::json::parse(line).as_object());
-  }
-  return out;
+config::Config test_config() {
+  auto cfg = testsupport::hermetic_config();
+  cfg.timeouts.connect = std::chrono::seconds(3);
+  cfg.timeouts.header = std::chrono::seconds(5);
+  cfg.timeouts.idle = std::chrono::seconds(10);
+  cfg.timeouts.probe = std::chrono::seconds(5);
+  cfg.timeouts.drain = std::chrono::seconds(2);
+  return cfg;
 }
 
 int connect_to(std::uint16_t port) {

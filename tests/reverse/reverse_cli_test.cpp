@@ -4,18 +4,13 @@
 #include "pki/test_pki.hpp"
 #include "reverse/reverse_fixture.hpp"
 #include "reverse/reverse_origin.hpp"
+#include "support/curl.hpp"
 #include "support/loopback_server.hpp"
 #include "support/nginx_server.hpp"
+#include "support/proxy_process.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
-
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
-extern char** environ;
 
 using namespace tlsprobe;
 using namespace tlsprobe::reverse_test;
@@ -29,71 +24,16 @@ std::string write_file(const std::string& dir, const std::string& name, const st
   return path;
 }
 
-bool can_connect(std::uint16_t port) {
-  auto r = testsupport::run_process({"curl", "-sk", "--max-time", "1", "-o", "/dev/null",
-                                     "https://127.0.0.1:" + std::to_string(port) + "/"},
-                                    std::chrono::seconds(3));
-  return r.exit_code != 7;  // 7: connection refused
-}
-
-// `tlsprobe proxy ARGS...` as a child process; SIGTERM in stop() (graceful, flushes the log).
-class TlsprobeProcess {
- public:
-  explicit TlsprobeProcess(std::vector<std::string> args, std::uint16_t port) {
-    std::vector<std::string> argv{testsupport::tlsprobe_binary(), "proxy"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> cargs;
-    for (auto& a : argv) cargs.push_back(a.data());
-    cargs.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    REQUIRE(::posix_spawn(&pid_, argv[0].c_str(), &actions, nullptr, cargs.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&actions);
-    for (int i = 0; i < 100 && !can_connect(port); ++i) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        FAIL("tlsprobe proxy exited at startup");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-  ~TlsprobeProcess() { stop(); }
-  int stop() {
-    if (pid_ <= 0) return exit_code_;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    bool reaped = false;
-    for (int i = 0; i < 400 && !reaped; ++i) {
-      reaped = ::waitpid(pid_, &status, WNOHANG) == pid_;
-      if (!reaped) std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    if (!reaped) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-    }
-    pid_ = -1;
-    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return exit_code_;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int exit_code_ = -1;
-};
-
-std::vector<boost::json::object> read_log(const std::string& path) {
-  std::vector<boost::json::object> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(boost::json::parse(line).as_object());
-  return out;
-}
-
 using tlsprobe::testsupport::TempDir;
+
+// The CDN's request for www.example.test, verifying the proxy's certificate against `cacert`
+// (strictly: not curl -k).
+testsupport::CurlResult strict_get(std::uint16_t proxy_port, const std::string& cacert) {
+  const auto port = std::to_string(proxy_port);
+  return testsupport::run_curl(
+      {"-s", "--cacert", cacert, "--resolve", "www.example.test:" + port + ":127.0.0.1"},
+      {"https://www.example.test:" + port + "/"}, std::chrono::seconds(15));
+}
 
 }  // namespace
 
@@ -108,41 +48,14 @@ TEST_CASE("reverse CLI: --tls-cert is served to the CDN, the origin is verified 
                                www.leaf.cert_pem() + certs::write_pem(www.intermediate.cert));
   const auto key = write_file(dir.str(), "key.pem", www.leaf.key_pem());
   const auto root = write_file(dir.str(), "root.pem", certs::write_pem(www.root.cert));
-  const auto log = dir.str() + "/log.jsonl";
-  const auto port = testsupport::unused_port();
-  {
-    TlsprobeProcess p({"--mode",
-                       "reverse",
-                       "--upstream",
-                       "https://" + origin.address(),
-                       "--listen",
-                       "127.0.0.1:" + std::to_string(port),
-                       "--tls-cert",
-                       cert,
-                       "--tls-key",
-                       key,
-                       "--ca-file",
-                       root,
-                       "--no-system-trust",
-                       "--log",
-                       log,
-                       "--admin",
-                       "off",
-                       "--state-dir",
-                       dir.str(),
-                       "--allow-host",
-                       "www.example.test"},
-                      port);
-    // Strict client verification: the configured certificate, not a minted one.
-    auto r = testsupport::run_process(
-        {"curl", "-s", "--cacert", root, "--resolve",
-         "www.example.test:" + std::to_string(port) + ":127.0.0.1", "-w", "\n%{http_code}",
-         "https://www.example.test:" + std::to_string(port) + "/"},
-        std::chrono::seconds(15));
-    CHECK(r.out.substr(r.out.rfind('\n') + 1) == "200");
-    CHECK(p.stop() == 0);
-  }
-  const auto recs = read_log(log);
+  testsupport::ProxyProcess p(
+      {.extra = {"--mode", "reverse", "--upstream", "https://" + origin.address(), "--tls-cert",
+                 cert, "--tls-key", key, "--ca-file", root, "--state-dir", dir.str(),
+                 "--allow-host", "www.example.test"}});
+  // The configured certificate, not a minted one: it verifies against the site's root.
+  CHECK(strict_get(p.port(), root).http_code == 200);
+  CHECK(p.stop().code == 0);  // SIGTERM: a clean exit flushes the log
+  const auto recs = p.log_records();
   REQUIRE(recs.size() >= 1);
   const auto& rec = recs.back();
   CHECK(str_at(rec, "tlsprobe.mode") == "reverse");
@@ -158,18 +71,11 @@ TEST_CASE("reverse CLI: without --tls-cert the CDN gets a leaf minted by the tls
   HttpsOrigin origin(oo);
   TempDir dir{"revcli"};
   const auto root = write_file(dir.str(), "root.pem", certs::write_pem(www.root.cert));
-  const auto port = testsupport::unused_port();
-  TlsprobeProcess p(
-      {"--mode", "reverse", "--upstream", "https://" + origin.address(), "--listen",
-       "127.0.0.1:" + std::to_string(port), "--ca-file", root, "--log", dir.str() + "/log.jsonl",
-       "--admin", "off", "--state-dir", dir.str(), "--allow-host", "www.example.test"},
-      port);
-  auto r = testsupport::run_process(
-      {"curl", "-s", "--cacert", dir.str() + "/ca.pem", "--resolve",
-       "www.example.test:" + std::to_string(port) + ":127.0.0.1", "-w", "\n%{http_code}",
-       "https://www.example.test:" + std::to_string(port) + "/"},
-      std::chrono::seconds(15));
-  CHECK(r.out.substr(r.out.rfind('\n') + 1) == "200");
+  testsupport::ProxyProcess p(
+      {.extra = {"--mode", "reverse", "--upstream", "https://" + origin.address(), "--ca-file",
+                 root, "--state-dir", dir.str(), "--allow-host", "www.example.test"}});
+  // A leaf minted by the CA that this start created in --state-dir.
+  CHECK(strict_get(p.port(), dir.str() + "/ca.pem").http_code == 200);
 }
 
 TEST_CASE("reverse CLI: a bad --upstream is a usage error", "[reverse][cli]") {
@@ -205,20 +111,20 @@ TEST_CASE(
   vhost.key_pem = www.leaf.key_pem();
   vhost.body = "www\\n";
   testsupport::NginxServer nginx({def, vhost});
-  auto options = test_options(nginx.address(), {www.root.cert});
-  options.allowed_hosts.push_back("shop.example.test");  // a site the CDN serves, no vhost yet
+  auto options = test_config(nginx.address(), {www.root.cert});
+  options.cfg.allow_hosts.push_back("shop.example.test");  // a site the CDN serves, no vhost yet
   ReverseProxy proxy(std::move(options));
   const auto port = std::to_string(proxy.port());
 
   const auto ok = curl({"--resolve", "www.example.test:" + port + ":127.0.0.1",
                         "https://www.example.test:" + port + "/"});
-  CHECK(ok.status == 200);
+  CHECK(ok.http_code == 200);
   CHECK(ok.body.rfind("www", 0) == 0);
   // The CDN pulls a name nginx has no TLS vhost for: nginx answers with its default_server
   // certificate, which the no-SNI probe proves.
   const auto bad = curl({"--resolve", "shop.example.test:" + port + ":127.0.0.1",
                          "https://shop.example.test:" + port + "/"});
-  CHECK(bad.status == 502);
+  CHECK(bad.http_code == 502);
   const auto recs = proxy.records();
   REQUIRE(recs.size() == 2);
   std::vector<std::string> all;

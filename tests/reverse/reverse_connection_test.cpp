@@ -77,9 +77,7 @@ struct Origin {
     o.workers = 1;
     return o;
   }
-  proxy::ReverseOptions proxy_options() const {
-    return test_options(server.address(), {pki.root.cert});
-  }
+  ReverseConfig proxy_options() const { return test_config(server.address(), {pki.root.cert}); }
 };
 
 }  // namespace

@@ -1,159 +1,111 @@
-// A reverse-mode proxy running in-process on 127.0.0.1:0 (proxy::Server + ReverseService,
-// a real Prober for the side probes), its connection log in a temp file, and curl playing
-// the CDN. Every test stops it (graceful shutdown) before reading the log.
+// A reverse-mode proxy in-process on 127.0.0.1:0, built by proxy::build_proxy from a test
+// Config as `tlsprobe proxy --mode reverse` wires it (support/in_process_proxy.hpp: the
+// ReverseService, the real Prober for side probes, production's diagnosis, the CA in a temp
+// state dir), and curl playing the CDN. Every test stops it (graceful shutdown) before reading
+// the log.
 #pragma once
 
 #include "certs/authority.hpp"
+#include "certs/pem.hpp"
 #include "certs/trust_store.hpp"
-#include "inspect/diagnose.hpp"
+#include "config/config.hpp"
 #include "proxy/app/proxy_app.hpp"
-#include "proxy/net/server.hpp"
-#include "proxy/observe/connection_log.hpp"
 #include "proxy/observe/metrics.hpp"
-#include "proxy/probe/prober.hpp"
-#include "proxy/probe/side_probe.hpp"
 #include "proxy/session/reverse_service.hpp"
-#include "proxy/session/reverse_session.hpp"
-#include "support/process.hpp"
+#include "support/curl.hpp"
+#include "support/in_process_proxy.hpp"
+#include "support/temp_dir.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
+#include <boost/json/object.hpp>
 
-#include <filesystem>
+#include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace tlsprobe::reverse_test {
 
-inline proxy::ProxySettings test_settings() {
-  proxy::ProxySettings s;
-  s.listen = {boost::asio::ip::make_address("127.0.0.1"), 0};
-  s.threads = 2;
-  s.timeouts.connect = std::chrono::milliseconds(1500);
-  s.timeouts.header = std::chrono::milliseconds(3000);
-  s.timeouts.idle = std::chrono::milliseconds(5000);
-  s.timeouts.probe = std::chrono::milliseconds(3000);
-  s.timeouts.drain = std::chrono::milliseconds(500);
-  s.timeouts.handshake = std::chrono::milliseconds(1500);
-  s.timeouts.upstream_response = std::chrono::milliseconds(1500);
-  return s;
+// A reverse proxy's test configuration and the anchors it trusts for its origins (written to
+// the proxy's temp dir and named in trust.ca_files).
+struct ReverseConfig {
+  config::Config cfg;
+  certs::Chain anchors;
+
+  // A [[site]] whose requests go to their own origin ("127.0.0.1:PORT"); `origin_sni` empty:
+  // the Host is the SNI.
+  void add_site(const std::string& host, const std::string& origin,
+                const std::string& origin_sni = {}) {
+    config::Site site;
+    site.host = host;
+    site.origin = origin;
+    site.origin_sni = origin_sni;
+    cfg.sites.push_back(site);
+  }
+};
+
+// Reverse mode in front of `origin` ("127.0.0.1:PORT", reached as https://), trusted through
+// `anchors`, serving the name the tests' CDN asks for (www.example.test; the origin itself is
+// an IP address), with short timeouts. The proxy shows clients leaves minted by its CA.
+inline ReverseConfig test_config(const std::string& origin, const certs::Chain& anchors) {
+  ReverseConfig r;
+  r.cfg = testsupport::hermetic_config();
+  r.cfg.mode = config::Mode::reverse;
+  r.cfg.upstream = "https://" + origin;
+  r.cfg.allow_hosts = {"www.example.test"};
+  r.cfg.timeouts.connect = std::chrono::milliseconds(1500);
+  r.cfg.timeouts.header = std::chrono::milliseconds(3000);
+  r.cfg.timeouts.idle = std::chrono::milliseconds(5000);
+  r.cfg.timeouts.probe = std::chrono::milliseconds(3000);
+  r.cfg.timeouts.drain = std::chrono::milliseconds(500);
+  r.cfg.timeouts.handshake = std::chrono::milliseconds(1500);
+  r.anchors = anchors;
+  return r;
 }
 
-// Options for an origin at `origin` ("127.0.0.1:PORT") trusted through `anchors`; the proxy
-// shows clients leaves minted by a throwaway CA.
-inline proxy::ReverseOptions test_options(const std::string& origin, const certs::Chain& anchors) {
+// Options for a ReverseService on its own (the unit tests of routing and served names; no
+// server, no origin): upstream `origin`, a throwaway CA, no anchors, production's diagnosis.
+inline proxy::ReverseOptions service_options(const std::string& origin) {
   proxy::ReverseOptions o;
   o.upstream.address = *proxy::parse_authority(origin);
   o.authority = certs::Authority::make_throwaway();
-  auto trust = std::make_shared<const certs::TrustStore>(certs::TrustStore::from_anchors(anchors));
-  o.trust = trust;
-  o.diagnose = [trust](const inspect::Observations& obs) {
-    inspect::DiagnoseOptions d;
-    d.at = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-    d.trust = trust.get();
-    return inspect::diagnose(obs, d);
-  };
-  // The name the tests' CDN asks for (the origin itself is an IP address): served.
+  o.trust = std::make_shared<const certs::TrustStore>(certs::TrustStore::from_anchors({}));
+  o.diagnose = proxy::diagnose_function(o.trust, config::Config{}.warn_days, {});
   o.allowed_hosts = {"www.example.test"};
   return o;
 }
 
 class ReverseProxy {
  public:
-  explicit ReverseProxy(proxy::ReverseOptions options,
-                        proxy::ProxySettings settings = test_settings()) {
-    char tmpl[] = "/tmp/tlsprobe-reverse-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    proxy::ConnectionLogOptions lo;
-    lo.path = dir_ + "/connections.jsonl";
-    log_ = std::make_unique<proxy::ConnectionLog>(lo);
-    settings_ = settings;
-    server_ = std::make_unique<proxy::Server>(settings, log_.get());
-    server_->set_metrics(&metrics_);
-    proxy::ProberOptions po;
-    prober_ = std::make_shared<proxy::Prober>(server_->io_context(), po);
-    // Production's adapter (proxy/app/proxy_app.hpp), counted.
-    auto probe = [production = proxy::side_probe_function(prober_), this](
-                     const proxy::SideProbeRequest& r,
-                     std::function<void(inspect::Observations)> done) {
-      ++probes_;
-      production(r, std::move(done));
-    };
-    side_ = std::make_shared<proxy::SideProbe>(probe, options.diagnose, std::chrono::seconds(60));
-    server_->set_side_probe(side_);
-    service_ = std::make_shared<proxy::ReverseService>(std::move(options));
-    server_->set_session_starter(reverse_session_starter(service_));
-    if (auto ec = server_->start()) throw std::runtime_error("start: " + ec.message());
-    port_ = server_->local_endpoint().port();
-    thread_ = std::thread([this] { server_->run(proxy::SignalHandling::none); });
-  }
-  ~ReverseProxy() {
-    stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+  explicit ReverseProxy(ReverseConfig rc) {
+    if (!rc.anchors.empty()) {
+      const auto anchors = (files_ / "anchors.pem").string();
+      std::ofstream(anchors) << certs::write_pem(rc.anchors);
+      rc.cfg.trust.ca_files = {anchors};
+    }
+    proxy::ProxyAppOptions options;
+    options.state_dir = (files_ / "state").string();  // the CA, created on this first start
+    options.upstream_response = std::chrono::milliseconds(1500);
+    proxy_.emplace(rc.cfg, options, "reverse");
   }
 
-  std::uint16_t port() const { return port_; }
-  proxy::ReverseService& service() { return *service_; }
-  const proxy::Metrics& metrics() const { return metrics_; }
-  int probes() const { return probes_.load(); }
-
-  void stop() {
-    if (stopped_) return;
-    stopped_ = true;
-    server_->shutdown();
-    thread_.join();
-    prober_.reset();
-    log_->stop();
-  }
-
-  std::vector<boost::json::object> records() {
-    stop();
-    std::vector<boost::json::object> out;
-    std::ifstream in(dir_ + "/connections.jsonl");
-    for (std::string line; std::getline(in, line);)
-      if (!line.empty()) out.push_back(boost::json::parse(line).as_object());
-    return out;
-  }
+  std::uint16_t port() const { return proxy_->port(); }
+  proxy::ReverseService& service() { return *proxy_->app().reverse(); }
+  proxy::Metrics& metrics() { return proxy_->metrics(); }
+  std::uint64_t probes() { return proxy_->probes_run(); }
+  void stop() { proxy_->stop(); }
+  std::vector<boost::json::object> records() { return proxy_->log_records(); }
 
  private:
-  std::string dir_;
-  proxy::ProxySettings settings_;
-  proxy::Metrics metrics_;
-  std::unique_ptr<proxy::ConnectionLog> log_;
-  std::unique_ptr<proxy::Server> server_;
-  std::shared_ptr<proxy::Prober> prober_;
-  std::shared_ptr<proxy::SideProbe> side_;
-  std::shared_ptr<proxy::ReverseService> service_;
-  std::thread thread_;
-  std::atomic<int> probes_{0};
-  std::uint16_t port_ = 0;
-  bool stopped_ = false;
+  testsupport::TempDir files_{"reverse"};  // anchors and state dir, outliving the proxy
+  std::optional<testsupport::InProcessProxy> proxy_;
 };
 
-// curl as the CDN: -k (the proxy's minted leaf), status code on the last line of stdout.
-struct CurlResult {
-  int status = 0;
-  std::string body;
-  std::string err;
-};
-
-inline CurlResult curl(std::vector<std::string> args) {
-  std::vector<std::string> argv{"curl", "-sk", "--max-time", "10", "-w", "\n%{http_code}"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto r = testsupport::run_process(argv, std::chrono::seconds(15));
-  CurlResult out;
-  out.err = r.err;
-  const auto nl = r.out.rfind('\n');
-  if (nl != std::string::npos) {
-    out.status = std::atoi(r.out.c_str() + nl + 1);
-    out.body = r.out.substr(0, nl);
-  }
-  return out;
+// curl as the CDN: -k (the proxy's minted leaf).
+inline testsupport::CurlResult curl(const std::vector<std::string>& args) {
+  return testsupport::run_curl({"-sk", "--max-time", "10"}, args, std::chrono::seconds(15));
 }
 
 inline const boost::json::value* find_path(const boost::json::object& o, const std::string& path) {

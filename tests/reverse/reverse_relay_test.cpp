@@ -3,8 +3,8 @@
 // over 1 MB go through and Expect: 100-continue does not make the client wait for a 100.
 #include "intercept/http_peers.hpp"
 #include "pki/test_pki.hpp"
-#include "support/relay_peers.hpp"
 #include "reverse/reverse_fixture.hpp"
+#include "support/relay_peers.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -42,17 +42,9 @@ class RawClient {
     certs::SslPtr ssl{SSL_new(ctx_.get())};
     SSL_set_fd(ssl.get(), fd_);
     SSL_set_tlsext_host_name(ssl.get(), "www.example.test");
-    const auto deadline = Clock::now() + 5s;
-    for (;;) {
-      const int rc = SSL_connect(ssl.get());
-      if (rc == 1) break;
-      const int err = SSL_get_error(ssl.get(), rc);
-      const bool again = err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE ||
-                         (err == SSL_ERROR_SYSCALL && errno == EAGAIN);
-      if (!again || Clock::now() > deadline) {
-        ::close(fd_);
-        throw std::runtime_error("TLS to the proxy failed: " + certs::openssl_errors());
-      }
+    if (!intercept_test::handshake_within(ssl.get(), intercept_test::TlsSide::client, 5s)) {
+      ::close(fd_);
+      throw std::runtime_error("TLS to the proxy failed: " + certs::openssl_errors());
     }
     io_.emplace(std::move(ssl), fd_);
   }
@@ -78,7 +70,7 @@ TEST_CASE("reverse relay: a response that pauses reaches the client before the o
   PausingResponse scenario;
   scenario.chunked = GENERATE(false, true);
   ScriptedUpstream origin(ServedChain::of(www()), [&](TlsIo& io) { scenario.serve(io); });
-  ReverseProxy proxy(test_options(origin.address(), {www().root.cert}));
+  ReverseProxy proxy(test_config(origin.address(), {www().root.cert}));
   RawClient client(proxy.port());
   REQUIRE(client.io().write("GET /events HTTP/1.1\r\nHost: www.example.test\r\n\r\n"));
   const auto seen = scenario.read(client.io());
@@ -93,10 +85,10 @@ TEST_CASE("reverse relay: a response that pauses reaches the client before the o
 TEST_CASE("reverse relay: a chunked response whose framing arrives apart stays intact",
           "[reverse]") {
   ScriptedUpstream origin(ServedChain::of(www()), [](TlsIo& io) { SplitChunks::serve(io); });
-  ReverseProxy proxy(test_options(origin.address(), {www().root.cert}));
+  ReverseProxy proxy(test_config(origin.address(), {www().root.cert}));
   const auto r = curl({"--resolve", resolve(proxy.port()), url(proxy.port(), "/split")});
   INFO(r.err);
-  CHECK(r.status == 200);
+  CHECK(r.http_code == 200);
   CHECK(r.body == SplitChunks::body());
 }
 
@@ -114,7 +106,7 @@ TEST_CASE("reverse relay: a 3 MiB upload with Expect: 100-continue is neither dr
         return;
     }
   });
-  ReverseProxy proxy(test_options(origin.address(), {www().root.cert}));
+  ReverseProxy proxy(test_config(origin.address(), {www().root.cert}));
   testpki::TempPemFile file(intercept_test::pattern(0, 3 * 1024 * 1024));
   // --expect100-timeout 5: a proxy that leaves the 100 to the origin (which sends none here)
   // makes curl wait the full 5 s before it sends the body.
@@ -124,7 +116,7 @@ TEST_CASE("reverse relay: a 3 MiB upload with Expect: 100-continue is neither dr
                        "@" + file.path(), url(proxy.port(), "/upload")});
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
   INFO(r.err);
-  CHECK(r.status == 200);
+  CHECK(r.http_code == 200);
   CHECK(r.body == "3145728 intact");
   CHECK(took < 3s);
   CHECK_FALSE(saw_expect);  // answered by the proxy
@@ -146,7 +138,7 @@ TEST_CASE("reverse relay: a 101 upgrade goes through and the new protocol flows 
       if (!io.write(bytes)) return;
     }
   });
-  ReverseProxy proxy(test_options(origin.address(), {www().root.cert}));
+  ReverseProxy proxy(test_config(origin.address(), {www().root.cert}));
   RawClient client(proxy.port());
   REQUIRE(
       client.io().write("GET /ws HTTP/1.1\r\nHost: www.example.test\r\n"
@@ -164,9 +156,9 @@ TEST_CASE("reverse relay: a keep-alive request whose head stalls gets 408", "[re
       if (!io.write(intercept_test::http_response(200, "OK", "ok"))) return;
     }
   });
-  auto settings = test_settings();
-  settings.timeouts.idle = std::chrono::milliseconds(1500);
-  ReverseProxy proxy(test_options(origin.address(), {www().root.cert}), settings);
+  auto o = test_config(origin.address(), {www().root.cert});
+  o.cfg.timeouts.idle = std::chrono::milliseconds(1500);
+  ReverseProxy proxy(std::move(o));
   RawClient client(proxy.port());
   REQUIRE(client.io().write("GET / HTTP/1.1\r\nHost: www.example.test\r\n\r\n"));
   CHECK(client.io().read_message(true, 5s).body == "ok");

@@ -27,7 +27,7 @@ TEST_CASE("parse_upstream_url takes https://host[:port] only", "[reverse][unit]"
 
 TEST_CASE("route: SNI is the Host without port, never an IP literal; sites and --upstream-sni win",
           "[reverse][unit]") {
-  auto o = reverse_test::test_options("127.0.0.1:8443", {});
+  auto o = reverse_test::service_options("127.0.0.1:8443");
   o.sites["api.example.test"].address = *parse_authority("10.0.0.7:443");
   o.sites["pinned.example.test"].address = *parse_authority("10.0.0.8:443");
   o.sites["pinned.example.test"].sni = "origin-pinned.example.test";
@@ -60,7 +60,7 @@ TEST_CASE("route: SNI is the Host without port, never an IP literal; sites and -
 
 TEST_CASE("route: --upstream-sni replaces the Host as SNI for the default upstream",
           "[reverse][unit]") {
-  auto o = reverse_test::test_options("127.0.0.1:8443", {});
+  auto o = reverse_test::service_options("127.0.0.1:8443");
   o.upstream.sni = "origin.internal";
   ReverseService svc(std::move(o));
   auto r = svc.route("www.example.test");

@@ -60,9 +60,9 @@ std::string resolve(std::uint16_t port, const std::string& host = "www.example.t
 TEST_CASE("reverse: a CDN with SNI reaches the origin with SNI = Host and a clean record",
           "[reverse]") {
   HttpsOrigin origin(healthy_origin());
-  ReverseProxy proxy(test_options(origin.address(), pki().anchors()));
+  ReverseProxy proxy(test_config(origin.address(), pki().anchors()));
   const auto r = curl({"--resolve", resolve(proxy.port()), url(proxy.port())});
-  REQUIRE(r.status == 200);
+  REQUIRE(r.http_code == 200);
   CHECK(r.body.find("sni=www.example.test") != std::string::npos);
   CHECK(r.body.find("xff=127.0.0.1") != std::string::npos);
   CHECK(r.body.find("proto=https") != std::string::npos);
@@ -91,10 +91,10 @@ TEST_CASE(
     "reverse: a CDN pulling without SNI is client.no_sni; the origin still gets the Host as SNI",
     "[reverse]") {
   HttpsOrigin origin(healthy_origin());
-  ReverseProxy proxy(test_options(origin.address(), pki().anchors()));
+  ReverseProxy proxy(test_config(origin.address(), pki().anchors()));
   const auto r = curl(
       {"-H", "Host: www.example.test", "https://127.0.0.1:" + std::to_string(proxy.port()) + "/"});
-  REQUIRE(r.status == 200);
+  REQUIRE(r.http_code == 200);
   CHECK(r.body.find("sni=www.example.test") != std::string::npos);
   const auto recs = proxy.records();
   REQUIRE(recs.size() == 1);
@@ -104,10 +104,10 @@ TEST_CASE(
 
 TEST_CASE("reverse: SNI and Host that disagree are client.sni_host_mismatch", "[reverse]") {
   HttpsOrigin origin(healthy_origin());
-  ReverseProxy proxy(test_options(origin.address(), pki().anchors()));
+  ReverseProxy proxy(test_config(origin.address(), pki().anchors()));
   const auto r = curl({"--resolve", resolve(proxy.port(), "cdn-edge.example.test"), "-H",
                        "Host: www.example.test", url(proxy.port(), "cdn-edge.example.test")});
-  REQUIRE(r.status == 200);
+  REQUIRE(r.http_code == 200);
   const auto recs = proxy.records();
   REQUIRE(recs.size() == 1);
   CHECK(str_at(recs[0], "tls.client.server_name") == "cdn-edge.example.test");
@@ -117,11 +117,11 @@ TEST_CASE("reverse: SNI and Host that disagree are client.sni_host_mismatch", "[
 
 TEST_CASE("reverse: --upstream-sni overrides the Host as origin SNI", "[reverse]") {
   HttpsOrigin origin(healthy_origin());
-  auto o = test_options(origin.address(), pki().anchors());
-  o.upstream.sni = "api.example.test";
+  auto o = test_config(origin.address(), pki().anchors());
+  o.cfg.upstream_sni = "api.example.test";
   ReverseProxy proxy(std::move(o));
   const auto r = curl({"--resolve", resolve(proxy.port()), url(proxy.port())});
-  REQUIRE(r.status == 200);
+  REQUIRE(r.http_code == 200);
   CHECK(r.body.find("sni=api.example.test") != std::string::npos);
   CHECK(r.body.find("host=www.example.test") != std::string::npos);
 }
@@ -131,9 +131,9 @@ TEST_CASE("reverse: the origin's default certificate for the CDN's name is sni.d
   OriginOptions oo;
   oo.default_chain = pki().default_chain();  // nothing configured for www.example.test
   HttpsOrigin origin(oo);
-  ReverseProxy proxy(test_options(origin.address(), pki().anchors()));
+  ReverseProxy proxy(test_config(origin.address(), pki().anchors()));
   const auto r = curl({"--resolve", resolve(proxy.port()), url(proxy.port())});
-  CHECK(r.status == 502);
+  CHECK(r.http_code == 502);
   CHECK(r.body.find("sni.default_cert") != std::string::npos);
   const auto recs = proxy.records();
   REQUIRE(recs.size() == 1);
@@ -151,9 +151,9 @@ TEST_CASE("reverse: a wrong name that is not the default certificate is name.mis
   oo.default_chain = pki().default_chain();
   oo.by_sni["www.example.test"] = pki().api_chain();  // a vhost with the wrong certificate
   HttpsOrigin origin(oo);
-  ReverseProxy proxy(test_options(origin.address(), pki().anchors()));
+  ReverseProxy proxy(test_config(origin.address(), pki().anchors()));
   const auto r = curl({"--resolve", resolve(proxy.port()), url(proxy.port())});
-  CHECK(r.status == 502);
+  CHECK(r.http_code == 502);
   const auto recs = proxy.records();
   REQUIRE(recs.size() == 1);
   CHECK(has(codes(recs[0]), "name.mismatch"));
@@ -165,10 +165,10 @@ TEST_CASE("reverse: an untrusted origin is refused with 502 and an explanation, 
   OriginOptions oo;
   oo.default_chain = ServedChain::of(pki().stranger);
   HttpsOrigin origin(oo);
-  ReverseProxy proxy(test_options(origin.address(), pki().anchors()));
+  ReverseProxy proxy(test_config(origin.address(), pki().anchors()));
   const auto r =
       curl({"-H", "Accept: text/html", "--resolve", resolve(proxy.port()), url(proxy.port())});
-  CHECK(r.status == 502);
+  CHECK(r.http_code == 502);
   CHECK(r.body.find("<html") != std::string::npos);
   CHECK(r.body.find("chain.untrusted_root") != std::string::npos);
   CHECK(origin.requests() == 0);
@@ -181,26 +181,26 @@ TEST_CASE("reverse: an untrusted origin is refused with 502 and an explanation, 
 TEST_CASE("reverse: keep-alive carries several requests over one origin connection, one record",
           "[reverse]") {
   HttpsOrigin origin(healthy_origin());
-  ReverseProxy proxy(test_options(origin.address(), pki().anchors()));
+  ReverseProxy proxy(test_config(origin.address(), pki().anchors()));
   const auto r = curl({"--resolve", resolve(proxy.port()), url(proxy.port()), url(proxy.port()),
                        "--data-binary", "0123456789"});
-  REQUIRE(r.status == 200);
+  REQUIRE(r.http_code == 200);
   CHECK(origin.requests() == 2);
   CHECK(origin.handshakes() == 1);
   // A second client connection reuses the cached verdict (no second verification).
-  REQUIRE(curl({"--resolve", resolve(proxy.port()), url(proxy.port())}).status == 200);
+  REQUIRE(curl({"--resolve", resolve(proxy.port()), url(proxy.port())}).http_code == 200);
   CHECK(proxy.service().verdict_hits() >= 1);
   CHECK(proxy.records().size() == 2);
 }
 
 TEST_CASE("reverse: request bodies stream through to the origin", "[reverse]") {
   HttpsOrigin origin(healthy_origin());
-  ReverseProxy proxy(test_options(origin.address(), pki().anchors()));
+  ReverseProxy proxy(test_config(origin.address(), pki().anchors()));
   const std::string big(300 * 1024, 'x');
   testpki::TempPemFile file(big);
   const auto r = curl(
       {"--resolve", resolve(proxy.port()), "--data-binary", "@" + file.path(), url(proxy.port())});
-  REQUIRE(r.status == 200);
+  REQUIRE(r.http_code == 200);
   CHECK(r.body.find("body=" + std::to_string(big.size())) != std::string::npos);
 }
 
@@ -210,22 +210,22 @@ TEST_CASE("reverse: several upstreams are selected by Host from the sites", "[re
   api.default_chain = pki().default_chain();
   api.by_sni["api.example.test"] = pki().api_chain();
   HttpsOrigin api_origin(api);
-  auto o = test_options(main_origin.address(), pki().anchors());
-  o.sites["api.example.test"].address = *proxy::parse_authority(api_origin.address());
+  auto o = test_config(main_origin.address(), pki().anchors());
+  o.add_site("api.example.test", api_origin.address());
   ReverseProxy proxy(std::move(o));
   REQUIRE(curl({"--resolve", resolve(proxy.port(), "api.example.test"),
                 url(proxy.port(), "api.example.test")})
-              .status == 200);
-  REQUIRE(curl({"--resolve", resolve(proxy.port()), url(proxy.port())}).status == 200);
+              .http_code == 200);
+  REQUIRE(curl({"--resolve", resolve(proxy.port()), url(proxy.port())}).http_code == 200);
   CHECK(api_origin.requests() == 1);
   CHECK(main_origin.requests() == 1);
 }
 
 TEST_CASE("reverse: an origin that is down is 502 with a record", "[reverse]") {
   const auto port = testsupport::unused_port();
-  ReverseProxy proxy(test_options("127.0.0.1:" + std::to_string(port), pki().anchors()));
+  ReverseProxy proxy(test_config("127.0.0.1:" + std::to_string(port), pki().anchors()));
   const auto r = curl({"--resolve", resolve(proxy.port()), url(proxy.port())});
-  CHECK(r.status == 502);
+  CHECK(r.http_code == 502);
   const auto recs = proxy.records();
   REQUIRE(recs.size() == 1);
   CHECK(has(codes(recs[0]), "probe.unreachable"));
@@ -235,9 +235,9 @@ TEST_CASE("reverse: an origin that is down is 502 with a record", "[reverse]") {
 TEST_CASE("reverse: an origin that never completes the handshake is 504 with a record",
           "[reverse]") {
   testsupport::SilentServer silent;
-  ReverseProxy proxy(test_options(silent.address(), pki().anchors()));
+  ReverseProxy proxy(test_config(silent.address(), pki().anchors()));
   const auto r = curl({"--resolve", resolve(proxy.port()), url(proxy.port())});
-  CHECK(r.status == 504);
+  CHECK(r.http_code == 504);
   const auto recs = proxy.records();
   REQUIRE(recs.size() == 1);
   CHECK(has(codes(recs[0]), "tls.handshake_failed"));
@@ -251,14 +251,13 @@ TEST_CASE("reverse: a slow origin is 504, a resetting origin 502, both with a re
   auto reset = healthy_origin();
   reset.fault = OriginFault::reset;
   HttpsOrigin reset_origin(reset);
-  auto o = test_options(slow_origin.address(), pki().anchors());
-  o.sites["reset.example.test"].address = *proxy::parse_authority(reset_origin.address());
-  o.sites["reset.example.test"].sni = "www.example.test";
+  auto o = test_config(slow_origin.address(), pki().anchors());
+  o.add_site("reset.example.test", reset_origin.address(), "www.example.test");
   ReverseProxy proxy(std::move(o));
-  CHECK(curl({"--resolve", resolve(proxy.port()), url(proxy.port())}).status == 504);
+  CHECK(curl({"--resolve", resolve(proxy.port()), url(proxy.port())}).http_code == 504);
   CHECK(curl({"--resolve", resolve(proxy.port(), "reset.example.test"),
               url(proxy.port(), "reset.example.test")})
-            .status == 502);
+            .http_code == 502);
   const auto recs = proxy.records();
   REQUIRE(recs.size() == 2);
   for (const auto& rec : recs) {
@@ -270,9 +269,9 @@ TEST_CASE("reverse: a slow origin is 504, a resetting origin 502, both with a re
 
 TEST_CASE("reverse: plain HTTP on the TLS port gets a 400 and a record", "[reverse]") {
   HttpsOrigin origin(healthy_origin());
-  ReverseProxy proxy(test_options(origin.address(), pki().anchors()));
+  ReverseProxy proxy(test_config(origin.address(), pki().anchors()));
   const auto r = curl({"http://127.0.0.1:" + std::to_string(proxy.port()) + "/"});
-  CHECK(r.status == 400);
+  CHECK(r.http_code == 400);
   const auto recs = proxy.records();
   REQUIRE(recs.size() == 1);
   CHECK(str_at(recs[0], "event.reason").rfind("not_tls", 0) == 0);

@@ -11,6 +11,7 @@
 #include "support/nginx_server.hpp"
 #include "support/ocsp_responder.hpp"
 #include "support/process.hpp"
+#include "support/temp_dir.hpp"
 #include "support/tls_test_server.hpp"
 
 #include <boost/json.hpp>
@@ -311,9 +312,8 @@ TEST_CASE("watch --once: a staple near its nextUpdate is flagged before it expir
   spec.this_update = testpki::now() - std::chrono::days(6);
   spec.next_update = testpki::now() + std::chrono::hours(5);
   const auto server = nginx(pki, testpki::make_ocsp_response(pki.inter, pki.leaf.cert, spec));
-  char tmpl[] = "/tmp/tlsprobe-revwatch-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl));
-  const std::string dir = tmpl;
+  const testsupport::TempDir tmp("revwatch");
+  const std::string dir = tmp.str();
   const std::string log = dir + "/connections.jsonl";
   std::ofstream(dir + "/watch.toml") << "[log]\nfile = \"" << log << "\"\n[[site]]\nhost = \""
                                      << kHost << "\"\norigin = \"" << server->address() << "\"\n";
@@ -337,5 +337,4 @@ TEST_CASE("watch --once: a staple near its nextUpdate is flagged before it expir
         f.at("evidence").at("problem").as_string() == "expiring_soon")
       flagged = true;
   CHECK(flagged);
-  std::filesystem::remove_all(dir);
 }

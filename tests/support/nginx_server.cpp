@@ -1,12 +1,11 @@
 #include "support/nginx_server.hpp"
 
 #include "support/loopback_server.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,8 +15,6 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-
-extern char** environ;
 
 namespace tlsprobe::testsupport {
 
@@ -71,9 +68,7 @@ NginxServer::NginxServer(const std::string& http_block,
 
 void NginxServer::start(const std::string& http_block,
                         const std::map<std::string, std::string>& files) {
-  char tmpl[] = "/tmp/tlsprobe-nginx-XXXXXX";
-  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-  dir_ = tmpl;
+  dir_ = make_temp_dir("nginx").string();
   port_ = unused_port();
   for (const auto& [name, contents] : files) std::ofstream(dir_ + "/" + name) << contents;
   std::string http = http_block;
@@ -105,19 +100,7 @@ void NginxServer::start(const std::string& http_block,
                                 "-g",
                                 "daemon off; master_process on; user root;"};
   if (::geteuid() != 0) argv.back() = "daemon off; master_process on;";
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, (dir_ + "/stdout.log").c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, (dir_ + "/stderr.log").c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  const int rc = ::posix_spawn(&pid_, kNginx, &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot start nginx");
+  pid_ = spawn_background(argv, dir_ + "/stdout.log", dir_ + "/stderr.log");
   // Wait (bounded) until it listens, or report why it did not start.
   for (int i = 0; i < 100; ++i) {
     if (can_connect(port_)) return;
@@ -128,36 +111,20 @@ void NginxServer::start(const std::string& http_block,
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  throw std::runtime_error("nginx did not listen within 5 s: " + error_log());
+  // The destructor does not run for a constructor that throws: end the child here.
+  const auto why = error_log();
+  end_child(pid_);
+  pid_ = -1;
+  throw std::runtime_error("nginx did not listen within 5 s: " + why);
 }
 
 NginxServer::~NginxServer() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    bool reaped = false;
-    for (int i = 0; i < 200 && !reaped; ++i) {
-      reaped = ::waitpid(pid_, &status, WNOHANG) == pid_;
-      if (!reaped) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (!reaped) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-    }
-  }
-  std::error_code ec;
-  if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  end_child(pid_);
+  remove_temp_dir(dir_);
 }
 
 std::string NginxServer::error_log() const {
-  std::string out;
-  for (const char* name : {"/error.log", "/stderr.log"}) {
-    std::ifstream in(dir_ + name);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    out += ss.str();
-  }
-  return out;
+  return read_files({dir_ + "/error.log", dir_ + "/stderr.log"});
 }
 
 }  // namespace tlsprobe::testsupport

@@ -1,8 +1,7 @@
 #include "support/ocsp_responder.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,8 +11,6 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-
-extern char** environ;
 
 namespace tlsprobe::testsupport {
 
@@ -35,9 +32,7 @@ OcspResponder::OcspResponder(std::uint16_t port, const testpki::Issued& ca,
                              const testpki::Issued& signer,
                              const std::vector<OcspIndexEntry>& index)
     : port_(port) {
-  char tmpl[] = "/tmp/tlsprobe-ocsp-XXXXXX";
-  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-  dir_ = tmpl;
+  dir_ = make_temp_dir("ocsp").string();
   std::ofstream(dir_ + "/ca.pem") << ca.cert_pem();
   std::ofstream(dir_ + "/signer.pem") << signer.cert_pem();
   std::ofstream(dir_ + "/signer.key") << signer.key_pem();
@@ -65,19 +60,7 @@ OcspResponder::OcspResponder(std::uint16_t port, const testpki::Issued& ca,
                                 std::to_string(port),
                                 "-ndays",
                                 "1"};
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, (dir_ + "/out.log").c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, (dir_ + "/err.log").c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  const int rc = ::posix_spawn(&pid_, argv[0].c_str(), &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot start openssl ocsp");
+  pid_ = spawn_background(argv, dir_ + "/out.log", dir_ + "/err.log");
   // Ready when it says so: a probe connection that closes without a request would hang
   // OpenSSL 3.0's responder (it blocks reading it), so never connect to find out.
   for (int i = 0; i < 200; ++i) {
@@ -89,36 +72,20 @@ OcspResponder::OcspResponder(std::uint16_t port, const testpki::Issued& ca,
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  throw std::runtime_error("openssl ocsp did not listen within 10 s: " + log());
+  // The destructor does not run for a constructor that throws: end the child here.
+  const auto why = log();
+  end_child(pid_);
+  pid_ = -1;
+  throw std::runtime_error("openssl ocsp did not listen within 10 s: " + why);
 }
 
 OcspResponder::~OcspResponder() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    bool reaped = false;
-    for (int i = 0; i < 200 && !reaped; ++i) {
-      reaped = ::waitpid(pid_, &status, WNOHANG) == pid_;
-      if (!reaped) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (!reaped) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-    }
-  }
-  std::error_code ec;
-  if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  end_child(pid_);
+  remove_temp_dir(dir_);
 }
 
 std::string OcspResponder::log() const {
-  std::string out;
-  for (const char* name : {"/out.log", "/err.log"}) {
-    std::ifstream in(dir_ + name);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    out += ss.str();
-  }
-  return out;
+  return read_files({dir_ + "/out.log", dir_ + "/err.log"});
 }
 
 }  // namespace tlsprobe::testsupport

@@ -1,6 +1,8 @@
 // Running a child process from a test with a hard time limit, capturing its output.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <functional>
 #include <string>
@@ -32,6 +34,18 @@ ProcessResult run_process_signalling(const std::vector<std::string>& argv, int s
 // ({"probe", "example.com", "--format", "json"}).
 ProcessResult run_tlsprobe(const std::vector<std::string>& args,
                            std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// A background child (a server the test talks to): argv[0] (an absolute path) with stdin from
+// /dev/null and stdout and stderr in the files `out_path` and `err_path`. Its pid; throws
+// std::runtime_error when it cannot start. End it with end_child().
+pid_t spawn_background(const std::vector<std::string>& argv, const std::string& out_path,
+                       const std::string& err_path);
+
+// SIGTERM, then SIGKILL when it still runs after `grace`; reaped either way.
+void end_child(pid_t pid, std::chrono::milliseconds grace = std::chrono::seconds(2));
+
+// The text of these files one after another (a child's logs); a missing file adds nothing.
+std::string read_files(const std::vector<std::string>& paths);
 
 // Path of the tlsprobe binary under test.
 std::string tlsprobe_binary();

@@ -8,6 +8,7 @@
 //   bytes, and a chunked response whose framing arrives in separate pieces.
 #pragma once
 
+#include "support/buffered_reads.hpp"
 #include "support/loopback_server.hpp"
 
 #include <netinet/in.h>
@@ -32,8 +33,6 @@ namespace tlsprobe::relaytest {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-inline constexpr std::size_t kMaxRead = 16 * 1024 * 1024;  // any one accumulated read
-
 inline void short_socket_timeouts(int fd) {
   timeval tv{0, 200'000};  // 200 ms: loops below retry until their own deadline
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -43,7 +42,7 @@ inline void short_socket_timeouts(int fd) {
 }
 
 // One plain TCP connection (either side), blocking, every operation bounded by a deadline.
-class PlainIo {
+class PlainIo : public testsupport::BufferedReads<PlainIo> {
  public:
   explicit PlainIo(int fd, std::function<bool()> stopping = {})
       : fd_(fd), stopping_(std::move(stopping)) {
@@ -80,55 +79,12 @@ class PlainIo {
     return {};
   }
 
-  // Everything up to and including `delim` (the rest stays buffered); nullopt on close,
-  // deadline or more than kMaxRead bytes without it.
-  std::optional<std::string> read_until(std::string_view delim,
-                                        std::chrono::milliseconds limit = 10s) {
-    const auto deadline = Clock::now() + limit;
-    std::string acc = std::exchange(pending_, {});
-    for (;;) {
-      if (auto at = acc.find(delim); at != std::string::npos) {
-        pending_ = acc.substr(at + delim.size());
-        acc.resize(at + delim.size());
-        return acc;
-      }
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (acc.size() > kMaxRead || left.count() <= 0) break;
-      auto more = read_some(left);
-      if (more.empty()) break;
-      acc += more;
-    }
-    pending_ = std::move(acc);
-    return std::nullopt;
-  }
-
-  // Exactly n bytes, or what came before close/deadline.
-  std::string read_exact(std::size_t n, std::chrono::milliseconds limit = 10s) {
-    const auto deadline = Clock::now() + limit;
-    std::string acc = std::exchange(pending_, {});
-    while (acc.size() < n) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (left.count() <= 0) break;
-      auto more = read_some(left);
-      if (more.empty()) break;
-      acc += more;
-    }
-    if (acc.size() > n) {
-      pending_ = acc.substr(n);
-      acc.resize(n);
-    }
-    return acc;
-  }
-
   bool closed() const { return closed_; }
   bool stopped() const { return stopping_ && stopping_(); }
 
  private:
   int fd_;
   std::function<bool()> stopping_;
-  std::string pending_;
   bool closed_ = false;
 };
 

@@ -1,9 +1,12 @@
 // One temp-dir helper for every test: a private directory (mkdtemp: a fresh name, mode 0700)
 // under the system temp dir, named "tlsprobe-<tag>-XXXXXX" so a leftover says which test made
-// it. TempDir removes it with everything in it when it goes away; make_temp_dir() makes one
-// that the caller owns (fixtures that remove it themselves, or hand it to a child process).
+// it. TempDir removes it with everything in it when it goes away, unless TLSPROBE_KEEP_TEMP is
+// set (non-empty, not "0"): then it stays for a post-mortem and its path goes to stderr.
+// make_temp_dir() makes one that the caller owns (a child process's directory, kept by
+// whoever removes it).
 #pragma once
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -22,12 +25,26 @@ inline std::filesystem::path make_temp_dir(std::string_view tag) {
   return tmpl;
 }
 
+// TLSPROBE_KEEP_TEMP=1: temporary directories outlive the test (debugging a failure).
+inline bool keep_temp_dirs() {
+  const char* keep = std::getenv("TLSPROBE_KEEP_TEMP");
+  return keep != nullptr && *keep != '\0' && std::string_view(keep) != "0";
+}
+
+// Removes `dir` and everything in it, or keeps it (and says where) under TLSPROBE_KEEP_TEMP.
+inline void remove_temp_dir(const std::filesystem::path& dir) {
+  if (dir.empty()) return;
+  if (keep_temp_dirs()) {
+    std::fprintf(stderr, "TLSPROBE_KEEP_TEMP: kept %s\n", dir.c_str());
+    return;
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
 struct TempDir {
   explicit TempDir(std::string_view tag = "test") : path(make_temp_dir(tag)) {}
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
+  ~TempDir() { remove_temp_dir(path); }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
 

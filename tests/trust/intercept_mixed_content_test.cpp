@@ -11,28 +11,8 @@ using testsupport::ServedChain;
 
 namespace {
 
-struct Lab {
-  testpki::Hierarchy good = testpki::make_hierarchy({"good.test"}, testpki::now());
-  ProxyOptions proxy_options() const {
-    return {.anchors = {good.root.cert}, .resolve = {{"good.test", "127.0.0.1"}}};
-  }
-};
-
-const boost::json::object* finding(const boost::json::object& line, const std::string& code) {
-  const auto* f = line.at("tlsprobe").as_object().if_contains("findings");
-  if (!f) return nullptr;
-  for (const auto& v : f->as_array())
-    if (v.as_object().at("code").as_string() == code) return &v.as_object();
-  return nullptr;
-}
-
-std::string evidence(const boost::json::object& f, const char* key) {
-  const auto* v = f.at("evidence").as_object().if_contains(key);
-  return v ? std::string(v->as_string().c_str()) : "";
-}
-
 // An upstream that answers each request from `responses` by target (404 otherwise).
-std::unique_ptr<ScriptedUpstream> site(const Lab& lab,
+std::unique_ptr<ScriptedUpstream> site(const GoodSiteLab& lab,
                                        std::map<std::string, std::string> responses) {
   return std::make_unique<ScriptedUpstream>(
       ServedChain::of(lab.good), [responses = std::move(responses)](TlsIo& io) {
@@ -58,7 +38,7 @@ constexpr const char* kHsts = "Strict-Transport-Security: max-age=600\r\n";
 
 TEST_CASE("intercept: an https favicon redirecting to http:// is mixed content",
           "[trust][mixed_content][redirect]") {
-  Lab lab;
+  GoodSiteLab lab;
   auto up = site(lab, {{"/favicon.ico",
                         http_response(301, "Moved Permanently", "",
                                       std::string(kHsts) + "Location: "
@@ -79,7 +59,7 @@ TEST_CASE("intercept: an https favicon redirecting to http:// is mixed content",
 
 TEST_CASE("intercept: a favicon redirecting to https:// is not mixed content",
           "[trust][mixed_content][redirect]") {
-  Lab lab;
+  GoodSiteLab lab;
   auto up = site(
       lab, {{"/favicon.ico",
              http_response(301, "Moved Permanently", "",
@@ -94,7 +74,7 @@ TEST_CASE("intercept: a favicon redirecting to https:// is not mixed content",
 
 TEST_CASE("intercept: subresources upgraded by HSTS or CSP are not mixed content",
           "[trust][mixed_content][upgrade]") {
-  Lab lab;
+  GoodSiteLab lab;
   const std::string page =
       "<html><head></head><body><script src=\"http://good.test/app.js\"></script>"
       "<img src=\"http://good.test/logo.png\"></body></html>";
