@@ -24,7 +24,10 @@
 namespace tlsprobe::proxy {
 
 // Bumped only when a field changes meaning or type; adding fields keeps the number.
-inline constexpr int log_schema_version = 1;
+// 2 (issue 17): x509 common names are arrays, finding evidence values are typed (numbers are
+// JSON numbers), and a tunnel's tls.version/cipher/established are the client's connection
+// (read from its ServerHello) where they were the side probe's (now tlsprobe.probe.*).
+inline constexpr int log_schema_version = 2;
 
 // How the connection reached tlsprobe (`tlsprobe.mode`).
 enum class LogMode { tunnel, intercept, forward, reverse, watch, probe };

@@ -97,6 +97,13 @@ bool LoopbackServer::wait_readable(int fd, std::chrono::milliseconds timeout) co
   return (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
 }
 
+std::size_t LoopbackServer::queued() const {
+  tcp_info info{};
+  socklen_t len = sizeof info;
+  if (::getsockopt(listen_fd_, IPPROTO_TCP, TCP_INFO, &info, &len) != 0) return 0;
+  return info.tcpi_unacked;  // Linux reports a listening socket's accept queue length here
+}
+
 void LoopbackServer::accept_loop() {
   while (!stopping_) {
     pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};

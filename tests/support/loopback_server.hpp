@@ -32,6 +32,9 @@ class LoopbackServer {
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   bool stopping() const { return stopping_.load(); }
   std::size_t connections() const { return connections_.load(); }  // accepted so far
+  // Connections the kernel completed that accept() has not taken yet (the listening socket's
+  // accept queue): a peer may be connected before connections() counts it.
+  std::size_t queued() const;
 
   // Waits until `fd` is readable, the server stops, or `timeout` passes. True: readable.
   bool wait_readable(int fd, std::chrono::milliseconds timeout) const;
