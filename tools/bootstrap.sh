@@ -92,7 +92,7 @@ case "${1:-build}" in
     # sanitizer runtime is missing.
     if [ "${FUZZ_SECONDS:-10}" -gt 0 ]; then
       BUILD_DIR="$here/build-fuzz" JOBS=$jobs "$here/tools/fuzz.sh" "${FUZZ_SECONDS:-10}" \
-        client_hello_fuzz config_fuzz diagnose_fuzz log_line_fuzz certs_fuzz
+        client_hello_fuzz server_hello_fuzz config_fuzz diagnose_fuzz log_line_fuzz certs_fuzz
     fi
     if [[ $kinds == *" thread "* ]]; then
       BUILD_DIR="$here/build-san-thread" JOBS=$jobs "$here/tools/sanitize.sh" thread
