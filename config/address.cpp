@@ -97,7 +97,11 @@ std::string format_url_authority(std::string_view host, std::uint16_t port,
                                  std::uint16_t scheme_port) {
   if (port != scheme_port) return format_host_port(host, port);
   const bool bracket = host.find(':') != std::string_view::npos && host.front() != '[';
-  return bracket ? "[" + std::string(host) + "]" : std::string(host);
+  if (!bracket) return std::string(host);
+  std::string out = "[";  // appended: GCC 12's -Wrestrict misfires on `"[" + std::string&&`
+  out += host;
+  out += ']';
+  return out;
 }
 
 std::optional<IpBytes> parse_ip(std::string_view text) {

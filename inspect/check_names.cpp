@@ -72,7 +72,8 @@ void check_names(const HandshakeFacts& facts, const Observations& obs, Findings&
   f.evidence["address"] = h.address;
   f.evidence["sni"] = h.sni.value_or("");
   f.evidence["position"] = "leaf";
-  f.evidence["depth"] = "0";
+  // A string, not a char pointer: GCC 12's -Wrestrict misfires on assigning "0" here (-O3).
+  f.evidence["depth"] = std::string("0");
   // Browsers ignore the CN; say so when the CN is the only place the name appears.
   f.evidence["common_name_matches"] =
       normalize_name(leaf.common_name()) == normalize_name(facts.requested_name) ? "true" : "false";

@@ -247,13 +247,17 @@ class Lint {
     if (cn.empty()) return;
     const bool listed = std::find(x.dns_sans.begin(), x.dns_sans.end(), cn) != x.dns_sans.end() ||
                         std::find(x.ip_sans.begin(), x.ip_sans.end(), cn) != x.ip_sans.end();
-    if (!listed)
-      warn(pc, "cn_not_in_san",
-           "the common name \"" + cn + "\" is not exactly one of the subjectAltNames (" +
-               (x.dns_sans.empty() && x.ip_sans.empty()
-                    ? std::string("none")
-                    : join(x.dns_sans) + (x.ip_sans.empty() ? "" : " " + join(x.ip_sans))) +
-               ") (BR 7.1.4.3)");
+    if (listed) return;
+    // Appended piece by piece: GCC 12's -Wrestrict misfires on `" " + std::string&&`.
+    std::string sans = join(x.dns_sans);
+    if (!x.ip_sans.empty()) {
+      if (!sans.empty()) sans += ' ';
+      sans += join(x.ip_sans);
+    }
+    if (sans.empty()) sans = "none";
+    warn(pc, "cn_not_in_san",
+         "the common name \"" + cn + "\" is not exactly one of the subjectAltNames (" + sans +
+             ") (BR 7.1.4.3)");
   }
 
   const HandshakeFacts& facts_;

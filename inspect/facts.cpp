@@ -27,7 +27,9 @@ std::string endpoint_of(std::string_view host, std::uint16_t port) {
   std::string out;
   // An IPv6 literal needs brackets, or the port would read as part of the address.
   if (host.find(':') != std::string_view::npos && host.front() != '[') {
-    out = "[" + std::string(host) + "]";
+    out = "[";  // appended: GCC 12's -Wrestrict misfires on `"[" + std::string&&` (bug 105329)
+    out += host;
+    out += ']';
   } else {
     out = std::string(host);
   }

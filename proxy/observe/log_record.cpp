@@ -428,8 +428,16 @@ std::string format_timestamp_s(certs::TimePoint t) {
 
 std::string describe_key(const certs::KeyInfo& key) {
   std::string out = key.type.empty() ? std::string("unknown") : key.type;
-  if (key.bits > 0) out += " " + std::to_string(key.bits);
-  if (!key.curve.empty()) out += " " + key.curve;
+  // Appended piece by piece, not `" " + std::string&&`: GCC 12's -Wrestrict misfires on that
+  // in optimized builds (GCC bug 105329).
+  if (key.bits > 0) {
+    out += ' ';
+    out += std::to_string(key.bits);
+  }
+  if (!key.curve.empty()) {
+    out += ' ';
+    out += key.curve;
+  }
   return out;
 }
 
