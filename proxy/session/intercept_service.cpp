@@ -16,7 +16,8 @@ std::string_view to_string(InterceptService s) {
   return "explain";
 }
 
-InterceptService choose_intercept_service(const UpstreamVerdict* verdict, config::UpstreamErrorPolicy policy) {
+InterceptService choose_intercept_service(const UpstreamVerdict* verdict,
+                                          config::UpstreamErrorPolicy policy) {
   if (!verdict) return InterceptService::explain;
   if (!verdict->failed) return InterceptService::relay;
   switch (policy) {

@@ -20,6 +20,7 @@ std::string_view to_string(InterceptService s);
 
 // `verdict`: null when the upstream handshake failed (there is nothing to mirror or pass:
 // always explained); an acceptable verdict is relayed; a failed one follows `policy`.
-InterceptService choose_intercept_service(const UpstreamVerdict* verdict, config::UpstreamErrorPolicy policy);
+InterceptService choose_intercept_service(const UpstreamVerdict* verdict,
+                                          config::UpstreamErrorPolicy policy);
 
 }  // namespace tlsprobe::proxy
