@@ -4,10 +4,11 @@
 // the same round (same_round_ratios.hpp, the driver intercept_bench uses too).
 //
 //   proxy_bench [--rounds N] [--seconds S] [--bulk-mib M] [--idle N] [--tlsprobe PATH]
-//               [--baseline PATH]
+//               [--baseline PATH] [--peers yes|no]
 //
 // --baseline adds a second tlsprobe binary (e.g. the build before a change) as candidate
 // "baseline", measured in the same rounds: a before/after comparison under the same load.
+// --peers no leaves squid and tinyproxy out: for profiling tlsprobe alone (perf, strace).
 //
 // Figures: new tunnels/s (CONNECT + full TLS handshake + one request), keep-alive
 // requests/s over one tunnel, bulk MB/s of one large body, proxy CPU ms per new tunnel
@@ -235,6 +236,7 @@ int main(int argc, char** argv) {
   const auto bin_dir = std::filesystem::canonical("/proc/self/exe").parent_path();
   std::string tlsprobe = (bin_dir / "tlsprobe").string();
   std::string baseline;
+  bool peers = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     if (k == "--rounds") rounds = std::atoi(argv[i + 1]);
@@ -243,6 +245,7 @@ int main(int argc, char** argv) {
     if (k == "--idle") idle = std::atoi(argv[i + 1]);
     if (k == "--tlsprobe") tlsprobe = argv[i + 1];
     if (k == "--baseline") baseline = argv[i + 1];
+    if (k == "--peers") peers = std::string(argv[i + 1]) != "no";
   }
   struct sigaction sa {};
   sa.sa_handler = on_signal;
@@ -293,7 +296,7 @@ int main(int argc, char** argv) {
   cands.push_back(Candidate{"direct", 0, {}});
   cands.push_back(start_tlsprobe("tlsprobe", tlsprobe, dir));
   if (!baseline.empty()) cands.push_back(start_tlsprobe("baseline", baseline, dir));
-  if (tlsprobe::bench::have_command("squid")) {
+  if (peers && tlsprobe::bench::have_command("squid")) {
     Candidate s{"squid", tlsprobe::bench::free_port(), {}};
     std::ofstream conf(dir + "/squid.conf");
     conf << "http_port 127.0.0.1:" << s.port << "\nhttp_access allow all\ncache deny all\n"
@@ -303,7 +306,7 @@ int main(int argc, char** argv) {
     s.proc = Child({"squid", "-N", "-f", dir + "/squid.conf"}, dir + "/squid.out");
     cands.push_back(std::move(s));
   }
-  if (tlsprobe::bench::have_command("tinyproxy")) {
+  if (peers && tlsprobe::bench::have_command("tinyproxy")) {
     Candidate t{"tinyproxy", tlsprobe::bench::free_port(), {}};
     std::ofstream conf(dir + "/tinyproxy.conf");
     conf << "Port " << t.port << "\nListen 127.0.0.1\nTimeout 600\nMaxClients 10000\n"
