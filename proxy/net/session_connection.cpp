@@ -17,11 +17,13 @@ using asio::as_tuple;
 using asio::use_awaitable;
 using std::chrono::steady_clock;
 
-SessionConnection::SessionConnection(tcp::socket socket, std::shared_ptr<ProxyContext> c)
-    : strand(socket.get_executor()), client(std::move(socket)), ctx(std::move(c)), timer_(strand) {
-  boost::system::error_code ec;
-  client_endpoint = client.remote_endpoint(ec);
-}
+SessionConnection::SessionConnection(tcp::socket socket, tcp::endpoint peer,
+                                     std::shared_ptr<ProxyContext> c)
+    : strand(socket.get_executor()),
+      client(std::move(socket)),
+      ctx(std::move(c)),
+      client_endpoint(peer),
+      timer_(strand) {}
 
 SessionConnection::~SessionConnection() {
   if (id_) ctx->release(*id_);

@@ -35,7 +35,8 @@ using Strand = asio::any_io_executor;
 // closes. Moving the deadline is an assignment, cheap enough to do on every read.
 class SessionConnection : public std::enable_shared_from_this<SessionConnection> {
  public:
-  SessionConnection(tcp::socket client, std::shared_ptr<ProxyContext> ctx);
+  // `peer` is the client's address as accept(2) returned it (no getpeername per connection).
+  SessionConnection(tcp::socket client, tcp::endpoint peer, std::shared_ptr<ProxyContext> ctx);
   ~SessionConnection();
 
   // Registers with the context (connection limits, in all and per client address) and

@@ -62,9 +62,11 @@ ConnectionLog::ConnectionLog(ConnectionLogOptions options) : options_(std::move(
     handlers.before_open = &precreate_log_file;
     // A batch is written with one flush: a stdio buffer larger than a batch of typical
     // lines (a tunnel line with its chain is 4-8 KB) makes that one write(2), not one per
-    // line. setvbuf must come before any I/O on the stream, which is right after fopen.
-    handlers.after_open = [](const spdlog::filename_t&, std::FILE* file) {
-      std::setvbuf(file, nullptr, _IOFBF, 256 * 1024);
+    // 4 KiB. setvbuf must come before any I/O on the stream, which is right after fopen.
+    stdio_buffer_ = std::make_unique_for_overwrite<char[]>(kStdioBufferBytes);
+    handlers.after_open = [buffer = stdio_buffer_.get()](const spdlog::filename_t&,
+                                                         std::FILE* file) {
+      std::setvbuf(file, buffer, _IOFBF, kStdioBufferBytes);
     };
     sink_ = std::make_shared<Sink>(options_.path, options_.max_file_bytes, options_.max_files,
                                    false, handlers);

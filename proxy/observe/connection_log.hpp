@@ -91,6 +91,11 @@ class ConnectionLog {
   void write_batch(std::vector<std::string>& lines);
 
   ConnectionLogOptions options_;
+  // The stdio buffer of the log file (each file the sink opens, one at a time). glibc's
+  // setvbuf ignores the size it is given without a buffer and keeps st_blksize (4 KiB), so
+  // the buffer is ours; declared before sink_, it outlives every FILE that uses it.
+  static constexpr std::size_t kStdioBufferBytes = 256 * 1024;
+  std::unique_ptr<char[]> stdio_buffer_;
   std::shared_ptr<Sink> sink_;  // used by the writer thread only (and stop(), after join)
   std::mutex mutex_;            // guards queue_, stopping_, stopped_
   std::condition_variable wake_;

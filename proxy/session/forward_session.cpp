@@ -144,7 +144,6 @@ asio::awaitable<void> run_forward(std::shared_ptr<SessionConnection> conn,
       }
       boost::system::error_code ignored;
       conn->upstream->set_option(tcp::no_delay(true), ignored);
-      conn->client.set_option(tcp::no_delay(true), ignored);
       connected = authority;
       facts.destination_address = address_text(r.endpoint);
     }

@@ -10,6 +10,7 @@
 #include "proxy/http/ca_page.hpp"
 #include "proxy/http/error_page.hpp"
 #include "proxy/http/http_inspector.hpp"
+#include "proxy/net/byte_relay.hpp"
 #include "proxy/observe/connection_log.hpp"
 #include "proxy/observe/connection_recorder.hpp"
 #include "proxy/observe/log_record.hpp"
@@ -360,7 +361,6 @@ asio::awaitable<void> run_intercept(std::shared_ptr<SessionConnection> conn, Hos
   }
   facts.destination_address = address_text(up.endpoint);
   boost::system::error_code ignored;
-  conn->client.set_option(tcp::no_delay(true), ignored);
   conn->upstream->set_option(tcp::no_delay(true), ignored);
 
   static constexpr std::string_view established = "HTTP/1.1 200 Connection established\r\n\r\n";

@@ -158,9 +158,6 @@ asio::awaitable<void> Session::run() {
     conn_->close();
     co_return;
   }
-  boost::system::error_code ignored;
-  conn_->client.set_option(tcp::no_delay(true), ignored);
-
   const bool quiet = co_await serve_requests(cs);
 
   write_log();

@@ -1,6 +1,7 @@
 #include "proxy/session/tunnel_session.hpp"
 
 #include "proxy/http/error_answer.hpp"
+#include "proxy/net/byte_relay.hpp"
 #include "proxy/observe/connection_log.hpp"
 #include "proxy/observe/connection_recorder.hpp"
 #include "proxy/observe/log_record.hpp"
@@ -9,7 +10,6 @@
 #include "proxy/tls/tunnel_tls_watch.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -148,67 +148,7 @@ TunnelTls tunnel_tls_of(const TunnelTlsWatch& watch) {
   return t;
 }
 
-// Copies `from` -> `to` until EOF or error. Waits for readability without holding a buffer,
-// so an idle tunnel costs no buffer memory; the buffer lives only while bytes flow.
-asio::awaitable<void> pump(SessionConnection& conn, tcp::socket& from, tcp::socket& to,
-                           std::uint64_t& count, const ByteTap& tap) {
-  const auto idle = conn.ctx->settings.timeouts.idle;
-  const std::size_t size = conn.ctx->settings.limits.tunnel_buffer_bytes;
-  std::unique_ptr<char[]> buf;
-  boost::system::error_code ec;
-  bool tapping = static_cast<bool>(tap);
-  for (;;) {
-    if (!buf) buf = std::make_unique_for_overwrite<char[]>(size);
-    const std::size_t n = from.read_some(asio::buffer(buf.get(), size), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      buf.reset();
-      auto [wec] = co_await from.async_wait(tcp::socket::wait_read, as_tuple(use_awaitable));
-      if (wec) break;
-      continue;
-    }
-    if (ec == asio::error::eof) {
-      // Half-close: pass the FIN on and keep the other direction running.
-      boost::system::error_code ignored;
-      to.shutdown(tcp::socket::shutdown_send, ignored);
-      co_return;
-    }
-    if (ec) break;
-    conn.expires_after(idle);
-    if (tapping) tapping = tap(buf.get(), n);  // a look; the bytes go on below unchanged
-    // Both sockets are non-blocking: a send that fits the socket buffer (nearly every
-    // piece) completes here, without a trip through the scheduler; only the rest, when the
-    // receiver is slow, waits in async_write.
-    std::size_t sent = to.write_some(asio::buffer(buf.get(), n), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      sent = 0;
-      ec.clear();
-    }
-    if (ec) break;
-    if (sent < n) {
-      auto [wec, written] = co_await asio::async_write(to, asio::buffer(buf.get() + sent, n - sent),
-                                                       as_tuple(use_awaitable));
-      if (wec) break;
-      sent += written;
-    }
-    count += sent;
-  }
-  // Reset, timeout or shutdown: end both directions.
-  conn.close();
-}
-
 }  // namespace
-
-asio::awaitable<void> pump_both_ways(SessionConnection& conn, std::uint64_t& up,
-                                     std::uint64_t& down, ByteTap client_tap, ByteTap server_tap) {
-  using namespace asio::experimental::awaitable_operators;
-  // Each pump reads and writes without blocking (see pump); set before either starts, as
-  // the first pump may write to the other's socket before that one runs.
-  boost::system::error_code ignored;
-  conn.client.non_blocking(true, ignored);
-  conn.upstream->non_blocking(true, ignored);
-  co_await (pump(conn, conn.client, *conn.upstream, up, client_tap) &&
-            pump(conn, *conn.upstream, conn.client, down, server_tap));
-}
 
 asio::awaitable<void> run_tunnel(std::shared_ptr<SessionConnection> conn, HostPort target,
                                  std::string early) {
@@ -246,7 +186,6 @@ asio::awaitable<void> run_tunnel(std::shared_ptr<SessionConnection> conn, HostPo
   st.upstream_endpoint = up.endpoint;
   facts.destination_address = address_text(up.endpoint);
   boost::system::error_code ignored;
-  conn->client.set_option(tcp::no_delay(true), ignored);
   conn->upstream->set_option(tcp::no_delay(true), ignored);
 
   static constexpr std::string_view established = "HTTP/1.1 200 Connection established\r\n\r\n";

@@ -11,24 +11,9 @@
 
 #include "proxy/net/session_connection.hpp"
 
-#include <cstdint>
-#include <functional>
 #include <string>
 
 namespace tlsprobe::proxy {
-
-// Sees each piece of bytes as it passes (before it is written on), read-only. Returns whether
-// it wants the next pieces: once it answers false the relay does not call it again.
-using ByteTap = std::function<bool(const char* data, std::size_t size)>;
-
-// Copies bytes both ways between conn.client and conn.upstream, unchanged, until both sides
-// have closed (EOF from one side becomes shutdown(send) towards the other; an error or the
-// connection's deadline ends both). Each piece moves the deadline by the idle timeout.
-// Counts client->upstream in `up`, upstream->client in `down`; `client_tap` and `server_tap`
-// (either may be empty) see the client's and the server's bytes.
-asio::awaitable<void> pump_both_ways(SessionConnection& conn, std::uint64_t& up,
-                                     std::uint64_t& down, ByteTap client_tap = {},
-                                     ByteTap server_tap = {});
 
 // `early` holds client bytes read together with the CONNECT head (sent before our 200).
 asio::awaitable<void> run_tunnel(std::shared_ptr<SessionConnection> conn, HostPort target,

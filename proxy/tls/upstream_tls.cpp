@@ -105,8 +105,15 @@ int UpstreamTls::on_new_session(SSL* ssl, SSL_SESSION* session) {
   auto* self = static_cast<UpstreamTls*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), owner_index()));
   const auto* key = static_cast<const char*>(SSL_get_ex_data(ssl, key_index()));
   if (!self || !key) return 0;
-  self->store_session(key, ssl, session);
-  return 1;  // we took the reference (SSL_CTX_sess_set_new_cb contract)
+  // A copy, not `session` itself: `session` stays the connection's, and OpenSSL marks it
+  // not resumable when that SSL is freed without sending close_notify (ssl_clear_bad_session),
+  // which is how the proxy ends most upstream connections (the client went away). Stored
+  // as it was, a later connection offered a dead ticket and made a full handshake (and the
+  // server stapled again) whenever the first connection had been freed by then.
+  SSL_SESSION* copy = SSL_SESSION_dup(session);
+  if (!copy) return 0;
+  self->store_session(key, ssl, copy);
+  return 0;  // `session` stays OpenSSL's (SSL_CTX_sess_set_new_cb contract)
 }
 
 void UpstreamTls::store_session(const std::string& key, SSL* ssl, SSL_SESSION* session) {

@@ -120,6 +120,7 @@ class UpstreamTls {
   };
 
   static int on_new_session(SSL* ssl, SSL_SESSION* session);
+  // Takes ownership of `session` (a copy of the connection's, see on_new_session).
   void store_session(const std::string& key, SSL* ssl, SSL_SESSION* session);
 
   Options options_;

@@ -244,6 +244,13 @@ TEST_CASE("invalid UTF-8 and control characters still give valid JSON", "[log_re
   CHECK(proxy::sanitize_utf8("\xc0\xaf") == "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong
   CHECK(proxy::sanitize_utf8("\xed\xa0\x80") ==
         "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+  // ASCII is copied whole (the fast path); decoding starts at the first byte above 0x7F,
+  // also when it comes after a long ASCII prefix or is the last byte.
+  CHECK(proxy::sanitize_utf8("") == "");
+  CHECK(proxy::sanitize_utf8("plain ASCII, \x01 controls kept for the JSON escaper") ==
+        "plain ASCII, \x01 controls kept for the JSON escaper");
+  CHECK(proxy::sanitize_utf8(std::string(100, 'x') + "\xc3\xa9" + "y\xff") ==
+        std::string(100, 'x') + "\xc3\xa9" + "y\xEF\xBF\xBD");
 
   const auto pki = testpki::make_hierarchy({"www.example.com"});
   auto facts = tunnel_facts("evil\xff\xfe.example.com", pki.fullchain());

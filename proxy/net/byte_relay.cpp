@@ -1,0 +1,133 @@
+#include "proxy/net/byte_relay.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+
+namespace tlsprobe::proxy {
+
+using asio::as_tuple;
+using asio::use_awaitable;
+
+namespace {
+
+boost::system::error_code errno_code() {
+  return boost::system::error_code(errno, boost::system::system_category());
+}
+
+// recv(2) and send(2) with MSG_DONTWAIT on the descriptor: each call returns at once, and
+// the sockets need not be switched to non-blocking mode first (an ioctl each). `ec` is
+// would_block when nothing could be moved now, eof when the peer has sent its FIN.
+std::size_t receive_now(tcp::socket& s, char* data, std::size_t size,
+                        boost::system::error_code& ec) {
+  for (;;) {
+    const ssize_t n = ::recv(s.native_handle(), data, size, MSG_DONTWAIT);
+    if (n > 0) {
+      ec.clear();
+      return static_cast<std::size_t>(n);
+    }
+    if (n == 0) {
+      ec = asio::error::eof;
+      return 0;
+    }
+    if (errno != EINTR) {
+      ec = errno_code();
+      return 0;
+    }
+  }
+}
+
+std::size_t send_now(tcp::socket& s, const char* data, std::size_t size,
+                     boost::system::error_code& ec) {
+  for (;;) {
+    const ssize_t n = ::send(s.native_handle(), data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0) {
+      ec.clear();
+      return static_cast<std::size_t>(n);
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      ec.clear();
+      return 0;  // the receiver's window is full: the caller waits in async_write
+    }
+    if (errno != EINTR) {
+      ec = errno_code();
+      return 0;
+    }
+  }
+}
+
+bool would_block(const boost::system::error_code& ec) {
+  return ec == asio::error::would_block || ec == asio::error::try_again;
+}
+
+// Copies `from` -> `to` until EOF or error. Waits for readability without holding a buffer,
+// so an idle tunnel costs no buffer memory; the buffer lives only while bytes flow.
+asio::awaitable<void> pump(SessionConnection& conn, tcp::socket& from, tcp::socket& to,
+                           std::uint64_t& count, const ByteTap& tap) {
+  const auto idle = conn.ctx->settings.timeouts.idle;
+  const std::size_t size = conn.ctx->settings.limits.tunnel_buffer_bytes;
+  std::unique_ptr<char[]> buf;
+  boost::system::error_code ec;
+  bool tapping = static_cast<bool>(tap);
+  // Whether the last read probably drained the socket: a small piece (a TLS flight, a
+  // request, a response) is nearly always all there was, and reading again would only say
+  // "would block", so the pump waits at once. After a large piece (a bulk transfer) more
+  // is usually on its way and reading again is cheaper than a trip through epoll.
+  const std::size_t small_piece = std::min<std::size_t>(size, 16 * 1024);
+  bool drained = false;
+  for (;;) {
+    if (drained) {
+      buf.reset();
+      auto [wec] = co_await from.async_wait(tcp::socket::wait_read, as_tuple(use_awaitable));
+      if (wec) break;
+    }
+    if (!buf) buf = std::make_unique_for_overwrite<char[]>(size);
+    const std::size_t n = receive_now(from, buf.get(), size, ec);
+    if (would_block(ec)) {
+      drained = true;
+      continue;
+    }
+    if (ec == asio::error::eof) {
+      // Half-close: pass the FIN on and keep the other direction running.
+      boost::system::error_code ignored;
+      to.shutdown(tcp::socket::shutdown_send, ignored);
+      co_return;
+    }
+    if (ec) break;
+    drained = n < small_piece;
+    conn.expires_after(idle);
+    if (tapping) tapping = tap(buf.get(), n);  // a look; the bytes go on below unchanged
+    // A send that fits the socket buffer (nearly every piece) completes here, without a
+    // trip through the scheduler; only the rest, when the receiver is slow, waits in
+    // async_write.
+    std::size_t sent = send_now(to, buf.get(), n, ec);
+    if (ec) break;
+    if (sent < n) {
+      auto [wec, written] = co_await asio::async_write(to, asio::buffer(buf.get() + sent, n - sent),
+                                                       as_tuple(use_awaitable));
+      if (wec) break;
+      sent += written;
+    }
+    count += sent;
+  }
+  // Reset, timeout or shutdown: end both directions.
+  conn.close();
+}
+
+}  // namespace
+
+asio::awaitable<void> pump_both_ways(SessionConnection& conn, std::uint64_t& up,
+                                     std::uint64_t& down, ByteTap client_tap, ByteTap server_tap) {
+  using namespace asio::experimental::awaitable_operators;
+  co_await (pump(conn, conn.client, *conn.upstream, up, client_tap) &&
+            pump(conn, *conn.upstream, conn.client, down, server_tap));
+}
+
+}  // namespace tlsprobe::proxy
