@@ -9,6 +9,7 @@
 // --baseline adds a second tlsprobe binary (e.g. the build before a change) as candidate
 // "baseline", measured in the same rounds: a before/after comparison under the same load.
 // --peers no leaves squid and tinyproxy out: for profiling tlsprobe alone (perf, strace).
+// "floor" is tools/bench/relay_floor, a bare CONNECT relay: the cost any proxy pays here.
 //
 // Figures: new tunnels/s (CONNECT + full TLS handshake + one request), keep-alive
 // requests/s over one tunnel, bulk MB/s of one large body, proxy CPU ms per new tunnel
@@ -294,6 +295,13 @@ int main(int argc, char** argv) {
 
   std::vector<Candidate> cands;
   cands.push_back(Candidate{"direct", 0, {}});
+  // The floor: relay_floor (next to this binary) relays CONNECT tunnels and does nothing
+  // else. Its CPU per tunnel is what the kernel and the machine cost any proxy here.
+  if (const auto floor_bin = bin_dir / "relay_floor"; std::filesystem::exists(floor_bin)) {
+    Candidate f{"floor", tlsprobe::bench::free_port(), {}};
+    f.proc = Child({floor_bin.string(), std::to_string(f.port)}, dir + "/floor.out");
+    cands.push_back(std::move(f));
+  }
   cands.push_back(start_tlsprobe("tlsprobe", tlsprobe, dir));
   if (!baseline.empty()) cands.push_back(start_tlsprobe("baseline", baseline, dir));
   if (peers && tlsprobe::bench::have_command("squid")) {
