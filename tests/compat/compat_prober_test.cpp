@@ -19,11 +19,6 @@ using testsupport::TlsTestServer;
 
 namespace {
 
-const testpki::Hierarchy& good() {
-  static const auto h = testpki::make_hierarchy({"good.test"});
-  return h;
-}
-
 inspect::Observations probe(const std::string& address, proxy::CompatChecks compat) {
   proxy::ProbeRequest r;
   r.host = "good.test";
@@ -41,7 +36,7 @@ inspect::Observations probe(const std::string& address, proxy::CompatChecks comp
 TEST_CASE("cheap compat handshakes: TLS 1.3 server: Chrome's result inferred, two refused",
           "[compat][prober]") {
   TlsServerOptions o;
-  o.default_chain = ServedChain::of(good());
+  o.default_chain = ServedChain::of(testpki::good_hierarchy());
   TlsTestServer server(o);
   const auto obs = probe(server.address(), proxy::CompatChecks::cheap);
   REQUIRE(obs.handshakes.size() == 1);
@@ -68,7 +63,7 @@ TEST_CASE("cheap compat handshakes: TLS 1.3 server: Chrome's result inferred, tw
 TEST_CASE("cheap compat handshakes: TLS 1.2 server: Chrome's offer is a real handshake",
           "[compat][prober]") {
   TlsServerOptions o;
-  o.default_chain = ServedChain::of(good());
+  o.default_chain = ServedChain::of(testpki::good_hierarchy());
   o.versions = testsupport::TlsVersions::tls12_only;
   TlsTestServer server(o);
   const auto obs = probe(server.address(), proxy::CompatChecks::cheap);
@@ -90,7 +85,7 @@ TEST_CASE("no compat handshake after a reply that is not TLS", "[compat][prober]
 
 TEST_CASE("the enumeration of a TLS 1.3-only server", "[compat][prober]") {
   TlsServerOptions o;
-  o.default_chain = ServedChain::of(good());
+  o.default_chain = ServedChain::of(testpki::good_hierarchy());
   o.versions = testsupport::TlsVersions::tls13_only;
   TlsTestServer server(o);
   const auto obs = probe(server.address(), proxy::CompatChecks::full);

@@ -45,16 +45,11 @@ std::vector<Role> roles(const inspect::Observations& obs) {
   return out;
 }
 
-const testpki::Hierarchy& good() {
-  static const auto h = testpki::make_hierarchy({"good.test"});
-  return h;
-}
-
 }  // namespace
 
 TEST_CASE("healthy server: chain captured in sent order, TLS 1.3, SNI as asked", "[prober]") {
   TlsServerOptions o;
-  o.default_chain = ServedChain::of(good());
+  o.default_chain = ServedChain::of(testpki::good_hierarchy());
   TlsTestServer server(o);
   auto r = request_for("good.test", server.address());
   r.sni_checks = proxy::SniChecks::when_needed;
@@ -68,15 +63,15 @@ TEST_CASE("healthy server: chain captured in sent order, TLS 1.3, SNI as asked",
   CHECK(h.sni == std::optional<std::string>("good.test"));
   CHECK(h.address == server.address());
   REQUIRE(h.chain.size() == 2);
-  CHECK(h.chain[0] == good().leaf.cert);
-  CHECK(h.chain[1] == good().intermediate.cert);
+  CHECK(h.chain[0] == testpki::good_hierarchy().leaf.cert);
+  CHECK(h.chain[1] == testpki::good_hierarchy().intermediate.cert);
   CHECK(obs.target == "good.test:443");
   CHECK(server.sni_seen() == std::vector<std::optional<std::string>>{"good.test"});
 }
 
 TEST_CASE("sni.required check: one nosni handshake when the name is covered", "[prober]") {
   TlsServerOptions o;
-  o.default_chain = ServedChain::of(good());
+  o.default_chain = ServedChain::of(testpki::good_hierarchy());
   o.require_sni = true;
   TlsTestServer server(o);
   const auto obs = probe(request_for("good.test", server.address()));
@@ -90,7 +85,9 @@ TEST_CASE("sni.required check: one nosni handshake when the name is covered", "[
 
 TEST_CASE("chain sent out of order is captured as sent", "[prober]") {
   TlsServerOptions o;
-  o.default_chain = ServedChain::of(good().leaf, {good().root.cert, good().intermediate.cert});
+  o.default_chain = ServedChain::of(
+      testpki::good_hierarchy().leaf,
+      {testpki::good_hierarchy().root.cert, testpki::good_hierarchy().intermediate.cert});
   TlsTestServer server(o);
   auto r = request_for("good.test", server.address());
   r.sni_checks = proxy::SniChecks::off;
@@ -98,16 +95,16 @@ TEST_CASE("chain sent out of order is captured as sent", "[prober]") {
   REQUIRE(obs.handshakes.size() == 1);
   const auto& chain = obs.handshakes[0].chain;
   REQUIRE(chain.size() == 3);
-  CHECK(chain[0] == good().leaf.cert);
-  CHECK(chain[1] == good().root.cert);
-  CHECK(chain[2] == good().intermediate.cert);
+  CHECK(chain[0] == testpki::good_hierarchy().leaf.cert);
+  CHECK(chain[1] == testpki::good_hierarchy().root.cert);
+  CHECK(chain[2] == testpki::good_hierarchy().intermediate.cert);
 }
 
 TEST_CASE("name not covered: nosni and othersni handshakes to the same address", "[prober]") {
   const auto other = testpki::make_hierarchy({"default.test"});
   TlsServerOptions o;
   o.default_chain = ServedChain::of(other);
-  o.by_sni["good.test"] = ServedChain::of(good());
+  o.by_sni["good.test"] = ServedChain::of(testpki::good_hierarchy());
   TlsTestServer server(o);
 
   SECTION("a configured name needs no extra SNI view beyond sni.required") {
@@ -146,13 +143,13 @@ TEST_CASE("name not covered: nosni and othersni handshakes to the same address",
     r.sni_checks = proxy::SniChecks::off;
     const auto obs = probe(r);
     CHECK(obs.handshakes[0].sni == std::optional<std::string>("good.test"));
-    CHECK(obs.handshakes[0].chain.front() == good().leaf.cert);
+    CHECK(obs.handshakes[0].chain.front() == testpki::good_hierarchy().leaf.cert);
   }
 }
 
 TEST_CASE("IP literal targets never send SNI", "[prober]") {
   TlsServerOptions o;
-  o.default_chain = ServedChain::of(good());
+  o.default_chain = ServedChain::of(testpki::good_hierarchy());
   TlsTestServer server(o);
   auto r = request_for("127.0.0.1", "");
   r.port = server.port();
@@ -164,7 +161,7 @@ TEST_CASE("IP literal targets never send SNI", "[prober]") {
 
 TEST_CASE("legacy-only server: modern handshake fails, legacy one reaches TLS 1.1", "[prober]") {
   TlsServerOptions o;
-  o.default_chain = ServedChain::of(good());
+  o.default_chain = ServedChain::of(testpki::good_hierarchy());
   o.versions = testsupport::TlsVersions::legacy_only;
   TlsTestServer server(o);
   auto r = request_for("good.test", server.address());
@@ -215,7 +212,7 @@ TEST_CASE("failures: kind, outcome, no extra handshakes, bounded time", "[prober
   SECTION("client certificate required (TLS 1.3 and TLS 1.2)") {
     for (auto v : {testsupport::TlsVersions::tls13_only, testsupport::TlsVersions::tls12_only}) {
       TlsServerOptions o;
-      o.default_chain = ServedChain::of(good());
+      o.default_chain = ServedChain::of(testpki::good_hierarchy());
       o.require_client_cert = true;
       o.versions = v;
       TlsTestServer server(o);
@@ -230,7 +227,7 @@ TEST_CASE("failures: kind, outcome, no extra handshakes, bounded time", "[prober
 
 TEST_CASE("resolve overrides and origin/edge roles", "[prober]") {
   TlsServerOptions o;
-  o.default_chain = ServedChain::of(good());
+  o.default_chain = ServedChain::of(testpki::good_hierarchy());
   TlsTestServer edge(o), origin(o), edge2(o);
   proxy::ProberOptions po;
   po.resolve["good.test:443"] = edge.address();
@@ -251,7 +248,7 @@ TEST_CASE("resolve overrides and origin/edge roles", "[prober]") {
 
 TEST_CASE("many targets with bounded concurrency all complete", "[prober]") {
   TlsServerOptions o;
-  o.default_chain = ServedChain::of(good());
+  o.default_chain = ServedChain::of(testpki::good_hierarchy());
   o.workers = 8;
   TlsTestServer server(o);
   std::vector<proxy::ProbeRequest> rs;

@@ -25,6 +25,14 @@ ServedChain ServedChain::of(const testpki::Hierarchy& h) {
   return of(h.leaf, {h.intermediate.cert});
 }
 
+TlsServerOptions serving(ServedChain chain) {
+  TlsServerOptions o;
+  o.default_chain = std::move(chain);
+  return o;
+}
+
+TlsServerOptions serving(const testpki::Hierarchy& h) { return serving(ServedChain::of(h)); }
+
 struct TlsTestServer::Contexts {
   certs::SslCtxPtr default_ctx;
   std::map<std::string, certs::SslCtxPtr> by_sni;
