@@ -5,6 +5,7 @@
 #include "pki/test_pki.hpp"
 #include "proxy/probe/prober.hpp"
 #include "support/loopback_server.hpp"
+#include "support/probe_once.hpp"
 #include "support/tls_test_server.hpp"
 
 #include <catch2/catch.hpp>
@@ -26,9 +27,7 @@ inspect::Observations probe(const std::string& address, proxy::CompatChecks comp
   r.sni_checks = proxy::SniChecks::off;
   r.compat = compat;
   r.timeout = 10s;
-  auto all = proxy::probe_all({r}, 1);
-  REQUIRE(all.size() == 1);
-  return std::move(all.front());
+  return testsupport::probe_once(std::move(r));
 }
 
 }  // namespace

@@ -140,20 +140,11 @@ class TlsIo : public testsupport::BufferedReads<TlsIo> {
     return true;
   }
 
-  // Some bytes (buffered first), "" on close, error or deadline.
-  std::string read_some(std::chrono::milliseconds limit = 10s) {
-    if (!pending_.empty()) return std::exchange(pending_, {});
-    const auto deadline = Clock::now() + limit;
-    char buf[16384];
-    while (!stopped() && Clock::now() <= deadline) {
-      const int n = SSL_read(ssl_.get(), buf, sizeof buf);
-      if (n > 0) return std::string(buf, static_cast<std::size_t>(n));
-      if (!retryable(n)) {
-        closed_ = true;
-        break;
-      }
-    }
-    return {};
+  // For BufferedReads: > 0 bytes, 0 on the socket's short timeout, < 0 closed or failed.
+  long receive(char* buf, std::size_t n) {
+    const int got = SSL_read(ssl_.get(), buf, static_cast<int>(n));
+    if (got > 0) return got;
+    return retryable(got) ? 0 : -1;
   }
 
   // Head and body of one message; `bodyless`: a response to HEAD or a 1xx/204/304.
@@ -217,7 +208,6 @@ class TlsIo : public testsupport::BufferedReads<TlsIo> {
     return m;
   }
 
-  bool closed() const { return closed_; }
   void shutdown() { SSL_shutdown(ssl_.get()); }
   bool stopped() const { return stopping_ && stopping_(); }
 
@@ -245,7 +235,6 @@ class TlsIo : public testsupport::BufferedReads<TlsIo> {
   certs::SslPtr ssl_;
   int fd_;
   std::function<bool()> stopping_;
-  bool closed_ = false;
 };
 
 // A complete HTTP/1.1 response with Content-Length.

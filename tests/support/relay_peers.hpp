@@ -64,28 +64,19 @@ class PlainIo : public testsupport::BufferedReads<PlainIo> {
     return true;
   }
 
-  // Some bytes (buffered first), "" on close, error or deadline.
-  std::string read_some(std::chrono::milliseconds limit = 10s) {
-    if (!pending_.empty()) return std::exchange(pending_, {});
-    const auto deadline = Clock::now() + limit;
-    char buf[16384];
-    while (!stopped() && Clock::now() <= deadline) {
-      const auto n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n > 0) return std::string(buf, static_cast<std::size_t>(n));
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
-      closed_ = true;
-      break;
-    }
-    return {};
+  // For BufferedReads: > 0 bytes, 0 on the socket's short timeout, < 0 closed or failed.
+  long receive(char* buf, std::size_t n) {
+    const auto got = ::recv(fd_, buf, n, 0);
+    if (got > 0) return static_cast<long>(got);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return 0;
+    return -1;
   }
 
-  bool closed() const { return closed_; }
   bool stopped() const { return stopping_ && stopping_(); }
 
  private:
   int fd_;
   std::function<bool()> stopping_;
-  bool closed_ = false;
 };
 
 // A plain-HTTP origin that runs `script` on every connection (on one of `workers` threads).
