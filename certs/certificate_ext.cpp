@@ -1,5 +1,6 @@
 #include "certs/certificate_ext.hpp"
 
+#include "certs/ascii.hpp"
 #include "certs/name_match.hpp"
 
 #include <arpa/inet.h>
@@ -8,7 +9,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 
 namespace tlsprobe::certs {
 namespace {
@@ -16,13 +16,6 @@ namespace {
 using NameConstraintsPtr = std::unique_ptr<NAME_CONSTRAINTS, Deleter<&NAME_CONSTRAINTS_free>>;
 using ExtKeyUsagePtr = std::unique_ptr<EXTENDED_KEY_USAGE, Deleter<&EXTENDED_KEY_USAGE_free>>;
 using BasicConstraintsPtr = std::unique_ptr<BASIC_CONSTRAINTS, Deleter<&BASIC_CONSTRAINTS_free>>;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string object_text(const ASN1_OBJECT* obj) {
   std::array<char, 128> buf{};
@@ -115,8 +108,8 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 // DNS subtree: "example.com" covers it and every name below it; ".example.com" only the
 // names below (a common, non-RFC spelling OpenSSL accepts); "" covers everything.
 bool dns_within(std::string name, std::string base) {
-  name = lower(name);
-  base = lower(base);
+  name = ascii_lower(name);
+  base = ascii_lower(base);
   if (base.empty()) return true;
   if (base.front() == '.') return ends_with(name, base);
   return name == base || ends_with(name, "." + base);
@@ -150,7 +143,7 @@ std::optional<bool> ip_within(const std::string& name, const std::string& subtre
 }
 
 bool email_within(const std::string& name, const std::string& base) {
-  const std::string n = lower(name), b = lower(base);
+  const std::string n = ascii_lower(name), b = ascii_lower(base);
   if (b.find('@') != std::string::npos) return n == b;  // one mailbox
   const auto at = n.find('@');
   const std::string host = at == std::string::npos ? n : n.substr(at + 1);
@@ -323,7 +316,7 @@ std::optional<bool> within_subtree(const TypedName& name, const TypedName& subtr
   if (name.type == "email") return email_within(name.value, subtree.value);
   if (name.type == "DirName") {
     // RFC 4514 text is most-specific first, so an RDN prefix in DER order is a suffix here.
-    const std::string n = lower(name.value), b = lower(subtree.value);
+    const std::string n = ascii_lower(name.value), b = ascii_lower(subtree.value);
     return b.empty() || n == b || ends_with(n, "," + b);
   }
   return std::nullopt;

@@ -6,6 +6,8 @@
 
 #include "certs/leaf_minter.hpp"
 
+#include "certs/ascii.hpp"
+
 #include <arpa/inet.h>
 #include <openssl/ec.h>
 #include <openssl/rand.h>
@@ -177,9 +179,7 @@ std::string normalize_host(std::string_view host) {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
   if (!host.empty() && host.back() == '.') host.remove_suffix(1);
-  std::string out(host);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  return ascii_lower(host);
 }
 
 LeafMinter::LeafMinter(Authority ca) : ca_(std::move(ca)) {

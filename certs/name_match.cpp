@@ -1,5 +1,7 @@
 #include "certs/name_match.hpp"
 
+#include "certs/ascii.hpp"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -9,13 +11,6 @@
 
 namespace tlsprobe::certs {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 std::string_view strip_trailing_dot(std::string_view s) {
   if (!s.empty() && s.back() == '.') s.remove_suffix(1);
@@ -45,8 +40,8 @@ std::optional<std::string> ip_bytes(std::string_view text) {
 bool is_ip_literal(std::string_view host) { return ip_bytes(host).has_value(); }
 
 bool dns_pattern_matches(std::string_view pattern_in, std::string_view host_in) {
-  std::string pattern = lower(strip_trailing_dot(pattern_in));
-  std::string host = lower(strip_trailing_dot(host_in));
+  std::string pattern = ascii_lower(strip_trailing_dot(pattern_in));
+  std::string host = ascii_lower(strip_trailing_dot(host_in));
   if (pattern.empty() || host.empty()) return false;
   // An embedded NUL ("good.com\0.evil.com") or an empty label never matches.
   if (pattern.find('\0') != std::string::npos || host.find('\0') != std::string::npos) return false;

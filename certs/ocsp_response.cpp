@@ -1,5 +1,6 @@
 #include "certs/ocsp_response.hpp"
 
+#include "certs/ascii.hpp"
 #include "certs/asn1_values.hpp"
 
 #include <openssl/ct.h>
@@ -24,11 +25,6 @@ using CrlDistPointsPtr = std::unique_ptr<CRL_DIST_POINTS, Deleter<&CRL_DIST_POIN
 struct SctStackFree {
   void operator()(STACK_OF(SCT) * s) const noexcept { SCT_LIST_free(s); }
 };
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // The SingleResponse for `leaf`: CertIDs are hashed with SHA-1 almost everywhere, SHA-256
 // by a few responders; a response names the hash it used, so try both.
@@ -111,7 +107,7 @@ OcspVerdict check_ocsp_response(std::string_view der, const Certificate& leaf,
     return v;
   }
   const int status = OCSP_response_status(resp.get());
-  v.response_status = lower(OCSP_response_status_str(status));
+  v.response_status = ascii_lower(OCSP_response_status_str(status));
   if (status != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
     v.problem = "not_successful";
     v.problem_detail = "the responder answered " + v.response_status;

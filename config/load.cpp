@@ -24,6 +24,8 @@ std::string format_what(const std::string& file, std::uint32_t line, std::uint32
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
 }
 
+// ASCII-only, like certs::ascii_lower (certs/ascii.hpp), which config cannot use: config is a
+// separate library that must not depend on certs (and OpenSSL). Keys, hosts and enum names only.
 std::string lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);

@@ -1,7 +1,8 @@
 #include "inspect/aia_chain.hpp"
 
+#include "certs/ascii.hpp"
+
 #include <algorithm>
-#include <cctype>
 
 namespace tlsprobe::inspect {
 
@@ -53,10 +54,7 @@ std::string next_aia_url(const RepairedChain& repaired) {
 
 bool is_http_url(std::string_view url) {
   static constexpr std::string_view scheme = "http://";
-  if (url.size() <= scheme.size()) return false;
-  for (std::size_t i = 0; i < scheme.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(url[i])) != scheme[i]) return false;
-  return true;
+  return url.size() > scheme.size() && certs::ascii_istarts_with(url, scheme);
 }
 
 }  // namespace tlsprobe::inspect

@@ -4,11 +4,11 @@
 // ends), not from OpenSSL's first error alone: OpenSSL says 20 for both a missing
 // intermediate and an internal root that was not sent, and stops at its first error. The
 // OpenSSL result is kept as evidence and as the "openssl" equivalent.
+#include "certs/ascii.hpp"
 #include "inspect/checks.hpp"
 #include "inspect/codes.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 
 namespace tlsprobe::inspect::detail {
@@ -16,13 +16,6 @@ namespace tlsprobe::inspect::detail {
 namespace {
 
 std::string host_of(const HandshakeObservation& obs) { return obs.host; }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 void add_handshake_evidence(Finding& f, const HandshakeObservation& obs) {
   f.evidence["host"] = host_of(obs);
@@ -264,7 +257,7 @@ void check_layout(const HandshakeFacts& facts, Findings& out) {
 // --- keys and signatures ---------------------------------------------------------------
 
 bool key_is_weak(const certs::KeyInfo& k) {
-  const std::string type = lower(k.type);
+  const std::string type = certs::ascii_lower(k.type);
   if (type.rfind("rsa", 0) == 0) return k.bits < 2048;
   if (type == "ec") return k.bits < 256;
   if (type == "dsa") return true;  // DSA is refused by every browser, at any size
@@ -273,7 +266,7 @@ bool key_is_weak(const certs::KeyInfo& k) {
 
 // "SHA-1" / "MD5" when the signature algorithm uses a broken hash, empty otherwise.
 std::string weak_hash(std::string_view sig_alg) {
-  const std::string s = lower(sig_alg);
+  const std::string s = certs::ascii_lower(sig_alg);
   if (s.find("md5") != std::string::npos) return "MD5";
   if (s.find("md2") != std::string::npos) return "MD2";
   if (s.find("md4") != std::string::npos) return "MD4";
@@ -296,7 +289,8 @@ void check_crypto(const HandshakeFacts& facts, Findings& out) {
       if (!c.key().curve.empty()) f.evidence["key_curve"] = c.key().curve;
       // Chromium's ERR_CERT_WEAK_KEY applies to RSA below 1024 bits only: it loads a page
       // with RSA-1024 (curl and OpenSSL at security level 2 still refuse it).
-      const bool browser_accepts = lower(c.key().type).rfind("rsa", 0) == 0 && c.key().bits >= 1024;
+      const bool browser_accepts =
+          certs::ascii_lower(c.key().type).rfind("rsa", 0) == 0 && c.key().bits >= 1024;
       f.evidence["browser_accepts"] = browser_accepts ? "true" : "false";
       if (browser_accepts)
         f.equivalents["chrome"] = "none (Chrome accepts RSA keys of 1024 bits and more)";
@@ -320,7 +314,7 @@ void check_crypto(const HandshakeFacts& facts, Findings& out) {
 
 void check_protocol(const HandshakeFacts& facts, Findings& out) {
   const auto& obs = *facts.obs;
-  const std::string v = lower(obs.tls_version);
+  const std::string v = certs::ascii_lower(obs.tls_version);
   const bool old = v == "1.1" || v == "1.0" || v == "ssl3" || v == "3.0" || v == "tlsv1" ||
                    v == "tlsv1.1" || v == "sslv3";
   // A legacy handshake that reached TLS 1.2 means weak ciphers or keys, not an old
@@ -377,7 +371,7 @@ void check_failure(const HandshakeObservation& obs, Findings& out) {
     // The variant picks the sentence a person would say; an alert that says "certificate
     // required" is a client-certificate demand whatever the prober classified it as.
     FailureKind kind = obs.failure;
-    const std::string alert = lower(obs.alert);
+    const std::string alert = certs::ascii_lower(obs.alert);
     if (alert == "certificate_required" || alert == "certificate required")
       kind = FailureKind::client_cert_required;
     if (kind == FailureKind::alert && (alert == "protocol_version" || alert == "protocol version"))

@@ -1,5 +1,6 @@
 #include "inspect/check_http.hpp"
 
+#include "certs/ascii.hpp"
 #include "inspect/codes.hpp"
 #include "inspect/url_query.hpp"
 
@@ -11,25 +12,10 @@
 namespace tlsprobe::inspect {
 namespace {
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = lower(c);
-  return out;
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i)
-    if (lower(s[i]) != prefix[i]) return false;
-  return true;
 }
 
 // The host part of a Host header or URL authority, lower case, without port and trailing dot;
@@ -43,7 +29,7 @@ std::string host_only(std::string_view authority) {
   } else {
     h = h.substr(0, h.find(':'));
   }
-  std::string out = to_lower(h);
+  std::string out = certs::ascii_lower(h);
   if (!out.empty() && out.back() == '.') out.pop_back();
   return out;
 }
@@ -112,7 +98,7 @@ Finding make(std::string_view code, Severity sev, const HttpExchange& ex,
 bool is_html(const HttpExchange& ex) {
   auto ct = ex.header("Content-Type");
   if (!ct) return false;
-  std::string type = to_lower(trim(ct->substr(0, ct->find(';'))));
+  std::string type = certs::ascii_lower(trim(ct->substr(0, ct->find(';'))));
   return type == "text/html" || type == "application/xhtml+xml";
 }
 
@@ -120,7 +106,8 @@ bool is_html(const HttpExchange& ex) {
 // enforces) says upgrade-insecure-requests: the browser upgrades every http:// subresource.
 bool csp_header_upgrades(const HttpExchange& ex) {
   for (const auto& [name, value] : ex.response_headers)
-    if (to_lower(name) == "content-security-policy" && csp_upgrades_insecure_requests(value))
+    if (certs::ascii_lower(name) == "content-security-policy" &&
+        csp_upgrades_insecure_requests(value))
       return true;
   return false;
 }
@@ -214,9 +201,9 @@ void check_mixed_content(const HttpExchange& ex, const HttpCheckOptions& opt, Fi
 // A subresource fetch (not a page navigation): by Sec-Fetch-Dest when the client sent it,
 // else by a path that names a static file.
 bool is_subresource(const HttpExchange& ex) {
-  const std::string dest = to_lower(trim(ex.fetch_dest));
+  const std::string dest = certs::ascii_lower(trim(ex.fetch_dest));
   if (!dest.empty()) return dest != "document";
-  std::string path = to_lower(ex.path.substr(0, ex.path.find_first_of("?#")));
+  std::string path = certs::ascii_lower(ex.path.substr(0, ex.path.find_first_of("?#")));
   if (path.ends_with("/favicon.ico")) return true;
   for (std::string_view ext : {".js", ".mjs", ".css", ".png", ".jpg", ".jpeg", ".gif", ".svg",
                                ".webp", ".ico", ".woff", ".woff2", ".ttf", ".mp4", ".webm", ".mp3"})
@@ -227,7 +214,7 @@ bool is_subresource(const HttpExchange& ex) {
 void check_insecure_redirect(const HttpExchange& ex, const HttpCheckOptions& opt, Findings& out) {
   if (ex.status < 300 || ex.status >= 400) return;
   auto location = ex.header("Location");
-  if (!location || !istarts_with(trim(*location), "http://")) return;
+  if (!location || !certs::ascii_istarts_with(trim(*location), "http://")) return;
   if (!is_subresource(ex)) return;  // a page redirected to http:// is a downgrade, not this
   Finding f = make(codes::http_mixed_content, Severity::warning, ex, opt);
   const std::string target = shown_url(trim(*location), opt.keep_query);
@@ -259,7 +246,7 @@ std::optional<long long> hsts_max_age(std::string_view header) {
   while (!header.empty()) {
     auto semi = header.find(';');
     std::string_view d = trim(header.substr(0, semi));
-    if (istarts_with(d, "max-age")) {
+    if (certs::ascii_istarts_with(d, "max-age")) {
       auto eq = d.find('=');
       if (eq == std::string_view::npos) return std::nullopt;
       std::string_view v = trim(d.substr(eq + 1));
@@ -309,7 +296,8 @@ void check_redirect(const HttpExchange& ex, const HttpCheckOptions& opt, Finding
   const bool is_redirect = ex.status >= 300 && ex.status < 400 && location;
   if (is_redirect) {
     std::string_view loc = trim(*location);
-    if (istarts_with(loc, "https://") && host_only(url_authority(loc)) == host_only(ex.host)) {
+    if (certs::ascii_istarts_with(loc, "https://") &&
+        host_only(url_authority(loc)) == host_only(ex.host)) {
       if (ex.status == 301 || ex.status == 308) return;  // permanent: what we want
       Finding f = make(codes::http_redirect_not_permanent, Severity::info, ex, opt);
       f.evidence["location"] = shown_url(loc, opt.keep_query);
@@ -349,7 +337,7 @@ std::optional<DecodedBody> decode_body(std::string_view body, std::string_view c
   std::string_view ce = content_encoding;
   while (!ce.empty()) {
     auto comma = ce.find(',');
-    std::string c = to_lower(trim(ce.substr(0, comma)));
+    std::string c = certs::ascii_lower(trim(ce.substr(0, comma)));
     if (!c.empty() && c != "identity") codings.push_back(c);
     if (comma == std::string_view::npos) break;
     ce.remove_prefix(comma + 1);

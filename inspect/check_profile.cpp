@@ -2,13 +2,13 @@
 // browsers and OpenSSL tolerate, but that a CA must not break. Always a warning, never an
 // error: the certificate works today; it tells a CA or a private-PKI operator what to fix in
 // the issuing template. One finding per certificate and rule, the rule named in evidence.
+#include "certs/ascii.hpp"
 #include "certs/certificate_ext.hpp"
 #include "inspect/checks.hpp"
 #include "inspect/codes.hpp"
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 
 namespace tlsprobe::inspect::detail {
 
@@ -77,15 +77,8 @@ constexpr std::array<std::string_view, 60> kPublicSuffixes = {"com",
                                                               "pages.dev",
                                                               "workers.dev"};
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 bool is_public_suffix(std::string_view name) {
-  const std::string n = lower(name);
+  const std::string n = certs::ascii_lower(name);
   return std::find(kPublicSuffixes.begin(), kPublicSuffixes.end(), n) != kPublicSuffixes.end();
 }
 
@@ -154,7 +147,7 @@ class Lint {
     if (ca && !x.has_ski)
       warn(pc, "ski_missing", "a CA certificate without subjectKeyIdentifier (RFC 5280 4.2.1.2)");
     const auto& key = c.key();
-    if (lower(key.type).rfind("rsa", 0) == 0 && key.bits % 8 != 0)
+    if (certs::ascii_lower(key.type).rfind("rsa", 0) == 0 && key.bits % 8 != 0)
       warn(pc, "rsa_modulus_not_multiple_of_8",
            "the RSA modulus is " + std::to_string(key.bits) +
                " bits, not a multiple of 8 (BR 6.1.5)");

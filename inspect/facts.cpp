@@ -1,10 +1,9 @@
 // Shared helpers of the checks: the facts of one handshake, computed once, and the
 // evidence every finding about a certificate carries.
+#include "certs/ascii.hpp"
 #include "certs/name_match.hpp"
 #include "inspect/checks.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <chrono>
 
 namespace tlsprobe::inspect::detail {
@@ -41,10 +40,8 @@ std::string subject_of(std::string_view endpoint, const certs::Certificate& cert
 }
 
 std::string normalize_name(std::string_view name) {
-  std::string out(name);
+  std::string out = certs::ascii_lower(name);
   while (!out.empty() && out.back() == '.') out.pop_back();
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 

@@ -1,7 +1,8 @@
 #include "inspect/hsts_memory.hpp"
 
+#include "certs/ascii.hpp"
+
 #include <algorithm>
-#include <cctype>
 
 namespace tlsprobe::inspect {
 
@@ -11,15 +12,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
 }
 
 bool is_ipv4(std::string_view h) {
@@ -37,7 +29,7 @@ std::optional<HstsPolicy> parse_hsts(std::string_view header) {
     std::string_view d = trim(header.substr(0, semi));
     const auto eq = d.find('=');
     const std::string_view name = trim(d.substr(0, eq));
-    if (iequals(name, "max-age") && eq != std::string_view::npos && !have_max_age) {
+    if (certs::ascii_iequals(name, "max-age") && eq != std::string_view::npos && !have_max_age) {
       std::string_view v = trim(d.substr(eq + 1));
       if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
       if (v.empty() || v.size() > 15) return std::nullopt;
@@ -48,7 +40,7 @@ std::optional<HstsPolicy> parse_hsts(std::string_view header) {
       }
       p.max_age = n;
       have_max_age = true;
-    } else if (iequals(name, "includesubdomains")) {
+    } else if (certs::ascii_iequals(name, "includesubdomains")) {
       p.include_subdomains = true;
     }
     if (semi == std::string_view::npos) break;
@@ -61,9 +53,7 @@ std::optional<HstsPolicy> parse_hsts(std::string_view header) {
 std::string hsts_host(std::string_view authority) {
   if (auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
   if (!authority.empty() && authority.front() == '[') return {};  // IPv6 literal
-  std::string h(authority.substr(0, authority.find(':')));
-  std::transform(h.begin(), h.end(), h.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string h = certs::ascii_lower(authority.substr(0, authority.find(':')));
   while (!h.empty() && h.back() == '.') h.pop_back();
   if (is_ipv4(h)) return {};
   return h;

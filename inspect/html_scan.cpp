@@ -1,5 +1,6 @@
 #include "inspect/html_scan.hpp"
 
+#include "certs/ascii.hpp"
 #include "inspect/hsts_memory.hpp"
 
 #include <cctype>
@@ -11,22 +12,16 @@ namespace {
 // Distinct URLs remembered for dedup and counting: bounds memory on hostile pages.
 constexpr std::size_t max_distinct = 10000;
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+using certs::ascii_istarts_with;
+using certs::ascii_lower;
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
-
-bool istarts_with(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i)
-    if (lower(s[i]) != prefix[i]) return false;
-  return true;
-}
 
 // Position of `needle` (lower case) in s from `from`, ASCII case-insensitive; npos if none.
 std::size_t ifind(std::string_view s, std::string_view needle, std::size_t from) {
   if (needle.empty() || s.size() < needle.size()) return std::string_view::npos;
   for (std::size_t i = from; i + needle.size() <= s.size(); ++i)
-    if (lower(s[i]) == needle[0] && istarts_with(s.substr(i), needle)) return i;
+    if (ascii_lower(s[i]) == needle[0] && ascii_istarts_with(s.substr(i), needle)) return i;
   return std::string_view::npos;
 }
 
@@ -51,7 +46,7 @@ std::string decode_entities(std::string_view v) {
         {"&amp;", '&'}, {"&quot;", '"'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&apos;", '\''}};
     bool done = false;
     for (auto [name, ch] : named) {
-      if (istarts_with(v.substr(i), name)) {
+      if (ascii_istarts_with(v.substr(i), name)) {
         out.push_back(ch);
         i += name.size();
         done = true;
@@ -61,12 +56,12 @@ std::string decode_entities(std::string_view v) {
     if (done) continue;
     if (i + 2 < v.size() && v[i + 1] == '#') {
       std::size_t j = i + 2;
-      bool hex = j < v.size() && lower(v[j]) == 'x';
+      bool hex = j < v.size() && ascii_lower(v[j]) == 'x';
       if (hex) ++j;
       unsigned long code = 0;
       std::size_t digits = 0;
       while (j < v.size() && digits < 8) {
-        char c = lower(v[j]);
+        char c = ascii_lower(v[j]);
         int d = c >= '0' && c <= '9' ? c - '0' : (hex && c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1);
         if (d < 0) break;
         code = code * (hex ? 16 : 10) + static_cast<unsigned long>(d);
@@ -106,7 +101,7 @@ class Scanner {
         continue;
       }
       if (rest.starts_with("<!") || rest.starts_with("<?") || rest.starts_with("</")) {
-        if (istarts_with(rest, "</head")) body_started_ = true;
+        if (ascii_istarts_with(rest, "</head")) body_started_ = true;
         auto end = s_.find('>', lt + 1);
         if (end == std::string_view::npos) break;
         i = end + 1;
@@ -116,7 +111,7 @@ class Scanner {
       std::size_t j = lt + 1;
       std::string tag;
       while (j < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[j])) || s_[j] == '-'))
-        tag.push_back(lower(s_[j++]));
+        tag.push_back(ascii_lower(s_[j++]));
       if (tag.empty()) continue;
       attrs_.clear();
       std::size_t end = parse_attributes(j);
@@ -145,7 +140,7 @@ class Scanner {
       if (s_[j] == '>') return j + 1;
       Attribute a;
       while (j < n && !is_space(s_[j]) && s_[j] != '=' && s_[j] != '>' && s_[j] != '/') {
-        if (a.name.size() < 64) a.name.push_back(lower(s_[j]));
+        if (a.name.size() < 64) a.name.push_back(ascii_lower(s_[j]));
         ++j;
       }
       if (a.name.empty()) {  // a stray '=' or similar: skip one character
@@ -185,7 +180,7 @@ class Scanner {
   void check_url(std::string_view raw) {
     std::string url = decode_entities(raw);
     std::string_view v = trim(url);
-    if (!istarts_with(v, "http://")) return;
+    if (!ascii_istarts_with(v, "http://")) return;
     std::string u(v);
     if (seen_.size() >= max_distinct || !seen_.insert(u).second) return;
     // What the browser upgrades before any request leaves is not mixed content.
@@ -231,8 +226,7 @@ class Scanner {
     const Attribute* equiv = attr("http-equiv");
     const Attribute* content = attr("content");
     if (!equiv || !content || body_started_) return;
-    std::string e = decode_entities(equiv->raw_value);
-    for (auto& c : e) c = lower(c);
+    const std::string e = ascii_lower(decode_entities(equiv->raw_value));
     if (trim(e) != "content-security-policy") return;
     if (csp_upgrades_insecure_requests(decode_entities(content->raw_value)))
       result_.meta_upgrade_insecure_requests = true;
@@ -259,8 +253,7 @@ class Scanner {
   std::string link_loads() const {
     const Attribute* rel = attr("rel");
     if (!rel) return {};
-    std::string r = decode_entities(rel->raw_value);
-    for (auto& c : r) c = lower(c);
+    const std::string r = ascii_lower(decode_entities(rel->raw_value));
     std::string_view v = r;
     while (!v.empty()) {
       while (!v.empty() && is_space(v.front())) v.remove_prefix(1);
@@ -352,7 +345,7 @@ bool csp_upgrades_insecure_requests(std::string_view policy) {
     std::size_t end = 0;
     while (end < d.size() && !is_space(d[end])) ++end;
     const std::string_view name = d.substr(0, end);
-    if (name.size() == 25 && istarts_with(name, "upgrade-insecure-requests")) return true;
+    if (name.size() == 25 && ascii_istarts_with(name, "upgrade-insecure-requests")) return true;
     if (sep == std::string_view::npos) break;
     policy.remove_prefix(sep + 1);
   }

@@ -1,8 +1,8 @@
 #include "inspect/interception_products.hpp"
 
-#include <algorithm>
+#include "certs/ascii.hpp"
+
 #include <array>
-#include <cctype>
 #include <string>
 
 namespace tlsprobe::inspect {
@@ -62,7 +62,7 @@ std::optional<InterceptionProduct> recognise_interception_ca(std::string_view dn
   std::string lower;
   lower.reserve(dn.size());
   for (char c : dn)
-    if (c != '\\') lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    if (c != '\\') lower.push_back(certs::ascii_lower(c));
   for (const auto& p : kProducts)
     for (auto pattern : p.patterns)
       if (lower.find(pattern) != std::string::npos) return p;

@@ -10,14 +10,13 @@
 // package that shipped its CA key); add it with its SPKI hash once one is sourced.
 #include "inspect/known_bad_roots.hpp"
 
+#include "certs/ascii.hpp"
 #include "certs/ossl.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include <algorithm>
 #include <array>
-#include <cctype>
 #include <list>
 #include <mutex>
 #include <vector>
@@ -126,13 +125,6 @@ std::list<OwnedEntry>& test_entries() {
   return v;
 }
 
-std::string lower_hex(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 }  // namespace
 
 std::string_view to_string(BadRootReason r) {
@@ -143,7 +135,7 @@ std::span<const KnownBadRoot> known_bad_roots() { return kShipped; }
 
 std::optional<KnownBadRoot> find_known_bad_root(std::string_view spki_sha256_hex) {
   if (spki_sha256_hex.size() != 64) return std::nullopt;
-  const std::string key = lower_hex(spki_sha256_hex);
+  const std::string key = certs::ascii_lower(spki_sha256_hex);
   for (const auto& e : kShipped)
     if (e.spki_sha256 == key) return e;
   std::lock_guard lock(test_mutex());
@@ -178,8 +170,9 @@ std::string spki_sha256_hex(const certs::Certificate& cert) {
 
 TestOnlyKnownBadRoot::TestOnlyKnownBadRoot(const KnownBadRoot& entry) {
   std::lock_guard lock(test_mutex());
-  test_entries().push_back(OwnedEntry{lower_hex(entry.spki_sha256), std::string(entry.name),
-                                      std::string(entry.source), entry.reason, this});
+  test_entries().push_back(OwnedEntry{certs::ascii_lower(entry.spki_sha256),
+                                      std::string(entry.name), std::string(entry.source),
+                                      entry.reason, this});
 }
 
 TestOnlyKnownBadRoot::~TestOnlyKnownBadRoot() {

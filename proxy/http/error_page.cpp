@@ -1,17 +1,12 @@
 #include "proxy/http/error_page.hpp"
 
+#include "certs/ascii.hpp"
+
 #include <algorithm>
-#include <cctype>
 
 namespace tlsprobe::proxy {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -77,12 +72,12 @@ bool accepts_html(std::string_view accept_header) {
     std::string_view item = rest.substr(0, comma);
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     const auto semi = item.find(';');
-    const std::string type = lower(trim(item.substr(0, semi)));
+    const std::string type = certs::ascii_lower(trim(item.substr(0, semi)));
     if (type != "text/html" && type != "application/xhtml+xml") continue;
     // "q=0" means "not acceptable" (RFC 9110 section 12.4.2).
     bool refused = false;
     if (semi != std::string_view::npos) {
-      std::string params = lower(item.substr(semi + 1));
+      std::string params = certs::ascii_lower(item.substr(semi + 1));
       params.erase(std::remove(params.begin(), params.end(), ' '), params.end());
       const auto q = params.find("q=");
       if (q != std::string::npos) {

@@ -1,7 +1,8 @@
 #include "proxy/http/http_inspector.hpp"
 
+#include "proxy/http/page_load.hpp"
+
 #include <algorithm>
-#include <cctype>
 
 namespace tlsprobe::proxy {
 
@@ -24,14 +25,7 @@ void HttpInspector::response(int status, const boost::beast::http::fields& heade
   // Only pages the mixed-content scan reads are copied (check_http looks at https html only).
   keep_body_ = false;
   if (exchange_.https) {
-    if (auto ct = exchange_.header("Content-Type")) {
-      std::string t(ct->substr(0, ct->find(';')));
-      t.erase(std::remove_if(t.begin(), t.end(), [](unsigned char c) { return std::isspace(c); }),
-              t.end());
-      std::transform(t.begin(), t.end(), t.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      keep_body_ = t == "text/html" || t == "application/xhtml+xml";
-    }
+    if (auto ct = exchange_.header("Content-Type")) keep_body_ = is_html_type(*ct);
   }
 }
 

@@ -1,5 +1,7 @@
 #include "proxy/http/http_util.hpp"
 
+#include "certs/ascii.hpp"
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/field.hpp>
 
@@ -13,13 +15,6 @@ namespace tlsprobe::proxy {
 namespace http = boost::beast::http;
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -87,7 +82,7 @@ std::optional<HostPort> parse_authority(std::string_view text, std::uint16_t def
   } else {
     const auto colon = text.rfind(':');
     if (colon != std::string_view::npos && text.find(':') != colon) return std::nullopt;  // bare v6
-    out.host = lower(text.substr(0, colon));
+    out.host = certs::ascii_lower(text.substr(0, colon));
     rest = colon == std::string_view::npos ? std::string_view{} : text.substr(colon);
     if (!valid_reg_name(out.host)) return std::nullopt;
   }
@@ -110,7 +105,7 @@ std::optional<AbsoluteTarget> parse_absolute_target(std::string_view target) {
   const auto sep = target.find("://");
   if (sep == std::string_view::npos) return std::nullopt;
   AbsoluteTarget out;
-  out.scheme = lower(target.substr(0, sep));
+  out.scheme = certs::ascii_lower(target.substr(0, sep));
   std::uint16_t default_port = 0;
   if (out.scheme == "http")
     default_port = 80;
@@ -138,7 +133,8 @@ std::optional<AbsoluteTarget> parse_absolute_target(std::string_view target) {
 bool basic_auth_matches(std::string_view header_value, std::string_view user_colon_password) {
   auto v = trim(header_value);
   const auto space = v.find(' ');
-  if (space == std::string_view::npos || lower(v.substr(0, space)) != "basic") return false;
+  if (space == std::string_view::npos || certs::ascii_lower(v.substr(0, space)) != "basic")
+    return false;
   const auto encoded = trim(v.substr(space + 1));
   std::string decoded;
   if (!base64_decode(encoded, decoded)) return false;

@@ -1,5 +1,7 @@
 #include "proxy/http/page_load.hpp"
 
+#include "certs/ascii.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <string>
@@ -9,8 +11,7 @@ namespace tlsprobe::proxy {
 bool is_html_type(std::string_view content_type) {
   std::string t(content_type.substr(0, content_type.find(';')));
   std::erase_if(t, [](unsigned char c) { return std::isspace(c); });
-  std::transform(t.begin(), t.end(), t.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  t = certs::ascii_lower(t);
   return t == "text/html" || t == "application/xhtml+xml";
 }
 

@@ -1,5 +1,6 @@
 #include "proxy/http/request_framing.hpp"
 
+#include "certs/ascii.hpp"
 #include "proxy/http/http_util.hpp"
 
 #include <boost/beast/core/string.hpp>
@@ -71,10 +72,7 @@ std::optional<std::vector<std::string>> transfer_codings(const http::fields& f) 
           if (next == std::string_view::npos) break;
           params.remove_prefix(next + 1);
         }
-        std::string lowered(name);
-        std::transform(lowered.begin(), lowered.end(), lowered.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        out.push_back(std::move(lowered));
+        out.push_back(certs::ascii_lower(name));
       } else if (semi != std::string_view::npos) {
         return std::nullopt;  // parameters without a coding
       }
@@ -98,11 +96,7 @@ bool host_matches(std::string_view host_field, const AbsoluteTarget& absolute) {
   const auto& target = absolute.authority;
   const auto parsed = parse_authority(trim(host_field), absolute.scheme == "https" ? 443 : 80);
   if (!parsed) return false;
-  std::string a = parsed->host, b = target.host;
-  for (auto* s : {&a, &b})
-    std::transform(s->begin(), s->end(), s->begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return a == b && parsed->port == target.port;
+  return certs::ascii_iequals(parsed->host, target.host) && parsed->port == target.port;
 }
 
 FramingVerdict refuse(http::status status, std::string reason) {

@@ -1,5 +1,6 @@
 #include "proxy/observe/log_record.hpp"
 
+#include "certs/ascii.hpp"
 #include "config/address.hpp"
 #include "inspect/url_query.hpp"
 #include "proxy/observe/revocation_log.hpp"
@@ -311,9 +312,7 @@ std::optional<UrlParts> split_url(std::string_view url) {
   const auto sep = url.find("://");
   if (sep == std::string_view::npos || sep == 0) return std::nullopt;
   UrlParts p;
-  p.scheme = std::string(url.substr(0, sep));
-  std::transform(p.scheme.begin(), p.scheme.end(), p.scheme.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  p.scheme = certs::ascii_lower(url.substr(0, sep));
   std::string_view rest = url.substr(sep + 3);
   const auto path_at = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, path_at);

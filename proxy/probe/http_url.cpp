@@ -1,30 +1,20 @@
 #include "proxy/probe/http_url.hpp"
 
+#include "certs/ascii.hpp"
 #include "config/address.hpp"
 #include "proxy/probe/probe_target.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 namespace tlsprobe::proxy {
-
-namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-}  // namespace
 
 std::string HttpUrl::text() const {
   return "http://" + config::format_host_port(host, port) + target;
 }
 
 std::optional<HttpUrl> parse_http_url(std::string_view url, std::string& error) {
-  const std::string scheme = lower(url.substr(0, std::min<std::size_t>(url.size(), 8)));
+  const std::string scheme =
+      certs::ascii_lower(url.substr(0, std::min<std::size_t>(url.size(), 8)));
   if (scheme.rfind("http://", 0) != 0) {
     error = "not fetched: only http:// caIssuers URLs are fetched (as Chrome does)";
     return std::nullopt;
@@ -59,7 +49,8 @@ std::optional<HttpUrl> parse_http_url(std::string_view url, std::string& error) 
 }
 
 std::string resolve_location(const HttpUrl& base, std::string_view location) {
-  const std::string l = lower(location.substr(0, std::min<std::size_t>(location.size(), 8)));
+  const std::string l =
+      certs::ascii_lower(location.substr(0, std::min<std::size_t>(location.size(), 8)));
   if (l.rfind("http://", 0) == 0 || l.rfind("https://", 0) == 0) return std::string(location);
   if (location.rfind("//", 0) == 0) return "http:" + std::string(location);
   HttpUrl next = base;

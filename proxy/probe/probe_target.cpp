@@ -1,5 +1,7 @@
 #include "proxy/probe/probe_target.hpp"
 
+#include "certs/ascii.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -69,8 +71,7 @@ ParsedHostPort split(std::string_view text, std::optional<std::uint16_t> default
     }
   }
   if (host.empty()) return fail(std::string(what) + ": no host in '" + shown + "'");
-  std::transform(host.begin(), host.end(), host.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  host = certs::ascii_lower(host);
   if (!config::is_ip_literal(host) && !valid_host_name(host))
     return fail(std::string(what) + ": '" + host + "' is not a valid host name");
   HostPort hp;
@@ -97,10 +98,7 @@ ParsedHostPort parse_target(std::string_view text, std::uint16_t default_port) {
   std::string_view rest = text;
   const auto scheme = rest.find("://");
   if (scheme != std::string_view::npos) {
-    std::string s(rest.substr(0, scheme));
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (s != "https")
+    if (certs::ascii_lower(rest.substr(0, scheme)) != "https")
       return fail("target '" + std::string(text) + "': only https:// URLs can be probed");
     rest = rest.substr(scheme + 3);
     const auto slash = rest.find_first_of("/?#");

@@ -1,5 +1,6 @@
 #include "proxy/session/intercept_policy.hpp"
 
+#include "certs/ascii.hpp"
 #include "certs/leaf_minter.hpp"
 
 #include <algorithm>
@@ -18,18 +19,13 @@ std::string_view to_string(InterceptDecision d) {
   return "intercept";
 }
 
-namespace {
-
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-}  // namespace
-
 bool host_glob_match(std::string_view pattern, std::string_view host) {
   // Classic two-pointer wildcard match with one backtrack point: linear, no recursion, so a
   // hostile pattern from a config file cannot blow up.
   std::size_t p = 0, h = 0, star = std::string_view::npos, mark = 0;
   while (h < host.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || lower(pattern[p]) == lower(host[h]))) {
+    if (p < pattern.size() &&
+        (pattern[p] == '?' || certs::ascii_lower(pattern[p]) == certs::ascii_lower(host[h]))) {
       ++p;
       ++h;
     } else if (p < pattern.size() && pattern[p] == '*') {

@@ -1,5 +1,6 @@
 #include "proxy/session/reverse_service.hpp"
 
+#include "certs/ascii.hpp"
 #include "certs/leaf_minter.hpp"
 #include "certs/pem.hpp"
 #include "proxy/http/error_page.hpp"
@@ -7,7 +8,6 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
-#include <cctype>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -15,13 +15,6 @@
 namespace tlsprobe::proxy {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // "Example.COM:8443" -> "example.com", "[::1]:443" -> "::1", trailing dot removed.
 std::string host_of(std::string_view host_header) {
@@ -32,7 +25,7 @@ std::string host_of(std::string_view host_header) {
   } else if (h.find(':') == h.rfind(':')) {  // "host:port" (one colon at most)
     h = h.substr(0, h.find(':'));
   }
-  std::string out = lower(h);
+  std::string out = certs::ascii_lower(h);
   if (!out.empty() && out.back() == '.') out.pop_back();
   return out;
 }
@@ -109,14 +102,14 @@ std::string ReverseRoute::key() const {
 
 std::optional<HostPort> parse_upstream_url(std::string_view url) {
   constexpr std::string_view scheme = "https://";
-  if (url.size() <= scheme.size() || lower(url.substr(0, scheme.size())) != scheme)
+  if (url.size() <= scheme.size() || certs::ascii_lower(url.substr(0, scheme.size())) != scheme)
     return std::nullopt;
   std::string_view rest = url.substr(scheme.size());
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   if (rest.empty() || rest.find_first_of("/?#@") != std::string_view::npos) return std::nullopt;
   auto a = parse_authority(rest, 443);
   if (!a || a->port == 0) return std::nullopt;
-  a->host = lower(a->host);
+  a->host = certs::ascii_lower(a->host);
   return a;
 }
 
@@ -131,20 +124,20 @@ ReverseOptions reverse_options_from_config(const config::Config& cfg, const std:
     throw std::runtime_error("--upstream " + cfg.upstream +
                              ": expected https://HOST[:PORT] (the origin is reached over TLS)");
   o.upstream.address = *up;
-  if (!cfg.upstream_sni.empty()) o.upstream.sni = lower(cfg.upstream_sni);
+  if (!cfg.upstream_sni.empty()) o.upstream.sni = certs::ascii_lower(cfg.upstream_sni);
   for (const auto& site : cfg.sites) {
     if (site.origin.empty()) continue;
     auto a = parse_authority(site.origin, 443);
     if (!a) throw std::runtime_error("[[site]] " + site.host + ": bad origin " + site.origin);
     ReverseOrigin origin;
     origin.address = *a;
-    if (!site.origin_sni.empty()) origin.sni = lower(site.origin_sni);
+    if (!site.origin_sni.empty()) origin.sni = certs::ascii_lower(site.origin_sni);
     o.sites[host_of(site.host)] = origin;
   }
   // Every [[site]] host is served, with or without an origin of its own (those without go
   // to the upstream); serves_host() adds the site SNIs, --upstream-sni and the upstream.
   for (const auto& site : cfg.sites) o.allowed_hosts.push_back(host_of(site.host));
-  for (const auto& h : cfg.allow_hosts) o.allowed_hosts.push_back(lower(h));
+  for (const auto& h : cfg.allow_hosts) o.allowed_hosts.push_back(certs::ascii_lower(h));
   if (cfg.tls_cert.empty() != cfg.tls_key.empty())
     throw std::runtime_error("--tls-cert and --tls-key go together");
   if (!cfg.tls_cert.empty()) {

@@ -16,6 +16,7 @@
 #include <algorithm>
 
 using namespace tlsprobe;
+using catest::error_of;
 using catest::mode_of;
 using catest::TempDir;
 using certs::Authority;
@@ -24,16 +25,6 @@ using certs::AuthorityError;
 namespace {
 
 constexpr uid_t kOtherUid = 65534;  // "nobody"
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const AuthorityError& e) {
-    return e.what();
-  }
-  return {};
-}
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

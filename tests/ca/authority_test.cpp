@@ -8,23 +8,13 @@
 #include <thread>
 
 using namespace tlsprobe;
+using catest::error_of;
 using catest::mode_of;
 using catest::TempDir;
 using certs::Authority;
 using certs::AuthorityError;
 
 namespace {
-
-// The message of the AuthorityError `f` throws ("" when it throws none).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const AuthorityError& e) {
-    return e.what();
-  }
-  return {};
-}
 
 bool has_extension(X509* x, int nid, bool critical) {
   const int i = X509_get_ext_by_NID(x, nid, -1);

@@ -1,7 +1,9 @@
-// Helpers for the CA tests: file modes and contents, verifying a minted leaf with OpenSSL the
-// way a TLS client would. Temporary directories and the tlsprobe binary come from tests/support.
+// Helpers for the CA tests: file modes and contents, the message of an AuthorityError, verifying a
+// minted leaf with OpenSSL the way a TLS client would. Temporary directories and the tlsprobe
+// binary come from tests/support.
 #pragma once
 
+#include "certs/authority.hpp"
 #include "certs/certificate.hpp"
 #include "certs/ossl.hpp"
 #include "support/temp_dir.hpp"
@@ -19,6 +21,17 @@ namespace tlsprobe::catest {
 namespace fs = std::filesystem;
 
 using testsupport::TempDir;
+
+// The message of the certs::AuthorityError `f` throws ("" when it throws none).
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const certs::AuthorityError& e) {
+    return e.what();
+  }
+  return {};
+}
 
 inline unsigned mode_of(const fs::path& p) {
   struct stat st {};

@@ -117,6 +117,7 @@ TEST_CASE("rfc3339 format and parse", "[certs][time]") {
   using certs::format_rfc3339;
   using certs::parse_rfc3339;
   CHECK(format_rfc3339(fixed_now()) == "2026-06-01T00:00:00Z");
+  CHECK(format_rfc3339(fixed_now()) == testpki::kFixedNowText);
   CHECK(parse_rfc3339("2026-06-01T00:00:00Z") == fixed_now());
   CHECK(parse_rfc3339("2026-06-01t00:00:00z") == fixed_now());
   CHECK(parse_rfc3339("2026-06-01T02:30:00+02:30") == fixed_now());

@@ -28,7 +28,6 @@ using testsupport::TlsTestServer;
 
 namespace {
 
-constexpr const char* kAt = "2026-06-01T00:00:00Z";  // testpki::fixed_now()
 constexpr const char* kRed = "\x1b[31m";
 
 // A server whose chain is self-signed: an error finding to colour.
@@ -54,8 +53,9 @@ bool has_colour(const std::string& s) { return s.find("\x1b[") != std::string::n
 TEST_CASE("probe --color: always colours a pipe, never and NO_COLOR keep a terminal plain",
           "[cli][colour]") {
   TlsTestServer server(serving_self_signed());
-  const std::vector<std::string> base{"probe", "self.test", "--connect", server.address(),
-                                      "--at",  kAt,         "--timeout", "5"};
+  const std::vector<std::string> base{"probe",          "self.test", "--connect",
+                                      server.address(), "--at",      testpki::kFixedNowText,
+                                      "--timeout",      "5"};
   auto with = [&](std::vector<std::string> extra) {
     auto args = base;
     args.insert(args.end(), extra.begin(), extra.end());
@@ -94,13 +94,15 @@ TEST_CASE("watch and logs --color", "[cli][colour]") {
   const std::string log = dir.str() + "/log.jsonl";
   std::ofstream(config) << "[[site]]\nhost = \"self.test\"\norigin = \"" << server.address()
                         << "\"\n";
-  const auto watch = testsupport::run_tlsprobe(
-      {"watch", "--config", config, "--once", "--log", log, "--at", kAt, "--color", "always"}, 60s);
+  const auto watch =
+      testsupport::run_tlsprobe({"watch", "--config", config, "--once", "--log", log, "--at",
+                                 testpki::kFixedNowText, "--color", "always"},
+                                60s);
   INFO(watch.out << watch.err);
   CHECK(watch.exit_code == 1);
   CHECK(watch.out.find(std::string(kRed) + "error") != std::string::npos);
   const auto plain = testsupport::run_tlsprobe(
-      {"watch", "--config", config, "--once", "--log", log, "--at", kAt}, 60s);
+      {"watch", "--config", config, "--once", "--log", log, "--at", testpki::kFixedNowText}, 60s);
   CHECK(plain.exit_code == 1);
   CHECK_FALSE(has_colour(plain.out));
 
@@ -110,8 +112,8 @@ TEST_CASE("watch and logs --color", "[cli][colour]") {
   CHECK(grep.out.find(std::string(kRed) + "error") != std::string::npos);
   const auto grep_plain = testsupport::run_tlsprobe({"logs", "grep", "--format", "text", log}, 30s);
   CHECK_FALSE(has_colour(grep_plain.out));
-  const auto summary =
-      testsupport::run_tlsprobe({"logs", "summary", "--at", kAt, "--color", "always", log}, 30s);
+  const auto summary = testsupport::run_tlsprobe(
+      {"logs", "summary", "--at", testpki::kFixedNowText, "--color", "always", log}, 30s);
   CHECK(summary.out.find(std::string(kRed) + "ERROR") != std::string::npos);
   const auto follow = testsupport::run_tlsprobe(
       {"logs", "follow", "--from-start", "--max-seconds", "1", "--color", "always", log}, 30s);

@@ -15,26 +15,14 @@
 using namespace tlsprobe;
 using namespace std::chrono_literals;
 using testsupport::ServedChain;
+using testsupport::serving;
 using testsupport::TlsServerOptions;
 using testsupport::TlsTestServer;
 
 namespace {
 
-constexpr const char* kAt = "2026-06-01T00:00:00Z";  // testpki::fixed_now()
-
-const testpki::Hierarchy& good() {
-  static const auto h = testpki::make_hierarchy({"good.test"});
-  return h;
-}
-
-TlsServerOptions serving(const testpki::Hierarchy& h) {
-  TlsServerOptions o;
-  o.default_chain = ServedChain::of(h);
-  return o;
-}
-
-// `probe ARGS... --format json` trusting good()'s root; the parsed document when stdout
-// holds one.
+// `probe ARGS... --format json` trusting testpki::good_hierarchy()'s root; the parsed document when
+// stdout holds one.
 struct Run {
   testsupport::ProcessResult p;
   boost::json::value doc;
@@ -52,10 +40,10 @@ struct Run {
 };
 
 Run probe(std::vector<std::string> args) {
-  static const testpki::TempPemFile ca(certs::write_pem(good().root.cert));
+  static const testpki::TempPemFile ca(certs::write_pem(testpki::good_hierarchy().root.cert));
   args.insert(args.begin(), "probe");
-  for (const char* a : {"--ca-file", ca.path().c_str(), "--no-system-trust", "--at", kAt,
-                        "--format", "json", "--timeout", "5"})
+  for (const char* a : {"--ca-file", ca.path().c_str(), "--no-system-trust", "--at",
+                        testpki::kFixedNowText, "--format", "json", "--timeout", "5"})
     args.emplace_back(a);
   Run run;
   run.p = testsupport::run_tlsprobe(args, 30s);
@@ -72,7 +60,7 @@ std::size_t line_count(const std::string& s) {
 }  // namespace
 
 TEST_CASE("--resolve HOST:PORT:ADDR dials ADDR for that name and port only, like curl", "[cli]") {
-  TlsTestServer server(serving(good()));
+  TlsTestServer server(serving(testpki::good_hierarchy()));
   const std::string port = std::to_string(server.port());
   const std::string target = "good.test:" + port;
 
@@ -109,7 +97,7 @@ TEST_CASE("--resolve HOST:PORT:ADDR dials ADDR for that name and port only, like
 }
 
 TEST_CASE("-4 and -6 keep to one address family", "[cli]") {
-  TlsTestServer server(serving(good()));
+  TlsTestServer server(serving(testpki::good_hierarchy()));
   const std::string port = std::to_string(server.port());
   const std::string target = "good.test:" + port;
   const std::string resolve = "good.test:" + port + ":127.0.0.1";
@@ -132,7 +120,7 @@ TEST_CASE("-4 and -6 keep to one address family", "[cli]") {
 }
 
 TEST_CASE("--connect takes a host name, a bad one is a usage error", "[cli]") {
-  TlsTestServer server(serving(good()));
+  TlsTestServer server(serving(testpki::good_hierarchy()));
   const std::string port = std::to_string(server.port());
 
   // A name is resolved (it used to fail: "not an IP address and port").
@@ -167,7 +155,7 @@ TEST_CASE("--cert/--key: a server that insists on a client certificate completes
       testpki::issue(client_root, {.common_name = "probe client", .ext_key_usage = "clientAuth"});
   testpki::TempPemFile cert(client.cert_pem());
   testpki::TempPemFile key(client.key_pem());
-  TlsServerOptions o = serving(good());
+  TlsServerOptions o = serving(testpki::good_hierarchy());
   o.require_client_cert = true;  // SSL_VERIFY_FAIL_IF_NO_PEER_CERT: no certificate, no TLS
   TlsTestServer server(o);
 
@@ -200,9 +188,10 @@ TEST_CASE("--cert/--key: nginx with ssl_verify_client on", "[cli][nginx]") {
       "  ssl_verify_client on;\n"
       "  location / { return 200 \"ok\\n\"; }\n"
       "}\n";
-  testsupport::NginxServer nginx(http, {{"server.pem", certs::write_pem(good().fullchain())},
-                                        {"server.key", good().leaf.key_pem()},
-                                        {"clientca.pem", client_root.cert_pem()}});
+  testsupport::NginxServer nginx(
+      http, {{"server.pem", certs::write_pem(testpki::good_hierarchy().fullchain())},
+             {"server.key", testpki::good_hierarchy().leaf.key_pem()},
+             {"clientca.pem", client_root.cert_pem()}});
   testpki::TempPemFile cert(client.cert_pem());
   testpki::TempPemFile key(client.key_pem());
   const auto with = probe(

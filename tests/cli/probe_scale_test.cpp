@@ -18,12 +18,11 @@
 using namespace tlsprobe;
 using namespace std::chrono_literals;
 using testsupport::ServedChain;
+using testsupport::serving;
 using testsupport::TlsServerOptions;
 using testsupport::TlsTestServer;
 
 namespace {
-
-constexpr const char* kAt = "2026-06-01T00:00:00Z";  // testpki::fixed_now()
 
 // root -> intermediate -> leaf for the IP 127.0.0.1, so that "127.0.0.1:PORT" targets need
 // no --connect and several servers can be probed in one run.
@@ -37,12 +36,6 @@ const testpki::Hierarchy& ip_hierarchy() {
     return testpki::Hierarchy{root, intermediate, leaf};
   }();
   return h;
-}
-
-TlsServerOptions serving(const testpki::Hierarchy& h) {
-  TlsServerOptions o;
-  o.default_chain = ServedChain::of(h);
-  return o;
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -65,8 +58,9 @@ TEST_CASE("probe --format jsonl: one object per line, the same shape for one tar
           "[cli]") {
   TlsTestServer server(serving(ip_hierarchy()));
   testpki::TempPemFile ca(certs::write_pem(ip_hierarchy().root.cert));
-  const std::vector<std::string> common{"--ca-file", ca.path(), "--no-system-trust", "--at", kAt,
-                                        "--format",  "jsonl",   "--timeout",         "5"};
+  const std::vector<std::string> common{
+      "--ca-file", ca.path(), "--no-system-trust", "--at", testpki::kFixedNowText,
+      "--format",  "jsonl",   "--timeout",         "5"};
   auto one_args = std::vector<std::string>{"probe", server.address()};
   one_args.insert(one_args.end(), common.begin(), common.end());
   const auto one = testsupport::run_tlsprobe(one_args, 30s);
@@ -110,8 +104,8 @@ TEST_CASE("probe --format summary: a line per target with its class, days and wo
   const std::string refused = "127.0.0.1:" + std::to_string(testsupport::unused_port());
   const auto r =
       testsupport::run_tlsprobe({"probe", good.address(), wrong.address(), refused, "--ca-file",
-                                 ca.path(), "--no-system-trust", "--at", kAt, "--format", "summary",
-                                 "--timeout", "5", "--concurrency", "1"},
+                                 ca.path(), "--no-system-trust", "--at", testpki::kFixedNowText,
+                                 "--format", "summary", "--timeout", "5", "--concurrency", "1"},
                                 30s);
   INFO(r.out << r.err);
   CHECK(r.exit_code == 2);  // the worst class decides
@@ -138,8 +132,8 @@ TEST_CASE("probe on a terminal: a refreshing progress line on stderr, then the t
   testpki::TempPemFile ca(certs::write_pem(ip_hierarchy().root.cert));
   const auto run =
       testcli::run_on_pty({"probe", good.address(), silent.address(), silent.address(), "--ca-file",
-                           ca.path(), "--no-system-trust", "--at", kAt, "--format", "summary",
-                           "--timeout", "1.5", "--concurrency", "3"},
+                           ca.path(), "--no-system-trust", "--at", testpki::kFixedNowText,
+                           "--format", "summary", "--timeout", "1.5", "--concurrency", "3"},
                           30s);
   INFO(run.output);
   REQUIRE_FALSE(run.timed_out);
@@ -163,8 +157,8 @@ TEST_CASE("Ctrl-C mid-run of many targets: what finished, the tally, exit 130", 
   SECTION("summary") {
     const auto r = testsupport::run_process_signalling(
         {testsupport::tlsprobe_binary(), "probe", "--targets", targets.path(), "--ca-file",
-         ca.path(), "--no-system-trust", "--at", kAt, "--format", "summary", "--timeout", "3",
-         "--concurrency", "2"},
+         ca.path(), "--no-system-trust", "--at", testpki::kFixedNowText, "--format", "summary",
+         "--timeout", "3", "--concurrency", "2"},
         SIGINT, [](const testsupport::ProcessResult& p) { return lines_of(p.out).size() >= 2; },
         60s);
     INFO(r.out << r.err);
@@ -184,8 +178,8 @@ TEST_CASE("Ctrl-C mid-run of many targets: what finished, the tally, exit 130", 
   SECTION("jsonl: finished objects on stdout, the tally on stderr") {
     const auto r = testsupport::run_process_signalling(
         {testsupport::tlsprobe_binary(), "probe", "--targets", targets.path(), "--ca-file",
-         ca.path(), "--no-system-trust", "--at", kAt, "--format", "jsonl", "--timeout", "3",
-         "--concurrency", "2"},
+         ca.path(), "--no-system-trust", "--at", testpki::kFixedNowText, "--format", "jsonl",
+         "--timeout", "3", "--concurrency", "2"},
         SIGINT, [](const testsupport::ProcessResult& p) { return lines_of(p.out).size() >= 2; },
         60s);
     INFO(r.out << r.err);

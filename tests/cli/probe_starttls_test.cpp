@@ -25,16 +25,10 @@ using proxy::StartTlsDialogue;
 
 namespace {
 
-constexpr const char* kAt = "2026-06-01T00:00:00Z";  // testpki::fixed_now()
-
-const testpki::Hierarchy& good() {
-  static const auto h = testpki::make_hierarchy({"good.test"});
-  return h;
-}
-
 enum class Script { normal, refuse, no_greeting };
 
-// Speaks the server half of `proto` on each connection, then TLS with good()'s chain.
+// Speaks the server half of `proto` on each connection, then TLS with testpki::good_hierarchy()'s
+// chain.
 class StartTlsServer : public testsupport::LoopbackServer {
  public:
   StartTlsServer(StartTls proto, Script script)
@@ -42,9 +36,10 @@ class StartTlsServer : public testsupport::LoopbackServer {
         proto_(proto),
         script_(script) {
     ctx_.reset(SSL_CTX_new(TLS_server_method()));
-    REQUIRE(SSL_CTX_use_certificate(ctx_.get(), good().leaf.cert.x509()) == 1);
-    REQUIRE(SSL_CTX_use_PrivateKey(ctx_.get(), good().leaf.pkey()) == 1);
-    REQUIRE(SSL_CTX_add1_chain_cert(ctx_.get(), good().intermediate.cert.x509()) == 1);
+    REQUIRE(SSL_CTX_use_certificate(ctx_.get(), testpki::good_hierarchy().leaf.cert.x509()) == 1);
+    REQUIRE(SSL_CTX_use_PrivateKey(ctx_.get(), testpki::good_hierarchy().leaf.pkey()) == 1);
+    REQUIRE(SSL_CTX_add1_chain_cert(ctx_.get(),
+                                    testpki::good_hierarchy().intermediate.cert.x509()) == 1);
     start();
   }
   ~StartTlsServer() override { stop(); }
@@ -148,10 +143,11 @@ class StartTlsServer : public testsupport::LoopbackServer {
 
 testsupport::ProcessResult probe(const StartTlsServer& server, const std::string& proto,
                                  const std::string& timeout = "5") {
-  static const testpki::TempPemFile ca(certs::write_pem(good().root.cert));
+  static const testpki::TempPemFile ca(certs::write_pem(testpki::good_hierarchy().root.cert));
   return testsupport::run_tlsprobe(
       {"probe", "good.test", "--connect", server.address(), "--starttls", proto, "--ca-file",
-       ca.path(), "--no-system-trust", "--at", kAt, "--format", "json", "--timeout", timeout},
+       ca.path(), "--no-system-trust", "--at", testpki::kFixedNowText, "--format", "json",
+       "--timeout", timeout},
       30s);
 }
 

@@ -25,8 +25,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr const char* kAt = "2026-06-01T00:00:00Z";  // testpki::fixed_now()
-
 // An RSA leaf: DHE-RSA and RSA key exchange suites need one.
 struct RsaSite {
   testpki::Issued root, leaf;
@@ -100,19 +98,10 @@ struct Run {
 
 Run probe(const testsupport::NginxServer& server, std::vector<std::string> extra = {}) {
   testpki::TempPemFile ca(certs::write_pem(site().root.cert));
-  std::vector<std::string> args{"probe",
-                                "compat.test",
-                                "--connect",
-                                server.address(),
-                                "--ca-file",
-                                ca.path(),
-                                "--no-system-trust",
-                                "--at",
-                                kAt,
-                                "--format",
-                                "json",
-                                "--timeout",
-                                "20"};
+  std::vector<std::string> args{
+      "probe",   "compat.test",       "--connect", server.address(),       "--ca-file",
+      ca.path(), "--no-system-trust", "--at",      testpki::kFixedNowText, "--format",
+      "json",    "--timeout",         "20"};
   args.insert(args.end(), extra.begin(), extra.end());
   Run run;
   run.process = testsupport::run_tlsprobe(args, 60s);
@@ -307,7 +296,7 @@ TEST_CASE("compat: --clients prints the matrix in text", "[compat][nginx]") {
   testpki::TempPemFile ca(certs::write_pem(site().root.cert));
   const auto r = testsupport::run_tlsprobe(
       {"probe", "compat.test", "--connect", server->address(), "--ca-file", ca.path(),
-       "--no-system-trust", "--at", kAt, "--clients"},
+       "--no-system-trust", "--at", testpki::kFixedNowText, "--clients"},
       60s);
   INFO(r.out << r.err);
   CHECK(r.out.find("clients (") != std::string::npos);

@@ -5,6 +5,7 @@
 #include "pki/test_pki.hpp"
 #include "proxy/probe/prober.hpp"
 #include "support/loopback_server.hpp"
+#include "support/probe_once.hpp"
 #include "support/tls_test_server.hpp"
 
 #include <catch2/catch.hpp>
@@ -19,11 +20,6 @@ using testsupport::TlsTestServer;
 
 namespace {
 
-const testpki::Hierarchy& good() {
-  static const auto h = testpki::make_hierarchy({"good.test"});
-  return h;
-}
-
 inspect::Observations probe(const std::string& address, proxy::CompatChecks compat) {
   proxy::ProbeRequest r;
   r.host = "good.test";
@@ -31,9 +27,7 @@ inspect::Observations probe(const std::string& address, proxy::CompatChecks comp
   r.sni_checks = proxy::SniChecks::off;
   r.compat = compat;
   r.timeout = 10s;
-  auto all = proxy::probe_all({r}, 1);
-  REQUIRE(all.size() == 1);
-  return std::move(all.front());
+  return testsupport::probe_once(std::move(r));
 }
 
 }  // namespace
@@ -41,7 +35,7 @@ inspect::Observations probe(const std::string& address, proxy::CompatChecks comp
 TEST_CASE("cheap compat handshakes: TLS 1.3 server: Chrome's result inferred, two refused",
           "[compat][prober]") {
   TlsServerOptions o;
-  o.default_chain = ServedChain::of(good());
+  o.default_chain = ServedChain::of(testpki::good_hierarchy());
   TlsTestServer server(o);
   const auto obs = probe(server.address(), proxy::CompatChecks::cheap);
   REQUIRE(obs.handshakes.size() == 1);
@@ -68,7 +62,7 @@ TEST_CASE("cheap compat handshakes: TLS 1.3 server: Chrome's result inferred, tw
 TEST_CASE("cheap compat handshakes: TLS 1.2 server: Chrome's offer is a real handshake",
           "[compat][prober]") {
   TlsServerOptions o;
-  o.default_chain = ServedChain::of(good());
+  o.default_chain = ServedChain::of(testpki::good_hierarchy());
   o.versions = testsupport::TlsVersions::tls12_only;
   TlsTestServer server(o);
   const auto obs = probe(server.address(), proxy::CompatChecks::cheap);
@@ -90,7 +84,7 @@ TEST_CASE("no compat handshake after a reply that is not TLS", "[compat][prober]
 
 TEST_CASE("the enumeration of a TLS 1.3-only server", "[compat][prober]") {
   TlsServerOptions o;
-  o.default_chain = ServedChain::of(good());
+  o.default_chain = ServedChain::of(testpki::good_hierarchy());
   o.versions = testsupport::TlsVersions::tls13_only;
   TlsTestServer server(o);
   const auto obs = probe(server.address(), proxy::CompatChecks::full);

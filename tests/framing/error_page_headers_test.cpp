@@ -43,7 +43,7 @@ TEST_CASE("error page: security headers on both forms, the CA page its only link
       INFO(name);
       bool found = false;
       for (const auto& [n, v] : page.headers)
-        if (intercept_test::lower(n) == name) found = v == value;
+        if (certs::ascii_lower(n) == name) found = v == value;
       CHECK(found);
     }
     if (html) CHECK(links(page.body) == std::vector<std::string>{"http://tlsprobe.ca/"});
@@ -52,7 +52,7 @@ TEST_CASE("error page: security headers on both forms, the CA page its only link
   const auto refusal = proxy::render_origin_refusal({f}, "text/html", "origin.test:443");
   for (const auto& [name, value] : kPolicy) {
     INFO(name);
-    CHECK(intercept_test::lower(refusal).find(name + ": " + intercept_test::lower(value)) !=
+    CHECK(certs::ascii_lower(refusal).find(name + ": " + certs::ascii_lower(value)) !=
           std::string::npos);
   }
 }

@@ -232,9 +232,7 @@ inline config::Config forward_config() {
 
 // A plain TCP client socket with 200 ms receive/send timeouts.
 inline int connect_plain(std::uint16_t port) {
-  const int fd = relaytest::connect_loopback(port);
-  if (fd >= 0) intercept_test::set_socket_timeouts(fd, 200ms);
-  return fd;
+  return testsupport::connect_loopback(port, {.io_timeout = 200ms});
 }
 
 // Sends `bytes`, half-closes, reads until the peer closes (at most 10 s).
@@ -284,15 +282,7 @@ class DirectTlsClient {
     certs::SslPtr ssl{SSL_new(ctx_.get())};
     SSL_set_fd(ssl.get(), fd_);
     SSL_set_tlsext_host_name(ssl.get(), sni.c_str());
-    const auto until = Clock::now() + 10s;
-    for (;;) {
-      const int rc = SSL_connect(ssl.get());
-      if (rc == 1) break;
-      const int err = SSL_get_error(ssl.get(), rc);
-      const bool again = err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE ||
-                         (err == SSL_ERROR_SYSCALL && errno == EAGAIN);
-      REQUIRE((again && Clock::now() < until));
-    }
+    REQUIRE(intercept_test::handshake_within(ssl.get(), intercept_test::TlsSide::client, 10s));
     io_.emplace(std::move(ssl), fd_);
   }
   ~DirectTlsClient() {

@@ -7,6 +7,8 @@
 //   can count them.
 #pragma once
 
+#include "certs/ascii.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
@@ -42,13 +44,6 @@ struct StrictResult {
   SeenRequest request;
   std::string why;  // bad: what was wrong
 };
-
-inline std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 inline bool is_tchar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) ||
@@ -107,7 +102,7 @@ inline StrictResult parse_strict_request(std::string_view in) {
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
       value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-    r.request.fields.emplace_back(lower_ascii(name), std::string(value));
+    r.request.fields.emplace_back(certs::ascii_lower(name), std::string(value));
   }
   if (r.request.count("host") != 1) return bad("not exactly one Host");
   const auto cl_count = r.request.count("content-length");
@@ -126,7 +121,7 @@ inline StrictResult parse_strict_request(std::string_view in) {
     r.request.body = std::string(in.substr(pos, n));
     pos += n;
   } else if (te_count) {
-    const auto te = lower_ascii(r.request.get("transfer-encoding"));
+    const auto te = certs::ascii_lower(r.request.get("transfer-encoding"));
     const auto last = te.rfind(',');
     std::string_view final_coding =
         std::string_view(te).substr(last == std::string::npos ? 0 : last + 1);
@@ -197,7 +192,7 @@ inline std::vector<int> parse_responses(std::string_view in) {
   for (int i = 0; i < 100 && !in.empty(); ++i) {
     const auto head_end = in.find("\r\n\r\n");
     if (head_end == std::string_view::npos || in.substr(0, 5) != "HTTP/") break;
-    const std::string head = lower_ascii(in.substr(0, head_end + 2));
+    const std::string head = certs::ascii_lower(in.substr(0, head_end + 2));
     const int status = std::atoi(std::string(in.substr(9, 3)).c_str());
     statuses.push_back(status);
     in.remove_prefix(head_end + 4);

@@ -3,6 +3,7 @@
 // listens on 127.0.0.1 and every wait is bounded.
 #pragma once
 
+#include "support/loopback_client.hpp"
 #include "support/loopback_server.hpp"
 #include "support/proxy_process.hpp"
 #include "support/sanitized.hpp"
@@ -90,28 +91,13 @@ class Fd {
   int fd_ = -1;
 };
 
-// A blocking TCP connection to 127.0.0.1:port (invalid Fd when refused).
+// A blocking TCP connection to 127.0.0.1:port with TCP_NODELAY, owned (invalid Fd when
+// refused). Reads poll with their own deadline (read_until), so no socket timeouts.
 inline Fd connect_loopback(std::uint16_t port) {
-  Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return fd;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return Fd();
-  int one = 1;
-  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
+  return Fd(testsupport::connect_loopback(port, {.no_delay = true}));
 }
 
-inline bool send_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const auto n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
+using testsupport::send_all;
 
 struct ReadResult {
   std::string data;

@@ -10,8 +10,10 @@
 // until-close), with a size cap on everything.
 #pragma once
 
+#include "certs/ascii.hpp"
 #include "certs/ossl.hpp"
 #include "support/buffered_reads.hpp"
+#include "support/loopback_client.hpp"
 #include "support/loopback_server.hpp"
 #include "support/tls_test_server.hpp"
 
@@ -47,12 +49,8 @@ using namespace std::chrono_literals;
 
 inline constexpr std::size_t kMaxTestMessage = 64 * 1024 * 1024;  // any one body/head read
 
-inline void set_socket_timeouts(int fd, std::chrono::milliseconds t) {
-  timeval tv{static_cast<time_t>(t.count() / 1000),
-             static_cast<suseconds_t>(t.count() % 1000) * 1000};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
+using certs::ascii_lower;
+using testsupport::set_socket_timeouts;
 
 // SSL_accept (`side` server) or SSL_connect on a socket with short timeouts (see
 // set_socket_timeouts), retried until it completes, fails, `stopping` says so or `limit`
@@ -71,12 +69,6 @@ inline bool handshake_within(SSL* ssl, TlsSide side, std::chrono::milliseconds l
   }
 }
 
-inline std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 // A parsed HTTP head (request or response): first line and lower-cased header names.
 struct Head {
   std::string first_line;
@@ -84,10 +76,10 @@ struct Head {
   std::string raw;
 
   std::string get(const std::string& name) const {
-    auto it = fields.find(lower(name));
+    auto it = fields.find(ascii_lower(name));
     return it == fields.end() ? "" : it->second;
   }
-  bool has(const std::string& name) const { return fields.count(lower(name)) > 0; }
+  bool has(const std::string& name) const { return fields.count(ascii_lower(name)) > 0; }
   int status() const {  // "HTTP/1.1 200 OK" -> 200
     auto sp = first_line.find(' ');
     return sp == std::string::npos ? 0 : std::atoi(first_line.c_str() + sp + 1);
@@ -112,7 +104,7 @@ inline Head parse_head(const std::string& raw) {
     if (colon == std::string::npos) continue;
     auto value = line.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-    h.fields.emplace(lower(line.substr(0, colon)), value);
+    h.fields.emplace(ascii_lower(line.substr(0, colon)), value);
   }
   return h;
 }
@@ -148,20 +140,11 @@ class TlsIo : public testsupport::BufferedReads<TlsIo> {
     return true;
   }
 
-  // Some bytes (buffered first), "" on close, error or deadline.
-  std::string read_some(std::chrono::milliseconds limit = 10s) {
-    if (!pending_.empty()) return std::exchange(pending_, {});
-    const auto deadline = Clock::now() + limit;
-    char buf[16384];
-    while (!stopped() && Clock::now() <= deadline) {
-      const int n = SSL_read(ssl_.get(), buf, sizeof buf);
-      if (n > 0) return std::string(buf, static_cast<std::size_t>(n));
-      if (!retryable(n)) {
-        closed_ = true;
-        break;
-      }
-    }
-    return {};
+  // For BufferedReads: > 0 bytes, 0 on the socket's short timeout, < 0 closed or failed.
+  long receive(char* buf, std::size_t n) {
+    const int got = SSL_read(ssl_.get(), buf, static_cast<int>(n));
+    if (got > 0) return got;
+    return retryable(got) ? 0 : -1;
   }
 
   // Head and body of one message; `bodyless`: a response to HEAD or a 1xx/204/304.
@@ -182,7 +165,7 @@ class TlsIo : public testsupport::BufferedReads<TlsIo> {
       m.complete = true;
       return m;
     }
-    if (lower(m.head.get("transfer-encoding")).find("chunked") != std::string::npos) {
+    if (ascii_lower(m.head.get("transfer-encoding")).find("chunked") != std::string::npos) {
       for (;;) {
         auto size_line = read_until("\r\n", left(), 1024);
         if (!size_line) return m;
@@ -225,7 +208,6 @@ class TlsIo : public testsupport::BufferedReads<TlsIo> {
     return m;
   }
 
-  bool closed() const { return closed_; }
   void shutdown() { SSL_shutdown(ssl_.get()); }
   bool stopped() const { return stopping_ && stopping_(); }
 
@@ -253,7 +235,6 @@ class TlsIo : public testsupport::BufferedReads<TlsIo> {
   certs::SslPtr ssl_;
   int fd_;
   std::function<bool()> stopping_;
-  bool closed_ = false;
 };
 
 // A complete HTTP/1.1 response with Content-Length.
@@ -341,15 +322,8 @@ class ProxyClient {
  public:
   ProxyClient(std::uint16_t proxy_port, const std::string& host, std::uint16_t port,
               const std::string& ca_file, std::optional<std::string> sni = std::nullopt) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) throw std::runtime_error("socket failed");
-    set_socket_timeouts(fd_, 200ms);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(proxy_port);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-      throw std::runtime_error("connect to the proxy failed");
+    fd_ = testsupport::connect_loopback(proxy_port, {.io_timeout = 200ms});
+    if (fd_ < 0) throw std::runtime_error("connect to the proxy failed");
     const std::string authority = host + ":" + std::to_string(port);
     const std::string connect =
         "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n";
@@ -379,18 +353,13 @@ class ProxyClient {
     const std::string check = sni.value_or(host);
     if (sni && !sni->empty()) SSL_set_tlsext_host_name(ssl.get(), sni->c_str());
     SSL_set1_host(ssl.get(), check.c_str());
-    for (;;) {
-      const int rc = SSL_connect(ssl.get());
-      if (rc == 1) break;
-      const int err = SSL_get_error(ssl.get(), rc);
-      const bool again = err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE ||
-                         (err == SSL_ERROR_SYSCALL && errno == EAGAIN);
-      if (!again || Clock::now() > deadline) {
-        const auto why = certs::openssl_errors();
-        ::close(fd_);
-        fd_ = -1;
-        throw std::runtime_error("TLS to the proxy failed: " + why);
-      }
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (!handshake_within(ssl.get(), TlsSide::client, left)) {
+      const auto why = certs::openssl_errors();
+      ::close(fd_);
+      fd_ = -1;
+      throw std::runtime_error("TLS to the proxy failed: " + why);
     }
     io_.emplace(std::move(ssl), fd_);
   }

@@ -53,8 +53,8 @@ TEST_CASE("intercept exchange: a body delimited by the origin's close is chunked
   CHECK(r.body == "until the close");
   // The chunked framing says where the body ends; the upstream is gone, so the connection
   // still ends after it.
-  CHECK(lower(r.head.get("transfer-encoding")) == "chunked");
-  CHECK(lower(r.head.get("connection")) == "close");
+  CHECK(ascii_lower(r.head.get("transfer-encoding")) == "chunked");
+  CHECK(ascii_lower(r.head.get("connection")) == "close");
 }
 
 // The explain page reads its request heads as the exchange loop does (issue 14 item 2): a

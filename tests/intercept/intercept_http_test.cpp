@@ -76,7 +76,7 @@ TEST_CASE("intercept http: raw keep-alive client, then a chunked response, then 
   auto ch = c.request("GET", "/chunked", "good.test");
   REQUIRE(ch.complete);
   CHECK(ch.head.status() == 200);
-  CHECK(lower(ch.head.get("transfer-encoding")) == "chunked");
+  CHECK(ascii_lower(ch.head.get("transfer-encoding")) == "chunked");
   CHECK(ch.body == "alpha-" + big + "-omega");
   auto b = c.request("GET", "/b", "good.test");
   CHECK(b.complete);
@@ -158,7 +158,7 @@ TEST_CASE("intercept http: request bodies reach the origin intact") {
     serve_requests(io, [&](const Message& req) {
       {
         std::lock_guard lock(m);
-        seen_te.push_back(lower(req.head.get("transfer-encoding")));
+        seen_te.push_back(ascii_lower(req.head.get("transfer-encoding")));
       }
       const bool same = req.body == pattern(0, req.body.size());
       return http_response(200, "OK",
@@ -224,8 +224,8 @@ TEST_CASE("intercept http: after a 101 the connection is a byte tunnel both ways
     REQUIRE(head);
     const auto h = parse_head(*head);
     CHECK(h.status() == 101);
-    CHECK(lower(h.get("upgrade")) == "websocket");
-    CHECK(lower(h.get("connection")) == "upgrade");
+    CHECK(ascii_lower(h.get("upgrade")) == "websocket");
+    CHECK(ascii_lower(h.get("connection")) == "upgrade");
     CHECK(h.get("sec-websocket-accept") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     CHECK(c.io().read_exact(13, 5s) == "server-hello;");
     CHECK(c.io().read_exact(13, 5s) == "client-early;");
@@ -240,8 +240,8 @@ TEST_CASE("intercept http: after a 101 the connection is a byte tunnel both ways
   }
   {
     std::lock_guard lock(m);
-    CHECK(lower(upgrade_request.get("upgrade")) == "websocket");
-    CHECK(lower(upgrade_request.get("connection")).find("upgrade") != std::string::npos);
+    CHECK(ascii_lower(upgrade_request.get("upgrade")) == "websocket");
+    CHECK(ascii_lower(upgrade_request.get("connection")).find("upgrade") != std::string::npos);
     CHECK(upgrade_request.get("sec-websocket-key") == "dGhlIHNhbXBsZSBub25jZQ==");
   }
   const auto lines = proxy.log_lines();
@@ -311,7 +311,7 @@ TEST_CASE("intercept http: a response delimited by the origin's close arrives co
   CHECK(m.body == body);
   // The proxy re-frames such a body in chunks (the one response framing rule), so the message
   // ends without the close; the connection still ends with close_notify after it.
-  CHECK(lower(m.head.get("transfer-encoding")) == "chunked");
+  CHECK(ascii_lower(m.head.get("transfer-encoding")) == "chunked");
   CHECK(c.io().read_some(5s).empty());
   CHECK((SSL_get_shutdown(c.io().ssl()) & SSL_RECEIVED_SHUTDOWN) != 0);
 }
@@ -340,7 +340,8 @@ TEST_CASE("intercept http: Expect: 100-continue does not stall an upload") {
     const auto head = io.read_until("\r\n\r\n", 5s);
     if (!head) return;
     const auto h = parse_head(*head);
-    if (lower(h.get("expect")) == "100-continue" && !io.write("HTTP/1.1 100 Continue\r\n\r\n"))
+    if (ascii_lower(h.get("expect")) == "100-continue" &&
+        !io.write("HTTP/1.1 100 Continue\r\n\r\n"))
       return;
     const auto n = std::strtoull(h.get("content-length").c_str(), nullptr, 10);
     const auto got = io.read_exact(n, 10s);

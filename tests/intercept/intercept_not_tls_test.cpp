@@ -2,11 +2,9 @@
 // ws://, SSH through a proxy) is passed through as a byte tunnel, as tunnel mode does, and
 // logged with reason not_tls. A broken ClientHello is still closed.
 #include "intercept_fixture.hpp"
+#include "support/loopback_client.hpp"
 #include "support/proxy_origin.hpp"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 using namespace tlsprobe;
@@ -14,51 +12,18 @@ using namespace tlsprobe::intercept_test;
 
 namespace {
 
-// A blocking client socket to 127.0.0.1:port with 5 s send/receive timeouts.
+using testsupport::read_all;
+using testsupport::send_all;
+
+// A blocking client socket to the proxy with 5 s send/receive timeouts (read_all ends).
 int connect_with_timeouts(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int fd = testsupport::connect_loopback(port, {.io_timeout = std::chrono::seconds(5)});
   REQUIRE(fd >= 0);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
   return fd;
 }
 
-bool send_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const auto n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
-// Until the peer closes, `limit` bytes or the 5 s receive timeout.
-std::string read_all(int fd, std::size_t limit = 1 << 20) {
-  std::string out;
-  char buf[16384];
-  while (out.size() < limit) {
-    const auto n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  return out;
-}
-
-// Byte by byte up to the end of the CONNECT answer: nothing behind it may be consumed.
-std::string read_connect_answer(int fd) {
-  std::string head;
-  char c;
-  while (head.find("\r\n\r\n") == std::string::npos && head.size() < 4096 &&
-         ::recv(fd, &c, 1, 0) == 1)
-    head += c;
-  return head;
-}
+// The CONNECT answer, byte by byte: nothing of the tunnelled bytes behind it is consumed.
+std::string read_connect_answer(int fd) { return testsupport::read_head(fd, 4096); }
 
 std::string connect_request(const std::string& hostport) {
   return "CONNECT " + hostport + " HTTP/1.1\r\nHost: " + hostport + "\r\n\r\n";

@@ -5,10 +5,10 @@
 #include "inspect/codes.hpp"
 #include "pki/test_pki.hpp"
 #include "proxy/observe/log_record.hpp"
+#include "support/temp_dir.hpp"
 
 #include <zlib.h>
 
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -20,26 +20,7 @@ namespace tlsprobe::logtest {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// A temporary directory removed with everything in it at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("tlsprobe-logs-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using testsupport::TempDir;
 
 inline std::chrono::system_clock::time_point at(certs::TimePoint t,
                                                 std::chrono::milliseconds extra = 0ms) {

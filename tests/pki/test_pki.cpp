@@ -295,6 +295,11 @@ Hierarchy make_hierarchy(std::vector<std::string> names, TimePoint now) {
   return Hierarchy{std::move(r), std::move(i), std::move(l)};
 }
 
+const Hierarchy& good_hierarchy() {
+  static const Hierarchy h = make_hierarchy({"good.test"});
+  return h;
+}
+
 TempPemFile::TempPemFile(const std::string& pem) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "tlsprobe-test-XXXXXX.pem").string();
   int fd = mkstemps(tmpl.data(), 4);

@@ -22,6 +22,8 @@ enum class SigHash { sha256, sha384, sha1, md5 };
 
 // A fixed evaluation instant used by most tests: 2026-06-01T00:00:00Z.
 TimePoint fixed_now();
+// fixed_now() as RFC 3339 text, for `tlsprobe ... --at` in the tests that run the binary.
+inline constexpr const char* kFixedNowText = "2026-06-01T00:00:00Z";
 // The real clock, for tests that hand certificates to real clients (curl, openssl).
 TimePoint now();
 
@@ -79,6 +81,9 @@ struct Hierarchy {
   certs::Chain fullchain() const { return {leaf.cert, intermediate.cert}; }
 };
 Hierarchy make_hierarchy(std::vector<std::string> names, TimePoint now = fixed_now());
+// make_hierarchy({"good.test"}), made once per test process (keys are slow to generate under
+// the sanitizers) and shared by every test that wants a healthy server.
+const Hierarchy& good_hierarchy();
 
 // Writes PEM to a temporary file that is removed when the object is destroyed.
 class TempPemFile {

@@ -5,6 +5,7 @@
 #include "proxy/probe/aia_fetcher.hpp"
 #include "proxy/probe/prober.hpp"
 #include "support/http_test_server.hpp"
+#include "support/probe_once.hpp"
 #include "support/tls_test_server.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -240,10 +241,9 @@ TEST_CASE("prober: an incomplete chain is completed from AIA, at most 3 hops", "
     r.timeout = 10s;
     proxy::ProberOptions po;
     if (aia) po.aia_trust = trust;
-    auto all = proxy::probe_all({r}, 1, po);
-    REQUIRE(all.size() == 1);
-    REQUIRE(all[0].handshakes.size() == 1);
-    return all[0].handshakes[0];
+    auto obs = testsupport::probe_once(r, po);
+    REQUIRE(obs.handshakes.size() == 1);
+    return obs.handshakes[0];
   };
 
   SECTION("three hops complete leaf <- C <- B <- A") {

@@ -9,6 +9,7 @@
 #include "proxy/probe/handshake.hpp"
 #include "proxy/probe/prober.hpp"
 #include "support/loopback_server.hpp"
+#include "support/probe_once.hpp"
 #include "support/tls_test_server.hpp"
 
 #include <catch2/catch.hpp>
@@ -70,9 +71,7 @@ inspect::Observations probe_at(const std::string& address) {
   r.connect = address;
   r.sni_checks = proxy::SniChecks::off;
   r.timeout = 8s;
-  auto all = proxy::probe_all({r}, 1);
-  REQUIRE(all.size() == 1);
-  return all[0];
+  return testsupport::probe_once(std::move(r));
 }
 
 }  // namespace

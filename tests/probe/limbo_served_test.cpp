@@ -3,6 +3,7 @@
 // the same inputs (tests/conformance runs every case purely).
 #include "conformance/limbo.hpp"
 #include "proxy/probe/prober.hpp"
+#include "support/probe_once.hpp"
 #include "support/tls_test_server.hpp"
 
 #include <catch2/catch.hpp>
@@ -57,10 +58,9 @@ TEST_CASE("limbo sample served over TLS: the probe's verdict is the pure one", "
     r.connect = server.address();
     r.timeout = 10000ms;
     r.sni_checks = proxy::SniChecks::off;  // the pure run has no extra handshakes either
-    auto obs = proxy::probe_all({r}, 1, {});
-    REQUIRE(obs.size() == 1);
-    REQUIRE(obs.front().handshakes.size() == 1);
-    const auto& h = obs.front().handshakes.front();
+    const auto obs = testsupport::probe_once(r);
+    REQUIRE(obs.handshakes.size() == 1);
+    const auto& h = obs.handshakes.front();
     REQUIRE(h.outcome == inspect::HandshakeOutcome::ok);
     CHECK(h.chain == o.default_chain.chain);  // sent as served, in order
 
@@ -69,7 +69,7 @@ TEST_CASE("limbo sample served over TLS: the probe's verdict is the pure one", "
     inspect::DiagnoseOptions d;
     d.at = c.at;
     d.trust = &trust;
-    const auto served = limbo::verdict_of(inspect::diagnose(obs.front(), d));
+    const auto served = limbo::verdict_of(inspect::diagnose(obs, d));
     CHECK(served.verdict == pure.verdict);
     CHECK(served.codes == pure.codes);
     CHECK(limbo::tlsprobe_right(c.expected, served.verdict));

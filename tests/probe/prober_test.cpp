@@ -3,6 +3,7 @@
 #include "proxy/probe/prober.hpp"
 #include "proxy/probe/probe_target.hpp"
 #include "support/loopback_server.hpp"
+#include "support/probe_once.hpp"
 #include "support/tls_test_server.hpp"
 
 #include <catch2/catch.hpp>
@@ -14,6 +15,7 @@ using namespace std::chrono_literals;
 using inspect::FailureKind;
 using inspect::HandshakeOutcome;
 using inspect::Role;
+using testsupport::probe_once;
 using testsupport::ServedChain;
 using testsupport::TlsServerOptions;
 using testsupport::TlsTestServer;
@@ -33,32 +35,21 @@ proxy::ProbeRequest request_for(const std::string& host, const std::string& conn
   return r;
 }
 
-inspect::Observations probe(proxy::ProbeRequest r, proxy::ProberOptions options = {}) {
-  auto all = proxy::probe_all({std::move(r)}, 1, std::move(options));
-  REQUIRE(all.size() == 1);
-  return all.front();
-}
-
 std::vector<Role> roles(const inspect::Observations& obs) {
   std::vector<Role> out;
   for (const auto& h : obs.handshakes) out.push_back(h.role);
   return out;
 }
 
-const testpki::Hierarchy& good() {
-  static const auto h = testpki::make_hierarchy({"good.test"});
-  return h;
-}
-
 }  // namespace
 
 TEST_CASE("healthy server: chain captured in sent order, TLS 1.3, SNI as asked", "[prober]") {
   TlsServerOptions o;
-  o.default_chain = ServedChain::of(good());
+  o.default_chain = ServedChain::of(testpki::good_hierarchy());
   TlsTestServer server(o);
   auto r = request_for("good.test", server.address());
   r.sni_checks = proxy::SniChecks::when_needed;
-  const auto obs = probe(r);
+  const auto obs = probe_once(r);
   REQUIRE(roles(obs) == std::vector<Role>{Role::direct});
   const auto& h = obs.handshakes.front();
   CHECK(h.outcome == HandshakeOutcome::ok);
@@ -68,18 +59,18 @@ TEST_CASE("healthy server: chain captured in sent order, TLS 1.3, SNI as asked",
   CHECK(h.sni == std::optional<std::string>("good.test"));
   CHECK(h.address == server.address());
   REQUIRE(h.chain.size() == 2);
-  CHECK(h.chain[0] == good().leaf.cert);
-  CHECK(h.chain[1] == good().intermediate.cert);
+  CHECK(h.chain[0] == testpki::good_hierarchy().leaf.cert);
+  CHECK(h.chain[1] == testpki::good_hierarchy().intermediate.cert);
   CHECK(obs.target == "good.test:443");
   CHECK(server.sni_seen() == std::vector<std::optional<std::string>>{"good.test"});
 }
 
 TEST_CASE("sni.required check: one nosni handshake when the name is covered", "[prober]") {
   TlsServerOptions o;
-  o.default_chain = ServedChain::of(good());
+  o.default_chain = ServedChain::of(testpki::good_hierarchy());
   o.require_sni = true;
   TlsTestServer server(o);
-  const auto obs = probe(request_for("good.test", server.address()));
+  const auto obs = probe_once(request_for("good.test", server.address()));
   REQUIRE(roles(obs) == std::vector<Role>{Role::direct, Role::nosni});
   CHECK(obs.handshakes[0].outcome == HandshakeOutcome::ok);
   const auto& nosni = obs.handshakes[1];
@@ -90,33 +81,35 @@ TEST_CASE("sni.required check: one nosni handshake when the name is covered", "[
 
 TEST_CASE("chain sent out of order is captured as sent", "[prober]") {
   TlsServerOptions o;
-  o.default_chain = ServedChain::of(good().leaf, {good().root.cert, good().intermediate.cert});
+  o.default_chain = ServedChain::of(
+      testpki::good_hierarchy().leaf,
+      {testpki::good_hierarchy().root.cert, testpki::good_hierarchy().intermediate.cert});
   TlsTestServer server(o);
   auto r = request_for("good.test", server.address());
   r.sni_checks = proxy::SniChecks::off;
-  const auto obs = probe(r);
+  const auto obs = probe_once(r);
   REQUIRE(obs.handshakes.size() == 1);
   const auto& chain = obs.handshakes[0].chain;
   REQUIRE(chain.size() == 3);
-  CHECK(chain[0] == good().leaf.cert);
-  CHECK(chain[1] == good().root.cert);
-  CHECK(chain[2] == good().intermediate.cert);
+  CHECK(chain[0] == testpki::good_hierarchy().leaf.cert);
+  CHECK(chain[1] == testpki::good_hierarchy().root.cert);
+  CHECK(chain[2] == testpki::good_hierarchy().intermediate.cert);
 }
 
 TEST_CASE("name not covered: nosni and othersni handshakes to the same address", "[prober]") {
   const auto other = testpki::make_hierarchy({"default.test"});
   TlsServerOptions o;
   o.default_chain = ServedChain::of(other);
-  o.by_sni["good.test"] = ServedChain::of(good());
+  o.by_sni["good.test"] = ServedChain::of(testpki::good_hierarchy());
   TlsTestServer server(o);
 
   SECTION("a configured name needs no extra SNI view beyond sni.required") {
     auto r = request_for("good.test", server.address());
     r.sni_checks = proxy::SniChecks::when_needed;
-    CHECK(roles(probe(r)) == std::vector<Role>{Role::direct});
+    CHECK(roles(probe_once(r)) == std::vector<Role>{Role::direct});
   }
   SECTION("an unconfigured name gets the default certificate") {
-    const auto obs = probe(request_for("other.test", server.address()));
+    const auto obs = probe_once(request_for("other.test", server.address()));
     REQUIRE(roles(obs) == std::vector<Role>{Role::direct, Role::nosni, Role::othersni});
     const auto& direct = obs.handshakes[0];
     const auto& nosni = obs.handshakes[1];
@@ -134,7 +127,7 @@ TEST_CASE("name not covered: nosni and othersni handshakes to the same address",
   SECTION("no SNI sent (--no-sni): no extra handshakes") {
     auto r = request_for("good.test", server.address());
     r.sni_mode = proxy::SniMode::none;
-    const auto obs = probe(r);
+    const auto obs = probe_once(r);
     REQUIRE(roles(obs) == std::vector<Role>{Role::direct});
     CHECK_FALSE(obs.handshakes[0].sni.has_value());
     CHECK(obs.handshakes[0].chain.front() == other.leaf.cert);
@@ -144,19 +137,19 @@ TEST_CASE("name not covered: nosni and othersni handshakes to the same address",
     r.sni_mode = proxy::SniMode::name;
     r.sni_name = "good.test";
     r.sni_checks = proxy::SniChecks::off;
-    const auto obs = probe(r);
+    const auto obs = probe_once(r);
     CHECK(obs.handshakes[0].sni == std::optional<std::string>("good.test"));
-    CHECK(obs.handshakes[0].chain.front() == good().leaf.cert);
+    CHECK(obs.handshakes[0].chain.front() == testpki::good_hierarchy().leaf.cert);
   }
 }
 
 TEST_CASE("IP literal targets never send SNI", "[prober]") {
   TlsServerOptions o;
-  o.default_chain = ServedChain::of(good());
+  o.default_chain = ServedChain::of(testpki::good_hierarchy());
   TlsTestServer server(o);
   auto r = request_for("127.0.0.1", "");
   r.port = server.port();
-  const auto obs = probe(r);
+  const auto obs = probe_once(r);
   REQUIRE(roles(obs) == std::vector<Role>{Role::direct});
   CHECK_FALSE(obs.handshakes[0].sni.has_value());
   CHECK(server.sni_seen() == std::vector<std::optional<std::string>>{std::nullopt});
@@ -164,12 +157,12 @@ TEST_CASE("IP literal targets never send SNI", "[prober]") {
 
 TEST_CASE("legacy-only server: modern handshake fails, legacy one reaches TLS 1.1", "[prober]") {
   TlsServerOptions o;
-  o.default_chain = ServedChain::of(good());
+  o.default_chain = ServedChain::of(testpki::good_hierarchy());
   o.versions = testsupport::TlsVersions::legacy_only;
   TlsTestServer server(o);
   auto r = request_for("good.test", server.address());
   r.sni_checks = proxy::SniChecks::off;
-  const auto obs = probe(r);
+  const auto obs = probe_once(r);
   REQUIRE(obs.handshakes.size() == 1);
   const auto& h = obs.handshakes[0];
   CHECK(h.outcome == HandshakeOutcome::ok);
@@ -182,14 +175,14 @@ TEST_CASE("legacy-only server: modern handshake fails, legacy one reaches TLS 1.
 TEST_CASE("failures: kind, outcome, no extra handshakes, bounded time", "[prober]") {
   SECTION("refused") {
     const auto port = testsupport::unused_port();
-    const auto obs = probe(request_for("good.test", "127.0.0.1:" + std::to_string(port)));
+    const auto obs = probe_once(request_for("good.test", "127.0.0.1:" + std::to_string(port)));
     REQUIRE(obs.handshakes.size() == 1);
     CHECK(obs.handshakes[0].outcome == HandshakeOutcome::unreachable);
     CHECK(obs.handshakes[0].failure == FailureKind::refused);
   }
   SECTION("plain HTTP on the port") {
     testsupport::PlainHttpServer server;
-    const auto obs = probe(request_for("good.test", server.address()));
+    const auto obs = probe_once(request_for("good.test", server.address()));
     REQUIRE(obs.handshakes.size() == 1);
     CHECK(obs.handshakes[0].outcome == HandshakeOutcome::handshake_failed);
     CHECK(obs.handshakes[0].failure == FailureKind::not_tls);
@@ -197,14 +190,14 @@ TEST_CASE("failures: kind, outcome, no extra handshakes, bounded time", "[prober
   }
   SECTION("closed mid-handshake") {
     testsupport::CloseMidHandshakeServer server;
-    const auto obs = probe(request_for("good.test", server.address()));
+    const auto obs = probe_once(request_for("good.test", server.address()));
     REQUIRE(obs.handshakes.size() == 1);
     CHECK(obs.handshakes[0].failure == FailureKind::closed);
   }
   SECTION("silent server: handshake timeout within the probe timeout") {
     testsupport::SilentServer server;
     const auto start = std::chrono::steady_clock::now();
-    const auto obs = probe(request_for("good.test", server.address(), 300ms));
+    const auto obs = probe_once(request_for("good.test", server.address(), 300ms));
     const auto took = std::chrono::steady_clock::now() - start;
     REQUIRE(obs.handshakes.size() == 1);
     CHECK(obs.handshakes[0].failure == FailureKind::handshake_timeout);
@@ -215,11 +208,11 @@ TEST_CASE("failures: kind, outcome, no extra handshakes, bounded time", "[prober
   SECTION("client certificate required (TLS 1.3 and TLS 1.2)") {
     for (auto v : {testsupport::TlsVersions::tls13_only, testsupport::TlsVersions::tls12_only}) {
       TlsServerOptions o;
-      o.default_chain = ServedChain::of(good());
+      o.default_chain = ServedChain::of(testpki::good_hierarchy());
       o.require_client_cert = true;
       o.versions = v;
       TlsTestServer server(o);
-      const auto obs = probe(request_for("good.test", server.address()));
+      const auto obs = probe_once(request_for("good.test", server.address()));
       REQUIRE(obs.handshakes.size() == 1);
       CHECK(obs.handshakes[0].outcome == HandshakeOutcome::handshake_failed);
       CHECK(obs.handshakes[0].failure == FailureKind::client_cert_required);
@@ -230,7 +223,7 @@ TEST_CASE("failures: kind, outcome, no extra handshakes, bounded time", "[prober
 
 TEST_CASE("resolve overrides and origin/edge roles", "[prober]") {
   TlsServerOptions o;
-  o.default_chain = ServedChain::of(good());
+  o.default_chain = ServedChain::of(testpki::good_hierarchy());
   TlsTestServer edge(o), origin(o), edge2(o);
   proxy::ProberOptions po;
   po.resolve["good.test:443"] = edge.address();
@@ -238,7 +231,7 @@ TEST_CASE("resolve overrides and origin/edge roles", "[prober]") {
   r.origin = origin.address();
   r.edges = {edge2.address()};
   r.sni_checks = proxy::SniChecks::off;
-  const auto obs = probe(r, po);
+  const auto obs = probe_once(r, po);
   REQUIRE(roles(obs) == std::vector<Role>{Role::edge, Role::origin, Role::edge});
   CHECK(obs.handshakes[0].address == edge.address());
   CHECK(obs.handshakes[1].address == origin.address());
@@ -251,7 +244,7 @@ TEST_CASE("resolve overrides and origin/edge roles", "[prober]") {
 
 TEST_CASE("many targets with bounded concurrency all complete", "[prober]") {
   TlsServerOptions o;
-  o.default_chain = ServedChain::of(good());
+  o.default_chain = ServedChain::of(testpki::good_hierarchy());
   o.workers = 8;
   TlsTestServer server(o);
   std::vector<proxy::ProbeRequest> rs;

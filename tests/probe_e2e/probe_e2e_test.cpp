@@ -17,17 +17,11 @@
 using namespace tlsprobe;
 using namespace std::chrono_literals;
 using testsupport::ServedChain;
+using testsupport::serving;
 using testsupport::TlsServerOptions;
 using testsupport::TlsTestServer;
 
 namespace {
-
-constexpr const char* kAt = "2026-06-01T00:00:00Z";  // testpki::fixed_now()
-
-const testpki::Hierarchy& good() {
-  static const auto h = testpki::make_hierarchy({"good.test"});
-  return h;
-}
 
 struct Run {
   testsupport::ProcessResult process;
@@ -39,9 +33,17 @@ struct Run {
 Run probe(const std::string& target, const std::string& address, const certs::Certificate& root,
           std::vector<std::string> extra = {}) {
   testpki::TempPemFile ca(certs::write_pem(root));
-  std::vector<std::string> args{
-      "probe", target, "--connect", address, "--ca-file", ca.path(), "--no-system-trust",
-      "--at",  kAt,    "--format",  "json"};
+  std::vector<std::string> args{"probe",
+                                target,
+                                "--connect",
+                                address,
+                                "--ca-file",
+                                ca.path(),
+                                "--no-system-trust",
+                                "--at",
+                                testpki::kFixedNowText,
+                                "--format",
+                                "json"};
   if (std::find(extra.begin(), extra.end(), "--timeout") == extra.end())
     extra.insert(extra.end(), {"--timeout", "5"});
   args.insert(args.end(), extra.begin(), extra.end());
@@ -57,15 +59,9 @@ Run probe(const std::string& target, const std::string& address, const certs::Ce
 }
 
 Run probe_server(const TlsServerOptions& options, const std::string& target = "good.test",
-                 const certs::Certificate& root = good().root.cert) {
+                 const certs::Certificate& root = testpki::good_hierarchy().root.cert) {
   TlsTestServer server(options);
   return probe(target, server.address(), root);
-}
-
-TlsServerOptions serving(ServedChain chain) {
-  TlsServerOptions o;
-  o.default_chain = std::move(chain);
-  return o;
 }
 
 const boost::json::object* finding(const Run& run, const std::string& code) {
@@ -77,7 +73,7 @@ const boost::json::object* finding(const Run& run, const std::string& code) {
 }  // namespace
 
 TEST_CASE("healthy chain: exit 0, no findings, chain and verify in JSON", "[e2e]") {
-  const auto run = probe_server(serving(ServedChain::of(good())));
+  const auto run = probe_server(serving(ServedChain::of(testpki::good_hierarchy())));
   CHECK(run.process.exit_code == 0);
   CHECK(run.codes.empty());
   const auto& obs = run.doc.at("observations").as_array();
@@ -89,9 +85,9 @@ TEST_CASE("healthy chain: exit 0, no findings, chain and verify in JSON", "[e2e]
   CHECK(direct.at("verify").at("ok").as_bool());
   const auto& chain = direct.at("chain").as_array();
   REQUIRE(chain.size() == 2);
-  CHECK(chain[0].at("sha256").as_string() == good().leaf.cert.sha256_hex());
-  CHECK(chain[0].at("subject").as_string() == good().leaf.cert.subject());
-  CHECK(chain[0].at("serial").as_string() == good().leaf.cert.serial_hex());
+  CHECK(chain[0].at("sha256").as_string() == testpki::good_hierarchy().leaf.cert.sha256_hex());
+  CHECK(chain[0].at("subject").as_string() == testpki::good_hierarchy().leaf.cert.subject());
+  CHECK(chain[0].at("serial").as_string() == testpki::good_hierarchy().leaf.cert.serial_hex());
   for (const char* key :
        {"issuer", "names", "not_before", "not_after", "key", "signature_algorithm"})
     CHECK(chain[0].as_object().contains(key));
@@ -111,7 +107,9 @@ TEST_CASE("broken chains: the finding codes and exit 1", "[e2e]") {
   SECTION("untrusted root") {
     const auto other = testpki::make_hierarchy({"x.test"});
     const auto run = probe_server(
-        serving(ServedChain::of(good().leaf, {good().intermediate.cert, good().root.cert})),
+        serving(ServedChain::of(
+            testpki::good_hierarchy().leaf,
+            {testpki::good_hierarchy().intermediate.cert, testpki::good_hierarchy().root.cert})),
         "good.test", other.root.cert);
     CHECK(run.codes.count("chain.untrusted_root"));
     CHECK(run.process.exit_code == 1);
@@ -120,13 +118,13 @@ TEST_CASE("broken chains: the finding codes and exit 1", "[e2e]") {
     testpki::CertSpec i2spec;
     i2spec.common_name = "Second Intermediate";
     i2spec.is_ca = true;
-    const auto i2 = testpki::issue(good().intermediate, i2spec);
+    const auto i2 = testpki::issue(testpki::good_hierarchy().intermediate, i2spec);
     testpki::CertSpec leafspec;
     leafspec.common_name = "good.test";
     leafspec.dns_names = {"good.test"};
     const auto leaf = testpki::issue(i2, leafspec);
-    const auto run =
-        probe_server(serving(ServedChain::of(leaf, {good().intermediate.cert, i2.cert})));
+    const auto run = probe_server(
+        serving(ServedChain::of(leaf, {testpki::good_hierarchy().intermediate.cert, i2.cert})));
     CHECK(run.codes.count("chain.wrong_order"));
   }
   SECTION("expired leaf") {
@@ -135,8 +133,9 @@ TEST_CASE("broken chains: the finding codes and exit 1", "[e2e]") {
     spec.dns_names = {"good.test"};
     spec.not_before = testpki::fixed_now() - std::chrono::days(400);
     spec.not_after = testpki::fixed_now() - std::chrono::days(3);
-    const auto leaf = testpki::issue(good().intermediate, spec);
-    const auto run = probe_server(serving(ServedChain::of(leaf, {good().intermediate.cert})));
+    const auto leaf = testpki::issue(testpki::good_hierarchy().intermediate, spec);
+    const auto run =
+        probe_server(serving(ServedChain::of(leaf, {testpki::good_hierarchy().intermediate.cert})));
     CHECK(run.codes.count("cert.expired"));
     CHECK(run.process.exit_code == 1);
   }
@@ -154,7 +153,7 @@ TEST_CASE("broken chains: the finding codes and exit 1", "[e2e]") {
   SECTION("default certificate for an unconfigured name") {
     const auto other = testpki::make_hierarchy({"default.test"});
     TlsServerOptions o = serving(ServedChain::of(other));
-    o.by_sni["good.test"] = ServedChain::of(good());
+    o.by_sni["good.test"] = ServedChain::of(testpki::good_hierarchy());
     const auto run = probe_server(o, "other.test", other.root.cert);
     CHECK(run.codes.count("sni.default_cert"));
     CHECK_FALSE(run.codes.count("name.mismatch"));
@@ -165,8 +164,9 @@ TEST_CASE("broken chains: the finding codes and exit 1", "[e2e]") {
     spec.common_name = "good.test";
     spec.dns_names = {"good.test"};
     spec.key = testpki::KeyKind::rsa_1024;
-    const auto leaf = testpki::issue(good().intermediate, spec);
-    const auto run = probe_server(serving(ServedChain::of(leaf, {good().intermediate.cert})));
+    const auto leaf = testpki::issue(testpki::good_hierarchy().intermediate, spec);
+    const auto run =
+        probe_server(serving(ServedChain::of(leaf, {testpki::good_hierarchy().intermediate.cert})));
     CHECK(run.codes.count("key.weak"));
   }
   SECTION("SHA-1 signature") {
@@ -174,12 +174,13 @@ TEST_CASE("broken chains: the finding codes and exit 1", "[e2e]") {
     spec.common_name = "good.test";
     spec.dns_names = {"good.test"};
     spec.hash = testpki::SigHash::sha1;
-    const auto leaf = testpki::issue(good().intermediate, spec);
-    const auto run = probe_server(serving(ServedChain::of(leaf, {good().intermediate.cert})));
+    const auto leaf = testpki::issue(testpki::good_hierarchy().intermediate, spec);
+    const auto run =
+        probe_server(serving(ServedChain::of(leaf, {testpki::good_hierarchy().intermediate.cert})));
     CHECK(run.codes.count("sig.weak"));
   }
   SECTION("legacy protocol only") {
-    auto o = serving(ServedChain::of(good()));
+    auto o = serving(ServedChain::of(testpki::good_hierarchy()));
     o.versions = testsupport::TlsVersions::legacy_only;
     const auto run = probe_server(o);
     CHECK(run.codes.count("tls.protocol_old"));
@@ -191,14 +192,14 @@ TEST_CASE("broken chains: the finding codes and exit 1", "[e2e]") {
 // A leaf sent without its intermediate, root trusted: chain.incomplete (issue 11; it used to
 // read chain.untrusted_root when the leaf had no AIA).
 TEST_CASE("incomplete chain: intermediate not sent", "[e2e]") {
-  const auto run = probe_server(serving(ServedChain::of(good().leaf)));
+  const auto run = probe_server(serving(ServedChain::of(testpki::good_hierarchy().leaf)));
   INFO(run.process.out);
   CHECK(run.codes.count("chain.incomplete"));
   CHECK(run.process.exit_code == 1);
 }
 
 TEST_CASE("sni.required is info: exit 0", "[e2e]") {
-  auto o = serving(ServedChain::of(good()));
+  auto o = serving(ServedChain::of(testpki::good_hierarchy()));
   o.require_sni = true;
   const auto run = probe_server(o);
   CHECK(run.codes == std::set<std::string>{"sni.required"});
@@ -209,7 +210,7 @@ TEST_CASE("no handshake: exit 2 with the finding in the output", "[e2e]") {
   SECTION("client certificate required") {
     // The server sent its chain before refusing us: that chain is judged, and the exit
     // status follows the findings (issue 11 item 9; probe_aia_e2e_test.cpp).
-    auto o = serving(ServedChain::of(good()));
+    auto o = serving(ServedChain::of(testpki::good_hierarchy()));
     o.require_client_cert = true;
     const auto run = probe_server(o);
     CHECK(run.codes.count("tls.handshake_failed"));
@@ -217,25 +218,26 @@ TEST_CASE("no handshake: exit 2 with the finding in the output", "[e2e]") {
   }
   SECTION("refused") {
     const auto run = probe("good.test", "127.0.0.1:" + std::to_string(testsupport::unused_port()),
-                           good().root.cert);
+                           testpki::good_hierarchy().root.cert);
     CHECK(run.codes.count("probe.unreachable"));
     CHECK(run.process.exit_code == 2);
   }
   SECTION("plain HTTP") {
     testsupport::PlainHttpServer server;
-    const auto run = probe("good.test", server.address(), good().root.cert);
+    const auto run = probe("good.test", server.address(), testpki::good_hierarchy().root.cert);
     CHECK(run.codes.count("tls.handshake_failed"));
     CHECK(run.process.exit_code == 2);
   }
   SECTION("closed mid-handshake") {
     testsupport::CloseMidHandshakeServer server;
-    const auto run = probe("good.test", server.address(), good().root.cert);
+    const auto run = probe("good.test", server.address(), testpki::good_hierarchy().root.cert);
     CHECK(run.codes.count("tls.handshake_failed"));
     CHECK(run.process.exit_code == 2);
   }
   SECTION("timeout is bounded by --timeout") {
     testsupport::SilentServer server;
-    const auto run = probe("good.test", server.address(), good().root.cert, {"--timeout", "0.5"});
+    const auto run = probe("good.test", server.address(), testpki::good_hierarchy().root.cert,
+                           {"--timeout", "0.5"});
     CHECK(run.process.exit_code == 2);
     CHECK(run.codes.size() == 1);
     CHECK(run.process.elapsed_ms < 5000);
@@ -269,7 +271,7 @@ TEST_CASE("bad input: one stderr line, exit 64, no network", "[e2e]") {
 }
 
 TEST_CASE("--targets with several targets: a JSON array, text output too", "[e2e]") {
-  TlsServerOptions o = serving(ServedChain::of(good()));
+  TlsServerOptions o = serving(ServedChain::of(testpki::good_hierarchy()));
   TlsTestServer server(o);
   const auto self = testpki::make_self_signed([] {
     testpki::CertSpec s;
@@ -278,12 +280,13 @@ TEST_CASE("--targets with several targets: a JSON array, text output too", "[e2e
     return s;
   }());
   TlsTestServer server2(serving(ServedChain::of(self)));
-  testpki::TempPemFile ca(certs::write_pem(good().root.cert));
+  testpki::TempPemFile ca(certs::write_pem(testpki::good_hierarchy().root.cert));
   testpki::TempPemFile list("# targets\ngood.test\n\nhttps://good.test:443/\n");
-  const auto r = testsupport::run_tlsprobe(
-      {"probe", "--targets", list.path(), "--connect", server.address(), "--ca-file", ca.path(),
-       "--no-system-trust", "--at", kAt, "--format", "json", "--concurrency", "2"},
-      20s);
+  const auto r =
+      testsupport::run_tlsprobe({"probe", "--targets", list.path(), "--connect", server.address(),
+                                 "--ca-file", ca.path(), "--no-system-trust", "--at",
+                                 testpki::kFixedNowText, "--format", "json", "--concurrency", "2"},
+                                20s);
   INFO(r.err);
   CHECK(r.exit_code == 0);
   const auto doc = boost::json::parse(r.out);
@@ -292,7 +295,7 @@ TEST_CASE("--targets with several targets: a JSON array, text output too", "[e2e
 
   const auto text =
       testsupport::run_tlsprobe({"probe", "self.test", "--connect", server2.address(), "--ca-file",
-                                 ca.path(), "--no-system-trust", "--at", kAt},
+                                 ca.path(), "--no-system-trust", "--at", testpki::kFixedNowText},
                                 20s);
   CHECK(text.exit_code == 1);
   CHECK(text.out.find("cert.self_signed") != std::string::npos);
@@ -302,7 +305,7 @@ TEST_CASE("--targets with several targets: a JSON array, text output too", "[e2e
 TEST_CASE("nginx: default_server certificate vs a named virtual host", "[e2e][nginx]") {
   REQUIRE(testsupport::NginxServer::available());
   const auto a = testpki::make_hierarchy({"default.test"});
-  const auto b = good();
+  const auto b = testpki::good_hierarchy();
   testsupport::NginxTlsSite def;
   def.default_server = true;
   def.cert_pem = certs::write_pem(certs::Chain{a.leaf.cert, a.intermediate.cert});
@@ -317,7 +320,7 @@ TEST_CASE("nginx: default_server certificate vs a named virtual host", "[e2e][ng
   auto run = [&](const std::string& target) {
     const auto r = testsupport::run_tlsprobe(
         {"probe", target, "--connect", nginx.address(), "--ca-file", roots.path(),
-         "--no-system-trust", "--at", kAt, "--format", "json"},
+         "--no-system-trust", "--at", testpki::kFixedNowText, "--format", "json"},
         20s);
     INFO(r.err << nginx.error_log());
     REQUIRE_FALSE(r.timed_out);
@@ -343,12 +346,13 @@ TEST_CASE("an expiry shows the same number of days in the chain and in the messa
   spec.dns_names = {"good.test"};
   spec.not_before = testpki::fixed_now() - std::chrono::days(2000);
   spec.not_after = testpki::fixed_now() - std::chrono::days(1067) - std::chrono::hours(12);
-  const auto leaf = testpki::issue(good().intermediate, spec);
-  TlsTestServer server(serving(ServedChain::of(leaf, {good().intermediate.cert})));
-  testpki::TempPemFile ca(certs::write_pem(good().root.cert));
+  const auto leaf = testpki::issue(testpki::good_hierarchy().intermediate, spec);
+  TlsTestServer server(
+      serving(ServedChain::of(leaf, {testpki::good_hierarchy().intermediate.cert})));
+  testpki::TempPemFile ca(certs::write_pem(testpki::good_hierarchy().root.cert));
   const auto r = testsupport::run_tlsprobe(
       {"probe", "good.test", "--connect", server.address(), "--ca-file", ca.path(),
-       "--no-system-trust", "--at", kAt, "--no-aia", "--timeout", "5"},
+       "--no-system-trust", "--at", testpki::kFixedNowText, "--no-aia", "--timeout", "5"},
       20s);
   INFO(r.out << r.err);
   CHECK(r.exit_code == 1);

@@ -15,8 +15,7 @@ using namespace tlsprobe::relaytest;
 
 namespace {
 
-// Answers an upgrade request with 101 and then echoes what it reads, upper-cased, until the
-// client closes (a stand-in for a WebSocket server: the bytes after the 101 are not HTTP).
+// Accepts an upgrade to websocket (accept_upgrade_then_echo); anything else gets 400.
 void upgrade_then_echo(PlainIo& io) {
   const auto head = io.read_until("\r\n\r\n");
   if (!head) return;
@@ -26,15 +25,7 @@ void upgrade_then_echo(PlainIo& io) {
     io.write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     return;
   }
-  if (!io.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                "Connection: Upgrade\r\n\r\n"))
-    return;
-  for (int i = 0; i < 10; ++i) {
-    auto bytes = io.read_some(5s);
-    if (bytes.empty()) return;
-    for (auto& c : bytes) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    if (!io.write(bytes)) return;
-  }
+  accept_upgrade_then_echo(io);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "config/config.hpp"
 #include "support/in_process_proxy.hpp"
+#include "support/loopback_client.hpp"
 #include "support/process.hpp"
 
 #include <boost/json/object.hpp>
@@ -20,13 +21,14 @@ config::Config test_config();
 
 using RunningProxy = testsupport::InProcessProxy;
 
-// A blocking client socket to 127.0.0.1:port with 5 s send/receive timeouts; -1 on failure.
-int connect_to(std::uint16_t port);
-bool send_all(int fd, const std::string& data);
-// Reads until the peer closes, `limit` bytes, or the receive timeout.
-std::string read_all(int fd, std::size_t limit = 1 << 20);
-// Reads until "\r\n\r\n" (a response head), at most 64 KiB.
-std::string read_head(int fd);
+// A blocking client socket to the proxy at 127.0.0.1:port with 5 s send/receive timeouts (so
+// read_all and read_head end); -1 on failure.
+inline int connect_to(std::uint16_t port) {
+  return testsupport::connect_loopback(port, {.io_timeout = std::chrono::seconds(5)});
+}
+using testsupport::read_all;
+using testsupport::read_head;
+using testsupport::send_all;
 // Status code of "HTTP/1.1 NNN ..." or 0.
 int status_of(const std::string& response);
 

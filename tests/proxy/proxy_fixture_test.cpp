@@ -5,12 +5,6 @@
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -27,54 +21,6 @@ config::Config test_config() {
   cfg.timeouts.probe = std::chrono::seconds(5);
   cfg.timeouts.drain = std::chrono::seconds(2);
   return cfg;
-}
-
-int connect_to(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-bool send_all(int fd, const std::string& data) {
-  std::size_t off = 0;
-  while (off < data.size()) {
-    const auto w = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-    if (w <= 0) return false;
-    off += static_cast<std::size_t>(w);
-  }
-  return true;
-}
-
-std::string read_all(int fd, std::size_t limit) {
-  std::string out;
-  char buf[65536];
-  while (out.size() < limit) {
-    const auto r = ::recv(fd, buf, sizeof buf, 0);
-    if (r <= 0) break;
-    out.append(buf, static_cast<std::size_t>(r));
-  }
-  return out;
-}
-
-std::string read_head(int fd) {
-  std::string out;
-  char c;
-  while (out.size() < 65536 && out.find("\r\n\r\n") == std::string::npos) {
-    if (::recv(fd, &c, 1, 0) != 1) break;
-    out.push_back(c);
-  }
-  return out;
 }
 
 int status_of(const std::string& response) {

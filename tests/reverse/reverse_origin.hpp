@@ -5,6 +5,7 @@
 // every read has a socket timeout, so a stuck client holds a worker for 3 s at most.
 #pragma once
 
+#include "certs/ascii.hpp"
 #include "certs/ossl.hpp"
 #include "support/loopback_server.hpp"
 #include "support/tls_test_server.hpp"
@@ -75,9 +76,7 @@ class HttpsOrigin : public testsupport::LoopbackServer {
   }
 
   static std::string header(const std::string& head, const std::string& name) {
-    std::string lower_head = head;
-    std::transform(lower_head.begin(), lower_head.end(), lower_head.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    const std::string lower_head = certs::ascii_lower(head);
     const auto pos = lower_head.find("\r\n" + name + ":");
     if (pos == std::string::npos) return "";
     auto start = pos + name.size() + 3;

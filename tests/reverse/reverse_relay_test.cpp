@@ -35,9 +35,8 @@ std::string url(std::uint16_t port, const std::string& path) {
 class RawClient {
  public:
   explicit RawClient(std::uint16_t port) {
-    fd_ = connect_loopback(port);
+    fd_ = testsupport::connect_loopback(port, {.io_timeout = 200ms});
     if (fd_ < 0) throw std::runtime_error("connect to the proxy failed");
-    intercept_test::set_socket_timeouts(fd_, 200ms);
     ctx_.reset(SSL_CTX_new(TLS_client_method()));
     certs::SslPtr ssl{SSL_new(ctx_.get())};
     SSL_set_fd(ssl.get(), fd_);
@@ -127,16 +126,8 @@ TEST_CASE("reverse relay: a 101 upgrade goes through and the new protocol flows 
           "[reverse]") {
   ScriptedUpstream origin(ServedChain::of(www()), [](TlsIo& io) {
     const auto req = io.read_message(false, 5s);
-    if (!req.complete || intercept_test::lower(req.head.get("upgrade")) != "websocket") return;
-    if (!io.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                  "Connection: Upgrade\r\n\r\n"))
-      return;
-    for (int i = 0; i < 10; ++i) {
-      auto bytes = io.read_some(5s);
-      if (bytes.empty()) return;
-      for (auto& c : bytes) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      if (!io.write(bytes)) return;
-    }
+    if (!req.complete || certs::ascii_lower(req.head.get("upgrade")) != "websocket") return;
+    accept_upgrade_then_echo(io);
   });
   ReverseProxy proxy(test_config(origin.address(), {www().root.cert}));
   RawClient client(proxy.port());

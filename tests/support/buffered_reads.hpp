@@ -1,8 +1,8 @@
 // Buffered, deadline-bounded reads written once for the tests' scripted peers (PlainIo over
 // TCP in support/relay_peers.hpp, TlsIo over TLS in intercept/http_peers.hpp), so that one
-// scenario reads the same way on either transport. CRTP: `Io` provides
-// `std::string read_some(std::chrono::milliseconds limit)`, which hands out pending_ first and
-// returns "" on close, error or deadline.
+// scenario reads the same way on either transport. CRTP: `Io` provides `bool stopped()` and
+// `long receive(char* buf, std::size_t n)`: the bytes read (> 0), 0 when nothing came before
+// the socket's short timeout (try again), < 0 when the peer closed or the transport failed.
 #pragma once
 
 #include <chrono>
@@ -19,6 +19,26 @@ inline constexpr std::size_t kMaxTestRead = 64 * 1024 * 1024;  // any one accumu
 template <class Io>
 class BufferedReads {
  public:
+  // Some bytes (buffered first), "" on close, error, stop or deadline.
+  std::string read_some(std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    if (!pending_.empty()) return std::exchange(pending_, {});
+    auto& io = static_cast<Io&>(*this);
+    const auto deadline = Clock::now() + limit;
+    char buf[16384];
+    while (!io.stopped() && Clock::now() <= deadline) {
+      const long n = io.receive(buf, sizeof buf);
+      if (n > 0) return std::string(buf, static_cast<std::size_t>(n));
+      if (n < 0) {
+        closed_ = true;
+        break;
+      }
+    }
+    return {};
+  }
+
+  // The peer closed (or the transport failed) during a read.
+  bool closed() const { return closed_; }
+
   // Everything up to and including `delim` (the rest stays buffered); nullopt on close,
   // deadline or more than `cap` bytes without it (what came stays buffered).
   std::optional<std::string> read_until(std::string_view delim,
@@ -35,7 +55,7 @@ class BufferedReads {
       const auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       if (acc.size() > cap || left.count() <= 0) break;
-      auto more = static_cast<Io&>(*this).read_some(left);
+      auto more = read_some(left);
       if (more.empty()) break;
       acc += more;
     }
@@ -52,7 +72,7 @@ class BufferedReads {
       const auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       if (left.count() <= 0) break;
-      auto more = static_cast<Io&>(*this).read_some(left);
+      auto more = read_some(left);
       if (more.empty()) break;
       acc += more;
     }
@@ -66,6 +86,7 @@ class BufferedReads {
  protected:
   using Clock = std::chrono::steady_clock;
   std::string pending_;  // read from the transport, not handed out yet
+  bool closed_ = false;
 };
 
 }  // namespace tlsprobe::testsupport

@@ -1,6 +1,7 @@
 #include "support/http_test_server.hpp"
 
 #include "certs/ossl.hpp"
+#include "support/loopback_client.hpp"
 
 #include <openssl/pkcs7.h>
 
@@ -44,20 +45,6 @@ std::size_t HttpTestServer::requests(const std::string& path) const {
   auto it = counts_.find(path);
   return it == counts_.end() ? 0 : it->second;
 }
-
-namespace {
-
-bool send_all(int fd, const std::string& data) {
-  std::size_t sent = 0;
-  while (sent < data.size()) {
-    const auto n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    sent += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-}  // namespace
 
 void HttpTestServer::serve(int fd) {
   // The request head, bounded in size and time.

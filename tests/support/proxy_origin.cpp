@@ -1,32 +1,18 @@
 #include "support/proxy_origin.hpp"
 
+#include "certs/ascii.hpp"
+#include "support/loopback_client.hpp"
+
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 
 namespace tlsprobe::testsupport {
 
 namespace {
-
-bool send_all(int fd, const char* p, std::size_t n) {
-  while (n > 0) {
-    const auto w = ::send(fd, p, n, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Reads into `buf` until it holds `want` bytes past `from`, or fails. Bounded by the server's
 // 5 s readability wait per read.
@@ -84,7 +70,7 @@ void ProxyOrigin::serve(int fd) {
       if (colon != std::string::npos) {
         auto v = line.substr(colon + 1);
         v.erase(0, v.find_first_not_of(" \t"));
-        auto& slot = headers[lower(line.substr(0, colon))];
+        auto& slot = headers[certs::ascii_lower(line.substr(0, colon))];
         slot = slot.empty() ? v : slot + ", " + v;
       }
       pos = next;
@@ -102,7 +88,8 @@ void ProxyOrigin::serve(int fd) {
       body = buf.substr(0, n);
       buf.erase(0, n);
     } else if (auto te = headers.find("transfer-encoding");
-               te != headers.end() && lower(te->second).find("chunked") != std::string::npos) {
+               te != headers.end() &&
+               certs::ascii_lower(te->second).find("chunked") != std::string::npos) {
       for (;;) {
         std::size_t eol;
         while ((eol = buf.find("\r\n")) == std::string::npos)
@@ -124,15 +111,14 @@ void ProxyOrigin::serve(int fd) {
       reply_body = pattern_bytes(std::stoull(target.substr(7)));
     else if (target == "/echo")
       reply_body = body;
-    const bool close = lower(headers["connection"]).find("close") != std::string::npos;
+    const bool close = certs::ascii_lower(headers["connection"]).find("close") != std::string::npos;
     std::string reply =
         "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
         "Content-Length: " +
         std::to_string(reply_body.size()) + "\r\n" + (close ? "Connection: close\r\n" : "") +
         "\r\n";
-    if (!send_all(fd, reply.data(), reply.size())) return;
-    if (request_line.rfind("HEAD ", 0) != 0 && !send_all(fd, reply_body.data(), reply_body.size()))
-      return;
+    if (!send_all(fd, reply)) return;
+    if (request_line.rfind("HEAD ", 0) != 0 && !send_all(fd, reply_body)) return;
     if (close) return;
   }
 }
@@ -149,7 +135,7 @@ EchoServer::EchoServer()
                 return;
               }
               if (r < 0) return;
-              if (!send_all(fd, buf, static_cast<std::size_t>(r))) return;
+              if (!send_all(fd, std::string_view(buf, static_cast<std::size_t>(r)))) return;
             }
           },
           8, Deferred{}) {

@@ -5,19 +5,21 @@
 // - ScriptedOrigin: a plain-HTTP origin on 127.0.0.1 that runs a test's script on each
 //   accepted connection (the forward proxy's upstream).
 // - Scenarios written once for any Io: a response that pauses until the client has its first
-//   bytes, and a chunked response whose framing arrives in separate pieces.
+//   bytes, a chunked response whose framing arrives in separate pieces, and an accepted
+//   upgrade whose new protocol echoes.
 #pragma once
 
 #include "support/buffered_reads.hpp"
+#include "support/loopback_client.hpp"
 #include "support/loopback_server.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -34,9 +36,7 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 inline void short_socket_timeouts(int fd) {
-  timeval tv{0, 200'000};  // 200 ms: loops below retry until their own deadline
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  testsupport::set_socket_timeouts(fd, 200ms);  // loops below retry until their own deadline
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
@@ -64,28 +64,19 @@ class PlainIo : public testsupport::BufferedReads<PlainIo> {
     return true;
   }
 
-  // Some bytes (buffered first), "" on close, error or deadline.
-  std::string read_some(std::chrono::milliseconds limit = 10s) {
-    if (!pending_.empty()) return std::exchange(pending_, {});
-    const auto deadline = Clock::now() + limit;
-    char buf[16384];
-    while (!stopped() && Clock::now() <= deadline) {
-      const auto n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n > 0) return std::string(buf, static_cast<std::size_t>(n));
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
-      closed_ = true;
-      break;
-    }
-    return {};
+  // For BufferedReads: > 0 bytes, 0 on the socket's short timeout, < 0 closed or failed.
+  long receive(char* buf, std::size_t n) {
+    const auto got = ::recv(fd_, buf, n, 0);
+    if (got > 0) return static_cast<long>(got);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return 0;
+    return -1;
   }
 
-  bool closed() const { return closed_; }
   bool stopped() const { return stopping_ && stopping_(); }
 
  private:
   int fd_;
   std::function<bool()> stopping_;
-  bool closed_ = false;
 };
 
 // A plain-HTTP origin that runs `script` on every connection (on one of `workers` threads).
@@ -107,20 +98,9 @@ class ScriptedOrigin : public testsupport::LoopbackServer {
   Script script_;
 };
 
-// A client connection to 127.0.0.1:port; -1 on failure.
-inline int connect_loopback(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
+// A client connection to 127.0.0.1:port (-1 on failure) for PlainIo, which sets its own
+// timeouts.
+using testsupport::connect_loopback;
 
 inline std::string chunk_of(std::string_view data) {
   char size[32];
@@ -209,6 +189,22 @@ struct PausingResponse {
     return out;
   }
 };
+
+// The origin's side of an upgrade it accepted: answers 101, then echoes what it reads,
+// upper-cased, until the client closes (at most 10 reads). A stand-in for a WebSocket server:
+// the bytes after the 101 are not HTTP, so a relay that still parses them breaks the echo.
+template <class Io>
+void accept_upgrade_then_echo(Io& io) {
+  if (!io.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\n\r\n"))
+    return;
+  for (int i = 0; i < 10; ++i) {
+    auto bytes = io.read_some(5s);
+    if (bytes.empty()) return;
+    for (auto& c : bytes) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (!io.write(bytes)) return;
+  }
+}
 
 // A chunked response whose framing arrives apart from the data: each chunk-size line, each
 // chunk's data and each CRLF is its own write with a pause between, so the relay sees reads

@@ -50,6 +50,8 @@ struct TempDir {
 
   std::string str() const { return path.string(); }
   std::filesystem::path operator/(const std::string& name) const { return path / name; }
+  // The path of `name` in it, as text (for argv and file APIs that take strings).
+  std::string file(const std::string& name) const { return (path / name).string(); }
 
   const std::filesystem::path path;
 };

@@ -1,5 +1,6 @@
 #include "support/tls_test_server.hpp"
 
+#include "certs/ascii.hpp"
 #include "certs/ossl.hpp"
 
 #include <openssl/err.h>
@@ -23,6 +24,14 @@ ServedChain ServedChain::of(const testpki::Issued& leaf, certs::Chain extra) {
 ServedChain ServedChain::of(const testpki::Hierarchy& h) {
   return of(h.leaf, {h.intermediate.cert});
 }
+
+TlsServerOptions serving(ServedChain chain) {
+  TlsServerOptions o;
+  o.default_chain = std::move(chain);
+  return o;
+}
+
+TlsServerOptions serving(const testpki::Hierarchy& h) { return serving(ServedChain::of(h)); }
 
 struct TlsTestServer::Contexts {
   certs::SslCtxPtr default_ctx;
@@ -107,10 +116,7 @@ TlsTestServer::TlsTestServer(TlsServerOptions options)
           return SSL_TLSEXT_ERR_ALERT_FATAL;
         }
         if (name) {
-          std::string key(name);
-          std::transform(key.begin(), key.end(), key.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-          auto it = self->contexts_->by_sni.find(key);
+          auto it = self->contexts_->by_sni.find(certs::ascii_lower(name));
           if (it != self->contexts_->by_sni.end()) SSL_set_SSL_CTX(ssl, it->second.get());
         }
         return SSL_TLSEXT_ERR_OK;

@@ -46,6 +46,11 @@ struct TlsServerOptions {
   std::string reply;     // sent after the handshake when not empty (e.g. an HTTP response)
 };
 
+// Options that serve `chain` to every client (no SNI routing), the rest default.
+TlsServerOptions serving(ServedChain chain);
+// serving(ServedChain::of(h)): the hierarchy's leaf and intermediate.
+TlsServerOptions serving(const testpki::Hierarchy& h);
+
 class TlsTestServer : public LoopbackServer {
  public:
   explicit TlsTestServer(TlsServerOptions options);
