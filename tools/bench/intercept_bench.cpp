@@ -18,6 +18,7 @@
 // X25519, no session resumption, verifying the presented chain and the name origin.test
 // against the test root and the interception CA.
 #include "bench_common.hpp"
+#include "certs/ascii.hpp"
 #include "same_round_ratios.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -153,14 +154,9 @@ asio::ssl::context make_client_context(const std::vector<std::string>& anchors) 
   return ctx;
 }
 
-std::string lower(std::string s) {
-  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
-
 // Value of header `name` (lower case) in a response head, or nullopt.
 std::optional<std::string> header_value(const std::string& head, const std::string& name) {
-  const std::string l = lower(head);
+  const std::string l = tlsprobe::certs::ascii_lower(head);
   const auto pos = l.find("\r\n" + name + ":");
   if (pos == std::string::npos) return std::nullopt;
   auto start = pos + name.size() + 3;
