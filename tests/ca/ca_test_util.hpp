@@ -5,6 +5,7 @@
 
 #include "certs/authority.hpp"
 #include "certs/certificate.hpp"
+#include "certs/leaf_minter.hpp"
 #include "certs/ossl.hpp"
 #include "support/temp_dir.hpp"
 
@@ -21,6 +22,12 @@ namespace tlsprobe::catest {
 namespace fs = std::filesystem;
 
 using testsupport::TempDir;
+
+// One in-memory CA and leaf minter for the whole test binary (minting a CA costs a key).
+inline const certs::LeafMinter& throwaway_minter() {
+  static const certs::LeafMinter m(certs::Authority::make_throwaway());
+  return m;
+}
 
 // The message of the certs::AuthorityError `f` throws ("" when it throws none).
 template <class F>

@@ -17,11 +17,7 @@ using Clock = std::chrono::system_clock;
 
 namespace {
 
-// One CA and one minter for the whole file: the CA is in memory, the leaf key shared.
-const LeafMinter& minter() {
-  static const LeafMinter m(Authority::make_throwaway());
-  return m;
-}
+const LeafMinter& minter() { return catest::throwaway_minter(); }
 
 const certs::Certificate& ca() { return minter().authority().certificate(); }
 

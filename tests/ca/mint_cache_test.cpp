@@ -1,4 +1,5 @@
 #include "certs/mint_cache.hpp"
+#include "ca/ca_test_util.hpp"
 #include "pki/test_pki.hpp"
 
 #include <catch2/catch.hpp>
@@ -7,16 +8,9 @@
 #include <thread>
 
 using namespace tlsprobe;
-using certs::Authority;
-using certs::LeafMinter;
 using certs::MintCache;
 
 namespace {
-
-const LeafMinter& minter() {
-  static const LeafMinter m(Authority::make_throwaway());
-  return m;
-}
 
 testpki::Issued leaf_for(const std::string& name) {
   static const testpki::Issued root =
@@ -32,7 +26,7 @@ testpki::Issued leaf_for(const std::string& name) {
 }  // namespace
 
 TEST_CASE("the same name and upstream leaf is a cache hit", "[mint_cache]") {
-  MintCache cache(minter());
+  MintCache cache(catest::throwaway_minter());
   const auto up = leaf_for("a.example.test");
   const auto first = cache.get(&up.cert, "a.example.test");
   REQUIRE(first);
@@ -46,7 +40,7 @@ TEST_CASE("the same name and upstream leaf is a cache hit", "[mint_cache]") {
 }
 
 TEST_CASE("a changed upstream leaf gets a new minted leaf", "[mint_cache]") {
-  MintCache cache(minter());
+  MintCache cache(catest::throwaway_minter());
   const auto old_up = leaf_for("b.example.test");
   const auto new_up = leaf_for("b.example.test");  // renewed: another fingerprint
   REQUIRE(old_up.cert.sha256_hex() != new_up.cert.sha256_hex());
@@ -63,7 +57,7 @@ TEST_CASE("a changed upstream leaf gets a new minted leaf", "[mint_cache]") {
 }
 
 TEST_CASE("the cache evicts the least recently used entry at its bound", "[mint_cache]") {
-  MintCache cache(minter(), 2);
+  MintCache cache(catest::throwaway_minter(), 2);
   const auto one = cache.get(nullptr, "one.example.test");
   cache.get(nullptr, "two.example.test");
   CHECK(cache.get(nullptr, "one.example.test").leaf == one.leaf);  // one is now most recent
@@ -82,7 +76,7 @@ TEST_CASE("the cache evicts the least recently used entry at its bound", "[mint_
 }
 
 TEST_CASE("concurrent requests for one key mint once", "[mint_cache]") {
-  MintCache cache(minter());
+  MintCache cache(catest::throwaway_minter());
   const auto up = leaf_for("busy.example.test");
   constexpr int kThreads = 8;
   std::latch start(kThreads);
@@ -105,7 +99,7 @@ TEST_CASE("concurrent requests for one key mint once", "[mint_cache]") {
 }
 
 TEST_CASE("many keys from many threads stay consistent", "[mint_cache]") {
-  MintCache cache(minter(), 16);
+  MintCache cache(catest::throwaway_minter(), 16);
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
   for (int t = 0; t < 4; ++t)
@@ -125,7 +119,7 @@ TEST_CASE("many keys from many threads stay consistent", "[mint_cache]") {
 }
 
 TEST_CASE("a failed mint is reported to the caller and not cached", "[mint_cache]") {
-  MintCache cache(minter());
+  MintCache cache(catest::throwaway_minter());
   const auto a = cache.get(nullptr, "not a host");
   const auto b = cache.get(nullptr, "not a host");
   CHECK_FALSE(a);

@@ -3,12 +3,14 @@
 // server. Pure: no sockets.
 #include "inspect/checks.hpp"
 #include "inspect/codes.hpp"
+#include "inspect/diagnose_helpers.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 
 using namespace tlsprobe::inspect;
+using diagtest::find;
 
 namespace {
 
@@ -60,11 +62,6 @@ Findings run(const Observations& obs) {
   Findings out;
   detail::check_compat(obs, out);
   return out;
-}
-
-const Finding* find(const Findings& fs, std::string_view code) {
-  auto it = std::find_if(fs.begin(), fs.end(), [&](const Finding& f) { return f.code == code; });
-  return it == fs.end() ? nullptr : &*it;
 }
 
 }  // namespace

@@ -145,7 +145,7 @@ TEST_CASE(
 
 TEST_CASE("the admin listener is never a destination, by CONNECT or by absolute-form URL",
           "[hardening][security][door]") {
-  ProxyOptions o;
+  testsupport::ProxyOptions o;
   o.admin = "127.0.0.1:0";
   ProxyProcess proxy(o);
   const auto admin = proxy.admin_port();
@@ -178,7 +178,7 @@ TEST_CASE("listening beyond loopback: the host's loopback services need allow_de
   EchoServerProcess echo;  // a loopback-only service of this host
   const std::string echo_at = "127.0.0.1:" + std::to_string(echo.port());
   SECTION("refused by default") {
-    ProxyOptions o;
+    testsupport::ProxyOptions o;
     o.listen = *mine + ":0";
     o.extra = {"--allow", *mine + "/32"};
     ProxyProcess proxy(o);
@@ -196,7 +196,7 @@ TEST_CASE("listening beyond loopback: the host's loopback services need allow_de
     CHECK(proxy.stop().code == 0);
   }
   SECTION("allowed with --allow-destination") {
-    ProxyOptions o;
+    testsupport::ProxyOptions o;
     o.listen = *mine + ":0";
     o.extra = {"--allow", *mine + "/32", "--allow-destination", "127.0.0.1/32"};
     ProxyProcess proxy(o);
@@ -223,7 +223,7 @@ TEST_CASE("the admin listener beyond loopback needs --admin-allow; allow-lists o
   CHECK(r.err.find("--admin-allow") != std::string::npos);
 
   // Accepted with an allow-list; a list admitting everyone is said at start.
-  ProxyOptions o;
+  testsupport::ProxyOptions o;
   o.admin = admin;
   o.extra = {"--admin-allow", "198.51.100.0/24", "--allow", "0.0.0.0/0"};
   ProxyProcess proxy(o);

@@ -3,3 +3,4 @@
 // with the normal compiler and under tools/sanitize.sh.
 #define LLVMFuzzerTestOneInput tlsprobe_replay_client_hello
 #include "inspect/client_hello_fuzz.cpp"
+#undef LLVMFuzzerTestOneInput  // the next file of a unity batch names its own

@@ -3,3 +3,4 @@
 // with the normal compiler and under tools/sanitize.sh.
 #define LLVMFuzzerTestOneInput tlsprobe_replay_diagnose
 #include "inspect/diagnose_fuzz.cpp"
+#undef LLVMFuzzerTestOneInput  // the next file of a unity batch names its own

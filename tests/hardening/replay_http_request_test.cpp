@@ -3,3 +3,4 @@
 // with the normal compiler and under tools/sanitize.sh.
 #define LLVMFuzzerTestOneInput tlsprobe_replay_http_request
 #include "tests/fuzz/http_request_fuzz.cpp"
+#undef LLVMFuzzerTestOneInput  // the next file of a unity batch names its own

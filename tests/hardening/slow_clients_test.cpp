@@ -70,7 +70,7 @@ TEST_CASE(
     "[hardening][security][slowloris]") {
   EchoServerProcess echo;
   raise_own_fd_limit(4096);
-  ProxyOptions o;
+  testsupport::ProxyOptions o;
   o.admin = "127.0.0.1:0";
   // The total limit is what the attacker filled before: 100 slots, 150 partial heads.
   o.config_toml = "[timeouts]\nheader = \"60s\"\n[limits]\nmax_connections = 100\n";
@@ -133,7 +133,7 @@ TEST_CASE("connections that never make a request are logged as failures with the
   EchoServerProcess echo;
   const std::string origin = "127.0.0.1:" + std::to_string(echo.port());
   SECTION("forward: the request head never completes (header timeout)") {
-    ProxyOptions o;
+    testsupport::ProxyOptions o;
     o.config_toml = "[timeouts]\nheader = \"1s\"\n";
     ProxyProcess proxy(o);
     Fd fd = connect_loopback(proxy.port());
@@ -147,7 +147,7 @@ TEST_CASE("connections that never make a request are logged as failures with the
     CHECK(field(recs[0], "event", "reason").rfind("header_timeout", 0) == 0);
   }
   SECTION("intercept: the ClientHello never completes (peek timeout)") {
-    ProxyOptions o;
+    testsupport::ProxyOptions o;
     o.config_toml = "[timeouts]\nheader = \"1s\"\n";
     o.extra = {"--intercept", "--state-dir", "{dir}/state"};
     ProxyProcess proxy(o);
@@ -171,7 +171,7 @@ TEST_CASE("truncated ClientHellos waiting in the intercept peek cost no CPU and 
   const std::size_t clients = env && *env ? std::strtoull(env, nullptr, 10) : 1000;
   EchoServerProcess echo;
   raise_own_fd_limit(clients + 512);
-  ProxyOptions o;
+  testsupport::ProxyOptions o;
   o.config_toml = "[timeouts]\nheader = \"60s\"\n";
   o.extra = {"--intercept", "--state-dir", "{dir}/state", "--max-connections-per-client",
              std::to_string(clients + 16)};

@@ -5,12 +5,14 @@
 // redirects to http:// caught. Each rule both ways.
 #include "inspect/check_http.hpp"
 #include "inspect/codes.hpp"
+#include "inspect/diagnose_helpers.hpp"
 #include "inspect/hsts_memory.hpp"
 #include "inspect/html_scan.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace tlsprobe::inspect;
+using diagtest::ev;
 
 namespace {
 
@@ -30,11 +32,6 @@ const Finding* mixed(const Findings& fs) {
   for (const auto& f : fs)
     if (f.code == codes::http_mixed_content) return &f;
   return nullptr;
-}
-
-std::string ev(const Finding& f, const std::string& key) {
-  auto it = f.evidence.find(key);
-  return it == f.evidence.end() ? "<missing>" : it->second;
 }
 
 const std::string kScript = "<script src=\"http://cdn.example.net/app.js\"></script>";

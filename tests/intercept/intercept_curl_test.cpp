@@ -18,11 +18,6 @@ const std::string kReply = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConte
                            std::to_string(kUpstreamBody.size()) + "\r\nConnection: close\r\n\r\n" +
                            kUpstreamBody;
 
-struct Lab {
-  testpki::Hierarchy good = testpki::make_hierarchy({"good.test"}, testpki::now());
-  testpki::TempPemFile root_pem{good.root.cert_pem()};
-};
-
 std::string url_for(const std::string& host, std::uint16_t port) {
   return "https://" + host + ":" + std::to_string(port) + "/";
 }
@@ -43,7 +38,7 @@ struct Scenario {
 };
 
 // The upstream for each failure scenario of the probe issue, all named bad.test.
-std::unique_ptr<TlsTestServer> failing_server(const std::string& name, const Lab& lab) {
+std::unique_ptr<TlsTestServer> failing_server(const std::string& name, const GoodRootFileLab& lab) {
   const auto now = testpki::now();
   if (name == "self_signed") {
     auto leaf = testpki::make_self_signed({.common_name = "bad.test",
@@ -103,7 +98,7 @@ const Scenario kScenarios[] = {
 }  // namespace
 
 TEST_CASE("intercept: healthy upstream through curl with --cacert of our CA") {
-  Lab lab;
+  GoodRootFileLab lab;
   auto up = server_with(ServedChain::of(lab.good));
   InterceptingProxy proxy(
       {.anchors = {lab.good.root.cert}, .resolve = {{"good.test", "127.0.0.1"}}});
@@ -125,7 +120,7 @@ TEST_CASE("intercept: healthy upstream through curl with --cacert of our CA") {
 }
 
 TEST_CASE("intercept: every failure scenario is explained (502 naming the cause), never relayed") {
-  Lab lab;
+  GoodRootFileLab lab;
   for (const auto& sc : kScenarios) {
     DYNAMIC_SECTION(sc.name) {
       auto up = failing_server(sc.name, lab);
@@ -152,7 +147,7 @@ TEST_CASE("intercept: every failure scenario is explained (502 naming the cause)
 }
 
 TEST_CASE("intercept: mirror makes the client see its own certificate error") {
-  Lab lab;
+  GoodRootFileLab lab;
   auto up = failing_server("self_signed", lab);
   InterceptingProxy proxy({.anchors = {lab.good.root.cert},
                            .policy = config::UpstreamErrorPolicy::mirror,
@@ -174,7 +169,7 @@ TEST_CASE("intercept: mirror makes the client see its own certificate error") {
 }
 
 TEST_CASE("intercept: pass forwards a failed upstream and logs its findings") {
-  Lab lab;
+  GoodRootFileLab lab;
   auto up = failing_server("expired", lab);
   InterceptingProxy proxy({.anchors = {lab.good.root.cert},
                            .policy = config::UpstreamErrorPolicy::pass,
@@ -189,7 +184,7 @@ TEST_CASE("intercept: pass forwards a failed upstream and logs its findings") {
 }
 
 TEST_CASE("intercept: a client that rejects our CA gets the host tunnelled from then on") {
-  Lab lab;
+  GoodRootFileLab lab;
   auto up = server_with(ServedChain::of(lab.good));
   InterceptingProxy proxy(
       {.anchors = {lab.good.root.cert}, .resolve = {{"good.test", "127.0.0.1"}}});
@@ -214,7 +209,7 @@ TEST_CASE("intercept: a client that rejects our CA gets the host tunnelled from 
 }
 
 TEST_CASE("intercept: no_intercept hosts are tunnelled untouched") {
-  Lab lab;
+  GoodRootFileLab lab;
   auto up = server_with(ServedChain::of(lab.good));
   InterceptingProxy proxy({.anchors = {lab.good.root.cert},
                            .no_intercept = {"*.test"},
@@ -226,7 +221,7 @@ TEST_CASE("intercept: no_intercept hosts are tunnelled untouched") {
 }
 
 TEST_CASE("intercept: an IP literal host is never sent as SNI; the minted leaf has the IP SAN") {
-  Lab lab;
+  GoodRootFileLab lab;
   auto leaf =
       testpki::issue(lab.good.intermediate, {.common_name = "ip",
                                              .ip_names = {"127.0.0.1"},
@@ -243,7 +238,7 @@ TEST_CASE("intercept: an IP literal host is never sent as SNI; the minted leaf h
 }
 
 TEST_CASE("intercept: a failed upstream handshake is explained") {
-  Lab lab;
+  GoodRootFileLab lab;
   TlsServerOptions o;
   o.default_chain = ServedChain::of(lab.good);
   o.versions = testsupport::TlsVersions::legacy_only;  // we never go below TLS 1.2
@@ -259,7 +254,7 @@ TEST_CASE("intercept: a failed upstream handshake is explained") {
 }
 
 TEST_CASE("intercept: http://tlsprobe.ca/ serves the install page and the CA, never leaving") {
-  Lab lab;
+  GoodRootFileLab lab;
   InterceptingProxy proxy({.anchors = {lab.good.root.cert}});
   const auto page = curl(proxy, "http://tlsprobe.ca/", "");
   CHECK(page.http_code == 200);
@@ -276,7 +271,7 @@ TEST_CASE("intercept: http://tlsprobe.ca/ serves the install page and the CA, ne
 TEST_CASE("intercept: a real nginx upstream answers a GET (the request head reaches it)") {
   // Regression: a bodyless request was held back by buffer_body's more=true, so a server
   // that waits for the request (every real one) never answered: 504 after the deadline.
-  Lab lab;
+  GoodRootFileLab lab;
   testsupport::NginxTlsSite site;
   site.server_name = "good.test";
   site.default_server = true;

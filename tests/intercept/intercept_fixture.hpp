@@ -117,6 +117,12 @@ struct GoodSiteLab {
   }
 };
 
+// good.test's hierarchy and its root as a PEM file, for clients that take a --cacert.
+struct GoodRootFileLab {
+  testpki::Hierarchy good = testpki::make_hierarchy({"good.test"}, testpki::now());
+  testpki::TempPemFile root_pem{good.root.cert_pem()};
+};
+
 // The finding `code` of a log line, nullptr when absent.
 inline const boost::json::object* finding(const boost::json::object& line,
                                           const std::string& code) {

@@ -20,7 +20,7 @@ namespace {
 
 constexpr const char* kSecret = "good-test-private-page";
 
-struct Lab {
+struct IdentityLab {
   testpki::Hierarchy good = testpki::make_hierarchy({"good.test"}, testpki::now());
   ProxyOptions proxy_options(
       config::UpstreamErrorPolicy policy = config::UpstreamErrorPolicy::explain) const {
@@ -35,7 +35,7 @@ struct Lab {
 struct GoodSite {
   std::shared_ptr<std::atomic<int>> requests = std::make_shared<std::atomic<int>>(0);
   std::unique_ptr<ScriptedUpstream> server;
-  explicit GoodSite(const Lab& lab) {
+  explicit GoodSite(const IdentityLab& lab) {
     server =
         std::make_unique<ScriptedUpstream>(ServedChain::of(lab.good), [n = requests](TlsIo& io) {
           for (int i = 0; i < 10; ++i) {
@@ -60,7 +60,7 @@ std::vector<std::string> peer_names(SSL* ssl) {
 
 TEST_CASE(
     "intercept identity: SNI bank.test through CONNECT good.test never gets good.test's page") {
-  Lab lab;
+  IdentityLab lab;
   GoodSite site(lab);
   InterceptingProxy proxy(lab.proxy_options());
   // The client trusts the tlsprobe CA and checks the leaf for bank.test, as s_client
@@ -87,7 +87,7 @@ TEST_CASE(
 }
 
 TEST_CASE("intercept identity: a verdict cached for good.test is never reused for bank.test") {
-  Lab lab;
+  IdentityLab lab;
   GoodSite site(lab);
   InterceptingProxy proxy(lab.proxy_options());
   {  // warm the verdict cache with the honest connection
@@ -106,7 +106,7 @@ TEST_CASE("intercept identity: a verdict cached for good.test is never reused fo
 }
 
 TEST_CASE("intercept identity: the verdict names what it verified, keyed by that name") {
-  Lab lab;
+  IdentityLab lab;
   proxy::UpstreamTls upstream(proxy::UpstreamTls::Options{
       certs::TrustStore::from_anchors({lab.good.root.cert}, certs::SystemTrust::exclude)});
   inspect::HandshakeObservation h;
@@ -144,7 +144,7 @@ TEST_CASE("intercept identity: the verdict names what it verified, keyed by that
 }
 
 TEST_CASE("intercept identity: without SNI the CONNECT host is verified and minted") {
-  Lab lab;
+  IdentityLab lab;
   GoodSite site(lab);
   InterceptingProxy proxy(lab.proxy_options());
   ProxyClient c(proxy.port(), "good.test", site.port(), proxy.ca_path(), "");
@@ -165,7 +165,7 @@ TEST_CASE("intercept identity: SNI good.test through CONNECT bank.test is verifi
   // The other way round: the client asks for good.test (what the server proves) through a
   // tunnel named bank.test. The leaf says good.test, which was verified; the log notes the
   // disagreement.
-  Lab lab;
+  IdentityLab lab;
   GoodSite site(lab);
   InterceptingProxy proxy(lab.proxy_options());
   ProxyClient c(proxy.port(), "bank.test", site.port(), proxy.ca_path(), "good.test");
@@ -184,7 +184,7 @@ TEST_CASE("intercept identity: SNI good.test through CONNECT bank.test is verifi
 //                    -verify_hostname bank.test -CAfile <tlsprobe CA>
 TEST_CASE(
     "intercept identity: openssl s_client -proxy with SNI bank.test gets no good.test bytes") {
-  Lab lab;
+  IdentityLab lab;
   GoodSite site(lab);
   const std::string request = "GET / HTTP/1.1\r\nHost: bank.test\r\nConnection: close\r\n\r\n";
   auto s_client = [&](const InterceptingProxy& proxy) {

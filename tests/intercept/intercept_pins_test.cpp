@@ -22,12 +22,7 @@ namespace {
 
 const std::string kBody = "PINNED-UPSTREAM\n";
 
-struct Lab {
-  testpki::Hierarchy good = testpki::make_hierarchy({"good.test"}, testpki::now());
-  testpki::TempPemFile root_pem{good.root.cert_pem()};
-};
-
-std::unique_ptr<testsupport::TlsTestServer> upstream(const Lab& lab) {
+std::unique_ptr<testsupport::TlsTestServer> upstream(const GoodRootFileLab& lab) {
   testsupport::TlsServerOptions o;
   o.default_chain = ServedChain::of(lab.good);
   o.reply = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
@@ -126,7 +121,7 @@ TEST_CASE("intercept pins: the bound drops expired entries before refusing", "[p
 }
 
 TEST_CASE("intercept pins: one client's rejection leaves other clients intercepted", "[pins]") {
-  Lab lab;
+  GoodRootFileLab lab;
   auto up = upstream(lab);
   InterceptingProxy proxy(
       {.anchors = {lab.good.root.cert}, .resolve = {{"good.test", "127.0.0.1"}}});
@@ -160,7 +155,7 @@ TEST_CASE("intercept pins: one client's rejection leaves other clients intercept
 }
 
 TEST_CASE("intercept pins: GET /pins lists, DELETE /pins clears, the gauge counts", "[pins]") {
-  Lab lab;
+  GoodRootFileLab lab;
   auto up = upstream(lab);
   InterceptingProxy proxy(
       {.anchors = {lab.good.root.cert}, .resolve = {{"good.test", "127.0.0.1"}}});

@@ -4,10 +4,12 @@
 #include "inspect/check_http.hpp"
 
 #include "inspect/codes.hpp"
+#include "inspect/diagnose_helpers.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace tlsprobe::inspect;
+using diagtest::find;
 
 namespace {
 
@@ -20,12 +22,6 @@ std::string all_text(const Findings& fs) {
     for (const auto& [k, v] : f.equivalents) out += k + "=" + v + "\n";
   }
   return out;
-}
-
-const Finding* find(const Findings& fs, std::string_view code) {
-  for (const auto& f : fs)
-    if (f.code == code) return &f;
-  return nullptr;
 }
 
 HttpExchange mixed_page() {

@@ -1,6 +1,7 @@
 #include "inspect/check_http.hpp"
 
 #include "inspect/codes.hpp"
+#include "inspect/diagnose_helpers.hpp"
 
 #include <zlib.h>
 #include <catch2/catch.hpp>
@@ -8,14 +9,9 @@
 #include <algorithm>
 
 using namespace tlsprobe::inspect;
+using diagtest::find;
 
 namespace {
-
-const Finding* find(const Findings& fs, std::string_view code) {
-  for (const auto& f : fs)
-    if (f.code == code) return &f;
-  return nullptr;
-}
 
 // Compresses with zlib: window_bits 31 = gzip, 15 = zlib ("deflate"), -15 = raw deflate.
 std::string compress(std::string_view in, int window_bits) {

@@ -18,6 +18,11 @@
 
 namespace tlsprobe::testing {
 
+// The bytes of a captured flight as the char pointer the taps and parsers read.
+inline const char* chars(const std::vector<std::uint8_t>& v) {
+  return reinterpret_cast<const char*>(v.data());
+}
+
 struct HelloOptions {
   std::optional<std::string> sni;
   std::vector<std::string> alpn;

@@ -22,19 +22,19 @@ const testpki::Hierarchy& www() {
   return h;
 }
 
-std::string resolve(std::uint16_t port) {
+std::string resolve_www(std::uint16_t port) {
   return "www.example.test:" + std::to_string(port) + ":127.0.0.1";
 }
 
-std::string url(std::uint16_t port, const std::string& path) {
+std::string www_url(std::uint16_t port, const std::string& path) {
   return "https://www.example.test:" + std::to_string(port) + path;
 }
 
 // A TLS client of the reverse proxy (SNI www.example.test, the proxy's leaf not checked:
 // curl -k does the same), for reading a response at the test's pace.
-class RawClient {
+class TlsClient {
  public:
-  explicit RawClient(std::uint16_t port) {
+  explicit TlsClient(std::uint16_t port) {
     fd_ = testsupport::connect_loopback(port, {.io_timeout = 200ms});
     if (fd_ < 0) throw std::runtime_error("connect to the proxy failed");
     ctx_.reset(SSL_CTX_new(TLS_client_method()));
@@ -47,12 +47,12 @@ class RawClient {
     }
     io_.emplace(std::move(ssl), fd_);
   }
-  ~RawClient() {
+  ~TlsClient() {
     io_.reset();
     ::close(fd_);
   }
-  RawClient(const RawClient&) = delete;
-  RawClient& operator=(const RawClient&) = delete;
+  TlsClient(const TlsClient&) = delete;
+  TlsClient& operator=(const TlsClient&) = delete;
 
   TlsIo& io() { return *io_; }
 
@@ -70,7 +70,7 @@ TEST_CASE("reverse relay: a response that pauses reaches the client before the o
   scenario.chunked = GENERATE(false, true);
   ScriptedUpstream origin(ServedChain::of(www()), [&](TlsIo& io) { scenario.serve(io); });
   ReverseProxy proxy(test_config(origin.address(), {www().root.cert}));
-  RawClient client(proxy.port());
+  TlsClient client(proxy.port());
   REQUIRE(client.io().write("GET /events HTTP/1.1\r\nHost: www.example.test\r\n\r\n"));
   const auto seen = scenario.read(client.io());
   INFO("chunked=" << scenario.chunked << " first after " << seen.first_after.count() << " ms");
@@ -85,7 +85,7 @@ TEST_CASE("reverse relay: a chunked response whose framing arrives apart stays i
           "[reverse]") {
   ScriptedUpstream origin(ServedChain::of(www()), [](TlsIo& io) { SplitChunks::serve(io); });
   ReverseProxy proxy(test_config(origin.address(), {www().root.cert}));
-  const auto r = curl({"--resolve", resolve(proxy.port()), url(proxy.port(), "/split")});
+  const auto r = curl({"--resolve", resolve_www(proxy.port()), www_url(proxy.port(), "/split")});
   INFO(r.err);
   CHECK(r.http_code == 200);
   CHECK(r.body == SplitChunks::body());
@@ -110,9 +110,9 @@ TEST_CASE("reverse relay: a 3 MiB upload with Expect: 100-continue is neither dr
   // --expect100-timeout 5: a proxy that leaves the 100 to the origin (which sends none here)
   // makes curl wait the full 5 s before it sends the body.
   const auto t0 = Clock::now();
-  const auto r = curl({"--max-time", "15", "--resolve", resolve(proxy.port()), "-H",
+  const auto r = curl({"--max-time", "15", "--resolve", resolve_www(proxy.port()), "-H",
                        "Expect: 100-continue", "--expect100-timeout", "5", "--data-binary",
-                       "@" + file.path(), url(proxy.port(), "/upload")});
+                       "@" + file.path(), www_url(proxy.port(), "/upload")});
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
   INFO(r.err);
   CHECK(r.http_code == 200);
@@ -130,7 +130,7 @@ TEST_CASE("reverse relay: a 101 upgrade goes through and the new protocol flows 
     accept_upgrade_then_echo(io);
   });
   ReverseProxy proxy(test_config(origin.address(), {www().root.cert}));
-  RawClient client(proxy.port());
+  TlsClient client(proxy.port());
   REQUIRE(
       client.io().write("GET /ws HTTP/1.1\r\nHost: www.example.test\r\n"
                         "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n"));
@@ -150,7 +150,7 @@ TEST_CASE("reverse relay: a keep-alive request whose head stalls gets 408", "[re
   auto o = test_config(origin.address(), {www().root.cert});
   o.cfg.timeouts.idle = std::chrono::milliseconds(1500);
   ReverseProxy proxy(std::move(o));
-  RawClient client(proxy.port());
+  TlsClient client(proxy.port());
   REQUIRE(client.io().write("GET / HTTP/1.1\r\nHost: www.example.test\r\n\r\n"));
   CHECK(client.io().read_message(true, 5s).body == "ok");
   REQUIRE(client.io().write("GET / HTTP/1.1\r\nHos"));  // half a head, then nothing

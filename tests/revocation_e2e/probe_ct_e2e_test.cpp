@@ -25,7 +25,7 @@ using testpki::Issued;
 
 namespace {
 
-constexpr const char* kHost = "ct.example.test";
+constexpr const char* kCtHost = "ct.example.test";
 
 struct World {
   Issued root, inter, leaf;
@@ -42,8 +42,8 @@ World make_world() {
   testpki::CertSpec i = r;
   i.common_name = "CT E2E Issuing CA";
   testpki::CertSpec l;
-  l.common_name = kHost;
-  l.dns_names = {kHost};
+  l.common_name = kCtHost;
+  l.dns_names = {kCtHost};
   l.not_before = now - std::chrono::days(1);
   l.not_after = now + std::chrono::days(89);
   auto root = testpki::make_root(r);
@@ -54,17 +54,17 @@ World make_world() {
                testpki::make_ct_log("E2E Log B", "Operator Two")};
 }
 
-struct Run {
+struct CtRun {
   testsupport::ProcessResult process;
   boost::json::value doc;
   std::set<std::string> codes;
 };
 
-Run probe(const std::string& address, const World& w, std::vector<std::string> extra = {}) {
+CtRun probe(const std::string& address, const World& w, std::vector<std::string> extra = {}) {
   testpki::TempPemFile ca(w.root.cert_pem());
   testpki::TempPemFile logs(testpki::chrome_log_list_json({&w.a, &w.b}));
   std::vector<std::string> args{"probe",
-                                kHost,
+                                kCtHost,
                                 "--connect",
                                 address,
                                 "--ca-file",
@@ -78,7 +78,7 @@ Run probe(const std::string& address, const World& w, std::vector<std::string> e
                                 "--format",
                                 "json"};
   args.insert(args.end(), extra.begin(), extra.end());
-  Run run;
+  CtRun run;
   run.process = testsupport::run_tlsprobe(args, 30s);
   INFO("stderr: " << run.process.err);
   REQUIRE_FALSE(run.process.timed_out);

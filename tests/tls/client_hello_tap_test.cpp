@@ -15,13 +15,7 @@ using proxy::ClientHelloTap;
 using proxy::HelloStatus;
 using proxy::TapState;
 
-namespace {
-
-const char* chars(const std::vector<std::uint8_t>& v) {
-  return reinterpret_cast<const char*>(v.data());
-}
-
-}  // namespace
+using testing::chars;
 
 TEST_CASE("tap: a ClientHello that arrives a byte at a time is read at its last byte", "[tap]") {
   const auto hello = testing::generate_client_hello({"www.example.test", {"http/1.1"}, 0});

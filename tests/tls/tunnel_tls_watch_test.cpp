@@ -3,6 +3,7 @@
 // an OpenSSL client and server over memory BIOs (tests/parse/tls_pair_gen.hpp), relayed in the
 // order the two sides wrote them, as the tunnel sees them.
 #include "proxy/tls/tunnel_tls_watch.hpp"
+#include "parse/client_hello_gen.hpp"
 #include "parse/tls_pair_gen.hpp"
 #include "proxy/tls/server_hello_tap.hpp"
 #include "proxy/tls/tls_record_walker.hpp"
@@ -16,15 +17,12 @@
 using namespace tlsprobe;
 using proxy::ServerHelloTap;
 using proxy::TunnelTlsWatch;
+using testing::chars;
 using testing::PairOptions;
 using testing::run_tls_pair;
 using testing::TlsPair;
 
 namespace {
-
-const char* chars(const std::vector<std::uint8_t>& v) {
-  return reinterpret_cast<const char*>(v.data());
-}
 
 // Relays the conversation through a watch, each write in pieces of at most `piece` bytes.
 // Counts the calls made after the watch said it wanted no more (the relay would not make them).
