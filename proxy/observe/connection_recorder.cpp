@@ -58,7 +58,7 @@ bool ConnectionRecorder::write_record() {
   note_unlisted();
   inspect::sort_by_severity(facts_.findings);
   if (log_) {
-    log_->write(to_json_line(make_connection_record(facts_, log_->record_options())));
+    log_->write(connection_record_line(facts_, log_->record_options()));
     for (const auto& f : facts_.findings) log_->announce(f);
   }
   count_record(metrics_, facts_);

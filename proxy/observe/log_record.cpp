@@ -6,6 +6,7 @@
 #include "proxy/observe/revocation_log.hpp"
 
 #include <boost/json/array.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 #include <cmath>
@@ -71,7 +72,73 @@ std::string_view to_string(ProbeStatus s) {
 
 namespace {
 
-json::string str(std::string_view s) { return json::string(sanitize_utf8(s)); }
+// RFC 3339 UTC text ("2026-12-04T16:30:50Z", or with ".544" milliseconds) in a buffer of its
+// own: a record has up to eight timestamps, and this keeps them off the heap.
+struct TimestampText {
+  char text[32];
+  std::size_t size = 0;
+  std::string_view view() const { return {text, size}; }
+};
+
+template <class Duration>
+TimestampText timestamp_text(std::chrono::sys_time<Duration> t, bool with_ms = false) {
+  using namespace std::chrono;
+  const auto ms = floor<milliseconds>(t);
+  const auto day = floor<days>(ms);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{ms - day};
+  TimestampText out;
+  char* p = out.text;
+  const auto digits = [&p](long value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10) p[i] = static_cast<char>('0' + value % 10);
+    p += width;
+  };
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {  // beyond four digits (no certificate has it): as printf does
+    const int n = std::snprintf(
+        out.text, sizeof out.text, "%04d-%02u-%02uT%02d:%02d:%02dZ", year,
+        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+        static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+        static_cast<int>(hms.seconds().count()));
+    out.size = n > 0 ? std::min(static_cast<std::size_t>(n), sizeof out.text - 1) : 0;
+    return out;
+  }
+  digits(year, 4);
+  *p++ = '-';
+  digits(static_cast<unsigned>(ymd.month()), 2);
+  *p++ = '-';
+  digits(static_cast<unsigned>(ymd.day()), 2);
+  *p++ = 'T';
+  digits(hms.hours().count(), 2);
+  *p++ = ':';
+  digits(hms.minutes().count(), 2);
+  *p++ = ':';
+  digits(hms.seconds().count(), 2);
+  if (with_ms) {
+    *p++ = '.';
+    digits(hms.subseconds().count(), 3);
+  }
+  *p++ = 'Z';
+  out.size = static_cast<std::size_t>(p - out.text);
+  return out;
+}
+
+// Every record is built in one monotonic arena (make_connection_record): its objects,
+// arrays and strings are bump allocations freed at once with the record, instead of a
+// malloc and a free for each of the hundred or so values of a tunnel's line. Everything
+// below builds into the `sp` it is given, so nothing is copied between storages.
+using Sp = const json::storage_ptr&;
+
+// `s` as valid UTF-8 in `sp`: built in place for the usual all-ASCII text (names, codes,
+// messages), through sanitize_utf8 otherwise.
+bool is_ascii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c & 0x80) == 0; });
+}
+json::string str(std::string_view s, Sp sp) {
+  return is_ascii(s) ? json::string(s, sp) : json::string(sanitize_utf8(s), sp);
+}
+// An object key as valid UTF-8 (the object copies it into its own storage).
+std::string key_text(const std::string& k) { return is_ascii(k) ? k : sanitize_utf8(k); }
 
 // The CN of an X509_NAME, empty when there is none.
 std::string common_name_of(const X509_NAME* name) {
@@ -120,10 +187,10 @@ std::string_view failure_name(inspect::FailureKind k) {
   return "other";
 }
 
-json::array string_array(const std::vector<std::string>& items) {
-  json::array out;
+json::array string_array(const std::vector<std::string>& items, Sp sp) {
+  json::array out(sp);
   out.reserve(items.size());
-  for (const auto& item : items) out.emplace_back(str(item));
+  for (const auto& item : items) out.emplace_back(str(item, sp));
   return out;
 }
 
@@ -133,50 +200,51 @@ std::vector<std::string> all_names(const certs::Certificate& cert) {
   return names;
 }
 
-json::object chain_element(const certs::Certificate& cert) {
-  json::object o;
-  o["subject"] = str(cert.subject());
-  o["issuer"] = str(cert.issuer());
-  o["serial"] = str(cert.serial_hex());
-  o["not_before"] = format_timestamp_s(cert.not_before());
-  o["not_after"] = format_timestamp_s(cert.not_after());
-  o["names"] = string_array(all_names(cert));
-  o["key"] = str(describe_key(cert.key()));
-  o["signature_algorithm"] = str(cert.signature_algorithm());
-  o["sha256"] = str(cert.sha256_hex());
+json::object chain_element(const certs::Certificate& cert, Sp sp) {
+  json::object o(sp);
+  o.reserve(9);
+  o["subject"] = str(cert.subject(), sp);
+  o["issuer"] = str(cert.issuer(), sp);
+  o["serial"] = str(cert.serial_hex(), sp);
+  o["not_before"] = timestamp_text(cert.not_before()).view();
+  o["not_after"] = timestamp_text(cert.not_after()).view();
+  o["names"] = string_array(all_names(cert), sp);
+  o["key"] = str(describe_key(cert.key()), sp);
+  o["signature_algorithm"] = str(cert.signature_algorithm(), sp);
+  o["sha256"] = str(cert.sha256_hex(), sp);
   return o;
 }
 
 // Sets o[key] = text unless text is empty (ECS: no empty strings).
 void put(json::object& o, std::string_view key, std::string_view text) {
-  if (!text.empty()) o[key] = str(text);
+  if (!text.empty()) o[key] = str(text, o.storage());
 }
 
 // ECS normalises the x509 common names to arrays; an absent CN is left out, not [""].
 void put_common_name(json::object& o, const std::string& cn) {
-  if (!cn.empty()) o["common_name"] = json::array{str(cn)};
+  if (!cn.empty()) o["common_name"] = json::array({str(cn, o.storage())}, o.storage());
 }
 
 // tls.version and tls.version_protocol: "1.2" / "tls"; SSL 3.0 is "3.0" / "ssl" (ECS tls.yml).
 void put_version(json::object& tls, const std::string& version) {
   if (version.empty()) return;
   const bool ssl = version == "ssl3";
-  tls["version"] = ssl ? json::string("3.0") : str(version);
+  tls["version"] = ssl ? json::string("3.0", tls.storage()) : str(version, tls.storage());
   tls["version_protocol"] = ssl ? "ssl" : "tls";
 }
 
 // tls.server.* for the leaf (ECS tls.yml and x509.yml).
-json::object server_fields(const certs::Certificate& leaf) {
-  json::object x509;
+json::object server_fields(const certs::Certificate& leaf, Sp sp) {
+  json::object x509(sp);
   put(x509, "serial_number", leaf.serial_hex());
   put(x509, "signature_algorithm", leaf.signature_algorithm());
-  x509["not_before"] = format_timestamp_s(leaf.not_before());
-  x509["not_after"] = format_timestamp_s(leaf.not_after());
-  json::object subject;
+  x509["not_before"] = timestamp_text(leaf.not_before()).view();
+  x509["not_after"] = timestamp_text(leaf.not_after()).view();
+  json::object subject(sp);
   put(subject, "distinguished_name", leaf.subject());
   put_common_name(subject, leaf.common_name());
   if (!subject.empty()) x509["subject"] = std::move(subject);
-  json::object issuer;
+  json::object issuer(sp);
   put(issuer, "distinguished_name", leaf.issuer());
   put_common_name(issuer,
                   leaf.x509() ? common_name_of(X509_get_issuer_name(leaf.x509())) : std::string());
@@ -185,21 +253,21 @@ json::object server_fields(const certs::Certificate& leaf) {
   if (leaf.key().bits > 0) x509["public_key_size"] = leaf.key().bits;
   put(x509, "public_key_curve", leaf.key().curve);
   const auto names = all_names(leaf);
-  if (!names.empty()) x509["alternative_names"] = string_array(names);
+  if (!names.empty()) x509["alternative_names"] = string_array(names, sp);
 
-  json::object server;
-  server["hash"] = json::object{{"sha256", str(leaf.sha256_hex())}};
-  server["not_before"] = format_timestamp_s(leaf.not_before());
-  server["not_after"] = format_timestamp_s(leaf.not_after());
+  json::object server(sp);
+  server["hash"] = json::object({{"sha256", str(leaf.sha256_hex(), sp)}}, sp);
+  server["not_before"] = timestamp_text(leaf.not_before()).view();
+  server["not_after"] = timestamp_text(leaf.not_after()).view();
   put(server, "subject", leaf.subject());
   put(server, "issuer", leaf.issuer());
   server["x509"] = std::move(x509);
   return server;
 }
 
-json::object string_map(const std::map<std::string, std::string>& m) {
-  json::object o;
-  for (const auto& [k, v] : m) o[sanitize_utf8(k)] = str(v);
+json::object string_map(const std::map<std::string, std::string>& m, Sp sp) {
+  json::object o(sp);
+  for (const auto& [k, v] : m) o[key_text(k)] = str(v, sp);
   return o;
 }
 
@@ -217,7 +285,7 @@ bool is_boolean_evidence(std::string_view key) {
   return key == "legacy_handshake" || key == "root_sent" || key == "sent";
 }
 
-json::value evidence_value(std::string_view key, const std::string& text) {
+json::value evidence_value(std::string_view key, const std::string& text, Sp sp) {
   if (is_boolean_evidence(key) && (text == "true" || text == "false")) return text == "true";
   if (is_numeric_evidence(key) && !text.empty()) {
     char* end = nullptr;
@@ -226,25 +294,26 @@ json::value evidence_value(std::string_view key, const std::string& text) {
     const double real = std::strtod(text.c_str(), &end);
     if (end == text.c_str() + text.size() && std::isfinite(real)) return real;
   }
-  return str(text);
+  return str(text, sp);
 }
 
-json::object evidence_object(const std::map<std::string, std::string>& m) {
-  json::object o;
-  for (const auto& [k, v] : m) o[sanitize_utf8(k)] = evidence_value(k, v);
+json::object evidence_object(const std::map<std::string, std::string>& m, Sp sp) {
+  json::object o(sp);
+  for (const auto& [k, v] : m) o[key_text(k)] = evidence_value(k, v, sp);
   return o;
 }
 
-json::object finding_object(const inspect::Finding& f) {
-  json::object o;
-  o["code"] = str(f.code);
+json::object finding_object(const inspect::Finding& f, Sp sp) {
+  json::object o(sp);
+  o.reserve(10);
+  o["code"] = str(f.code, sp);
   o["severity"] = std::string(inspect::to_string(f.severity));
   o["role"] = std::string(inspect::to_string(f.role));
   put(o, "subject", f.subject);
   put(o, "message", f.message);
   put(o, "remedy", f.remedy);
-  if (!f.evidence.empty()) o["evidence"] = evidence_object(f.evidence);
-  if (!f.equivalents.empty()) o["equivalents"] = string_map(f.equivalents);
+  if (!f.evidence.empty()) o["evidence"] = evidence_object(f.evidence, sp);
+  if (!f.equivalents.empty()) o["equivalents"] = string_map(f.equivalents, sp);
   o["browser_shows"] = f.browser_shows;
   return o;
 }
@@ -358,8 +427,8 @@ std::string_view dataset_of(LogMode m) {
 
 void add_unique(json::array& a, const std::string& text) {
   if (text.empty()) return;
-  const json::value v = str(text);
-  if (std::find(a.begin(), a.end(), v) == a.end()) a.push_back(v);
+  const auto same = [&](const json::value& v) { return v.is_string() && v.get_string() == text; };
+  if (std::none_of(a.begin(), a.end(), same)) a.emplace_back(str(text, a.storage()));
 }
 
 // `message`: one line a person reads in Discover or the Logs UI.
@@ -398,32 +467,10 @@ void note_request(HttpFacts& http, unsigned version, std::string_view user_agent
 }
 
 std::string format_timestamp_ms(std::chrono::system_clock::time_point t) {
-  using namespace std::chrono;
-  const auto ms = floor<milliseconds>(t);
-  const auto day = floor<days>(ms);
-  const year_month_day ymd{day};
-  const hh_mm_ss hms{ms - day};
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
-                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
-                static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
-                static_cast<int>(hms.subseconds().count()));
-  return buf;
+  return std::string(timestamp_text(t, true).view());
 }
 
-std::string format_timestamp_s(certs::TimePoint t) {
-  using namespace std::chrono;
-  const auto day = floor<days>(t);
-  const year_month_day ymd{day};
-  const hh_mm_ss hms{t - day};
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()));
-  return buf;
-}
+std::string format_timestamp_s(certs::TimePoint t) { return std::string(timestamp_text(t).view()); }
 
 std::string describe_key(const certs::KeyInfo& key) {
   std::string out = key.type.empty() ? std::string("unknown") : key.type;
@@ -440,11 +487,14 @@ std::string describe_key(const certs::KeyInfo& key) {
   return out;
 }
 
-json::object make_connection_record(const ConnectionFacts& facts, const RecordOptions& options) {
+namespace {
+
+// The record in `sp`'s storage (make_connection_record and connection_record_line).
+json::object build_record(const ConnectionFacts& facts, const RecordOptions& options, Sp sp) {
   using namespace std::chrono;
-  json::object record;
-  record["@timestamp"] = format_timestamp_ms(facts.end);
-  record["ecs"] = json::object{{"version", ecs_version}};
+  json::object record(sp);
+  record["@timestamp"] = timestamp_text(facts.end, true).view();
+  record["ecs"] = json::object({{"version", ecs_version}}, sp);
 
   const inspect::Finding* error = worst_error(facts.findings);
   const bool handshake_failed =
@@ -452,12 +502,12 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
   // A tunnel's handshake is tlsprobe's own side probe, not the client's connection: its
   // failure is a finding about the server (probe.unreachable…), not the tunnel's outcome.
   const bool own_handshake = facts.mode != LogMode::tunnel;
-  json::object event;
+  json::object event(sp);
   event["kind"] = "event";
-  json::array category{"network"};
+  json::array category({"network"}, sp);
   if (facts.http) category.emplace_back("web");
   event["category"] = std::move(category);
-  json::array type{"connection", "end"};
+  json::array type({"connection", "end"}, sp);
   if (facts.handshake || facts.http || facts.tunnel_tls) type.emplace_back("protocol");
   event["type"] = std::move(type);
   event["outcome"] = (error != nullptr || (own_handshake && handshake_failed) || facts.failed)
@@ -466,25 +516,25 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
   const auto duration = duration_cast<nanoseconds>(facts.end - facts.start).count();
   event["duration"] = duration > 0 ? duration : 0;
   if (facts.start.time_since_epoch().count() != 0)
-    event["start"] = format_timestamp_ms(facts.start);
-  event["end"] = format_timestamp_ms(facts.end);
+    event["start"] = timestamp_text(facts.start, true).view();
+  event["end"] = timestamp_text(facts.end, true).view();
   event["module"] = "tlsprobe";
-  event["dataset"] = std::string(dataset_of(facts.mode));
+  event["dataset"] = dataset_of(facts.mode);
   put(event, "reason", facts.reason);
   record["event"] = std::move(event);
 
   if (error != nullptr) {
-    json::object e{{"code", str(error->code)}};
+    json::object e({{"code", str(error->code, sp)}}, sp);
     put(e, "message", error->message);
     record["error"] = std::move(e);
   }
 
   // The raw address in .address, duplicated to .ip (ECS client.address); source = client.
-  json::array related_ip, related_hosts, related_hash;
+  json::array related_ip(sp), related_hosts(sp), related_hash(sp);
   if (!facts.client_address.empty()) {
-    json::object client{{"address", str(facts.client_address)}};
+    json::object client({{"address", str(facts.client_address, sp)}}, sp);
     if (is_ip(facts.client_address)) {
-      client["ip"] = str(facts.client_address);
+      client["ip"] = str(facts.client_address, sp);
       add_unique(related_ip, facts.client_address);
     }
     if (facts.client_port != 0) client["port"] = facts.client_port;
@@ -492,9 +542,9 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
     record["source"] = client;
     record["client"] = std::move(client);
   }
-  json::object destination;
+  json::object destination(sp);
   if (!facts.destination_domain.empty()) {
-    destination["domain"] = str(facts.destination_domain);
+    destination["domain"] = str(facts.destination_domain, sp);
     add_unique(related_hosts, facts.destination_domain);
   }
   // .address: the address dialled, else the name asked for (ECS: the raw address).
@@ -502,7 +552,7 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
       !facts.destination_address.empty() ? facts.destination_address : facts.destination_domain;
   put(destination, "address", dest_raw);
   if (is_ip(facts.destination_address)) {
-    destination["ip"] = str(facts.destination_address);
+    destination["ip"] = str(facts.destination_address, sp);
     add_unique(related_ip, facts.destination_address);
   }
   if (facts.destination_port != 0) destination["port"] = facts.destination_port;
@@ -516,7 +566,7 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
     dest_text = config::format_host_port(dest_text, facts.destination_port);
   if (!destination.empty()) record["destination"] = std::move(destination);
 
-  json::object network{{"transport", "tcp"}};
+  json::object network({{"transport", "tcp"}}, sp);
   if (facts.http)
     network["protocol"] = "http";
   else if (facts.handshake || facts.client_hello)
@@ -527,18 +577,18 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
   if (!facts.client_address.empty()) record["network"] = std::move(network);
 
   if (facts.http) {
-    json::object http;
+    json::object http(sp);
     if (!facts.http->method.empty())
-      http["request"] = json::object{{"method", str(facts.http->method)}};
+      http["request"] = json::object({{"method", str(facts.http->method, sp)}}, sp);
     if (facts.http->status != 0)
-      http["response"] = json::object{{"status_code", facts.http->status}};
+      http["response"] = json::object({{"status_code", facts.http->status}}, sp);
     put(http, "version", facts.http->version);
     if (!http.empty()) record["http"] = std::move(http);
     if (!facts.http->user_agent.empty())
-      record["user_agent"] = json::object{{"original", str(facts.http->user_agent)}};
+      record["user_agent"] = json::object({{"original", str(facts.http->user_agent, sp)}}, sp);
     if (!facts.http->url.empty()) {
       const std::string shown = inspect::shown_url(facts.http->url, options.keep_query);
-      json::object url{{"full", str(shown)}, {"original", str(shown)}};
+      json::object url({{"full", str(shown, sp)}, {"original", str(shown, sp)}}, sp);
       if (const auto parts = split_url(facts.http->url)) {
         put(url, "scheme", parts->scheme);
         put(url, "domain", parts->domain);
@@ -546,13 +596,13 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
         put(url, "path", parts->path);
       }
       if (options.keep_query)
-        if (const auto q = inspect::query_of(facts.http->url)) url["query"] = str(*q);
+        if (const auto q = inspect::query_of(facts.http->url)) url["query"] = str(*q, sp);
       record["url"] = std::move(url);
     }
   }
 
   // tls: the client's connection. SNI as the client sent it (never filled in, DESIGN.md 7).
-  json::object tls;
+  json::object tls(sp);
   std::optional<std::string> sni;
   if (facts.client_hello) {
     sni = facts.client_hello->sni;
@@ -560,7 +610,7 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
     sni = facts.handshake->sni;
   }
   if (sni && !sni->empty()) {
-    tls["client"] = json::object{{"server_name", str(*sni)}};
+    tls["client"] = json::object({{"server_name", str(*sni, sp)}}, sp);
     add_unique(related_hosts, *sni);
   }
   if (facts.handshake) {
@@ -573,13 +623,13 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
       if (!hs.cipher.empty()) {
         const auto& names = iana_cipher_names();
         const auto it = names.find(hs.cipher);
-        tls["cipher"] = str(it != names.end() ? it->second : hs.cipher);
+        tls["cipher"] = str(it != names.end() ? it->second : hs.cipher, sp);
       }
       put(tls, "next_protocol", hs.alpn);
       tls["established"] = hs.outcome == inspect::HandshakeOutcome::ok;
     }
     if (!hs.chain.empty()) {
-      tls["server"] = server_fields(hs.chain.front());
+      tls["server"] = server_fields(hs.chain.front(), sp);
       add_unique(related_hash, hs.chain.front().sha256_hex());
     }
   }
@@ -592,42 +642,43 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
   }
   if (!tls.empty()) record["tls"] = std::move(tls);
 
-  record["observer"] = json::object{{"type", "proxy"},
-                                    {"vendor", "tlsprobe"},
-                                    {"product", "tlsprobe"},
-                                    {"version", observer_version}};
-  if (!host_name().empty()) record["observer"].as_object()["hostname"] = str(host_name());
-  json::object related;
+  record["observer"] = json::object({{"type", "proxy"},
+                                     {"vendor", "tlsprobe"},
+                                     {"product", "tlsprobe"},
+                                     {"version", observer_version}},
+                                    sp);
+  if (!host_name().empty()) record["observer"].as_object()["hostname"] = str(host_name(), sp);
+  json::object related(sp);
   if (!related_ip.empty()) related["ip"] = std::move(related_ip);
   if (!related_hosts.empty()) related["hosts"] = std::move(related_hosts);
   if (!related_hash.empty()) related["hash"] = std::move(related_hash);
   if (!related.empty()) record["related"] = std::move(related);
-  record["message"] = str(summary_line(facts, error, dest_text));
+  record["message"] = str(summary_line(facts, error, dest_text), sp);
 
-  json::object ours;
+  json::object ours(sp);
   ours["schema"] = log_schema_version;
-  ours["mode"] = std::string(to_string(facts.mode));
-  ours["role"] = std::string(inspect::to_string(facts.role));
+  ours["mode"] = to_string(facts.mode);
+  ours["role"] = inspect::to_string(facts.role);
   if (facts.client_hello) {
     const auto& ch = *facts.client_hello;
-    json::object hello;
-    if (ch.sni && !ch.sni->empty()) hello["sni"] = str(*ch.sni);
-    if (!ch.alpn.empty()) hello["alpn"] = string_array(ch.alpn);
-    if (!ch.versions.empty()) hello["versions"] = string_array(ch.versions);
+    json::object hello(sp);
+    if (ch.sni && !ch.sni->empty()) hello["sni"] = str(*ch.sni, sp);
+    if (!ch.alpn.empty()) hello["alpn"] = string_array(ch.alpn, sp);
+    if (!ch.versions.empty()) hello["versions"] = string_array(ch.versions, sp);
     put(hello, "connect_host", ch.connect_host);
     put(hello, "http_host", ch.http_host);
     if (!hello.empty()) ours["client_hello"] = std::move(hello);
   }
   if (facts.bytes_client_to_server || facts.bytes_server_to_client) {
-    json::object bytes;
+    json::object bytes(sp);
     if (facts.bytes_client_to_server) bytes["client_to_server"] = *facts.bytes_client_to_server;
     if (facts.bytes_server_to_client) bytes["server_to_client"] = *facts.bytes_server_to_client;
     ours["bytes"] = std::move(bytes);
   }
   if (facts.probe || (facts.handshake && !own_handshake)) {
-    json::object probe;
+    json::object probe(sp);
     if (facts.probe) {
-      probe["status"] = std::string(to_string(facts.probe->status));
+      probe["status"] = to_string(facts.probe->status);
       put(probe, "failure", facts.probe->failure);
       probe["elapsed_ms"] = std::llround(facts.probe->elapsed_ms);  // whole ms, readable
     }
@@ -637,7 +688,7 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
       if (!hs.cipher.empty()) {
         const auto& names = iana_cipher_names();
         const auto it = names.find(hs.cipher);
-        probe["cipher"] = str(it != names.end() ? it->second : hs.cipher);
+        probe["cipher"] = str(it != names.end() ? it->second : hs.cipher, sp);
       }
       put(probe, "alpn", hs.alpn);
       probe["established"] = hs.outcome == inspect::HandshakeOutcome::ok;
@@ -647,9 +698,9 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
   if (facts.handshake) {
     const auto& hs = *facts.handshake;
     // Certificate facts survive a failed verification: the chain is written whenever seen.
-    json::array chain;
+    json::array chain(sp);
     chain.reserve(hs.chain.size());
-    for (const auto& cert : hs.chain) chain.emplace_back(chain_element(cert));
+    for (const auto& cert : hs.chain) chain.emplace_back(chain_element(cert, sp));
     ours["chain"] = std::move(chain);
     // Revocation and transparency facts (issue 16): the staple and the SCTs that came.
     const auto at = std::chrono::time_point_cast<std::chrono::seconds>(facts.end);
@@ -657,34 +708,51 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
       ours["ocsp"] = std::move(*o);
     if (auto s = scts_log_object(hs)) ours["scts"] = std::move(*s);
     if (hs.outcome != inspect::HandshakeOutcome::ok) {
-      json::object failure;
-      failure["kind"] = std::string(failure_name(hs.failure));
+      json::object failure(sp);
+      failure["kind"] = failure_name(hs.failure);
       put(failure, "detail", hs.failure_detail);
       put(failure, "alert", hs.alert);
       ours["handshake_failure"] = std::move(failure);
     }
   }
   if (facts.verify) {
-    json::object verify{{"ok", facts.verify->ok}, {"openssl_code", facts.verify->openssl_code}};
+    json::object verify({{"ok", facts.verify->ok}, {"openssl_code", facts.verify->openssl_code}},
+                        sp);
     put(verify, "openssl_text", facts.verify->openssl_text);
     ours["verify"] = std::move(verify);
   }
-  json::array findings;
+  json::array findings(sp);
   findings.reserve(facts.findings.size());
-  for (const auto& f : facts.findings) findings.emplace_back(finding_object(f));
+  for (const auto& f : facts.findings) findings.emplace_back(finding_object(f, sp));
   ours["findings"] = std::move(findings);
   if (facts.compare) {
-    json::object compare;
+    json::object compare(sp);
     put(compare, "origin_address", facts.compare->origin_address);
     put(compare, "origin_sha256", facts.compare->origin_sha256);
     if (facts.compare->origin_not_before)
-      compare["origin_not_before"] = format_timestamp_s(*facts.compare->origin_not_before);
+      compare["origin_not_before"] = timestamp_text(*facts.compare->origin_not_before).view();
     if (facts.compare->origin_not_after)
-      compare["origin_not_after"] = format_timestamp_s(*facts.compare->origin_not_after);
+      compare["origin_not_after"] = timestamp_text(*facts.compare->origin_not_after).view();
     ours["compare"] = std::move(compare);
   }
   record["tlsprobe"] = std::move(ours);
   return record;
+}
+
+}  // namespace
+
+json::object make_connection_record(const ConnectionFacts& facts, const RecordOptions& options) {
+  return build_record(facts, options, {});
+}
+
+std::string connection_record_line(const ConnectionFacts& facts, const RecordOptions& options) {
+  // A tunnel's record is about 100 values and 6 KB of text. Built in an arena on the stack,
+  // they cost no malloc and no free each, and the arena's trivial deallocation lets the
+  // record's destruction skip its walk of the tree. A bigger record continues on the heap.
+  alignas(std::max_align_t) unsigned char buffer[24 * 1024];
+  json::monotonic_resource arena(buffer, sizeof buffer);
+  const json::object record = build_record(facts, options, &arena);
+  return json::serialize(record);
 }
 
 std::string to_json_line(const boost::json::object& record) {

@@ -127,6 +127,10 @@ boost::json::object make_connection_record(const ConnectionFacts& facts,
 // One line of JSON without the trailing newline.
 std::string to_json_line(const boost::json::object& record);
 
+// to_json_line(make_connection_record(facts, options)), the same text, built for the hot path
+// (every connection's line): the record lives in an arena on the stack.
+std::string connection_record_line(const ConnectionFacts& facts, const RecordOptions& options = {});
+
 // Helpers, exposed for tests and for other writers of tlsprobe JSON.
 
 // "2026-06-01T12:00:00.123Z": RFC 3339, UTC, milliseconds.

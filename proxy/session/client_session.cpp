@@ -42,7 +42,7 @@ void log_header_timeout(const SessionConnection& conn) {
   facts.failed = true;
   facts.reason = "header_timeout: no complete request head within " +
                  std::to_string(ctx.settings.timeouts.header.count()) + " ms";
-  ctx.log->write(to_json_line(make_connection_record(facts)));
+  ctx.log->write(connection_record_line(facts));
 }
 
 asio::awaitable<void> serve(std::shared_ptr<SessionConnection> conn) {

@@ -9,6 +9,8 @@
 
 #include <zlib.h>
 
+#include <catch2/catch.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -89,8 +91,12 @@ inline inspect::Finding finding(std::string_view code, inspect::Severity severit
   return f;
 }
 
+// The line as the proxy writes it (connection_record_line, the record in a stack arena); it
+// must be the same text as the record object's (make_connection_record, the heap).
 inline std::string line_of(const proxy::ConnectionFacts& f) {
-  return proxy::to_json_line(proxy::make_connection_record(f));
+  std::string line = proxy::connection_record_line(f);
+  CHECK(line == proxy::to_json_line(proxy::make_connection_record(f)));
+  return line;
 }
 
 inline void write_lines(const std::string& path, const std::vector<std::string>& lines,

@@ -272,6 +272,18 @@ TEST_CASE("timestamps are RFC 3339 UTC with milliseconds", "[log_record]") {
   const sys_days day = year{2026} / March / 9;
   CHECK(proxy::format_timestamp_ms(day + 7h + 5min + 3s + 42ms) == "2026-03-09T07:05:03.042Z");
   CHECK(proxy::format_timestamp_s(certs::TimePoint(day)) == "2026-03-09T00:00:00Z");
+  // The ends of X.509's ranges (UTCTime 1950..2049, GeneralizedTime to 9999), before the
+  // epoch, and the year 10000 that four digits cannot hold.
+  CHECK(proxy::format_timestamp_s(certs::TimePoint(sys_days(year{1950} / January / 1))) ==
+        "1950-01-01T00:00:00Z");
+  CHECK(proxy::format_timestamp_s(certs::TimePoint(sys_days(year{2049} / December / 31) + 23h +
+                                                   59min + 59s)) == "2049-12-31T23:59:59Z");
+  CHECK(proxy::format_timestamp_s(certs::TimePoint(sys_days(year{9999} / December / 31))) ==
+        "9999-12-31T00:00:00Z");
+  CHECK(proxy::format_timestamp_ms(sys_days(year{1969} / December / 31) + 23h + 59min + 59s +
+                                   999ms) == "1969-12-31T23:59:59.999Z");
+  CHECK(proxy::format_timestamp_s(certs::TimePoint(sys_days(year{10000} / January / 2))) ==
+        "10000-01-02T00:00:00Z");
   CHECK(proxy::describe_key(certs::KeyInfo{"RSA", 2048, ""}) == "RSA 2048");
 }
 
@@ -416,4 +428,21 @@ TEST_CASE("the message names an IPv6 destination with brackets", "[log_record]")
   // Without brackets "2001:db8::10:8443" reads as another address.
   CHECK(message.find("[2001:db8::10]:8443") != std::string::npos);
   CHECK(message.find("2001:db8::10:8443") == std::string::npos);
+}
+
+TEST_CASE("a record larger than the line's stack arena is written whole", "[log_record]") {
+  // connection_record_line builds in a 24 KiB arena on the stack and continues on the heap;
+  // line_of checks the text against the heap-built record's.
+  const auto pki = testpki::make_hierarchy({"www.example.com"});
+  auto facts = tunnel_facts("www.example.com", pki.fullchain());
+  for (int i = 0; i < 200; ++i) {
+    auto f = finding(inspect::codes::name_mismatch, inspect::Severity::warning,
+                     "subject " + std::to_string(i));
+    f.message = std::string(300, 'm');
+    facts.findings.push_back(f);
+  }
+  const std::string line = line_of(facts);
+  CHECK(line.size() > 60 * 1024);
+  const json::object r = parse_strict(line);
+  CHECK(at_path(r, {"tlsprobe", "findings"}).as_array().size() == 200);
 }
