@@ -24,8 +24,13 @@ namespace {
 int open_reserve() { return ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
 }  // namespace
 
-Listener::Listener(asio::io_context& ioc, std::shared_ptr<ProxyContext> ctx)
-    : ioc_(ioc), ctx_(std::move(ctx)), strand_(asio::make_strand(ioc)), acceptor_(strand_) {
+Listener::Listener(asio::io_context& ioc, std::shared_ptr<ProxyContext> ctx, IoThreads threads)
+    : ioc_(ioc),
+      ctx_(std::move(ctx)),
+      threads_(threads),
+      strand_(threads == IoThreads::one ? asio::any_io_executor(ioc.get_executor())
+                                        : asio::any_io_executor(asio::make_strand(ioc))),
+      acceptor_(strand_) {
   reserve_fd_ = open_reserve();
 }
 
@@ -87,9 +92,12 @@ asio::awaitable<void> Listener::accept_loop() {
   auto self = shared_from_this();
   asio::steady_timer backoff(strand_);
   while (acceptor_.is_open()) {
-    // Each connection gets its own strand: its handlers never run concurrently, while
-    // different connections run on all of the io_context's threads.
-    const asio::any_io_executor conn_strand = asio::make_strand(ioc_);
+    // With several io threads each connection gets its own strand: its handlers never run
+    // concurrently, while different connections run on all the threads. With one thread
+    // that is already so, and the io_context's own executor serves.
+    const asio::any_io_executor conn_strand = threads_ == IoThreads::one
+                                                  ? asio::any_io_executor(ioc_.get_executor())
+                                                  : asio::any_io_executor(asio::make_strand(ioc_));
     // The peer's address comes with accept(2) itself: no getpeername per connection.
     tcp::endpoint remote;
     auto [ec, socket] =

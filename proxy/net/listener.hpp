@@ -1,6 +1,6 @@
-// Listener: accepts clients, gives each its own strand and session. Refuses, with a short
-// HTTP answer and a close, clients outside the allow-list (403) and clients over the
-// connection limit (503). When the process runs out of descriptors (EMFILE), Asio's accept
+// Listener: accepts clients, gives each its own strand (with several io threads) and session.
+// Refuses, with a short HTTP answer and a close, clients outside the allow-list (403) and clients
+// over the connection limit (503). When the process runs out of descriptors (EMFILE), Asio's accept
 // would fail at once, again and again: the listener keeps one reserve descriptor, frees it
 // to accept and close the waiting client cleanly, re-takes it and backs off briefly.
 #pragma once
@@ -18,12 +18,19 @@
 namespace tlsprobe::proxy {
 
 class SessionConnection;
+
+// How many threads run the io_context. With one, handlers never run concurrently and a
+// connection needs no strand of its own: each strand costs an allocation, a mutex and an
+// indirection on every completion of every connection.
+enum class IoThreads { one, several };
+
 // Serves one admitted connection (default: start_client_session, the forward proxy).
 using SessionStarter = std::function<void(std::shared_ptr<SessionConnection>)>;
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(boost::asio::io_context& ioc, std::shared_ptr<ProxyContext> ctx);
+  Listener(boost::asio::io_context& ioc, std::shared_ptr<ProxyContext> ctx,
+           IoThreads threads = IoThreads::several);
   ~Listener();
 
   // Binds and listens (SO_REUSEADDR). Error: address in use, not a local address…
@@ -45,7 +52,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   boost::asio::io_context& ioc_;
   std::shared_ptr<ProxyContext> ctx_;
-  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  IoThreads threads_;
+  // The accept loop's executor: a strand with several io threads (stop() and set_context()
+  // post to it from other threads), the io_context's own with one.
+  boost::asio::any_io_executor strand_;
   boost::asio::ip::tcp::acceptor acceptor_;
   int reserve_fd_ = -1;
   SessionStarter starter_;

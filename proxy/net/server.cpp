@@ -71,7 +71,8 @@ boost::system::error_code Server::start() {
       return g ? static_cast<std::int64_t>(g->open_connections()) : 0;
     });
   }
-  listener_ = std::make_shared<Listener>(ioc_, ctx);
+  listener_ = std::make_shared<Listener>(
+      ioc_, ctx, io_threads(settings_) == 1 ? IoThreads::one : IoThreads::several);
   if (starter_) listener_->set_session_starter(starter_);
   if (auto ec = listener_->open(settings_.listen)) return ec;
   listener_->start();
