@@ -123,17 +123,17 @@ TimestampText timestamp_text(std::chrono::sys_time<Duration> t, bool with_ms = f
   return out;
 }
 
-// Every record is built in one monotonic arena (make_connection_record): its objects,
+// The proxy's records are built in a monotonic arena (connection_record_line): objects,
 // arrays and strings are bump allocations freed at once with the record, instead of a
 // malloc and a free for each of the hundred or so values of a tunnel's line. Everything
 // below builds into the `sp` it is given, so nothing is copied between storages.
 using Sp = const json::storage_ptr&;
 
-// `s` as valid UTF-8 in `sp`: built in place for the usual all-ASCII text (names, codes,
-// messages), through sanitize_utf8 otherwise.
 bool is_ascii(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return (c & 0x80) == 0; });
 }
+// `s` as valid UTF-8 in `sp`: built in place for the usual all-ASCII text (names, codes,
+// messages), through sanitize_utf8 otherwise.
 json::string str(std::string_view s, Sp sp) {
   return is_ascii(s) ? json::string(s, sp) : json::string(sanitize_utf8(s), sp);
 }
@@ -307,8 +307,8 @@ json::object finding_object(const inspect::Finding& f, Sp sp) {
   json::object o(sp);
   o.reserve(10);
   o["code"] = str(f.code, sp);
-  o["severity"] = std::string(inspect::to_string(f.severity));
-  o["role"] = std::string(inspect::to_string(f.role));
+  o["severity"] = inspect::to_string(f.severity);
+  o["role"] = inspect::to_string(f.role);
   put(o, "subject", f.subject);
   put(o, "message", f.message);
   put(o, "remedy", f.remedy);

@@ -126,7 +126,9 @@ void ProxyProcess::await_listening(std::chrono::milliseconds limit) {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      throw ProxyStartError("tlsprobe proxy exited at startup: " + err);
+      // Read again: the child may have written its error and exited after the read above,
+      // and only now is its stderr complete.
+      throw ProxyStartError("tlsprobe proxy exited at startup: " + stderr_text());
     }
     if (Clock::now() > deadline) {
       kill_and_reap();
