@@ -156,22 +156,25 @@ std::uint64_t ConnectionLog::lines_dropped() const {
 }
 
 void ConnectionLog::announce(const inspect::Finding& f) {
-  if (f.severity == inspect::Severity::info) return;
+  if (f.severity == inspect::Severity::info || !options_.announce_findings) return;
+  // Asked for every finding of every connection: the line is built only the first time.
+  if (!first_announcement(f.subject + "|" + f.code)) return;
   std::string severity(to_string(f.severity));
   if (options_.colour)
     severity =
         (f.severity == inspect::Severity::error ? "\x1b[31m" : "\x1b[33m") + severity + "\x1b[0m";
-  announce_once(f.subject + "|" + f.code,
-                "tlsprobe: " + severity + " " + f.code + " " + f.subject + ": " + f.message);
+  std::fprintf(stderr, "tlsprobe: %s %s %s: %s\n", severity.c_str(), f.code.c_str(),
+               f.subject.c_str(), f.message.c_str());
 }
 
 void ConnectionLog::announce_once(const std::string& key, const std::string& human_line) {
-  if (!options_.announce_findings) return;
-  {
-    std::lock_guard lock(announce_mutex_);
-    if (announced_.size() >= 100'000 || !announced_.insert(key).second) return;
-  }
+  if (!options_.announce_findings || !first_announcement(key)) return;
   std::fprintf(stderr, "%s\n", human_line.c_str());
+}
+
+bool ConnectionLog::first_announcement(std::string key) {
+  std::lock_guard lock(announce_mutex_);
+  return announced_.size() < 100'000 && announced_.insert(std::move(key)).second;
 }
 
 }  // namespace tlsprobe::proxy

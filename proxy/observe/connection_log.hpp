@@ -106,6 +106,8 @@ class ConnectionLog {
   std::atomic<std::uint64_t> write_errors_{0};
   std::atomic<std::uint64_t> after_stop_{0};
   std::atomic<std::uint64_t> overruns_{0};
+  // True the first time `key` is seen (up to 100,000 keys; then never again).
+  bool first_announcement(std::string key);
   std::mutex announce_mutex_;
   std::set<std::string> announced_;
 };

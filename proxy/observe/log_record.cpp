@@ -3,6 +3,7 @@
 #include "certs/ascii.hpp"
 #include "config/address.hpp"
 #include "inspect/url_query.hpp"
+#include "proxy/observe/fragment_memo.hpp"
 #include "proxy/observe/revocation_log.hpp"
 
 #include <boost/json/array.hpp>
@@ -20,11 +21,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <memory>
 #include <optional>
+#include <vector>
 
 namespace tlsprobe::proxy {
 
@@ -36,6 +39,8 @@ namespace {
 constexpr std::string_view ecs_version = "8.11.0";
 // observer.version.
 constexpr std::string_view observer_version = "0.1.0";
+// The record fragments memo's bound: about a thousand certificates and findings.
+constexpr std::size_t kFragmentMemoBytes = 4 << 20;
 }  // namespace
 
 std::string_view to_string(LogMode m) {
@@ -318,6 +323,112 @@ json::object finding_object(const inspect::Finding& f, Sp sp) {
   return o;
 }
 
+// connection_record_line's splicing. A value that recurs from line to line (a certificate of
+// the side probe's chain, a finding) goes into the record as a marker string, the byte 0xFF
+// and an index; its JSON text, built once and memoised by a key that fixes it, replaces the
+// marker's quoted text in the serialized line. No other string in a record can hold 0xFF:
+// text from outside goes through str()/key_text, which make it valid UTF-8 (where 0xFF never
+// occurs), and the rest is tlsprobe's own ASCII.
+class Splicer {
+ public:
+  explicit Splicer(FragmentMemo& memo) : memo_(memo) {}
+
+  // The marker for `key`'s text; `build(sp)` makes the value when the memo does not have it.
+  template <class Build>
+  json::value value(std::string key, Sp sp, const Build& build) {
+    auto text = memo_.find(key);
+    if (!text) {
+      text = std::make_shared<const std::string>(json::serialize(build(json::storage_ptr())));
+      memo_.put(std::move(key), text);
+    }
+    char marker[24] = {'\xFF'};
+    const auto end = std::to_chars(marker + 1, marker + sizeof marker, texts_.size()).ptr;
+    texts_.push_back(std::move(text));
+    return json::string(std::string_view(marker, static_cast<std::size_t>(end - marker)), sp);
+  }
+
+  // `line` with each "\xFF<index>" (quotes included) replaced by its text.
+  std::string splice(std::string line) const {
+    if (texts_.empty()) return line;
+    std::size_t extra = 0;
+    for (const auto& t : texts_) extra += t->size();
+    std::string out;
+    out.reserve(line.size() + extra);
+    std::size_t copied = 0;
+    for (std::size_t at = line.find('\xFF'); at != std::string::npos;
+         at = line.find('\xFF', at + 1)) {
+      std::size_t end = at + 1, index = 0;
+      while (end < line.size() && line[end] >= '0' && line[end] <= '9')
+        index = index * 10 + static_cast<std::size_t>(line[end++] - '0');
+      const bool marker = at > 0 && line[at - 1] == '"' && end > at + 1 && end < line.size() &&
+                          line[end] == '"' && index < texts_.size();
+      if (!marker) continue;
+      out.append(line, copied, at - 1 - copied);
+      out += *texts_[index];
+      copied = end + 1;
+      at = end;
+    }
+    out.append(line, copied, std::string::npos);
+    return out;
+  }
+
+ private:
+  FragmentMemo& memo_;
+  std::vector<FragmentMemo::Text> texts_;
+};
+
+// Memo keys: a kind letter, then each part with its length in front (no separator can be
+// forged by the text itself).
+void key_part(std::string& key, std::string_view part) {
+  const std::size_t n = part.size();
+  key.append(reinterpret_cast<const char*>(&n), sizeof n);
+  key.append(part);
+}
+void key_part(std::string& key, const std::map<std::string, std::string>& m) {
+  key_part(key, std::string_view());  // a map starts with an empty part, then its size
+  const std::size_t n = m.size();
+  key.append(reinterpret_cast<const char*>(&n), sizeof n);
+  for (const auto& [k, v] : m) {
+    key_part(key, k);
+    key_part(key, v);
+  }
+}
+
+// Every field finding_object writes.
+std::string finding_key(const inspect::Finding& f) {
+  std::string key;
+  key.reserve(f.message.size() + f.remedy.size() + 1024);
+  key += 'f';
+  key += static_cast<char>(f.severity);
+  key += static_cast<char>(f.role);
+  key += f.browser_shows ? '1' : '0';
+  key_part(key, f.code);
+  key_part(key, f.subject);
+  key_part(key, f.message);
+  key_part(key, f.remedy);
+  key_part(key, f.evidence);
+  key_part(key, f.equivalents);
+  return key;
+}
+
+// What ocsp_log_object (without a staple) and scts_log_object read: the chain (the issuer is
+// looked up in it), the staple and the number of SCTs from the TLS extension.
+std::string handshake_key(char kind, const inspect::HandshakeObservation& hs) {
+  std::string key(1, kind);
+  for (const auto& cert : hs.chain) key_part(key, cert.sha256_hex());
+  key_part(key, hs.ocsp_staple);
+  key_part(key, std::to_string(hs.tls_scts.size()));
+  return key;
+}
+
+// A certificate's SHA-256 fixes everything chain_element and server_fields write; one without
+// DER (none is logged today) is built in place.
+std::string certificate_key(char kind, const certs::Certificate& cert) {
+  std::string key(1, kind);
+  key += cert.sha256_hex();
+  return key;
+}
+
 // The finding that goes into error.code: the error a browser would show, else the first
 // error in the given order. nullptr when there is no error finding.
 const inspect::Finding* worst_error(const inspect::Findings& findings) {
@@ -489,8 +600,10 @@ std::string describe_key(const certs::KeyInfo& key) {
 
 namespace {
 
-// The record in `sp`'s storage (make_connection_record and connection_record_line).
-json::object build_record(const ConnectionFacts& facts, const RecordOptions& options, Sp sp) {
+// The record in `sp`'s storage (make_connection_record and connection_record_line). With a
+// splicer, certificates and findings are markers for their memoised text.
+json::object build_record(const ConnectionFacts& facts, const RecordOptions& options, Sp sp,
+                          Splicer* splicer = nullptr) {
   using namespace std::chrono;
   json::object record(sp);
   record["@timestamp"] = timestamp_text(facts.end, true).view();
@@ -629,7 +742,11 @@ json::object build_record(const ConnectionFacts& facts, const RecordOptions& opt
       tls["established"] = hs.outcome == inspect::HandshakeOutcome::ok;
     }
     if (!hs.chain.empty()) {
-      tls["server"] = server_fields(hs.chain.front(), sp);
+      const auto& leaf = hs.chain.front();
+      tls["server"] = splicer && !leaf.sha256_hex().empty()
+                          ? splicer->value(certificate_key('s', leaf), sp,
+                                           [&](Sp heap) { return server_fields(leaf, heap); })
+                          : json::value(server_fields(leaf, sp));
       add_unique(related_hash, hs.chain.front().sha256_hex());
     }
   }
@@ -700,13 +817,30 @@ json::object build_record(const ConnectionFacts& facts, const RecordOptions& opt
     // Certificate facts survive a failed verification: the chain is written whenever seen.
     json::array chain(sp);
     chain.reserve(hs.chain.size());
-    for (const auto& cert : hs.chain) chain.emplace_back(chain_element(cert, sp));
+    for (const auto& cert : hs.chain)
+      chain.emplace_back(splicer && !cert.sha256_hex().empty()
+                             ? splicer->value(certificate_key('c', cert), sp,
+                                              [&](Sp heap) { return chain_element(cert, heap); })
+                             : json::value(chain_element(cert, sp)));
     ours["chain"] = std::move(chain);
     // Revocation and transparency facts (issue 16): the staple and the SCTs that came.
     const auto at = std::chrono::time_point_cast<std::chrono::seconds>(facts.end);
-    if (auto o = ocsp_log_object(hs, certs::TimePoint(at.time_since_epoch())))
-      ours["ocsp"] = std::move(*o);
-    if (auto s = scts_log_object(hs)) ours["scts"] = std::move(*s);
+    const auto ocsp = [&](Sp) {
+      return ocsp_log_object(hs, certs::TimePoint(at.time_since_epoch())).value_or(json::object());
+    };
+    const auto scts = [&](Sp) { return scts_log_object(hs).value_or(json::object()); };
+    if (!hs.chain.empty()) {
+      // Without a staple or lookups the OCSP part is the leaf's must-staple alone; a staple's
+      // verdict depends on the time, so it is checked for each record.
+      const bool keyed =
+          splicer && std::none_of(hs.chain.begin(), hs.chain.end(),
+                                  [](const auto& c) { return c.sha256_hex().empty(); });
+      const bool ocsp_fixed = hs.ocsp_staple.empty() && hs.revocation_lookups.empty();
+      ours["ocsp"] = keyed && ocsp_fixed ? splicer->value(handshake_key('o', hs), sp, ocsp)
+                                         : json::value(ocsp(sp), sp);
+      ours["scts"] =
+          keyed ? splicer->value(handshake_key('t', hs), sp, scts) : json::value(scts(sp), sp);
+    }
     if (hs.outcome != inspect::HandshakeOutcome::ok) {
       json::object failure(sp);
       failure["kind"] = failure_name(hs.failure);
@@ -723,7 +857,10 @@ json::object build_record(const ConnectionFacts& facts, const RecordOptions& opt
   }
   json::array findings(sp);
   findings.reserve(facts.findings.size());
-  for (const auto& f : facts.findings) findings.emplace_back(finding_object(f, sp));
+  for (const auto& f : facts.findings)
+    findings.emplace_back(splicer ? splicer->value(finding_key(f), sp,
+                                                   [&](Sp heap) { return finding_object(f, heap); })
+                                  : json::value(finding_object(f, sp)));
   ours["findings"] = std::move(findings);
   if (facts.compare) {
     json::object compare(sp);
@@ -751,8 +888,11 @@ std::string connection_record_line(const ConnectionFacts& facts, const RecordOpt
   // record's destruction skip its walk of the tree. A bigger record continues on the heap.
   alignas(std::max_align_t) unsigned char buffer[24 * 1024];
   json::monotonic_resource arena(buffer, sizeof buffer);
-  const json::object record = build_record(facts, options, &arena);
-  return json::serialize(record);
+  // Certificates and findings recur in every tunnel to a host: their text is memoised.
+  static FragmentMemo memo(kFragmentMemoBytes);
+  Splicer splicer(memo);
+  const json::object record = build_record(facts, options, &arena, &splicer);
+  return splicer.splice(json::serialize(record));
 }
 
 std::string to_json_line(const boost::json::object& record) {

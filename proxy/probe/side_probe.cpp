@@ -60,8 +60,42 @@ void SideProbe::lookup(
   });
 }
 
+namespace {
+
+// Everything client_findings reads, each part with its length in front.
+std::string client_key(const inspect::ClientHelloObservation& hello, const std::string& host,
+                       std::uint16_t port) {
+  std::string key;
+  const auto part = [&key](std::string_view s) {
+    const std::size_t n = s.size();
+    key.append(reinterpret_cast<const char*>(&n), sizeof n);
+    key.append(s);
+  };
+  const auto list = [&](const std::vector<std::string>& items) {
+    part(std::to_string(items.size()));
+    for (const auto& item : items) part(item);
+  };
+  part(host);
+  part(std::to_string(port));
+  part(hello.sni ? "1" + *hello.sni : "0");
+  list(hello.alpn);
+  list(hello.versions);
+  part(hello.connect_host);
+  part(hello.http_host);
+  return key;
+}
+
+}  // namespace
+
 inspect::Findings SideProbe::client_findings(const inspect::ClientHelloObservation& hello,
                                              const std::string& host, std::uint16_t port) const {
+  // Every tunnel asks, and clients send the same few hellos: the answer is memoised (the
+  // diagnosis is pure, and a ClientHello's random, session id and key shares are not in it).
+  auto key = client_key(hello, host, port);
+  {
+    std::lock_guard lock(client_mutex_);
+    if (const auto it = client_memo_.find(key); it != client_memo_.end()) return it->second;
+  }
   inspect::Observations obs;
   obs.host = host;
   obs.port = port;
@@ -73,6 +107,9 @@ inspect::Findings SideProbe::client_findings(const inspect::ClientHelloObservati
       std::remove_if(findings.begin(), findings.end(),
                      [](const inspect::Finding& f) { return f.role != inspect::Role::client; }),
       findings.end());
+  std::lock_guard lock(client_mutex_);
+  if (client_memo_.size() >= kClientMemoEntries) client_memo_.clear();
+  client_memo_.emplace(std::move(key), findings);
   return findings;
 }
 

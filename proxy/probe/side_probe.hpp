@@ -18,8 +18,10 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 namespace tlsprobe::proxy {
 
@@ -62,7 +64,7 @@ class SideProbe {
               std::function<void(std::shared_ptr<const SideProbeResult>, bool from_cache)> done);
 
   // Findings about the client itself (client.no_sni, client.sni_host_mismatch) for one
-  // connection; role client. Pure; not cached (it depends only on the ClientHello).
+  // connection; role client. Pure: memoised by the ClientHello's fields, host and port.
   inspect::Findings client_findings(const inspect::ClientHelloObservation& hello,
                                     const std::string& host, std::uint16_t port) const;
 
@@ -85,6 +87,10 @@ class SideProbe {
   ConnectionLog* announce_;
   Metrics* metrics_ = nullptr;
   ProbeCache<SideProbeResult> cache_;
+  // client_findings' answers; started over past kClientMemoEntries distinct hellos.
+  static constexpr std::size_t kClientMemoEntries = 4096;
+  mutable std::mutex client_mutex_;
+  mutable std::unordered_map<std::string, inspect::Findings> client_memo_;
 };
 
 }  // namespace tlsprobe::proxy

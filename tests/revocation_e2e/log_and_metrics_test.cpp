@@ -7,6 +7,7 @@
 #include "proxy/observe/log_record.hpp"
 #include "proxy/observe/metrics.hpp"
 
+#include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
 using namespace tlsprobe;
@@ -83,4 +84,35 @@ TEST_CASE("metrics: tlsprobe_ocsp_staple_next_update_seconds follows the staple"
   proxy::Metrics without;
   proxy::count_record(&without, facts_of(observed(h, "")));
   CHECK(without.render().find("tlsprobe_ocsp_staple_next_update_seconds{") == std::string::npos);
+}
+
+TEST_CASE("connection log lines: a staple's verdict is checked at each record's time",
+          "[revocation][log][fragment_memo]") {
+  // connection_record_line memoises the chain's text; the OCSP part with a staple depends on
+  // the record's time and must not be, and the SCT counts are keyed by what they count.
+  const auto h = testpki::make_hierarchy({"www.example.test"});
+  const auto log = testpki::make_ct_log("Log", "Op");
+  const auto staple = testpki::make_ocsp_response(h.intermediate, h.leaf.cert);
+  const auto sct = testpki::make_sct(log, h.leaf.cert, testpki::fixed_now());
+  const auto ocsp_of = [](const proxy::ConnectionFacts& f) {
+    const std::string line = proxy::connection_record_line(f);
+    CHECK(line == proxy::to_json_line(proxy::make_connection_record(f)));
+    return boost::json::parse(line).at("tlsprobe").as_object();
+  };
+
+  auto fresh = facts_of(observed(h, staple, {sct}));
+  CHECK(ocsp_of(fresh).at("ocsp").at("valid").as_bool());
+  auto stale = fresh;  // the same handshake, logged after the staple's next_update
+  stale.end += std::chrono::days(4);
+  const auto later = ocsp_of(stale);
+  CHECK_FALSE(later.at("ocsp").at("valid").as_bool());
+  CHECK(ocsp_of(fresh).at("ocsp").at("valid").as_bool());
+
+  CHECK(later.at("scts").at("tls_extension").as_int64() == 1);
+  const auto two = ocsp_of(facts_of(observed(h, staple, {sct, sct})));
+  CHECK(two.at("scts").at("tls_extension").as_int64() == 2);
+  const auto without = ocsp_of(facts_of(observed(h, "")));
+  CHECK_FALSE(without.at("ocsp").at("stapled").as_bool());
+  CHECK(without.at("scts").at("tls_extension").as_int64() == 0);
+  CHECK(ocsp_of(facts_of(observed(h, ""))) == without);  // the memoised text
 }
