@@ -208,34 +208,34 @@ std::vector<std::string> all_names(const certs::Certificate& cert) {
 json::object chain_element(const certs::Certificate& cert, Sp sp) {
   json::object o(sp);
   o.reserve(9);
-  o["subject"] = str(cert.subject(), sp);
-  o["issuer"] = str(cert.issuer(), sp);
-  o["serial"] = str(cert.serial_hex(), sp);
-  o["not_before"] = timestamp_text(cert.not_before()).view();
-  o["not_after"] = timestamp_text(cert.not_after()).view();
-  o["names"] = string_array(all_names(cert), sp);
-  o["key"] = str(describe_key(cert.key()), sp);
-  o["signature_algorithm"] = str(cert.signature_algorithm(), sp);
-  o["sha256"] = str(cert.sha256_hex(), sp);
+  o.emplace("subject", str(cert.subject(), sp));
+  o.emplace("issuer", str(cert.issuer(), sp));
+  o.emplace("serial", str(cert.serial_hex(), sp));
+  o.emplace("not_before", timestamp_text(cert.not_before()).view());
+  o.emplace("not_after", timestamp_text(cert.not_after()).view());
+  o.emplace("names", string_array(all_names(cert), sp));
+  o.emplace("key", str(describe_key(cert.key()), sp));
+  o.emplace("signature_algorithm", str(cert.signature_algorithm(), sp));
+  o.emplace("sha256", str(cert.sha256_hex(), sp));
   return o;
 }
 
 // Sets o[key] = text unless text is empty (ECS: no empty strings).
 void put(json::object& o, std::string_view key, std::string_view text) {
-  if (!text.empty()) o[key] = str(text, o.storage());
+  if (!text.empty()) o.emplace(key, str(text, o.storage()));
 }
 
 // ECS normalises the x509 common names to arrays; an absent CN is left out, not [""].
 void put_common_name(json::object& o, const std::string& cn) {
-  if (!cn.empty()) o["common_name"] = json::array({str(cn, o.storage())}, o.storage());
+  if (!cn.empty()) o.emplace("common_name", json::array({str(cn, o.storage())}, o.storage()));
 }
 
 // tls.version and tls.version_protocol: "1.2" / "tls"; SSL 3.0 is "3.0" / "ssl" (ECS tls.yml).
 void put_version(json::object& tls, const std::string& version) {
   if (version.empty()) return;
   const bool ssl = version == "ssl3";
-  tls["version"] = ssl ? json::string("3.0", tls.storage()) : str(version, tls.storage());
-  tls["version_protocol"] = ssl ? "ssl" : "tls";
+  tls.emplace("version", ssl ? json::string("3.0", tls.storage()) : str(version, tls.storage()));
+  tls.emplace("version_protocol", ssl ? "ssl" : "tls");
 }
 
 // tls.server.* for the leaf (ECS tls.yml and x509.yml).
@@ -243,30 +243,30 @@ json::object server_fields(const certs::Certificate& leaf, Sp sp) {
   json::object x509(sp);
   put(x509, "serial_number", leaf.serial_hex());
   put(x509, "signature_algorithm", leaf.signature_algorithm());
-  x509["not_before"] = timestamp_text(leaf.not_before()).view();
-  x509["not_after"] = timestamp_text(leaf.not_after()).view();
+  x509.emplace("not_before", timestamp_text(leaf.not_before()).view());
+  x509.emplace("not_after", timestamp_text(leaf.not_after()).view());
   json::object subject(sp);
   put(subject, "distinguished_name", leaf.subject());
   put_common_name(subject, leaf.common_name());
-  if (!subject.empty()) x509["subject"] = std::move(subject);
+  if (!subject.empty()) x509.emplace("subject", std::move(subject));
   json::object issuer(sp);
   put(issuer, "distinguished_name", leaf.issuer());
   put_common_name(issuer,
                   leaf.x509() ? common_name_of(X509_get_issuer_name(leaf.x509())) : std::string());
-  if (!issuer.empty()) x509["issuer"] = std::move(issuer);
+  if (!issuer.empty()) x509.emplace("issuer", std::move(issuer));
   put(x509, "public_key_algorithm", leaf.key().type);
-  if (leaf.key().bits > 0) x509["public_key_size"] = leaf.key().bits;
+  if (leaf.key().bits > 0) x509.emplace("public_key_size", leaf.key().bits);
   put(x509, "public_key_curve", leaf.key().curve);
   const auto names = all_names(leaf);
-  if (!names.empty()) x509["alternative_names"] = string_array(names, sp);
+  if (!names.empty()) x509.emplace("alternative_names", string_array(names, sp));
 
   json::object server(sp);
-  server["hash"] = json::object({{"sha256", str(leaf.sha256_hex(), sp)}}, sp);
-  server["not_before"] = timestamp_text(leaf.not_before()).view();
-  server["not_after"] = timestamp_text(leaf.not_after()).view();
+  server.emplace("hash", json::object({{"sha256", str(leaf.sha256_hex(), sp)}}, sp));
+  server.emplace("not_before", timestamp_text(leaf.not_before()).view());
+  server.emplace("not_after", timestamp_text(leaf.not_after()).view());
   put(server, "subject", leaf.subject());
   put(server, "issuer", leaf.issuer());
-  server["x509"] = std::move(x509);
+  server.emplace("x509", std::move(x509));
   return server;
 }
 
@@ -311,15 +311,15 @@ json::object evidence_object(const std::map<std::string, std::string>& m, Sp sp)
 json::object finding_object(const inspect::Finding& f, Sp sp) {
   json::object o(sp);
   o.reserve(10);
-  o["code"] = str(f.code, sp);
-  o["severity"] = inspect::to_string(f.severity);
-  o["role"] = inspect::to_string(f.role);
+  o.emplace("code", str(f.code, sp));
+  o.emplace("severity", inspect::to_string(f.severity));
+  o.emplace("role", inspect::to_string(f.role));
   put(o, "subject", f.subject);
   put(o, "message", f.message);
   put(o, "remedy", f.remedy);
-  if (!f.evidence.empty()) o["evidence"] = evidence_object(f.evidence, sp);
-  if (!f.equivalents.empty()) o["equivalents"] = string_map(f.equivalents, sp);
-  o["browser_shows"] = f.browser_shows;
+  if (!f.evidence.empty()) o.emplace("evidence", evidence_object(f.evidence, sp));
+  if (!f.equivalents.empty()) o.emplace("equivalents", string_map(f.equivalents, sp));
+  o.emplace("browser_shows", f.browser_shows);
   return o;
 }
 
@@ -606,8 +606,9 @@ json::object build_record(const ConnectionFacts& facts, const RecordOptions& opt
                           Splicer* splicer = nullptr) {
   using namespace std::chrono;
   json::object record(sp);
-  record["@timestamp"] = timestamp_text(facts.end, true).view();
-  record["ecs"] = json::object({{"version", ecs_version}}, sp);
+  record.reserve(18);  // the most keys a record has: no rehash while it is built
+  record.emplace("@timestamp", timestamp_text(facts.end, true).view());
+  record.emplace("ecs", json::object({{"version", ecs_version}}, sp));
 
   const inspect::Finding* error = worst_error(facts.findings);
   const bool handshake_failed =
@@ -616,30 +617,31 @@ json::object build_record(const ConnectionFacts& facts, const RecordOptions& opt
   // failure is a finding about the server (probe.unreachable…), not the tunnel's outcome.
   const bool own_handshake = facts.mode != LogMode::tunnel;
   json::object event(sp);
-  event["kind"] = "event";
+  event.reserve(10);
+  event.emplace("kind", "event");
   json::array category({"network"}, sp);
   if (facts.http) category.emplace_back("web");
-  event["category"] = std::move(category);
+  event.emplace("category", std::move(category));
   json::array type({"connection", "end"}, sp);
   if (facts.handshake || facts.http || facts.tunnel_tls) type.emplace_back("protocol");
-  event["type"] = std::move(type);
+  event.emplace("type", std::move(type));
   event["outcome"] = (error != nullptr || (own_handshake && handshake_failed) || facts.failed)
                          ? "failure"
                          : "success";
   const auto duration = duration_cast<nanoseconds>(facts.end - facts.start).count();
-  event["duration"] = duration > 0 ? duration : 0;
+  event.emplace("duration", duration > 0 ? duration : 0);
   if (facts.start.time_since_epoch().count() != 0)
-    event["start"] = timestamp_text(facts.start, true).view();
-  event["end"] = timestamp_text(facts.end, true).view();
-  event["module"] = "tlsprobe";
-  event["dataset"] = dataset_of(facts.mode);
+    event.emplace("start", timestamp_text(facts.start, true).view());
+  event.emplace("end", timestamp_text(facts.end, true).view());
+  event.emplace("module", "tlsprobe");
+  event.emplace("dataset", dataset_of(facts.mode));
   put(event, "reason", facts.reason);
-  record["event"] = std::move(event);
+  record.emplace("event", std::move(event));
 
   if (error != nullptr) {
     json::object e({{"code", str(error->code, sp)}}, sp);
     put(e, "message", error->message);
-    record["error"] = std::move(e);
+    record.emplace("error", std::move(e));
   }
 
   // The raw address in .address, duplicated to .ip (ECS client.address); source = client.
@@ -647,17 +649,17 @@ json::object build_record(const ConnectionFacts& facts, const RecordOptions& opt
   if (!facts.client_address.empty()) {
     json::object client({{"address", str(facts.client_address, sp)}}, sp);
     if (is_ip(facts.client_address)) {
-      client["ip"] = str(facts.client_address, sp);
+      client.emplace("ip", str(facts.client_address, sp));
       add_unique(related_ip, facts.client_address);
     }
-    if (facts.client_port != 0) client["port"] = facts.client_port;
-    if (facts.bytes_client_to_server) client["bytes"] = *facts.bytes_client_to_server;
-    record["source"] = client;
-    record["client"] = std::move(client);
+    if (facts.client_port != 0) client.emplace("port", facts.client_port);
+    if (facts.bytes_client_to_server) client.emplace("bytes", *facts.bytes_client_to_server);
+    record.emplace("source", client);
+    record.emplace("client", std::move(client));
   }
   json::object destination(sp);
   if (!facts.destination_domain.empty()) {
-    destination["domain"] = str(facts.destination_domain, sp);
+    destination.emplace("domain", str(facts.destination_domain, sp));
     add_unique(related_hosts, facts.destination_domain);
   }
   // .address: the address dialled, else the name asked for (ECS: the raw address).
@@ -665,11 +667,11 @@ json::object build_record(const ConnectionFacts& facts, const RecordOptions& opt
       !facts.destination_address.empty() ? facts.destination_address : facts.destination_domain;
   put(destination, "address", dest_raw);
   if (is_ip(facts.destination_address)) {
-    destination["ip"] = str(facts.destination_address, sp);
+    destination.emplace("ip", str(facts.destination_address, sp));
     add_unique(related_ip, facts.destination_address);
   }
-  if (facts.destination_port != 0) destination["port"] = facts.destination_port;
-  if (facts.bytes_server_to_client) destination["bytes"] = *facts.bytes_server_to_client;
+  if (facts.destination_port != 0) destination.emplace("port", facts.destination_port);
+  if (facts.bytes_server_to_client) destination.emplace("bytes", *facts.bytes_server_to_client);
   std::string dest_text = dest_raw;
   if (!facts.destination_domain.empty()) dest_text = facts.destination_domain;
   // Nothing was dialled (connect refused) and the host is an IP: the URL still names it.
@@ -677,40 +679,41 @@ json::object build_record(const ConnectionFacts& facts, const RecordOptions& opt
     if (const auto parts = split_url(facts.http->url)) dest_text = parts->domain;
   if (facts.destination_port != 0)
     dest_text = config::format_host_port(dest_text, facts.destination_port);
-  if (!destination.empty()) record["destination"] = std::move(destination);
+  if (!destination.empty()) record.emplace("destination", std::move(destination));
 
   json::object network({{"transport", "tcp"}}, sp);
   if (facts.http)
-    network["protocol"] = "http";
+    network.emplace("protocol", "http");
   else if (facts.handshake || facts.client_hello)
-    network["protocol"] = "tls";
+    network.emplace("protocol", "tls");
   if (facts.bytes_client_to_server && facts.bytes_server_to_client)
-    network["bytes"] = *facts.bytes_client_to_server + *facts.bytes_server_to_client;
+    network.emplace("bytes", *facts.bytes_client_to_server + *facts.bytes_server_to_client);
   // Watch records are tlsprobe's own handshakes: no client connection, no network fields.
-  if (!facts.client_address.empty()) record["network"] = std::move(network);
+  if (!facts.client_address.empty()) record.emplace("network", std::move(network));
 
   if (facts.http) {
     json::object http(sp);
     if (!facts.http->method.empty())
-      http["request"] = json::object({{"method", str(facts.http->method, sp)}}, sp);
+      http.emplace("request", json::object({{"method", str(facts.http->method, sp)}}, sp));
     if (facts.http->status != 0)
-      http["response"] = json::object({{"status_code", facts.http->status}}, sp);
+      http.emplace("response", json::object({{"status_code", facts.http->status}}, sp));
     put(http, "version", facts.http->version);
-    if (!http.empty()) record["http"] = std::move(http);
+    if (!http.empty()) record.emplace("http", std::move(http));
     if (!facts.http->user_agent.empty())
-      record["user_agent"] = json::object({{"original", str(facts.http->user_agent, sp)}}, sp);
+      record.emplace("user_agent",
+                     json::object({{"original", str(facts.http->user_agent, sp)}}, sp));
     if (!facts.http->url.empty()) {
       const std::string shown = inspect::shown_url(facts.http->url, options.keep_query);
       json::object url({{"full", str(shown, sp)}, {"original", str(shown, sp)}}, sp);
       if (const auto parts = split_url(facts.http->url)) {
         put(url, "scheme", parts->scheme);
         put(url, "domain", parts->domain);
-        if (parts->port != 0) url["port"] = parts->port;
+        if (parts->port != 0) url.emplace("port", parts->port);
         put(url, "path", parts->path);
       }
       if (options.keep_query)
-        if (const auto q = inspect::query_of(facts.http->url)) url["query"] = str(*q, sp);
-      record["url"] = std::move(url);
+        if (const auto q = inspect::query_of(facts.http->url)) url.emplace("query", str(*q, sp));
+      record.emplace("url", std::move(url));
     }
   }
 
@@ -723,7 +726,7 @@ json::object build_record(const ConnectionFacts& facts, const RecordOptions& opt
     sni = facts.handshake->sni;
   }
   if (sni && !sni->empty()) {
-    tls["client"] = json::object({{"server_name", str(*sni, sp)}}, sp);
+    tls.emplace("client", json::object({{"server_name", str(*sni, sp)}}, sp));
     add_unique(related_hosts, *sni);
   }
   if (facts.handshake) {
@@ -736,10 +739,10 @@ json::object build_record(const ConnectionFacts& facts, const RecordOptions& opt
       if (!hs.cipher.empty()) {
         const auto& names = iana_cipher_names();
         const auto it = names.find(hs.cipher);
-        tls["cipher"] = str(it != names.end() ? it->second : hs.cipher, sp);
+        tls.emplace("cipher", str(it != names.end() ? it->second : hs.cipher, sp));
       }
       put(tls, "next_protocol", hs.alpn);
-      tls["established"] = hs.outcome == inspect::HandshakeOutcome::ok;
+      tls.emplace("established", hs.outcome == inspect::HandshakeOutcome::ok);
     }
     if (!hs.chain.empty()) {
       const auto& leaf = hs.chain.front();
@@ -755,9 +758,9 @@ json::object build_record(const ConnectionFacts& facts, const RecordOptions& opt
     // headers; the side probe's handshake is under tlsprobe.probe.* below.
     put_version(tls, facts.tunnel_tls->version);
     put(tls, "cipher", facts.tunnel_tls->cipher);
-    tls["established"] = facts.tunnel_tls->established;
+    tls.emplace("established", facts.tunnel_tls->established);
   }
-  if (!tls.empty()) record["tls"] = std::move(tls);
+  if (!tls.empty()) record.emplace("tls", std::move(tls));
 
   record["observer"] = json::object({{"type", "proxy"},
                                      {"vendor", "tlsprobe"},
@@ -766,36 +769,39 @@ json::object build_record(const ConnectionFacts& facts, const RecordOptions& opt
                                     sp);
   if (!host_name().empty()) record["observer"].as_object()["hostname"] = str(host_name(), sp);
   json::object related(sp);
-  if (!related_ip.empty()) related["ip"] = std::move(related_ip);
-  if (!related_hosts.empty()) related["hosts"] = std::move(related_hosts);
-  if (!related_hash.empty()) related["hash"] = std::move(related_hash);
-  if (!related.empty()) record["related"] = std::move(related);
-  record["message"] = str(summary_line(facts, error, dest_text), sp);
+  if (!related_ip.empty()) related.emplace("ip", std::move(related_ip));
+  if (!related_hosts.empty()) related.emplace("hosts", std::move(related_hosts));
+  if (!related_hash.empty()) related.emplace("hash", std::move(related_hash));
+  if (!related.empty()) record.emplace("related", std::move(related));
+  record.emplace("message", str(summary_line(facts, error, dest_text), sp));
 
   json::object ours(sp);
-  ours["schema"] = log_schema_version;
-  ours["mode"] = to_string(facts.mode);
-  ours["role"] = inspect::to_string(facts.role);
+  ours.reserve(14);
+  ours.emplace("schema", log_schema_version);
+  ours.emplace("mode", to_string(facts.mode));
+  ours.emplace("role", inspect::to_string(facts.role));
   if (facts.client_hello) {
     const auto& ch = *facts.client_hello;
     json::object hello(sp);
-    if (ch.sni && !ch.sni->empty()) hello["sni"] = str(*ch.sni, sp);
-    if (!ch.alpn.empty()) hello["alpn"] = string_array(ch.alpn, sp);
-    if (!ch.versions.empty()) hello["versions"] = string_array(ch.versions, sp);
+    if (ch.sni && !ch.sni->empty()) hello.emplace("sni", str(*ch.sni, sp));
+    if (!ch.alpn.empty()) hello.emplace("alpn", string_array(ch.alpn, sp));
+    if (!ch.versions.empty()) hello.emplace("versions", string_array(ch.versions, sp));
     put(hello, "connect_host", ch.connect_host);
     put(hello, "http_host", ch.http_host);
-    if (!hello.empty()) ours["client_hello"] = std::move(hello);
+    if (!hello.empty()) ours.emplace("client_hello", std::move(hello));
   }
   if (facts.bytes_client_to_server || facts.bytes_server_to_client) {
     json::object bytes(sp);
-    if (facts.bytes_client_to_server) bytes["client_to_server"] = *facts.bytes_client_to_server;
-    if (facts.bytes_server_to_client) bytes["server_to_client"] = *facts.bytes_server_to_client;
-    ours["bytes"] = std::move(bytes);
+    if (facts.bytes_client_to_server)
+      bytes.emplace("client_to_server", *facts.bytes_client_to_server);
+    if (facts.bytes_server_to_client)
+      bytes.emplace("server_to_client", *facts.bytes_server_to_client);
+    ours.emplace("bytes", std::move(bytes));
   }
   if (facts.probe || (facts.handshake && !own_handshake)) {
     json::object probe(sp);
     if (facts.probe) {
-      probe["status"] = to_string(facts.probe->status);
+      probe.emplace("status", to_string(facts.probe->status));
       put(probe, "failure", facts.probe->failure);
       probe["elapsed_ms"] = std::llround(facts.probe->elapsed_ms);  // whole ms, readable
     }
@@ -805,12 +811,12 @@ json::object build_record(const ConnectionFacts& facts, const RecordOptions& opt
       if (!hs.cipher.empty()) {
         const auto& names = iana_cipher_names();
         const auto it = names.find(hs.cipher);
-        probe["cipher"] = str(it != names.end() ? it->second : hs.cipher, sp);
+        probe.emplace("cipher", str(it != names.end() ? it->second : hs.cipher, sp));
       }
       put(probe, "alpn", hs.alpn);
-      probe["established"] = hs.outcome == inspect::HandshakeOutcome::ok;
+      probe.emplace("established", hs.outcome == inspect::HandshakeOutcome::ok);
     }
-    ours["probe"] = std::move(probe);
+    ours.emplace("probe", std::move(probe));
   }
   if (facts.handshake) {
     const auto& hs = *facts.handshake;
@@ -822,7 +828,7 @@ json::object build_record(const ConnectionFacts& facts, const RecordOptions& opt
                              ? splicer->value(certificate_key('c', cert), sp,
                                               [&](Sp heap) { return chain_element(cert, heap); })
                              : json::value(chain_element(cert, sp)));
-    ours["chain"] = std::move(chain);
+    ours.emplace("chain", std::move(chain));
     // Revocation and transparency facts (issue 16): the staple and the SCTs that came.
     const auto at = std::chrono::time_point_cast<std::chrono::seconds>(facts.end);
     const auto ocsp = [&](Sp) {
@@ -843,17 +849,17 @@ json::object build_record(const ConnectionFacts& facts, const RecordOptions& opt
     }
     if (hs.outcome != inspect::HandshakeOutcome::ok) {
       json::object failure(sp);
-      failure["kind"] = failure_name(hs.failure);
+      failure.emplace("kind", failure_name(hs.failure));
       put(failure, "detail", hs.failure_detail);
       put(failure, "alert", hs.alert);
-      ours["handshake_failure"] = std::move(failure);
+      ours.emplace("handshake_failure", std::move(failure));
     }
   }
   if (facts.verify) {
     json::object verify({{"ok", facts.verify->ok}, {"openssl_code", facts.verify->openssl_code}},
                         sp);
     put(verify, "openssl_text", facts.verify->openssl_text);
-    ours["verify"] = std::move(verify);
+    ours.emplace("verify", std::move(verify));
   }
   json::array findings(sp);
   findings.reserve(facts.findings.size());
@@ -861,18 +867,19 @@ json::object build_record(const ConnectionFacts& facts, const RecordOptions& opt
     findings.emplace_back(splicer ? splicer->value(finding_key(f), sp,
                                                    [&](Sp heap) { return finding_object(f, heap); })
                                   : json::value(finding_object(f, sp)));
-  ours["findings"] = std::move(findings);
+  ours.emplace("findings", std::move(findings));
   if (facts.compare) {
     json::object compare(sp);
     put(compare, "origin_address", facts.compare->origin_address);
     put(compare, "origin_sha256", facts.compare->origin_sha256);
     if (facts.compare->origin_not_before)
-      compare["origin_not_before"] = timestamp_text(*facts.compare->origin_not_before).view();
+      compare.emplace("origin_not_before",
+                      timestamp_text(*facts.compare->origin_not_before).view());
     if (facts.compare->origin_not_after)
-      compare["origin_not_after"] = timestamp_text(*facts.compare->origin_not_after).view();
-    ours["compare"] = std::move(compare);
+      compare.emplace("origin_not_after", timestamp_text(*facts.compare->origin_not_after).view());
+    ours.emplace("compare", std::move(compare));
   }
-  record["tlsprobe"] = std::move(ours);
+  record.emplace("tlsprobe", std::move(ours));
   return record;
 }
 
