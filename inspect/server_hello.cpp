@@ -208,11 +208,20 @@ std::string cipher_suite_name(std::uint16_t id) {
   // suite OpenSSL knows, whatever this SSL would offer), so one shared, never-used SSL serves.
   static const certs::SslCtxPtr ctx{SSL_CTX_new(TLS_method())};
   static const certs::SslPtr ssl{ctx ? SSL_new(ctx.get()) : nullptr};
+  // Every tunnel's ServerHello is named here, and a server picks the same suite each time: the
+  // last answer is kept (OpenSSL's names are static strings), sparing its table searches.
+  thread_local std::uint16_t last_id = 0;
+  thread_local const char* last_name = nullptr;
+  if (last_name != nullptr && id == last_id) return last_name;
   const unsigned char wire[2] = {static_cast<unsigned char>(id >> 8),
                                  static_cast<unsigned char>(id & 0xff)};
   const SSL_CIPHER* cipher = ssl ? SSL_CIPHER_find(ssl.get(), wire) : nullptr;
   const char* name = cipher != nullptr ? SSL_CIPHER_standard_name(cipher) : nullptr;
-  if (name != nullptr) return name;
+  if (name != nullptr) {
+    last_id = id;
+    last_name = name;
+    return name;
+  }
   char buf[8];
   std::snprintf(buf, sizeof buf, "0x%04x", static_cast<unsigned>(id));
   return buf;

@@ -81,7 +81,10 @@ asio::awaitable<void> pump(SessionConnection& conn, tcp::socket& from, tcp::sock
   // "would block", so the pump waits at once. After a large piece (a bulk transfer) more
   // is usually on its way and reading again is cheaper than a trip through epoll.
   const std::size_t small_piece = std::min<std::size_t>(size, 16 * 1024);
-  bool drained = false;
+  // A relay starts when one side has yet to speak (a tunnel's client waits for its 200, the
+  // server for the ClientHello): it waits first instead of reading "would block" (a recv(2)
+  // per direction and tunnel). Bytes already there complete the wait at once.
+  bool drained = true;
   for (;;) {
     if (drained) {
       buf.reset();

@@ -242,3 +242,23 @@ TEST_CASE("generate the server_hello_fuzz seeds", "[.generate]") {
   write_binary(dir + "alert.bin", run_tls_pair(refused).server_to_client);
   write_binary(dir + "tls11_no_extensions.bin", server_hello_record(0x0302, 0x002f, {}, false));
 }
+
+TEST_CASE("cipher_suite_name: repeated and alternating suites keep their own names",
+          "[server_hello]") {
+  // The last answer is kept for the next ServerHello: a hit, a miss after it, an unknown suite
+  // between two known ones (never kept), and the same suite again.
+  const std::pair<std::uint16_t, std::string_view> order[] = {
+      {0x1301, "TLS_AES_128_GCM_SHA256"},
+      {0x1301, "TLS_AES_128_GCM_SHA256"},
+      {0x1302, "TLS_AES_256_GCM_SHA384"},
+      {0xfafa, "0xfafa"},
+      {0x1302, "TLS_AES_256_GCM_SHA384"},
+      {0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
+      {0x1301, "TLS_AES_128_GCM_SHA256"},
+      {0xfafa, "0xfafa"},
+      {0xfafa, "0xfafa"}};
+  for (const auto& [id, name] : order) {
+    INFO("suite " << id);
+    CHECK(cipher_suite_name(id) == name);
+  }
+}
