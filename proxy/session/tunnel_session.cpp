@@ -130,10 +130,12 @@ void ask_side_probe(TunnelState& st) {
   for (const auto& f : client_findings)
     if (ctx.log) ctx.log->announce(f);
   st.record->probe_asked();
-  ctx.side_probe->lookup(req, [record = st.record, cf = std::move(client_findings)](
-                                  std::shared_ptr<const SideProbeResult> r, bool from_cache) {
-    record->probe_answered(r, from_cache, cf);
-  });
+  // Called exactly once (SideProbe::lookup): the client findings are moved out, not copied.
+  ctx.side_probe->lookup(req,
+                         [record = st.record, cf = std::move(client_findings)](
+                             std::shared_ptr<const SideProbeResult> r, bool from_cache) mutable {
+                           record->probe_answered(r, from_cache, std::move(cf));
+                         });
 }
 
 // tls.* of a tunnel whose client spoke TLS: what its ServerHello chose (nothing when the

@@ -4,6 +4,7 @@
 #include "support/proxy_origin.hpp"
 #include "support/tls_test_server.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
 #include <netinet/in.h>
@@ -219,6 +220,48 @@ TEST_CASE("many tunnels to one destination share one side probe (cache)") {
   const auto recs = proxy.log_records();
   REQUIRE(recs.size() == 4);
   for (const auto& rec : recs) CHECK(find_path(rec, "tls.server.hash.sha256"));
+}
+
+TEST_CASE("tunnels answered from the side probe's cache keep their own client findings") {
+  // CONNECT 127.0.0.1:port with SNI test.example: client.sni_host_mismatch in every record,
+  // the first one (probe run) and those answered from the cache alike.
+  TlsSite site;
+  auto s = test_config();
+  s.trust.ca_files = {site.root_pem.path()};
+  RunningProxy proxy(s);
+  for (int i = 0; i < 3; ++i) {
+    const auto r = testsupport::run_process(
+        {"openssl", "s_client", "-proxy", "127.0.0.1:" + std::to_string(proxy.port()), "-connect",
+         "127.0.0.1:" + std::to_string(site.server->port()), "-servername", "test.example",
+         "-CAfile", site.root_pem.path(), "-verify_return_error", "-ign_eof"},
+        std::chrono::seconds(30), "GET / HTTP/1.1\r\nHost: test.example\r\n\r\n");
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("200 OK") != std::string::npos);
+    if (i > 0) continue;
+    // The next two are answered from the cache, not by joining the probe still running.
+    proxy::SideProbeRequest key;
+    key.host = "127.0.0.1";
+    key.port = site.server->port();
+    key.sni = "test.example";
+    for (int wait = 0; wait < 300 && !proxy.context().side_probe->cached(key); ++wait)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    REQUIRE(proxy.context().side_probe->cached(key));
+  }
+  proxy.stop();
+  CHECK(proxy.probes_run() == 1);
+  const auto recs = proxy.log_records();
+  REQUIRE(recs.size() == 3);
+  int cached = 0;
+  for (const auto& rec : recs) {
+    std::vector<std::string> codes;
+    for (const auto& f : find_path(rec, "tlsprobe.findings")->as_array())
+      codes.emplace_back(f.at("code").as_string());
+    INFO(boost::json::serialize(rec));
+    CHECK(std::count(codes.begin(), codes.end(), "client.sni_host_mismatch") == 1);
+    if (find_path(rec, "tlsprobe.probe.status")->as_string() == "cached") ++cached;
+  }
+  CHECK(cached == 2);
 }
 
 TEST_CASE("the tunnel is transparent both ways for 24 MiB and passes the half-close") {
