@@ -21,10 +21,21 @@ ConnectionRecorder::~ConnectionRecorder() {
 
 void ConnectionRecorder::add_findings(inspect::Findings findings) {
   for (auto& f : findings) {
-    std::string key = f.code + "|" + f.subject;
+    // code|subject|k=v|…, appended piece by piece into one buffer (every connection's
+    // findings pass here; a certificate finding has some twenty evidence entries).
+    std::string key;
+    key.reserve(256);
+    key += f.code;
+    key += '|';
+    key += f.subject;
     // http.hsts_missing is the host's policy, not a page's: once per host and header value.
     for (const auto& [k, v] : f.evidence)
-      if (f.code != inspect::codes::http_hsts_missing || k == "hsts") key += "|" + k + "=" + v;
+      if (f.code != inspect::codes::http_hsts_missing || k == "hsts") {
+        key += '|';
+        key += k;
+        key += '=';
+        key += v;
+      }
     if (!seen_.insert(std::move(key)).second) continue;
     if (++listed_[f.code] > kMaxFindingsPerCode) {
       ++unlisted_[f.code];

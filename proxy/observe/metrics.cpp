@@ -101,7 +101,7 @@ struct Metrics::Family {
 
   // nullptr when the family is full and `values` is a new label set.
   std::atomic<std::int64_t>* find_or_add(std::vector<std::string> values, std::size_t max_series) {
-    for (auto& v : values) v = sanitize_utf8(v);
+    for (auto& v : values) sanitize_utf8_in_place(v);
     std::lock_guard lock(mutex);
     auto it = series.find(values);
     if (it != series.end()) return &it->second;
@@ -117,7 +117,7 @@ struct Metrics::Family {
   }
 
   bool set(std::vector<std::string> values, std::int64_t n, std::size_t max_series) {
-    for (auto& v : values) v = sanitize_utf8(v);
+    for (auto& v : values) sanitize_utf8_in_place(v);
     std::lock_guard lock(mutex);
     auto it = series.find(values);
     if (it == series.end()) {
@@ -129,7 +129,7 @@ struct Metrics::Family {
   }
 
   void erase(std::vector<std::string> values) {
-    for (auto& v : values) v = sanitize_utf8(v);
+    for (auto& v : values) sanitize_utf8_in_place(v);
     std::lock_guard lock(mutex);
     series.erase(values);
   }

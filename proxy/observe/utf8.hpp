@@ -11,4 +11,7 @@ namespace tlsprobe::proxy {
 // above U+10FFFF) replaced by U+FFFD; valid input is returned unchanged.
 std::string sanitize_utf8(std::string_view text);
 
+// `text` made valid UTF-8 in place; ASCII (nearly every value) is left as it is, uncopied.
+void sanitize_utf8_in_place(std::string& text);
+
 }  // namespace tlsprobe::proxy

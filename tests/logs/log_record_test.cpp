@@ -251,6 +251,12 @@ TEST_CASE("invalid UTF-8 and control characters still give valid JSON", "[log_re
         "plain ASCII, \x01 controls kept for the JSON escaper");
   CHECK(proxy::sanitize_utf8(std::string(100, 'x') + "\xc3\xa9" + "y\xff") ==
         std::string(100, 'x') + "\xc3\xa9" + "y\xEF\xBF\xBD");
+  std::string in_place = "plain";
+  proxy::sanitize_utf8_in_place(in_place);
+  CHECK(in_place == "plain");
+  in_place = "caf\xc3\xa9 \xff";
+  proxy::sanitize_utf8_in_place(in_place);
+  CHECK(in_place == "caf\xc3\xa9 \xEF\xBF\xBD");
 
   const auto pki = testpki::make_hierarchy({"www.example.com"});
   auto facts = tunnel_facts("evil\xff\xfe.example.com", pki.fullchain());

@@ -139,6 +139,20 @@ TEST_CASE("invalid UTF-8 in a label value is replaced, not emitted raw", "[metri
   const std::string text = m.render();
   CHECK(text.find('\xff') == std::string::npos);
   CHECK(text.find("bad\xEF\xBF\xBD") != std::string::npos);
+
+  // Counters too (their ASCII labels are used uncopied; others are made valid first), and a
+  // sanitized value counts into one series each time.
+  inspect::Finding f;
+  f.code = "bad.\xfe";
+  f.severity = inspect::Severity::warning;
+  m.count_finding(f);
+  m.count_finding(f);
+  const std::string counted = m.render();
+  CHECK(counted.find('\xfe') == std::string::npos);
+  const auto at = counted.find("bad.\xEF\xBF\xBD");
+  REQUIRE(at != std::string::npos);
+  CHECK(counted.find("bad.\xEF\xBF\xBD", at + 1) == std::string::npos);
+  CHECK(counted.substr(counted.find('}', at), 4) == "} 2\n");
 }
 
 TEST_CASE("a family keeps at most max_series label sets and counts the rest", "[metrics]") {
