@@ -134,9 +134,6 @@ TimestampText timestamp_text(std::chrono::sys_time<Duration> t, bool with_ms = f
 // below builds into the `sp` it is given, so nothing is copied between storages.
 using Sp = const json::storage_ptr&;
 
-bool is_ascii(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return (c & 0x80) == 0; });
-}
 // `s` as valid UTF-8 in `sp`: built in place for the usual all-ASCII text (names, codes,
 // messages), through sanitize_utf8 otherwise.
 json::string str(std::string_view s, Sp sp) {

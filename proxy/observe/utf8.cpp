@@ -58,9 +58,12 @@ std::string sanitize_utf8(std::string_view text) {
   return out;
 }
 
+bool is_ascii(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return (c & 0x80) == 0; });
+}
+
 void sanitize_utf8_in_place(std::string& text) {
-  if (std::any_of(text.begin(), text.end(), [](char c) { return (c & 0x80) != 0; }))
-    text = sanitize_utf8(text);
+  if (!is_ascii(text)) text = sanitize_utf8(text);
 }
 
 }  // namespace tlsprobe::proxy

@@ -251,6 +251,10 @@ TEST_CASE("invalid UTF-8 and control characters still give valid JSON", "[log_re
         "plain ASCII, \x01 controls kept for the JSON escaper");
   CHECK(proxy::sanitize_utf8(std::string(100, 'x') + "\xc3\xa9" + "y\xff") ==
         std::string(100, 'x') + "\xc3\xa9" + "y\xEF\xBF\xBD");
+  CHECK(proxy::is_ascii(""));
+  CHECK(proxy::is_ascii("plain \x01\x7f"));
+  CHECK_FALSE(proxy::is_ascii("caf\xc3\xa9"));
+  CHECK_FALSE(proxy::is_ascii(std::string(50, 'x') + "\x80"));
   std::string in_place = "plain";
   proxy::sanitize_utf8_in_place(in_place);
   CHECK(in_place == "plain");
