@@ -2,6 +2,12 @@
 
 namespace tlsprobe::proxy {
 
+void append_key_part(std::string& key, std::string_view part) {
+  const std::size_t n = part.size();
+  key.append(reinterpret_cast<const char*>(&n), sizeof n);
+  key.append(part);
+}
+
 FragmentMemo::Text FragmentMemo::find(std::string_view key) const {
   std::lock_guard lock(mutex_);
   const auto it = texts_.find(key);

@@ -14,6 +14,10 @@
 
 namespace tlsprobe::proxy {
 
+// Appends one part of a memo key with its length in front, so that no text can forge the
+// boundary between two parts ("ab"+"c" and "a"+"bc" stay apart).
+void append_key_part(std::string& key, std::string_view part);
+
 class FragmentMemo {
  public:
   using Text = std::shared_ptr<const std::string>;

@@ -374,13 +374,8 @@ class Splicer {
   std::vector<FragmentMemo::Text> texts_;
 };
 
-// Memo keys: a kind letter, then each part with its length in front (no separator can be
-// forged by the text itself).
-void key_part(std::string& key, std::string_view part) {
-  const std::size_t n = part.size();
-  key.append(reinterpret_cast<const char*>(&n), sizeof n);
-  key.append(part);
-}
+// Memo keys: a kind letter, then each part with its length in front (append_key_part).
+void key_part(std::string& key, std::string_view part) { append_key_part(key, part); }
 void key_part(std::string& key, const std::map<std::string, std::string>& m) {
   key_part(key, std::string_view());  // a map starts with an empty part, then its size
   const std::size_t n = m.size();

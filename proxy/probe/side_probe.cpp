@@ -1,6 +1,7 @@
 #include "proxy/probe/side_probe.hpp"
 
 #include "proxy/observe/connection_log.hpp"
+#include "proxy/observe/fragment_memo.hpp"
 #include "proxy/observe/metrics.hpp"
 
 #include <algorithm>
@@ -66,11 +67,7 @@ namespace {
 std::string client_key(const inspect::ClientHelloObservation& hello, const std::string& host,
                        std::uint16_t port) {
   std::string key;
-  const auto part = [&key](std::string_view s) {
-    const std::size_t n = s.size();
-    key.append(reinterpret_cast<const char*>(&n), sizeof n);
-    key.append(s);
-  };
+  const auto part = [&key](std::string_view s) { append_key_part(key, s); };
   const auto list = [&](const std::vector<std::string>& items) {
     part(std::to_string(items.size()));
     for (const auto& item : items) part(item);
