@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <memory>
 
 namespace tlsprobe::proxy {
@@ -67,13 +68,28 @@ bool would_block(const boost::system::error_code& ec) {
   return ec == asio::error::would_block || ec == asio::error::try_again;
 }
 
+// The buffer a piece is read into and sent from. One per thread, not one per tunnel: between
+// the recv(2) and the send(2) there is no co_await, so no other pump of this thread can run
+// in between. Only what the receiver did not take at once is copied out, into a buffer
+// owned by the waiting pump. A fresh buffer per piece (as before) cost a malloc/free of
+// 64 KiB and its first-touch page faults on every TLS flight.
+char* scratch_buffer(std::size_t size) {
+  thread_local std::unique_ptr<char[]> buf;
+  thread_local std::size_t have = 0;
+  if (have < size) {
+    buf = std::make_unique_for_overwrite<char[]>(size);
+    have = size;
+  }
+  return buf.get();
+}
+
 // Copies `from` -> `to` until EOF or error. Waits for readability without holding a buffer,
-// so an idle tunnel costs no buffer memory; the buffer lives only while bytes flow.
+// so an idle tunnel costs no buffer memory; a buffer of its own exists only while the
+// receiver is slow.
 asio::awaitable<void> pump(SessionConnection& conn, tcp::socket& from, tcp::socket& to,
                            std::uint64_t& count, const ByteTap& tap) {
   const auto idle = conn.ctx->settings.timeouts.idle;
   const std::size_t size = conn.ctx->settings.limits.tunnel_buffer_bytes;
-  std::unique_ptr<char[]> buf;
   boost::system::error_code ec;
   bool tapping = static_cast<bool>(tap);
   // Whether the last read probably drained the socket: a small piece (a TLS flight, a
@@ -87,12 +103,11 @@ asio::awaitable<void> pump(SessionConnection& conn, tcp::socket& from, tcp::sock
   bool drained = true;
   for (;;) {
     if (drained) {
-      buf.reset();
       auto [wec] = co_await from.async_wait(tcp::socket::wait_read, as_tuple(use_awaitable));
       if (wec) break;
     }
-    if (!buf) buf = std::make_unique_for_overwrite<char[]>(size);
-    const std::size_t n = receive_now(from, buf.get(), size, ec);
+    char* const buf = scratch_buffer(size);
+    const std::size_t n = receive_now(from, buf, size, ec);
     if (would_block(ec)) {
       drained = true;
       continue;
@@ -106,19 +121,23 @@ asio::awaitable<void> pump(SessionConnection& conn, tcp::socket& from, tcp::sock
     if (ec) break;
     drained = n < small_piece;
     conn.expires_after(idle);
-    if (tapping) tapping = tap(buf.get(), n);  // a look; the bytes go on below unchanged
+    if (tapping) tapping = tap(buf, n);  // a look; the bytes go on below unchanged
     // A send that fits the socket buffer (nearly every piece) completes here, without a
-    // trip through the scheduler; only the rest, when the receiver is slow, waits in
-    // async_write.
-    std::size_t sent = send_now(to, buf.get(), n, ec);
+    // trip through the scheduler; only the rest, when the receiver is slow, is copied out
+    // of the shared buffer and waits in async_write.
+    const std::size_t sent = send_now(to, buf, n, ec);
     if (ec) break;
     if (sent < n) {
-      auto [wec, written] = co_await asio::async_write(to, asio::buffer(buf.get() + sent, n - sent),
-                                                       as_tuple(use_awaitable));
+      const std::size_t rest = n - sent;
+      auto own = std::make_unique_for_overwrite<char[]>(rest);
+      std::memcpy(own.get(), buf + sent, rest);
+      auto [wec, written] =
+          co_await asio::async_write(to, asio::buffer(own.get(), rest), as_tuple(use_awaitable));
+      count += sent + written;
       if (wec) break;
-      sent += written;
+    } else {
+      count += sent;
     }
-    count += sent;
   }
   // Reset, timeout or shutdown: end both directions.
   conn.close();

@@ -1,8 +1,9 @@
 #include "proxy/net/session_connection.hpp"
 
+#include "proxy/net/connect_first.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -191,7 +192,7 @@ asio::awaitable<UpstreamResult> connect_upstream(std::shared_ptr<SessionConnecti
     co_return out;
   }
   conn->upstream.emplace(conn->strand);
-  auto [ec, ep] = co_await asio::async_connect(*conn->upstream, endpoints, as_tuple(use_awaitable));
+  auto [ec, ep] = co_await connect_first(*conn->upstream, endpoints);
   if (ec) {
     ++conn->ctx->counters.upstream_failures;
     if (conn->timed_out) {
