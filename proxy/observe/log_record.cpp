@@ -4,10 +4,11 @@
 #include "config/address.hpp"
 #include "inspect/url_query.hpp"
 #include "proxy/observe/fragment_memo.hpp"
+#include "proxy/observe/json_text_writer.hpp"
 #include "proxy/observe/revocation_log.hpp"
 
 #include <boost/json/array.hpp>
-#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 #include <cmath>
@@ -128,10 +129,8 @@ TimestampText timestamp_text(std::chrono::sys_time<Duration> t, bool with_ms = f
   return out;
 }
 
-// The proxy's records are built in a monotonic arena (connection_record_line): objects,
-// arrays and strings are bump allocations freed at once with the record, instead of a
-// malloc and a free for each of the hundred or so values of a tunnel's line. Everything
-// below builds into the `sp` it is given, so nothing is copied between storages.
+// The record's parts that are memoised as text (certificates, findings, OCSP, SCTs) are
+// built as boost::json objects in the `sp` they are given, then serialized once.
 using Sp = const json::storage_ptr&;
 
 // `s` as valid UTF-8 in `sp`: built in place for the usual all-ASCII text (names, codes,
@@ -227,14 +226,6 @@ void put_common_name(json::object& o, const std::string& cn) {
   if (!cn.empty()) o.emplace("common_name", json::array({str(cn, o.storage())}, o.storage()));
 }
 
-// tls.version and tls.version_protocol: "1.2" / "tls"; SSL 3.0 is "3.0" / "ssl" (ECS tls.yml).
-void put_version(json::object& tls, const std::string& version) {
-  if (version.empty()) return;
-  const bool ssl = version == "ssl3";
-  tls.emplace("version", ssl ? json::string("3.0", tls.storage()) : str(version, tls.storage()));
-  tls.emplace("version_protocol", ssl ? "ssl" : "tls");
-}
-
 // tls.server.* for the leaf (ECS tls.yml and x509.yml).
 json::object server_fields(const certs::Certificate& leaf, Sp sp) {
   json::object x509(sp);
@@ -319,60 +310,6 @@ json::object finding_object(const inspect::Finding& f, Sp sp) {
   o.emplace("browser_shows", f.browser_shows);
   return o;
 }
-
-// connection_record_line's splicing. A value that recurs from line to line (a certificate of
-// the side probe's chain, a finding) goes into the record as a marker string, the byte 0xFF
-// and an index; its JSON text, built once and memoised by a key that fixes it, replaces the
-// marker's quoted text in the serialized line. No other string in a record can hold 0xFF:
-// text from outside goes through str()/key_text, which make it valid UTF-8 (where 0xFF never
-// occurs), and the rest is tlsprobe's own ASCII.
-class Splicer {
- public:
-  explicit Splicer(FragmentMemo& memo) : memo_(memo) {}
-
-  // The marker for `key`'s text; `build(sp)` makes the value when the memo does not have it.
-  template <class Build>
-  json::value value(std::string key, Sp sp, const Build& build) {
-    auto text = memo_.find(key);
-    if (!text) {
-      text = std::make_shared<const std::string>(json::serialize(build(json::storage_ptr())));
-      memo_.put(std::move(key), text);
-    }
-    char marker[24] = {'\xFF'};
-    const auto end = std::to_chars(marker + 1, marker + sizeof marker, texts_.size()).ptr;
-    texts_.push_back(std::move(text));
-    return json::string(std::string_view(marker, static_cast<std::size_t>(end - marker)), sp);
-  }
-
-  // `line` with each "\xFF<index>" (quotes included) replaced by its text.
-  std::string splice(std::string line) const {
-    if (texts_.empty()) return line;
-    std::size_t extra = 0;
-    for (const auto& t : texts_) extra += t->size();
-    std::string out;
-    out.reserve(line.size() + extra);
-    std::size_t copied = 0;
-    for (std::size_t at = line.find('\xFF'); at != std::string::npos;
-         at = line.find('\xFF', at + 1)) {
-      std::size_t end = at + 1, index = 0;
-      while (end < line.size() && line[end] >= '0' && line[end] <= '9')
-        index = index * 10 + static_cast<std::size_t>(line[end++] - '0');
-      const bool marker = at > 0 && line[at - 1] == '"' && end > at + 1 && end < line.size() &&
-                          line[end] == '"' && index < texts_.size();
-      if (!marker) continue;
-      out.append(line, copied, at - 1 - copied);
-      out += *texts_[index];
-      copied = end + 1;
-      at = end;
-    }
-    out.append(line, copied, std::string::npos);
-    return out;
-  }
-
- private:
-  FragmentMemo& memo_;
-  std::vector<FragmentMemo::Text> texts_;
-};
 
 // Memo keys: a kind letter, then each part with its length in front (append_key_part).
 void key_part(std::string& key, std::string_view part) { append_key_part(key, part); }
@@ -528,12 +465,6 @@ std::string_view dataset_of(LogMode m) {
   }
 }
 
-void add_unique(json::array& a, const std::string& text) {
-  if (text.empty()) return;
-  const auto same = [&](const json::value& v) { return v.is_string() && v.get_string() == text; };
-  if (std::none_of(a.begin(), a.end(), same)) a.emplace_back(str(text, a.storage()));
-}
-
 // `message`: one line a person reads in Discover or the Logs UI.
 std::string summary_line(const ConnectionFacts& facts, const inspect::Finding* error,
                          std::string_view destination) {
@@ -592,15 +523,80 @@ std::string describe_key(const certs::KeyInfo& key) {
 
 namespace {
 
-// The record in `sp`'s storage (make_connection_record and connection_record_line). With a
-// splicer, certificates and findings are markers for their memoised text.
-json::object build_record(const ConnectionFacts& facts, const RecordOptions& options, Sp sp,
-                          Splicer* splicer = nullptr) {
+// A value that recurs from line to line (a certificate of the side probe's chain, a finding,
+// the OCSP and SCT parts): its text is built once and memoised under a key that fixes it.
+// Without a memo (make_connection_record) it is built in place.
+class Fragments {
+ public:
+  explicit Fragments(FragmentMemo* memo) : memo_(memo) {}
+  bool memoised() const { return memo_ != nullptr; }
+
+  // `build()` (a json::object) as text, from the memo under `key()` when it has it.
+  template <class Key, class Build>
+  void write(JsonTextWriter& w, std::string_view field, const Key& key, const Build& build) {
+    if (!memo_) {
+      append(w, field, json::serialize(build()));
+      return;
+    }
+    std::string k = key();
+    auto text = memo_->find(k);
+    if (!text) {
+      text = std::make_shared<const std::string>(json::serialize(build()));
+      memo_->put(std::move(k), text);
+    }
+    append(w, field, *text);
+  }
+
+ private:
+  static void append(JsonTextWriter& w, std::string_view field, std::string_view text) {
+    if (field.empty())
+      w.raw_element(text);
+    else
+      w.raw(field, text);
+  }
+  FragmentMemo* memo_;
+};
+
+// Sets key: text unless text is empty (ECS: no empty strings).
+void put(JsonTextWriter& w, std::string_view key, std::string_view text) {
+  if (!text.empty()) w.string(key, text);
+}
+
+// tls.version and tls.version_protocol: "1.2" / "tls"; SSL 3.0 is "3.0" / "ssl" (ECS tls.yml).
+void put_version(JsonTextWriter& w, const std::string& version) {
+  if (version.empty()) return;
+  const bool ssl = version == "ssl3";
+  w.string("version", ssl ? std::string_view("3.0") : std::string_view(version));
+  w.string("version_protocol", ssl ? "ssl" : "tls");
+}
+
+void string_array(JsonTextWriter& w, std::string_view key, const std::vector<std::string>& items) {
+  w.begin_array(key);
+  for (const auto& item : items) w.element(item);
+  w.end_array();
+}
+
+void add_unique(std::vector<std::string_view>& a, std::string_view text) {
+  if (!text.empty() && std::find(a.begin(), a.end(), text) == a.end()) a.push_back(text);
+}
+
+std::string_view iana_cipher_name(const std::string& cipher) {
+  const auto& names = iana_cipher_names();
+  const auto it = names.find(cipher);
+  return it != names.end() ? std::string_view(it->second) : std::string_view(cipher);
+}
+
+// The record's text (make_connection_record and connection_record_line), in the order of the
+// keys as docs/log-format.md shows them. An object is written only when it has a field: its
+// condition is worked out before its key.
+void write_record(JsonTextWriter& w, const ConnectionFacts& facts, const RecordOptions& options,
+                  Fragments& fragments) {
   using namespace std::chrono;
-  json::object record(sp);
-  record.reserve(18);  // the most keys a record has: no rehash while it is built
-  record.emplace("@timestamp", timestamp_text(facts.end, true).view());
-  record.emplace("ecs", json::object({{"version", ecs_version}}, sp));
+  w.begin_object();
+  w.string("@timestamp", timestamp_text(facts.end, true).view());
+  w.begin_object("ecs");
+  w.string("version", ecs_version);
+  w.end_object();
 
   const inspect::Finding* error = worst_error(facts.findings);
   const bool handshake_failed =
@@ -608,62 +604,76 @@ json::object build_record(const ConnectionFacts& facts, const RecordOptions& opt
   // A tunnel's handshake is tlsprobe's own side probe, not the client's connection: its
   // failure is a finding about the server (probe.unreachable…), not the tunnel's outcome.
   const bool own_handshake = facts.mode != LogMode::tunnel;
-  json::object event(sp);
-  event.reserve(10);
-  event.emplace("kind", "event");
-  json::array category({"network"}, sp);
-  if (facts.http) category.emplace_back("web");
-  event.emplace("category", std::move(category));
-  json::array type({"connection", "end"}, sp);
-  if (facts.handshake || facts.http || facts.tunnel_tls) type.emplace_back("protocol");
-  event.emplace("type", std::move(type));
-  event["outcome"] = (error != nullptr || (own_handshake && handshake_failed) || facts.failed)
-                         ? "failure"
-                         : "success";
+  w.begin_object("event");
+  w.string("kind", "event");
+  w.begin_array("category");
+  w.element("network");
+  if (facts.http) w.element("web");
+  w.end_array();
+  w.begin_array("type");
+  w.element("connection");
+  w.element("end");
+  if (facts.handshake || facts.http || facts.tunnel_tls) w.element("protocol");
+  w.end_array();
+  w.string("outcome", (error != nullptr || (own_handshake && handshake_failed) || facts.failed)
+                          ? "failure"
+                          : "success");
   const auto duration = duration_cast<nanoseconds>(facts.end - facts.start).count();
-  event.emplace("duration", duration > 0 ? duration : 0);
+  w.number("duration", duration > 0 ? duration : 0);
   if (facts.start.time_since_epoch().count() != 0)
-    event.emplace("start", timestamp_text(facts.start, true).view());
-  event.emplace("end", timestamp_text(facts.end, true).view());
-  event.emplace("module", "tlsprobe");
-  event.emplace("dataset", dataset_of(facts.mode));
-  put(event, "reason", facts.reason);
-  record.emplace("event", std::move(event));
+    w.string("start", timestamp_text(facts.start, true).view());
+  w.string("end", timestamp_text(facts.end, true).view());
+  w.string("module", "tlsprobe");
+  w.string("dataset", dataset_of(facts.mode));
+  put(w, "reason", facts.reason);
+  w.end_object();
 
   if (error != nullptr) {
-    json::object e({{"code", str(error->code, sp)}}, sp);
-    put(e, "message", error->message);
-    record.emplace("error", std::move(e));
+    w.begin_object("error");
+    w.string("code", error->code);
+    put(w, "message", error->message);
+    w.end_object();
   }
 
-  // The raw address in .address, duplicated to .ip (ECS client.address); source = client.
-  json::array related_ip(sp), related_hosts(sp), related_hash(sp);
-  if (!facts.client_address.empty()) {
-    json::object client({{"address", str(facts.client_address, sp)}}, sp);
-    if (is_ip(facts.client_address)) {
-      client.emplace("ip", str(facts.client_address, sp));
-      add_unique(related_ip, facts.client_address);
-    }
-    if (facts.client_port != 0) client.emplace("port", facts.client_port);
-    if (facts.bytes_client_to_server) client.emplace("bytes", *facts.bytes_client_to_server);
-    record.emplace("source", client);
-    record.emplace("client", std::move(client));
+  // related.*: the addresses, names and hashes of the record, each once.
+  std::optional<std::string> sni;
+  if (facts.client_hello) {
+    sni = facts.client_hello->sni;
+  } else if (facts.handshake) {
+    sni = facts.handshake->sni;
   }
-  json::object destination(sp);
-  if (!facts.destination_domain.empty()) {
-    destination.emplace("domain", str(facts.destination_domain, sp));
-    add_unique(related_hosts, facts.destination_domain);
+  const bool has_sni = sni && !sni->empty();
+  const bool has_chain = facts.handshake && !facts.handshake->chain.empty();
+  std::vector<std::string_view> related_ip, related_hosts, related_hash;
+  if (is_ip(facts.client_address)) add_unique(related_ip, facts.client_address);
+  add_unique(related_hosts, facts.destination_domain);
+  if (is_ip(facts.destination_address)) add_unique(related_ip, facts.destination_address);
+  if (has_sni) add_unique(related_hosts, *sni);
+  if (has_chain) add_unique(related_hash, facts.handshake->chain.front().sha256_hex());
+
+  // The raw address in .address, duplicated to .ip (ECS client.address); source = client.
+  if (!facts.client_address.empty()) {
+    for (const std::string_view side : {"source", "client"}) {
+      w.begin_object(side);
+      w.string("address", facts.client_address);
+      if (is_ip(facts.client_address)) w.string("ip", facts.client_address);
+      if (facts.client_port != 0) w.number("port", facts.client_port);
+      if (facts.bytes_client_to_server) w.number("bytes", *facts.bytes_client_to_server);
+      w.end_object();
+    }
   }
   // .address: the address dialled, else the name asked for (ECS: the raw address).
   const std::string& dest_raw =
       !facts.destination_address.empty() ? facts.destination_address : facts.destination_domain;
-  put(destination, "address", dest_raw);
-  if (is_ip(facts.destination_address)) {
-    destination.emplace("ip", str(facts.destination_address, sp));
-    add_unique(related_ip, facts.destination_address);
+  if (!dest_raw.empty() || facts.destination_port != 0 || facts.bytes_server_to_client) {
+    w.begin_object("destination");
+    put(w, "domain", facts.destination_domain);
+    put(w, "address", dest_raw);
+    if (is_ip(facts.destination_address)) w.string("ip", facts.destination_address);
+    if (facts.destination_port != 0) w.number("port", facts.destination_port);
+    if (facts.bytes_server_to_client) w.number("bytes", *facts.bytes_server_to_client);
+    w.end_object();
   }
-  if (facts.destination_port != 0) destination.emplace("port", facts.destination_port);
-  if (facts.bytes_server_to_client) destination.emplace("bytes", *facts.bytes_server_to_client);
   std::string dest_text = dest_raw;
   if (!facts.destination_domain.empty()) dest_text = facts.destination_domain;
   // Nothing was dialled (connect refused) and the host is an IP: the URL still names it.
@@ -671,227 +681,252 @@ json::object build_record(const ConnectionFacts& facts, const RecordOptions& opt
     if (const auto parts = split_url(facts.http->url)) dest_text = parts->domain;
   if (facts.destination_port != 0)
     dest_text = config::format_host_port(dest_text, facts.destination_port);
-  if (!destination.empty()) record.emplace("destination", std::move(destination));
 
-  json::object network({{"transport", "tcp"}}, sp);
-  if (facts.http)
-    network.emplace("protocol", "http");
-  else if (facts.handshake || facts.client_hello)
-    network.emplace("protocol", "tls");
-  if (facts.bytes_client_to_server && facts.bytes_server_to_client)
-    network.emplace("bytes", *facts.bytes_client_to_server + *facts.bytes_server_to_client);
   // Watch records are tlsprobe's own handshakes: no client connection, no network fields.
-  if (!facts.client_address.empty()) record.emplace("network", std::move(network));
+  if (!facts.client_address.empty()) {
+    w.begin_object("network");
+    w.string("transport", "tcp");
+    if (facts.http)
+      w.string("protocol", "http");
+    else if (facts.handshake || facts.client_hello)
+      w.string("protocol", "tls");
+    if (facts.bytes_client_to_server && facts.bytes_server_to_client)
+      w.number("bytes", *facts.bytes_client_to_server + *facts.bytes_server_to_client);
+    w.end_object();
+  }
 
   if (facts.http) {
-    json::object http(sp);
-    if (!facts.http->method.empty())
-      http.emplace("request", json::object({{"method", str(facts.http->method, sp)}}, sp));
-    if (facts.http->status != 0)
-      http.emplace("response", json::object({{"status_code", facts.http->status}}, sp));
-    put(http, "version", facts.http->version);
-    if (!http.empty()) record.emplace("http", std::move(http));
-    if (!facts.http->user_agent.empty())
-      record.emplace("user_agent",
-                     json::object({{"original", str(facts.http->user_agent, sp)}}, sp));
-    if (!facts.http->url.empty()) {
-      const std::string shown = inspect::shown_url(facts.http->url, options.keep_query);
-      json::object url({{"full", str(shown, sp)}, {"original", str(shown, sp)}}, sp);
-      if (const auto parts = split_url(facts.http->url)) {
-        put(url, "scheme", parts->scheme);
-        put(url, "domain", parts->domain);
-        if (parts->port != 0) url.emplace("port", parts->port);
-        put(url, "path", parts->path);
+    const auto& http = *facts.http;
+    if (!http.method.empty() || http.status != 0 || !http.version.empty()) {
+      w.begin_object("http");
+      if (!http.method.empty()) {
+        w.begin_object("request");
+        w.string("method", http.method);
+        w.end_object();
+      }
+      if (http.status != 0) {
+        w.begin_object("response");
+        w.number("status_code", http.status);
+        w.end_object();
+      }
+      put(w, "version", http.version);
+      w.end_object();
+    }
+    if (!http.user_agent.empty()) {
+      w.begin_object("user_agent");
+      w.string("original", http.user_agent);
+      w.end_object();
+    }
+    if (!http.url.empty()) {
+      const std::string shown = inspect::shown_url(http.url, options.keep_query);
+      w.begin_object("url");
+      w.string("full", shown);
+      w.string("original", shown);
+      if (const auto parts = split_url(http.url)) {
+        put(w, "scheme", parts->scheme);
+        put(w, "domain", parts->domain);
+        if (parts->port != 0) w.number("port", parts->port);
+        put(w, "path", parts->path);
       }
       if (options.keep_query)
-        if (const auto q = inspect::query_of(facts.http->url)) url.emplace("query", str(*q, sp));
-      record.emplace("url", std::move(url));
+        if (const auto q = inspect::query_of(http.url)) w.string("query", *q);
+      w.end_object();
     }
   }
 
   // tls: the client's connection. SNI as the client sent it (never filled in, DESIGN.md 7).
-  json::object tls(sp);
-  std::optional<std::string> sni;
-  if (facts.client_hello) {
-    sni = facts.client_hello->sni;
-  } else if (facts.handshake) {
-    sni = facts.handshake->sni;
-  }
-  if (sni && !sni->empty()) {
-    tls.emplace("client", json::object({{"server_name", str(*sni, sp)}}, sp));
-    add_unique(related_hosts, *sni);
-  }
-  if (facts.handshake) {
-    const auto& hs = *facts.handshake;
-    // Version, cipher, ALPN and "established" describe the handshake tlsprobe made. That is
-    // the logged connection's upstream leg in intercept, reverse, watch and probe records;
-    // in a tunnel it is the side probe, so there it goes to tlsprobe.probe.* below.
-    if (own_handshake) {
-      put_version(tls, hs.tls_version);
-      if (!hs.cipher.empty()) {
-        const auto& names = iana_cipher_names();
-        const auto it = names.find(hs.cipher);
-        tls.emplace("cipher", str(it != names.end() ? it->second : hs.cipher, sp));
+  const bool tunnel_tls = facts.tunnel_tls && !own_handshake;
+  if (has_sni || (facts.handshake && (own_handshake || has_chain)) || tunnel_tls) {
+    w.begin_object("tls");
+    if (has_sni) {
+      w.begin_object("client");
+      w.string("server_name", *sni);
+      w.end_object();
+    }
+    if (facts.handshake) {
+      const auto& hs = *facts.handshake;
+      // Version, cipher, ALPN and "established" describe the handshake tlsprobe made. That
+      // is the logged connection's upstream leg in intercept, reverse, watch and probe
+      // records; in a tunnel it is the side probe, so there it goes to tlsprobe.probe.*.
+      if (own_handshake) {
+        put_version(w, hs.tls_version);
+        if (!hs.cipher.empty()) w.string("cipher", iana_cipher_name(hs.cipher));
+        put(w, "next_protocol", hs.alpn);
+        w.boolean("established", hs.outcome == inspect::HandshakeOutcome::ok);
       }
-      put(tls, "next_protocol", hs.alpn);
-      tls.emplace("established", hs.outcome == inspect::HandshakeOutcome::ok);
+      if (has_chain) {
+        const auto& leaf = hs.chain.front();
+        const auto build = [&] { return server_fields(leaf, {}); };
+        if (fragments.memoised() && !leaf.sha256_hex().empty())
+          fragments.write(
+              w, "server", [&] { return certificate_key('s', leaf); }, build);
+        else
+          w.raw("server", json::serialize(build()));
+      }
     }
-    if (!hs.chain.empty()) {
-      const auto& leaf = hs.chain.front();
-      tls["server"] = splicer && !leaf.sha256_hex().empty()
-                          ? splicer->value(certificate_key('s', leaf), sp,
-                                           [&](Sp heap) { return server_fields(leaf, heap); })
-                          : json::value(server_fields(leaf, sp));
-      add_unique(related_hash, hs.chain.front().sha256_hex());
+    if (tunnel_tls) {
+      // The client's own connection through the tunnel, read from its ServerHello and record
+      // headers; the side probe's handshake is under tlsprobe.probe.* below.
+      put_version(w, facts.tunnel_tls->version);
+      put(w, "cipher", facts.tunnel_tls->cipher);
+      w.boolean("established", facts.tunnel_tls->established);
     }
+    w.end_object();
   }
-  if (facts.tunnel_tls && !own_handshake) {
-    // The client's own connection through the tunnel, read from its ServerHello and record
-    // headers; the side probe's handshake is under tlsprobe.probe.* below.
-    put_version(tls, facts.tunnel_tls->version);
-    put(tls, "cipher", facts.tunnel_tls->cipher);
-    tls.emplace("established", facts.tunnel_tls->established);
+
+  w.begin_object("observer");
+  w.string("type", "proxy");
+  w.string("vendor", "tlsprobe");
+  w.string("product", "tlsprobe");
+  w.string("version", observer_version);
+  put(w, "hostname", host_name());
+  w.end_object();
+  if (!related_ip.empty() || !related_hosts.empty() || !related_hash.empty()) {
+    w.begin_object("related");
+    for (const auto& [key, items] :
+         {std::pair{"ip", &related_ip}, std::pair{"hosts", &related_hosts},
+          std::pair{"hash", &related_hash}}) {
+      if (items->empty()) continue;
+      w.begin_array(key);
+      for (const auto item : *items) w.element(item);
+      w.end_array();
+    }
+    w.end_object();
   }
-  if (!tls.empty()) record.emplace("tls", std::move(tls));
+  w.string("message", summary_line(facts, error, dest_text));
 
-  record["observer"] = json::object({{"type", "proxy"},
-                                     {"vendor", "tlsprobe"},
-                                     {"product", "tlsprobe"},
-                                     {"version", observer_version}},
-                                    sp);
-  if (!host_name().empty()) record["observer"].as_object()["hostname"] = str(host_name(), sp);
-  json::object related(sp);
-  if (!related_ip.empty()) related.emplace("ip", std::move(related_ip));
-  if (!related_hosts.empty()) related.emplace("hosts", std::move(related_hosts));
-  if (!related_hash.empty()) related.emplace("hash", std::move(related_hash));
-  if (!related.empty()) record.emplace("related", std::move(related));
-  record.emplace("message", str(summary_line(facts, error, dest_text), sp));
-
-  json::object ours(sp);
-  ours.reserve(14);
-  ours.emplace("schema", log_schema_version);
-  ours.emplace("mode", to_string(facts.mode));
-  ours.emplace("role", inspect::to_string(facts.role));
+  w.begin_object("tlsprobe");
+  w.number("schema", log_schema_version);
+  w.string("mode", to_string(facts.mode));
+  w.string("role", inspect::to_string(facts.role));
   if (facts.client_hello) {
     const auto& ch = *facts.client_hello;
-    json::object hello(sp);
-    if (ch.sni && !ch.sni->empty()) hello.emplace("sni", str(*ch.sni, sp));
-    if (!ch.alpn.empty()) hello.emplace("alpn", string_array(ch.alpn, sp));
-    if (!ch.versions.empty()) hello.emplace("versions", string_array(ch.versions, sp));
-    put(hello, "connect_host", ch.connect_host);
-    put(hello, "http_host", ch.http_host);
-    if (!hello.empty()) ours.emplace("client_hello", std::move(hello));
+    const bool hello_sni = ch.sni && !ch.sni->empty();
+    if (hello_sni || !ch.alpn.empty() || !ch.versions.empty() || !ch.connect_host.empty() ||
+        !ch.http_host.empty()) {
+      w.begin_object("client_hello");
+      if (hello_sni) w.string("sni", *ch.sni);
+      if (!ch.alpn.empty()) string_array(w, "alpn", ch.alpn);
+      if (!ch.versions.empty()) string_array(w, "versions", ch.versions);
+      put(w, "connect_host", ch.connect_host);
+      put(w, "http_host", ch.http_host);
+      w.end_object();
+    }
   }
   if (facts.bytes_client_to_server || facts.bytes_server_to_client) {
-    json::object bytes(sp);
-    if (facts.bytes_client_to_server)
-      bytes.emplace("client_to_server", *facts.bytes_client_to_server);
-    if (facts.bytes_server_to_client)
-      bytes.emplace("server_to_client", *facts.bytes_server_to_client);
-    ours.emplace("bytes", std::move(bytes));
+    w.begin_object("bytes");
+    if (facts.bytes_client_to_server) w.number("client_to_server", *facts.bytes_client_to_server);
+    if (facts.bytes_server_to_client) w.number("server_to_client", *facts.bytes_server_to_client);
+    w.end_object();
   }
   if (facts.probe || (facts.handshake && !own_handshake)) {
-    json::object probe(sp);
+    w.begin_object("probe");
     if (facts.probe) {
-      probe.emplace("status", to_string(facts.probe->status));
-      put(probe, "failure", facts.probe->failure);
-      probe["elapsed_ms"] = std::llround(facts.probe->elapsed_ms);  // whole ms, readable
+      w.string("status", to_string(facts.probe->status));
+      put(w, "failure", facts.probe->failure);
+      w.number("elapsed_ms", std::llround(facts.probe->elapsed_ms));  // whole ms, readable
     }
     if (facts.handshake && !own_handshake) {  // the side probe's own handshake (tunnel)
       const auto& hs = *facts.handshake;
-      put(probe, "tls_version", hs.tls_version);
-      if (!hs.cipher.empty()) {
-        const auto& names = iana_cipher_names();
-        const auto it = names.find(hs.cipher);
-        probe.emplace("cipher", str(it != names.end() ? it->second : hs.cipher, sp));
-      }
-      put(probe, "alpn", hs.alpn);
-      probe.emplace("established", hs.outcome == inspect::HandshakeOutcome::ok);
+      put(w, "tls_version", hs.tls_version);
+      if (!hs.cipher.empty()) w.string("cipher", iana_cipher_name(hs.cipher));
+      put(w, "alpn", hs.alpn);
+      w.boolean("established", hs.outcome == inspect::HandshakeOutcome::ok);
     }
-    ours.emplace("probe", std::move(probe));
+    w.end_object();
   }
   if (facts.handshake) {
     const auto& hs = *facts.handshake;
     // Certificate facts survive a failed verification: the chain is written whenever seen.
-    json::array chain(sp);
-    chain.reserve(hs.chain.size());
-    for (const auto& cert : hs.chain)
-      chain.emplace_back(splicer && !cert.sha256_hex().empty()
-                             ? splicer->value(certificate_key('c', cert), sp,
-                                              [&](Sp heap) { return chain_element(cert, heap); })
-                             : json::value(chain_element(cert, sp)));
-    ours.emplace("chain", std::move(chain));
+    w.begin_array("chain");
+    for (const auto& cert : hs.chain) {
+      const auto build = [&] { return chain_element(cert, {}); };
+      if (fragments.memoised() && !cert.sha256_hex().empty())
+        fragments.write(
+            w, "", [&] { return certificate_key('c', cert); }, build);
+      else
+        w.raw_element(json::serialize(build()));
+    }
+    w.end_array();
     // Revocation and transparency facts (issue 16): the staple and the SCTs that came.
     const auto at = std::chrono::time_point_cast<std::chrono::seconds>(facts.end);
-    const auto ocsp = [&](Sp) {
+    const auto ocsp = [&] {
       return ocsp_log_object(hs, certs::TimePoint(at.time_since_epoch())).value_or(json::object());
     };
-    const auto scts = [&](Sp) { return scts_log_object(hs).value_or(json::object()); };
+    const auto scts = [&] { return scts_log_object(hs).value_or(json::object()); };
     if (!hs.chain.empty()) {
       // Without a staple or lookups the OCSP part is the leaf's must-staple alone; a staple's
       // verdict depends on the time, so it is checked for each record.
-      const bool keyed =
-          splicer && std::none_of(hs.chain.begin(), hs.chain.end(),
-                                  [](const auto& c) { return c.sha256_hex().empty(); });
+      const bool keyed = fragments.memoised() &&
+                         std::none_of(hs.chain.begin(), hs.chain.end(),
+                                      [](const auto& c) { return c.sha256_hex().empty(); });
       const bool ocsp_fixed = hs.ocsp_staple.empty() && hs.revocation_lookups.empty();
-      ours["ocsp"] = keyed && ocsp_fixed ? splicer->value(handshake_key('o', hs), sp, ocsp)
-                                         : json::value(ocsp(sp), sp);
-      ours["scts"] =
-          keyed ? splicer->value(handshake_key('t', hs), sp, scts) : json::value(scts(sp), sp);
+      if (keyed && ocsp_fixed)
+        fragments.write(
+            w, "ocsp", [&] { return handshake_key('o', hs); }, ocsp);
+      else
+        w.raw("ocsp", json::serialize(ocsp()));
+      if (keyed)
+        fragments.write(
+            w, "scts", [&] { return handshake_key('t', hs); }, scts);
+      else
+        w.raw("scts", json::serialize(scts()));
     }
     if (hs.outcome != inspect::HandshakeOutcome::ok) {
-      json::object failure(sp);
-      failure.emplace("kind", failure_name(hs.failure));
-      put(failure, "detail", hs.failure_detail);
-      put(failure, "alert", hs.alert);
-      ours.emplace("handshake_failure", std::move(failure));
+      w.begin_object("handshake_failure");
+      w.string("kind", failure_name(hs.failure));
+      put(w, "detail", hs.failure_detail);
+      put(w, "alert", hs.alert);
+      w.end_object();
     }
   }
   if (facts.verify) {
-    json::object verify({{"ok", facts.verify->ok}, {"openssl_code", facts.verify->openssl_code}},
-                        sp);
-    put(verify, "openssl_text", facts.verify->openssl_text);
-    ours.emplace("verify", std::move(verify));
+    w.begin_object("verify");
+    w.boolean("ok", facts.verify->ok);
+    w.number("openssl_code", facts.verify->openssl_code);
+    put(w, "openssl_text", facts.verify->openssl_text);
+    w.end_object();
   }
-  json::array findings(sp);
-  findings.reserve(facts.findings.size());
+  w.begin_array("findings");
   for (const auto& f : facts.findings)
-    findings.emplace_back(splicer ? splicer->value(finding_key(f), sp,
-                                                   [&](Sp heap) { return finding_object(f, heap); })
-                                  : json::value(finding_object(f, sp)));
-  ours.emplace("findings", std::move(findings));
+    fragments.write(
+        w, "", [&] { return finding_key(f); }, [&] { return finding_object(f, {}); });
+  w.end_array();
   if (facts.compare) {
-    json::object compare(sp);
-    put(compare, "origin_address", facts.compare->origin_address);
-    put(compare, "origin_sha256", facts.compare->origin_sha256);
+    w.begin_object("compare");
+    put(w, "origin_address", facts.compare->origin_address);
+    put(w, "origin_sha256", facts.compare->origin_sha256);
     if (facts.compare->origin_not_before)
-      compare.emplace("origin_not_before",
-                      timestamp_text(*facts.compare->origin_not_before).view());
+      w.string("origin_not_before", timestamp_text(*facts.compare->origin_not_before).view());
     if (facts.compare->origin_not_after)
-      compare.emplace("origin_not_after", timestamp_text(*facts.compare->origin_not_after).view());
-    ours.emplace("compare", std::move(compare));
+      w.string("origin_not_after", timestamp_text(*facts.compare->origin_not_after).view());
+    w.end_object();
   }
-  record.emplace("tlsprobe", std::move(ours));
-  return record;
+  w.end_object();  // tlsprobe
+  w.end_object();  // the record
+}
+
+std::string record_text(const ConnectionFacts& facts, const RecordOptions& options,
+                        FragmentMemo* memo) {
+  std::string line;
+  line.reserve(8 * 1024);  // a tunnel's line with its chain is 4-8 KB
+  JsonTextWriter writer(line);
+  Fragments fragments(memo);
+  write_record(writer, facts, options, fragments);
+  return line;
 }
 
 }  // namespace
 
 json::object make_connection_record(const ConnectionFacts& facts, const RecordOptions& options) {
-  return build_record(facts, options, {});
+  // The object is the line read back: one writer, so the object and the line cannot differ.
+  return json::parse(record_text(facts, options, nullptr)).as_object();
 }
 
 std::string connection_record_line(const ConnectionFacts& facts, const RecordOptions& options) {
-  // A tunnel's record is about 100 values and 6 KB of text. Built in an arena on the stack,
-  // they cost no malloc and no free each, and the arena's trivial deallocation lets the
-  // record's destruction skip its walk of the tree. A bigger record continues on the heap.
-  alignas(std::max_align_t) unsigned char buffer[24 * 1024];
-  json::monotonic_resource arena(buffer, sizeof buffer);
   // Certificates and findings recur in every tunnel to a host: their text is memoised.
   static FragmentMemo memo(kFragmentMemoBytes);
-  Splicer splicer(memo);
-  const json::object record = build_record(facts, options, &arena, &splicer);
-  return splicer.splice(json::serialize(record));
+  return record_text(facts, options, &memo);
 }
 
 std::string to_json_line(const boost::json::object& record) {

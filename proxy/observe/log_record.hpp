@@ -1,7 +1,8 @@
 // One connection-log record (DESIGN.md section 6, schema in docs/log-format.md): pure
 // functions that turn what a connection or a probe saw into one ECS-shaped JSON object.
-// The proxy sessions and the watcher fill a ConnectionFacts and call
-// make_connection_record(); the connection log writes to_json_line() of the result.
+// The proxy sessions fill a ConnectionFacts and the connection log writes
+// connection_record_line() of it; the watcher keeps make_connection_record(), the same
+// record as an object.
 //
 // Certificate fields are attacker-controlled: every string copied from a certificate,
 // a ClientHello or a finding is made valid UTF-8 first (invalid bytes become U+FFFD), so
@@ -120,15 +121,17 @@ struct RecordOptions {
   bool keep_query = false;
 };
 
-// Builds the record. Pure: same facts, same object.
+// Builds the record. Pure: same facts, same object. The object is the line's text read back
+// (one writer for both), for callers that keep or edit records; the proxy writes lines.
 boost::json::object make_connection_record(const ConnectionFacts& facts,
                                            const RecordOptions& options = {});
 
 // One line of JSON without the trailing newline.
 std::string to_json_line(const boost::json::object& record);
 
-// to_json_line(make_connection_record(facts, options)), the same text, built for the hot path
-// (every connection's line): the record lives in an arena on the stack.
+// to_json_line(make_connection_record(facts, options)), the same text, written for the hot
+// path (every connection's line): straight to text (proxy/observe/json_text_writer.hpp),
+// with certificates, findings, OCSP and SCT parts from a memo (fragment_memo.hpp).
 std::string connection_record_line(const ConnectionFacts& facts, const RecordOptions& options = {});
 
 // Helpers, exposed for tests and for other writers of tlsprobe JSON.

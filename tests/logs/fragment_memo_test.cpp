@@ -1,5 +1,5 @@
-// The record fragments memo (proxy/observe/fragment_memo.hpp) and the lines that splice its
-// texts in (connection_record_line): every line must equal the heap-built record's text
+// The record fragments memo (proxy/observe/fragment_memo.hpp) and the lines that write its
+// texts (connection_record_line): every line must equal the text written without the memo
 // (line_of checks it), whether its certificates and findings were built or memoised.
 #include "proxy/observe/fragment_memo.hpp"
 #include "log_fixtures.hpp"
@@ -58,10 +58,10 @@ TEST_CASE("a line whose certificates and findings come from the memo is the reco
                                    inspect::Severity::warning, "memo.example.com:443",
                                    inspect::Role::client));
   const std::string first = line_of(facts);  // builds and memoises
-  const std::string again = line_of(facts);  // spliced from the memo
+  const std::string again = line_of(facts);  // written from the memo
   CHECK(again == first);
 
-  // Per-connection fields around the spliced parts still change.
+  // Per-connection fields around the memoised parts still change.
   auto next = facts;
   next.client_port = 50999;
   const std::string other = line_of(next);
@@ -103,9 +103,10 @@ TEST_CASE("findings that differ in any field get their own memoised text",
   CHECK(findings_in(r)[0].at("evidence").at("depth").as_int64() == 1);
 }
 
-TEST_CASE("text that looks like a splice marker is logged as text", "[log_record][fragment_memo]") {
-  // Markers are the byte 0xFF and an index. A certificate or finding field with that byte is
-  // made valid UTF-8 (U+FFFD) before it reaches the line, so it can never be taken for one.
+TEST_CASE("0xFF bytes in built and memoised parts are logged as U+FFFD",
+          "[log_record][fragment_memo]") {
+  // 0xFF never occurs in UTF-8: a certificate or finding field with that byte is made valid
+  // UTF-8 (U+FFFD) before it reaches the line, whether the part is built or memoised.
   const auto pki = testpki::make_hierarchy({"marker.example.com"});
   auto facts = tunnel_facts(
       "\xFF"

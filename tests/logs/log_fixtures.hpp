@@ -91,8 +91,9 @@ inline inspect::Finding finding(std::string_view code, inspect::Severity severit
   return f;
 }
 
-// The line as the proxy writes it (connection_record_line, the record in a stack arena); it
-// must be the same text as the record object's (make_connection_record, the heap).
+// The line as the proxy writes it (connection_record_line, with memoised certificates and
+// findings); it must be the same text as the record object's (make_connection_record,
+// everything written in place and read back).
 inline std::string line_of(const proxy::ConnectionFacts& f) {
   std::string line = proxy::connection_record_line(f);
   CHECK(line == proxy::to_json_line(proxy::make_connection_record(f)));

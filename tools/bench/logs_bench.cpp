@@ -4,7 +4,7 @@
 //   logs_bench [--size-mb N] [--hosts N] [--file PATH] [--keep] [--no-jq]
 //
 // Generates a log of tunnel records written by the proxy's own record code
-// (proxy::make_connection_record: a minted leaf and its CA per host, a ClientHello, sometimes
+// (proxy::connection_record_line: a minted leaf and its CA per host, a ClientHello, sometimes
 // findings; default 1 GiB), then runs, in this order and each as a
 // child process so that its peak RSS is its own:
 //   1. tlsprobe logs summary --format json FILE  (the binary next to this one)
@@ -159,7 +159,7 @@ std::string record(std::mt19937_64& rng, int host_index, long seq,
                                      host + ":443", "The certificate expires in 9 days.",
                                      "Renew the certificate and reload the server.",
                                      {{"days_left", "9"}}));
-  return proxy::to_json_line(proxy::make_connection_record(facts));
+  return proxy::connection_record_line(facts);
 }
 
 long generate(const std::string& path, std::size_t bytes, const Pki& pki) {
