@@ -28,7 +28,8 @@ boost::system::error_code pending_connect_result(tcp::socket& socket) {
 }  // namespace
 
 asio::awaitable<std::tuple<boost::system::error_code, tcp::endpoint>> connect_first(
-    tcp::socket& socket, const std::vector<tcp::endpoint>& endpoints) {
+    tcp::socket& socket, const std::vector<tcp::endpoint>& endpoints,
+    const std::function<void()>& before_wait) {
   boost::system::error_code ec = asio::error::not_found;  // no endpoints at all
   for (const auto& ep : endpoints) {
     boost::system::error_code ignored;
@@ -46,6 +47,7 @@ asio::awaitable<std::tuple<boost::system::error_code, tcp::endpoint>> connect_fi
     }
     pollfd ready{fd, POLLOUT, 0};
     if (::poll(&ready, 1, 0) <= 0) {
+      if (before_wait) before_wait();
       auto [wec] =
           co_await socket.async_wait(tcp::socket::wait_write, asio::as_tuple(asio::use_awaitable));
       if (wec == asio::error::operation_aborted) co_return std::make_tuple(wec, tcp::endpoint{});

@@ -5,6 +5,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <functional>
 #include <tuple>
 #include <vector>
 
@@ -23,7 +24,10 @@ using tcp = asio::ip::tcp;
 // so every later wait for reading re-arms with it and reports a writable event that nobody
 // asked for. Here a zero-timeout poll(2) (the one Asio makes after its wait anyway) sees a
 // finished handshake at once, and only a handshake still under way waits in the reactor.
+// `before_wait` (may be empty) is called before each such wait: the caller's timeout starts
+// there, and a connection that needed no wait moves no deadline.
 asio::awaitable<std::tuple<boost::system::error_code, tcp::endpoint>> connect_first(
-    tcp::socket& socket, const std::vector<tcp::endpoint>& endpoints);
+    tcp::socket& socket, const std::vector<tcp::endpoint>& endpoints,
+    const std::function<void()>& before_wait = {});
 
 }  // namespace tlsprobe::proxy

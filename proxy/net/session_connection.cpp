@@ -131,7 +131,15 @@ asio::awaitable<UpstreamResult> connect_upstream(std::shared_ptr<SessionConnecti
   const auto& s = conn->ctx->settings;
   UpstreamResult out;
   std::vector<tcp::endpoint> endpoints;
-  conn->expires_after(s.timeouts.connect);
+  // Lookup and connect together get timeouts.connect, counted from the first wait: an IP
+  // literal on this host or a LAN connects inside connect(2) and never moves the deadline
+  // (a watchdog wake-up and two timer updates per tunnel fewer).
+  bool deadline_set = false;
+  const auto start_deadline = [&] {
+    if (deadline_set) return;
+    deadline_set = true;
+    conn->expires_after(s.timeouts.connect);
+  };
 
   auto it = s.resolve.find(config::format_host_port(target.host, target.port));
   if (it == s.resolve.end()) it = s.resolve.find(target.host);
@@ -140,9 +148,10 @@ asio::awaitable<UpstreamResult> connect_upstream(std::shared_ptr<SessionConnecti
   } else if (is_ip_literal(target.host)) {
     endpoints.emplace_back(asio::ip::make_address(target.host), target.port);
   } else {
-    // The lookup's own timeout is the connect timeout, the same as the deadline just set:
+    // The lookup's own timeout is the connect timeout, the same as the deadline started here:
     // whichever fires first (the watchdog cancels `lookup`) answers the client, without
     // waiting for a getaddrinfo that may run for many seconds more.
+    start_deadline();
     auto [ec, results] =
         co_await async_resolve_host(HostResolver::shared(), conn->strand, target.host, target.port,
                                     s.timeouts.connect, conn->lookup, as_tuple(use_awaitable));
@@ -192,7 +201,7 @@ asio::awaitable<UpstreamResult> connect_upstream(std::shared_ptr<SessionConnecti
     co_return out;
   }
   conn->upstream.emplace(conn->strand);
-  auto [ec, ep] = co_await connect_first(*conn->upstream, endpoints);
+  auto [ec, ep] = co_await connect_first(*conn->upstream, endpoints, start_deadline);
   if (ec) {
     ++conn->ctx->counters.upstream_failures;
     if (conn->timed_out) {
