@@ -9,6 +9,8 @@
 // the serialized line is always valid JSON whatever the input.
 #pragma once
 
+#include "proxy/observe/shared_value.hpp"
+
 #include "proxy/observe/utf8.hpp"
 
 #include "inspect/finding.hpp"
@@ -100,8 +102,9 @@ struct ConnectionFacts {
   std::optional<inspect::ClientHelloObservation> client_hello;
   // Tunnel records whose client spoke TLS: the client's connection (`tls.*`).
   std::optional<TunnelTls> tunnel_tls;
-  // The upstream handshake (tunnel: the side probe's), with its chain as presented.
-  std::optional<inspect::HandshakeObservation> handshake;
+  // The upstream handshake (tunnel: the side probe's, shared with its cache entry), with
+  // its chain as presented.
+  SharedValue<inspect::HandshakeObservation> handshake;
   std::optional<VerifyFacts> verify;
   std::optional<ProbeFacts> probe;
   inspect::Findings findings;

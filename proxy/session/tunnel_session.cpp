@@ -57,7 +57,10 @@ class TunnelRecord {
     ProbeFacts p = r->probe;
     if (from_cache && p.status == ProbeStatus::ok) p.status = ProbeStatus::cached;
     facts.probe = p;
-    if (r->direct) facts.handshake = r->direct;
+    // Shared with the cache entry (it stays alive with the record), not copied.
+    if (r->direct)
+      facts.handshake = SharedValue<inspect::HandshakeObservation>::shared(
+          std::shared_ptr<const inspect::HandshakeObservation>(r, &*r->direct));
     recorder_.clear_findings();
     recorder_.add_findings(r->findings);
     recorder_.add_findings(std::move(client_findings));
@@ -116,9 +119,9 @@ void ask_side_probe(TunnelState& st) {
   SideProbeRequest req;
   req.host = st.target.host;
   req.port = st.target.port;
-  // Probe the address the client actually reached, not a fresh DNS answer.
-  const auto& ep = st.upstream_endpoint;
-  req.dial = config::format_host_port(ep.address().to_string(), ep.port());
+  // Probe the address the client actually reached, not a fresh DNS answer (its text is
+  // already in the record: address_text of the endpoint).
+  req.dial = config::format_host_port(facts.destination_address, st.upstream_endpoint.port());
   req.sni = facts.client_hello->sni;
   if (req.sni && req.sni->empty()) req.sni.reset();
   req.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(ctx.settings.timeouts.probe);

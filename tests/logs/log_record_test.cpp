@@ -181,7 +181,7 @@ TEST_CASE("a client without SNI gets no tls.client.server_name", "[log_record]")
   const auto pki = testpki::make_hierarchy({"www.example.com"});
   auto facts = tunnel_facts("www.example.com", pki.fullchain());
   facts.client_hello->sni.reset();
-  facts.handshake->sni.reset();
+  facts.handshake.edit().sni.reset();
   const json::object r = parse_strict(line_of(facts));
   // No SNI: no tls.client at all (ECS: no empty objects).
   CHECK(at_path(r, {"tls"}).as_object().if_contains("client") == nullptr);
@@ -362,8 +362,8 @@ TEST_CASE("intercept records: tls.* is the client's connection, IANA cipher name
   const auto pki = testpki::make_hierarchy({"www.example.com"});
   auto facts = tunnel_facts("www.example.com", pki.fullchain());
   facts.mode = proxy::LogMode::intercept;
-  facts.handshake->tls_version = "1.2";
-  facts.handshake->cipher = "ECDHE-ECDSA-AES128-GCM-SHA256";  // OpenSSL's name
+  facts.handshake.edit().tls_version = "1.2";
+  facts.handshake.edit().cipher = "ECDHE-ECDSA-AES128-GCM-SHA256";  // OpenSSL's name
   facts.http = proxy::HttpFacts{"GET", "https://www.example.com:8443/a/b.html?q=secret#top", 200,
                                 "1.1", "curl/8.1"};
   const json::object r = parse_strict(line_of(facts));
