@@ -152,4 +152,13 @@ asio::awaitable<void> pump_both_ways(SessionConnection& conn, std::uint64_t& up,
             pump(conn, *conn.upstream, conn.client, down, server_tap));
 }
 
+asio::awaitable<boost::system::error_code> send_all(tcp::socket& to, std::string_view bytes) {
+  boost::system::error_code ec;
+  const std::size_t sent = send_now(to, bytes.data(), bytes.size(), ec);
+  if (ec || sent == bytes.size()) co_return ec;
+  auto [wec, written] = co_await asio::async_write(
+      to, asio::buffer(bytes.data() + sent, bytes.size() - sent), as_tuple(use_awaitable));
+  co_return wec;
+}
+
 }  // namespace tlsprobe::proxy

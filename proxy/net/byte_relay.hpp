@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string_view>
 
 namespace tlsprobe::proxy {
 
@@ -25,5 +26,11 @@ using ByteTap = std::function<bool(const char* data, std::size_t size)>;
 asio::awaitable<void> pump_both_ways(SessionConnection& conn, std::uint64_t& up,
                                      std::uint64_t& down, ByteTap client_tap = {},
                                      ByteTap server_tap = {});
+
+// Sends all of `bytes` (which must outlive the call): at once when the socket takes them
+// (nearly always: a 200 line, the bytes a client sent after its CONNECT), without the trip
+// through the scheduler that asio::async_write's completion takes even then; the rest, if
+// the receiver is slow, in async_write.
+asio::awaitable<boost::system::error_code> send_all(tcp::socket& to, std::string_view bytes);
 
 }  // namespace tlsprobe::proxy

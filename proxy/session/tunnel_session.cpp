@@ -11,7 +11,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 #include <algorithm>
 #include <mutex>
@@ -195,9 +194,7 @@ asio::awaitable<void> run_tunnel(std::shared_ptr<SessionConnection> conn, HostPo
 
   static constexpr std::string_view established = "HTTP/1.1 200 Connection established\r\n\r\n";
   conn->expires_after(ctx.settings.timeouts.idle);
-  auto [wec, wn] =
-      co_await asio::async_write(conn->client, asio::buffer(established), as_tuple(use_awaitable));
-  if (wec) {
+  if (co_await send_all(conn->client, established)) {
     finish("client gone before 200");
     conn->close();
     co_return;
@@ -205,14 +202,12 @@ asio::awaitable<void> run_tunnel(std::shared_ptr<SessionConnection> conn, HostPo
   if (!early.empty()) {
     if (st.tap.feed(early.data(), early.size())) ask_side_probe(st);
     st.tls.client_bytes(early.data(), early.size());
-    auto [eec, en] =
-        co_await asio::async_write(*conn->upstream, asio::buffer(early), as_tuple(use_awaitable));
-    if (eec) {
+    if (co_await send_all(*conn->upstream, early)) {
       finish("upstream write failed");
       conn->close();
       co_return;
     }
-    st.up += en;
+    st.up += early.size();
   }
 
   // The ClientHello tap parses a copy of the first client bytes, until it knows; the TLS

@@ -151,3 +151,22 @@ TEST_CASE("connect_first: takes the first endpoint that accepts, after one that 
     CHECK(ec);
   }
 }
+
+TEST_CASE("bytes a client sends with its CONNECT, before the 200, go on first and are counted") {
+  testsupport::EchoServer echo;
+  RunningProxy proxy(test_config());
+  const int fd = connect_to(proxy.port());
+  REQUIRE(fd >= 0);
+  const std::string early = "sent before the 200";
+  REQUIRE(send_all(fd, connect_request(echo.address()) + early));
+  CHECK(status_of(read_head(fd)) == 200);  // read_head stops at the head's end
+  ::shutdown(fd, SHUT_WR);
+  const std::string back = read_all(fd, early.size() + 1);
+  ::close(fd);
+  CHECK(back == early);
+  proxy.stop();
+  const auto recs = proxy.log_records();
+  REQUIRE(recs.size() == 1);
+  CHECK(find_path(recs[0], "tlsprobe.bytes.client_to_server")->to_number<std::uint64_t>() ==
+        early.size());
+}
