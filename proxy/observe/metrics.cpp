@@ -2,9 +2,11 @@
 
 #include "proxy/observe/log_record.hpp"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 
 namespace tlsprobe::proxy {
 
@@ -93,45 +95,47 @@ std::string label_text(const std::vector<std::string>& names,
 // A labelled family. Counters only ever grow and their series are never erased, so an
 // update looks its atomic up under the lock and adds to it after unlocking (map nodes
 // never move). Gauges may be erased, so they are set and erased under the lock.
+// Orders label sets value by value. Transparent: a set given as string views is looked up
+// without being copied into strings.
+struct LabelsLess {
+  using is_transparent = void;
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    return std::lexicographical_compare(
+        a.begin(), a.end(), b.begin(), b.end(),
+        [](std::string_view x, std::string_view y) { return x < y; });
+  }
+};
+
 struct Metrics::Family {
   enum class Kind { counter, gauge };
 
   Family(std::string name_, Kind kind_, std::string help_, std::vector<std::string> labels_)
       : name(std::move(name_)), kind(kind_), help(std::move(help_)), labels(std::move(labels_)) {}
 
-  // nullptr when the family is full and `values` is a new label set.
-  std::atomic<std::int64_t>* find_or_add(std::vector<std::string> values, std::size_t max_series) {
-    for (auto& v : values) sanitize_utf8_in_place(v);
-    std::lock_guard lock(mutex);
-    auto it = series.find(values);
-    if (it != series.end()) return &it->second;
-    if (series.size() >= max_series) return nullptr;
-    return &series.try_emplace(std::move(values), 0).first->second;
-  }
+  // Label values as given: views, valid UTF-8 or not.
+  using Values = std::initializer_list<std::string_view>;
 
-  bool add(std::vector<std::string> values, std::int64_t n, std::size_t max_series) {
-    auto* v = find_or_add(std::move(values), max_series);
+  bool add(Values values, std::int64_t n, std::size_t max_series) {
+    std::lock_guard lock(mutex);
+    auto* v = find_or_add_locked(values, max_series);
     if (!v) return false;
     v->fetch_add(n, std::memory_order_relaxed);
     return true;
   }
 
-  bool set(std::vector<std::string> values, std::int64_t n, std::size_t max_series) {
-    for (auto& v : values) sanitize_utf8_in_place(v);
+  bool set(Values values, std::int64_t n, std::size_t max_series) {
     std::lock_guard lock(mutex);
-    auto it = series.find(values);
-    if (it == series.end()) {
-      if (series.size() >= max_series) return false;
-      it = series.try_emplace(std::move(values), 0).first;
-    }
-    it->second.store(n, std::memory_order_relaxed);
+    auto* v = find_or_add_locked(values, max_series);
+    if (!v) return false;
+    v->store(n, std::memory_order_relaxed);
     return true;
   }
 
-  void erase(std::vector<std::string> values) {
-    for (auto& v : values) sanitize_utf8_in_place(v);
+  void erase(Values values) {
+    const auto valid = sanitized(values);
     std::lock_guard lock(mutex);
-    series.erase(values);
+    series.erase(valid);
   }
 
   std::int64_t value(const std::vector<std::string>& values) const {
@@ -156,7 +160,32 @@ struct Metrics::Family {
   const std::string help;
   const std::vector<std::string> labels;
   mutable std::mutex mutex;
-  std::map<std::vector<std::string>, std::atomic<std::int64_t>> series;
+  std::map<std::vector<std::string>, std::atomic<std::int64_t>, LabelsLess> series;
+
+ private:
+  // The label values made valid UTF-8 (metrics labels are text a scraper parses).
+  static std::vector<std::string> sanitized(Values values) {
+    std::vector<std::string> out(values.begin(), values.end());
+    for (auto& v : out) sanitize_utf8_in_place(v);
+    return out;
+  }
+
+  // The series of `values`; nullptr when the family is full and they are a new label set.
+  // Every counted event comes here: a known label set (nearly every call) is found by its
+  // views, without building a vector of strings first.
+  std::atomic<std::int64_t>* find_or_add_locked(Values values, std::size_t max_series) {
+    const bool ascii =
+        std::all_of(values.begin(), values.end(), [](std::string_view v) { return is_ascii(v); });
+    if (ascii) {
+      const auto it = series.find(values);
+      if (it != series.end()) return &it->second;
+    }
+    auto valid = sanitized(values);
+    const auto it = series.find(valid);
+    if (it != series.end()) return &it->second;
+    if (series.size() >= max_series) return nullptr;
+    return &series.try_emplace(std::move(valid), 0).first->second;
+  }
 };
 
 Metrics::Metrics(std::string version, std::size_t max_series)
@@ -186,26 +215,25 @@ Metrics::Metrics(std::string version, std::size_t max_series)
       std::vector<std::string>{"host", "role", "address"});
   // Every outcome exists from the start, so rate() and absent-series alerts work at once.
   for (auto o : {ProbeOutcome::ok, ProbeOutcome::failed, ProbeOutcome::cached})
-    probes_->add({std::string(to_string(o))}, 0, max_series_);
+    probes_->add({to_string(o)}, 0, max_series_);
 }
 
 Metrics::~Metrics() = default;
 
 void Metrics::connection_opened(std::string_view mode) {
-  if (!connections_->add({std::string(mode)}, 1, max_series_)) ++series_dropped_;
+  if (!connections_->add({mode}, 1, max_series_)) ++series_dropped_;
   open_connections_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Metrics::connection_closed() { open_connections_.fetch_sub(1, std::memory_order_relaxed); }
 
 void Metrics::add_bytes(std::string_view mode, Direction direction, std::uint64_t bytes) {
-  if (!bytes_->add({std::string(mode), std::string(to_string(direction))},
-                   static_cast<std::int64_t>(bytes), max_series_))
+  if (!bytes_->add({mode, to_string(direction)}, static_cast<std::int64_t>(bytes), max_series_))
     ++series_dropped_;
 }
 
 void Metrics::probe_finished(ProbeOutcome outcome, std::chrono::duration<double> duration) {
-  probes_->add({std::string(to_string(outcome))}, 1, max_series_);
+  probes_->add({to_string(outcome)}, 1, max_series_);
   if (outcome == ProbeOutcome::cached) return;
   const double seconds = duration.count() < 0 ? 0 : duration.count();
   std::size_t i = 0;
@@ -215,9 +243,8 @@ void Metrics::probe_finished(ProbeOutcome outcome, std::chrono::duration<double>
 }
 
 void Metrics::count_finding(const inspect::Finding& f) {
-  if (!findings_->add({f.code, std::string(inspect::to_string(f.role)),
-                       std::string(inspect::to_string(f.severity))},
-                      1, max_series_))
+  if (!findings_->add({f.code, inspect::to_string(f.role), inspect::to_string(f.severity)}, 1,
+                      max_series_))
     ++series_dropped_;
 }
 
@@ -227,26 +254,25 @@ void Metrics::count_findings(const inspect::Findings& findings) {
 
 void Metrics::set_cert_not_after(std::string_view host, std::string_view role,
                                  std::string_view address, certs::TimePoint not_after) {
-  if (!not_after_->set({std::string(host), std::string(role), std::string(address)},
-                       not_after.time_since_epoch().count(), max_series_))
+  if (!not_after_->set({host, role, address}, not_after.time_since_epoch().count(), max_series_))
     ++series_dropped_;
 }
 
 void Metrics::clear_cert_not_after(std::string_view host, std::string_view role,
                                    std::string_view address) {
-  not_after_->erase({std::string(host), std::string(role), std::string(address)});
+  not_after_->erase({host, role, address});
 }
 
 void Metrics::set_staple_next_update(std::string_view host, std::string_view role,
                                      std::string_view address, certs::TimePoint next_update) {
-  if (!staple_next_update_->set({std::string(host), std::string(role), std::string(address)},
-                                next_update.time_since_epoch().count(), max_series_))
+  if (!staple_next_update_->set({host, role, address}, next_update.time_since_epoch().count(),
+                                max_series_))
     ++series_dropped_;
 }
 
 void Metrics::clear_staple_next_update(std::string_view host, std::string_view role,
                                        std::string_view address) {
-  staple_next_update_->erase({std::string(host), std::string(role), std::string(address)});
+  staple_next_update_->erase({host, role, address});
 }
 
 void Metrics::add_log_lines_dropped(std::uint64_t lines) {
