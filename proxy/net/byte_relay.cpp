@@ -1,7 +1,10 @@
 #include "proxy/net/byte_relay.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -147,9 +150,23 @@ asio::awaitable<void> pump(SessionConnection& conn, tcp::socket& from, tcp::sock
 
 asio::awaitable<void> pump_both_ways(SessionConnection& conn, std::uint64_t& up,
                                      std::uint64_t& down, ByteTap client_tap, ByteTap server_tap) {
-  using namespace asio::experimental::awaitable_operators;
-  co_await (pump(conn, conn.client, *conn.upstream, up, client_tap) &&
-            pump(conn, *conn.upstream, conn.client, down, server_tap));
+  // The server's direction runs as a coroutine of its own, the client's here; this one then
+  // waits for the other. (asio's `&&` spawned two and kept a parallel group's state: twice
+  // the spawn cost per tunnel.) An error or the deadline in either closes both sockets
+  // (conn.close() in pump), which ends the other direction too.
+  const auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer other_done(ex, asio::steady_timer::time_point::max());
+  bool finished = false;
+  asio::co_spawn(
+      ex,
+      [&]() -> asio::awaitable<void> {
+        co_await pump(conn, *conn.upstream, conn.client, down, server_tap);
+        finished = true;
+        other_done.cancel();
+      },
+      asio::detached);
+  co_await pump(conn, conn.client, *conn.upstream, up, client_tap);
+  if (!finished) co_await other_done.async_wait(as_tuple(use_awaitable));
 }
 
 asio::awaitable<boost::system::error_code> send_all(tcp::socket& to, std::string_view bytes) {

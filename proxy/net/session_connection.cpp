@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -42,7 +43,9 @@ ProxyContext::Refusal SessionConnection::admit() {
       client_endpoint.address());
   if (!admission.id) return admission.refusal;
   id_ = admission.id;
-  asio::co_spawn(strand, watchdog(), asio::detached);
+  // Started from the strand, after the session has set its first deadline (a timer armed now
+  // would be armed for "never" and woken again at once).
+  asio::post(strand, [self = shared_from_this()] { self->arm_watchdog(); });
   return ProxyContext::Refusal::none;
 }
 
@@ -73,21 +76,26 @@ void SessionConnection::close() {
   timer_.cancel();
 }
 
-asio::awaitable<void> SessionConnection::watchdog() {
-  // Holds the connection alive until close(); every session ends by calling close().
-  auto self = shared_from_this();
-  while (!closed) {
-    armed_ = deadline_;
-    timer_.expires_at(armed_);
-    co_await timer_.async_wait(as_tuple(use_awaitable));
-    if (closed) break;
-    if (steady_clock::now() >= deadline_) {
-      timed_out = true;
-      deadline_ = steady_clock::time_point::max();
-      ++ctx->counters.timeouts;
-      cancel();
-    }
+// The watchdog is a timer handler, not a coroutine (a coroutine frame and its spawn per
+// connection for a loop that nearly always just ends at close()). Each pending wait holds
+// the connection alive until close(); every session ends by calling close().
+void SessionConnection::arm_watchdog() {
+  if (closed) return;
+  armed_ = deadline_;
+  timer_.expires_at(armed_);
+  timer_.async_wait(
+      [self = shared_from_this()](const boost::system::error_code&) { self->on_watchdog(); });
+}
+
+void SessionConnection::on_watchdog() {
+  if (closed) return;
+  if (steady_clock::now() >= deadline_) {
+    timed_out = true;
+    deadline_ = steady_clock::time_point::max();
+    ++ctx->counters.timeouts;
+    cancel();
   }
+  arm_watchdog();
 }
 
 http::status status_for(UpstreamFailure f) {

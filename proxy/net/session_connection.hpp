@@ -63,7 +63,8 @@ class SessionConnection : public std::enable_shared_from_this<SessionConnection>
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
 
  private:
-  asio::awaitable<void> watchdog();
+  void arm_watchdog();
+  void on_watchdog();
   asio::steady_timer timer_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   std::chrono::steady_clock::time_point armed_ = std::chrono::steady_clock::time_point::max();
