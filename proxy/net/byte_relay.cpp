@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <memory>
 
 namespace tlsprobe::proxy {
@@ -153,20 +154,35 @@ asio::awaitable<void> pump_both_ways(SessionConnection& conn, std::uint64_t& up,
   // The server's direction runs as a coroutine of its own, the client's here; this one then
   // waits for the other. (asio's `&&` spawned two and kept a parallel group's state: twice
   // the spawn cost per tunnel.) An error or the deadline in either closes both sockets
-  // (conn.close() in pump), which ends the other direction too.
+  // (conn.close() in pump), which ends the other direction too. The other coroutine uses
+  // this frame's locals, so this one never returns before it has finished, not even when a
+  // tap throws: the exception is kept, both sockets closed, and it is rethrown afterwards.
   const auto ex = co_await asio::this_coro::executor;
   asio::steady_timer other_done(ex, asio::steady_timer::time_point::max());
   bool finished = false;
+  std::exception_ptr server_failure, client_failure;
   asio::co_spawn(
       ex,
       [&]() -> asio::awaitable<void> {
-        co_await pump(conn, *conn.upstream, conn.client, down, server_tap);
+        try {
+          co_await pump(conn, *conn.upstream, conn.client, down, server_tap);
+        } catch (...) {
+          server_failure = std::current_exception();
+          conn.close();
+        }
         finished = true;
         other_done.cancel();
       },
       asio::detached);
-  co_await pump(conn, conn.client, *conn.upstream, up, client_tap);
+  try {
+    co_await pump(conn, conn.client, *conn.upstream, up, client_tap);
+  } catch (...) {
+    client_failure = std::current_exception();
+    conn.close();
+  }
   if (!finished) co_await other_done.async_wait(as_tuple(use_awaitable));
+  if (client_failure) std::rethrow_exception(client_failure);
+  if (server_failure) std::rethrow_exception(server_failure);
 }
 
 asio::awaitable<boost::system::error_code> send_all(tcp::socket& to, std::string_view bytes) {

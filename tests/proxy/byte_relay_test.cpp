@@ -1,6 +1,9 @@
 // proxy/net/byte_relay.cpp and proxy/net/connect_first.cpp: the tunnel's relay reads into one
 // buffer per thread, and connects upstream without asio::async_connect.
+#include "proxy/net/byte_relay.hpp"
 #include "proxy/net/connect_first.hpp"
+#include "proxy/net/proxy_context.hpp"
+#include "proxy/net/session_connection.hpp"
 #include "proxy_fixture.hpp"
 #include "support/proxy_origin.hpp"
 
@@ -14,7 +17,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <future>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 using namespace tlsprobe;
@@ -169,4 +174,41 @@ TEST_CASE("bytes a client sends with its CONNECT, before the 200, go on first an
   REQUIRE(recs.size() == 1);
   CHECK(find_path(recs[0], "tlsprobe.bytes.client_to_server")->to_number<std::uint64_t>() ==
         early.size());
+}
+
+TEST_CASE("pump_both_ways: a tap that throws closes both sides and the error comes out") {
+  // The two directions share the tunnel coroutine's locals: a failing direction must close
+  // both sockets and be waited for, never leave the other running on a finished frame.
+  boost::asio::io_context ioc;
+  proxy::tcp::acceptor acceptor(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const auto at = acceptor.local_endpoint();
+  proxy::tcp::socket client_peer(ioc), upstream_peer(ioc);
+  client_peer.connect(at);
+  auto client_side = acceptor.accept();
+  upstream_peer.connect(at);
+  auto upstream_side = acceptor.accept();
+
+  auto ctx = std::make_shared<proxy::ProxyContext>(proxy::ProxySettings{}, nullptr, nullptr);
+  auto conn = std::make_shared<proxy::SessionConnection>(std::move(client_side), at, ctx);
+  conn->upstream.emplace(std::move(upstream_side));
+  std::uint64_t up = 0, down = 0;
+  const auto throwing_tap = [](const char*, std::size_t) -> bool {
+    throw std::runtime_error("tap failed");
+  };
+  auto done = boost::asio::co_spawn(ioc, proxy::pump_both_ways(*conn, up, down, throwing_tap, {}),
+                                    boost::asio::use_future);
+  REQUIRE(send_all(client_peer.native_handle(), "hello"));
+  ioc.run_for(std::chrono::seconds(5));
+  REQUIRE(done.wait_for(std::chrono::seconds(0)) == std::future_status::ready);
+  CHECK_THROWS_WITH(done.get(), "tap failed");
+  CHECK(conn->closed);
+  // The upstream saw no byte and its connection ended (a 2 s receive timeout: a failure here
+  // must not hang the test).
+  const timeval two_seconds{2, 0};
+  ::setsockopt(upstream_peer.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &two_seconds,
+               sizeof two_seconds);
+  char b;
+  boost::system::error_code ec;
+  upstream_peer.read_some(boost::asio::buffer(&b, 1), ec);
+  CHECK(ec == boost::asio::error::eof);
 }
