@@ -636,19 +636,17 @@ void write_record(JsonTextWriter& w, const ConnectionFacts& facts, const RecordO
   }
 
   // related.*: the addresses, names and hashes of the record, each once.
-  std::optional<std::string> sni;
-  if (facts.client_hello) {
-    sni = facts.client_hello->sni;
-  } else if (facts.handshake) {
-    sni = facts.handshake->sni;
-  }
-  const bool has_sni = sni && !sni->empty();
+  const std::optional<std::string>* sni = facts.client_hello ? &facts.client_hello->sni
+                                          : facts.handshake  ? &facts.handshake->sni
+                                                             : nullptr;
+  const bool has_sni = sni && *sni && !(*sni)->empty();
   const bool has_chain = facts.handshake && !facts.handshake->chain.empty();
   std::vector<std::string_view> related_ip, related_hosts, related_hash;
-  if (is_ip(facts.client_address)) add_unique(related_ip, facts.client_address);
+  const bool client_is_ip = is_ip(facts.client_address);
+  if (client_is_ip) add_unique(related_ip, facts.client_address);
   add_unique(related_hosts, facts.destination_domain);
   if (is_ip(facts.destination_address)) add_unique(related_ip, facts.destination_address);
-  if (has_sni) add_unique(related_hosts, *sni);
+  if (has_sni) add_unique(related_hosts, **sni);
   if (has_chain) add_unique(related_hash, facts.handshake->chain.front().sha256_hex());
 
   // The raw address in .address, duplicated to .ip (ECS client.address); source = client.
@@ -656,7 +654,7 @@ void write_record(JsonTextWriter& w, const ConnectionFacts& facts, const RecordO
     for (const std::string_view side : {"source", "client"}) {
       w.begin_object(side);
       w.string("address", facts.client_address);
-      if (is_ip(facts.client_address)) w.string("ip", facts.client_address);
+      if (client_is_ip) w.string("ip", facts.client_address);
       if (facts.client_port != 0) w.number("port", facts.client_port);
       if (facts.bytes_client_to_server) w.number("bytes", *facts.bytes_client_to_server);
       w.end_object();
@@ -740,7 +738,7 @@ void write_record(JsonTextWriter& w, const ConnectionFacts& facts, const RecordO
     w.begin_object("tls");
     if (has_sni) {
       w.begin_object("client");
-      w.string("server_name", *sni);
+      w.string("server_name", **sni);
       w.end_object();
     }
     if (facts.handshake) {
