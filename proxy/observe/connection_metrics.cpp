@@ -6,7 +6,7 @@ namespace tlsprobe::proxy {
 
 void count_record(Metrics* metrics, const ConnectionFacts& facts) {
   if (!metrics) return;
-  metrics->count_findings(facts.findings);
+  for (const auto& f : facts.findings) metrics->count_finding(f);
   if (facts.handshake && !facts.handshake->chain.empty()) {
     const auto& h = *facts.handshake;
     std::string host = facts.destination_domain;

@@ -1,6 +1,5 @@
 #include "proxy/observe/connection_recorder.hpp"
 
-#include "inspect/codes.hpp"
 #include "proxy/observe/connection_log.hpp"
 #include "proxy/observe/connection_metrics.hpp"
 #include "proxy/observe/metrics.hpp"
@@ -20,29 +19,22 @@ ConnectionRecorder::~ConnectionRecorder() {
 }
 
 void ConnectionRecorder::add_findings(inspect::Findings findings) {
-  for (auto& f : findings) {
-    // code|subject|k=v|…, appended piece by piece into one buffer (every connection's
-    // findings pass here; a certificate finding has some twenty evidence entries).
-    std::string key;
-    key.reserve(256);
-    key += f.code;
-    key += '|';
-    key += f.subject;
-    // http.hsts_missing is the host's policy, not a page's: once per host and header value.
-    for (const auto& [k, v] : f.evidence)
-      if (f.code != inspect::codes::http_hsts_missing || k == "hsts") {
-        key += '|';
-        key += k;
-        key += '=';
-        key += v;
-      }
-    if (!seen_.insert(std::move(key)).second) continue;
-    if (++listed_[f.code] > kMaxFindingsPerCode) {
-      ++unlisted_[f.code];
-      continue;
-    }
-    facts_.findings.push_back(std::move(f));
+  for (auto& f : findings) add_finding(std::make_shared<const LoggedFinding>(std::move(f)));
+}
+
+void ConnectionRecorder::add_shared_findings(const FindingList& findings) {
+  for (const auto& f : findings.refs()) add_finding(f);
+}
+
+void ConnectionRecorder::add_finding(FindingRef f) {
+  if (!seen_.insert(f->dedup_key()).second) return;
+  held_.push_back(f);
+  const std::string_view code = f->finding().code;
+  if (++listed_[code] > kMaxFindingsPerCode) {
+    ++unlisted_[code];
+    return;
   }
+  facts_.findings.push_back(std::move(f));
 }
 
 void ConnectionRecorder::clear_findings() {
@@ -50,13 +42,19 @@ void ConnectionRecorder::clear_findings() {
   seen_.clear();
   listed_.clear();
   unlisted_.clear();
+  held_.clear();
 }
 
+// The last listed finding of each code that had more says how many more in its evidence
+// `not_listed`: a changed copy replaces the shared finding in this record only.
 void ConnectionRecorder::note_unlisted() {
+  auto& refs = facts_.findings.refs();
   for (const auto& [code, n] : unlisted_)
-    for (auto it = facts_.findings.rbegin(); it != facts_.findings.rend(); ++it)
-      if (it->code == code) {
-        it->evidence["not_listed"] = std::to_string(n);
+    for (auto it = refs.rbegin(); it != refs.rend(); ++it)
+      if ((*it)->finding().code == code) {
+        inspect::Finding changed = (*it)->finding();
+        changed.evidence["not_listed"] = std::to_string(n);
+        *it = std::make_shared<const LoggedFinding>(std::move(changed));
         break;
       }
 }
@@ -67,7 +65,7 @@ bool ConnectionRecorder::write_record() {
   if (facts_.end == std::chrono::system_clock::time_point{})
     facts_.end = std::chrono::system_clock::now();
   note_unlisted();
-  inspect::sort_by_severity(facts_.findings);
+  sort_by_severity(facts_.findings);
   if (log_) {
     log_->write(connection_record_line(facts_, log_->record_options()));
     for (const auto& f : facts_.findings) log_->announce(f);

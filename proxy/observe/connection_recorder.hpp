@@ -25,6 +25,8 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace tlsprobe::proxy {
 
@@ -46,8 +48,11 @@ class ConnectionRecorder {
   ConnectionFacts& facts() { return facts_; }
   const ConnectionFacts& facts() const { return facts_; }
 
-  // Adds `findings` to the record under the rule above.
+  // Adds `findings` to the record under the rule above (finding_dedup_key).
   void add_findings(inspect::Findings findings);
+  // The same for findings that others hold too (a tunnel's come from its side probe's cache
+  // entry): shared, not copied.
+  void add_shared_findings(const FindingList& findings);
   // Forgets the record's findings and what was seen (reverse: a new origin's verdict
   // replaces the previous origin's).
   void clear_findings();
@@ -70,14 +75,18 @@ class ConnectionRecorder {
   bool closed() const { return closed_; }
 
  private:
+  void add_finding(FindingRef f);
   void note_unlisted();
 
   ConnectionLog* log_;
   Metrics* metrics_;
   LogMode mode_;
   ConnectionFacts facts_;
-  std::set<std::string> seen_;                            // finding keys of this record
-  std::map<std::string, std::size_t> listed_, unlisted_;  // per finding code
+  // Finding keys of this record (views into `held_`, which keeps every finding seen alive,
+  // listed or not), and per code how many were listed and how many were not.
+  std::vector<FindingRef> held_;
+  std::set<std::string_view> seen_;
+  std::map<std::string_view, std::size_t> listed_, unlisted_;
   bool written_ = false, closed_ = false;
 };
 

@@ -1,8 +1,8 @@
 // JSON text of log-record parts that come back line after line. A tunnel's side probe is
-// cached, so every tunnel to a host logs the same certificates and the same findings: their
-// JSON is built and serialized once, then written into each line as text
-// (connection_record_line). The key must fix the text completely (a certificate's SHA-256,
-// a finding's every field).
+// cached, so every tunnel to a host logs the same certificates: their JSON is built and
+// serialized once, then written into each line as text (connection_record_line). The key
+// must fix the text completely (a certificate's SHA-256). Findings keep their text
+// themselves (logged_finding.hpp).
 #pragma once
 
 #include <cstddef>

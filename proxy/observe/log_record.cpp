@@ -40,7 +40,7 @@ namespace {
 constexpr std::string_view ecs_version = "8.11.0";
 // observer.version.
 constexpr std::string_view observer_version = "0.1.0";
-// The record fragments memo's bound: about a thousand certificates and findings.
+// The record fragments memo's bound: about a thousand certificates.
 constexpr std::size_t kFragmentMemoBytes = 4 << 20;
 }  // namespace
 
@@ -129,7 +129,7 @@ TimestampText timestamp_text(std::chrono::sys_time<Duration> t, bool with_ms = f
   return out;
 }
 
-// The record's parts that are memoised as text (certificates, findings, OCSP, SCTs) are
+// The record's parts that are kept as text (certificates, findings, OCSP, SCTs) are
 // built as boost::json objects in the `sp` they are given, then serialized once.
 using Sp = const json::storage_ptr&;
 
@@ -313,32 +313,6 @@ json::object finding_object(const inspect::Finding& f, Sp sp) {
 
 // Memo keys: a kind letter, then each part with its length in front (append_key_part).
 void key_part(std::string& key, std::string_view part) { append_key_part(key, part); }
-void key_part(std::string& key, const std::map<std::string, std::string>& m) {
-  key_part(key, std::string_view());  // a map starts with an empty part, then its size
-  const std::size_t n = m.size();
-  key.append(reinterpret_cast<const char*>(&n), sizeof n);
-  for (const auto& [k, v] : m) {
-    key_part(key, k);
-    key_part(key, v);
-  }
-}
-
-// Every field finding_object writes.
-std::string finding_key(const inspect::Finding& f) {
-  std::string key;
-  key.reserve(f.message.size() + f.remedy.size() + 1024);
-  key += 'f';
-  key += static_cast<char>(f.severity);
-  key += static_cast<char>(f.role);
-  key += f.browser_shows ? '1' : '0';
-  key_part(key, f.code);
-  key_part(key, f.subject);
-  key_part(key, f.message);
-  key_part(key, f.remedy);
-  key_part(key, f.evidence);
-  key_part(key, f.equivalents);
-  return key;
-}
 
 // What ocsp_log_object (without a staple) and scts_log_object read: the chain (the issuer is
 // looked up in it), the staple and the number of SCTs from the TLS extension.
@@ -360,7 +334,7 @@ std::string certificate_key(char kind, const certs::Certificate& cert) {
 
 // The finding that goes into error.code: the error a browser would show, else the first
 // error in the given order. nullptr when there is no error finding.
-const inspect::Finding* worst_error(const inspect::Findings& findings) {
+const inspect::Finding* worst_error(const FindingList& findings) {
   const inspect::Finding* first = nullptr;
   for (const auto& f : findings) {
     if (f.severity != inspect::Severity::error) continue;
@@ -886,9 +860,13 @@ void write_record(JsonTextWriter& w, const ConnectionFacts& facts, const RecordO
     w.end_object();
   }
   w.begin_array("findings");
-  for (const auto& f : facts.findings)
-    fragments.write(
-        w, "", [&] { return finding_key(f); }, [&] { return finding_object(f, {}); });
+  // A finding's text is kept with the (shared) finding itself: built once, not keyed.
+  const auto finding_text = [](const inspect::Finding& f) {
+    return json::serialize(finding_object(f, {}));
+  };
+  for (const auto& f : facts.findings.refs())
+    w.raw_element(fragments.memoised() ? std::string_view(f->json(finding_text))
+                                       : std::string_view(finding_text(f->finding())));
   w.end_array();
   if (facts.compare) {
     w.begin_object("compare");

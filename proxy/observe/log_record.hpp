@@ -9,6 +9,7 @@
 // the serialized line is always valid JSON whatever the input.
 #pragma once
 
+#include "proxy/observe/logged_finding.hpp"
 #include "proxy/observe/shared_value.hpp"
 
 #include "proxy/observe/utf8.hpp"
@@ -107,7 +108,7 @@ struct ConnectionFacts {
   SharedValue<inspect::HandshakeObservation> handshake;
   std::optional<VerifyFacts> verify;
   std::optional<ProbeFacts> probe;
-  inspect::Findings findings;
+  FindingList findings;  // shared with the side probe's cache entry where they come from it
   std::optional<CompareFacts> compare;
   std::optional<HttpFacts> http;
   std::string reason;  // event.reason: why the connection ended, free text, optional
@@ -134,7 +135,8 @@ std::string to_json_line(const boost::json::object& record);
 
 // to_json_line(make_connection_record(facts, options)), the same text, written for the hot
 // path (every connection's line): straight to text (proxy/observe/json_text_writer.hpp),
-// with certificates, findings, OCSP and SCT parts from a memo (fragment_memo.hpp).
+// with certificate, OCSP and SCT parts from a memo (fragment_memo.hpp) and each finding's
+// text kept with the finding (logged_finding.hpp).
 std::string connection_record_line(const ConnectionFacts& facts, const RecordOptions& options = {});
 
 // Helpers, exposed for tests and for other writers of tlsprobe JSON.

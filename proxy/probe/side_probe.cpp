@@ -52,7 +52,7 @@ void SideProbe::lookup(
                                std::chrono::steady_clock::now() - started);
     if (!any_ok && result->direct) result->probe.failure = result->direct->failure_detail;
     if (!any_ok && obs.handshakes.empty()) result->probe.failure = "no handshake observed";
-    result->findings = diagnose_(obs);
+    result->findings = FindingList(diagnose_(obs));
     result->observations = std::move(obs);
     if (announce_) {
       for (const auto& f : result->findings) announce_->announce(f);
@@ -84,8 +84,8 @@ std::string client_key(const inspect::ClientHelloObservation& hello, const std::
 
 }  // namespace
 
-inspect::Findings SideProbe::client_findings(const inspect::ClientHelloObservation& hello,
-                                             const std::string& host, std::uint16_t port) const {
+FindingList SideProbe::client_findings(const inspect::ClientHelloObservation& hello,
+                                       const std::string& host, std::uint16_t port) const {
   // Every tunnel asks, and clients send the same few hellos: the answer is memoised (the
   // diagnosis is pure, and a ClientHello's random, session id and key shares are not in it).
   auto key = client_key(hello, host, port);
@@ -104,10 +104,11 @@ inspect::Findings SideProbe::client_findings(const inspect::ClientHelloObservati
       std::remove_if(findings.begin(), findings.end(),
                      [](const inspect::Finding& f) { return f.role != inspect::Role::client; }),
       findings.end());
+  FindingList shared(std::move(findings));
   std::lock_guard lock(client_mutex_);
   if (client_memo_.size() >= kClientMemoEntries) client_memo_.clear();
-  client_memo_.emplace(std::move(key), findings);
-  return findings;
+  client_memo_.emplace(std::move(key), shared);
+  return shared;
 }
 
 }  // namespace tlsprobe::proxy

@@ -48,8 +48,10 @@ using DiagnoseFunction = std::function<inspect::Findings(const inspect::Observat
 // One probe's outcome, shared by every connection with the same key.
 struct SideProbeResult {
   inspect::Observations observations;  // without the client part (that is per connection)
-  inspect::Findings findings;          // upstream findings (direct/edge/origin/nosni roles)
-  ProbeFacts probe;                    // status ok or failed, elapsed
+  // Upstream findings (direct/edge/origin/nosni roles), shared with every record that
+  // carries them.
+  FindingList findings;
+  ProbeFacts probe;                                     // status ok or failed, elapsed
   std::optional<inspect::HandshakeObservation> direct;  // the handshake the client would see
 };
 
@@ -64,9 +66,10 @@ class SideProbe {
               std::function<void(std::shared_ptr<const SideProbeResult>, bool from_cache)> done);
 
   // Findings about the client itself (client.no_sni, client.sni_host_mismatch) for one
-  // connection; role client. Pure: memoised by the ClientHello's fields, host and port.
-  inspect::Findings client_findings(const inspect::ClientHelloObservation& hello,
-                                    const std::string& host, std::uint16_t port) const;
+  // connection; role client. Pure: memoised by the ClientHello's fields, host and port, and
+  // shared with every record that carries them.
+  FindingList client_findings(const inspect::ClientHelloObservation& hello, const std::string& host,
+                              std::uint16_t port) const;
 
   // Optional: probes_total / probe_duration_seconds. Set before the first lookup.
   void set_metrics(Metrics* metrics) { metrics_ = metrics; }
@@ -90,7 +93,7 @@ class SideProbe {
   // client_findings' answers; started over past kClientMemoEntries distinct hellos.
   static constexpr std::size_t kClientMemoEntries = 4096;
   mutable std::mutex client_mutex_;
-  mutable std::unordered_map<std::string, inspect::Findings> client_memo_;
+  mutable std::unordered_map<std::string, FindingList> client_memo_;
 };
 
 }  // namespace tlsprobe::proxy

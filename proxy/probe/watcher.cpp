@@ -209,7 +209,7 @@ SiteReport judge_site(const config::Site& site, inspect::Observations observatio
       c.origin_not_after = origin->chain.front().not_after();
       facts.compare = c;
     }
-    facts.findings = hr.findings;
+    facts.findings = FindingList(hr.findings);
     hr.record = make_connection_record(facts);
     report.handshakes.push_back(std::move(hr));
   }

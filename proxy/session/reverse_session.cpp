@@ -267,7 +267,7 @@ asio::awaitable<bool> Session::open_origin(const ReverseRoute& route, std::strin
                          hs.failure_detail, ""};
     if (!timeout)
       error_->response = render_origin_refusal(
-          facts_.findings, accept, config::format_host_port(route.name, route.connect.port));
+          facts_.findings.copy(), accept, config::format_host_port(route.name, route.connect.port));
     close_origin();
     co_return false;
   }

@@ -49,7 +49,7 @@ class TunnelRecord {
   }
 
   void probe_answered(const std::shared_ptr<const SideProbeResult>& r, bool from_cache,
-                      inspect::Findings client_findings) {
+                      const FindingList& client_findings) {
     std::lock_guard lock(mutex_);
     probe_done_ = true;
     auto& facts = recorder_.facts();
@@ -61,8 +61,8 @@ class TunnelRecord {
       facts.handshake = SharedValue<inspect::HandshakeObservation>::shared(
           std::shared_ptr<const inspect::HandshakeObservation>(r, &*r->direct));
     recorder_.clear_findings();
-    recorder_.add_findings(r->findings);
-    recorder_.add_findings(std::move(client_findings));
+    recorder_.add_shared_findings(r->findings);
+    recorder_.add_shared_findings(client_findings);
     if (recorder_.closed()) write_locked();
   }
 
@@ -132,11 +132,11 @@ void ask_side_probe(TunnelState& st) {
   for (const auto& f : client_findings)
     if (ctx.log) ctx.log->announce(f);
   st.record->probe_asked();
-  // Called exactly once (SideProbe::lookup): the client findings are moved out, not copied.
+  // The client findings are shared with the side probe's memo: the capture copies pointers.
   ctx.side_probe->lookup(req,
                          [record = st.record, cf = std::move(client_findings)](
                              std::shared_ptr<const SideProbeResult> r, bool from_cache) mutable {
-                           record->probe_answered(r, from_cache, std::move(cf));
+                           record->probe_answered(r, from_cache, cf);
                          });
 }
 

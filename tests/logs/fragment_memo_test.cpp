@@ -73,8 +73,7 @@ TEST_CASE("a line whose certificates and findings come from the memo is the reco
   CHECK(r.at("tls").as_object().at("server").as_object().contains("x509"));
 }
 
-TEST_CASE("findings that differ in any field get their own memoised text",
-          "[log_record][fragment_memo]") {
+TEST_CASE("findings that differ in any field get their own text", "[log_record][fragment_memo]") {
   const auto pki = testpki::make_hierarchy({"memo2.example.com"});
   auto base = tunnel_facts("memo2.example.com", pki.fullchain());
   auto f = finding(inspect::codes::name_mismatch, inspect::Severity::error, "memo2:443");
@@ -94,7 +93,7 @@ TEST_CASE("findings that differ in any field get their own memoised text",
     auto facts = base;
     facts.findings = {v};
     lines.push_back(line_of(facts));
-    lines.push_back(line_of(facts));  // the memoised one
+    lines.push_back(line_of(facts));  // from the text kept with the finding
     CHECK(lines[lines.size() - 1] == lines[lines.size() - 2]);
   }
   for (std::size_t i = 0; i < lines.size(); i += 2)

@@ -345,13 +345,12 @@ TEST_CASE("a tunnel record's tls.* is the client's connection, read from its Ser
 TEST_CASE("example record for docs/log-format.md", "[.example]") {
   const auto pki = testpki::make_hierarchy({"shop.example.com", "www.shop.example.com"});
   auto facts = tunnel_facts("shop.example.com", {pki.leaf.cert});
-  facts.findings.push_back(
-      finding(inspect::codes::chain_incomplete, inspect::Severity::error, "shop.example.com:443"));
-  facts.findings.back().message =
-      "The server sent only the leaf; the issuer is not in the trust store.";
-  facts.findings.back().remedy =
-      "Serve the full chain (leaf then intermediate), e.g. fullchain.pem.";
-  facts.findings.back().browser_shows = true;
+  auto f =
+      finding(inspect::codes::chain_incomplete, inspect::Severity::error, "shop.example.com:443");
+  f.message = "The server sent only the leaf; the issuer is not in the trust store.";
+  f.remedy = "Serve the full chain (leaf then intermediate), e.g. fullchain.pem.";
+  f.browser_shows = true;
+  facts.findings.push_back(f);
   facts.verify = proxy::VerifyFacts{false, 20, "unable to get local issuer certificate"};
   std::printf("%s\n", line_of(facts).c_str());
   SUCCEED();

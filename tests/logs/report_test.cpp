@@ -47,9 +47,10 @@ std::string make_log(const TempDir& dir) {
            testpki::fixed_now() - std::chrono::days(30),
            testpki::fixed_now() + std::chrono::days(200), "<b>Evil & Co</b>"));
   auto e = tunnel_facts("evil.example.com", {evil.cert});
-  e.findings.push_back(finding(inspect::codes::cert_self_signed, inspect::Severity::error,
-                               "<img src=x onerror=alert(1)>"));
-  e.findings.back().remedy = "Use a certificate from a public CA <now>";
+  auto self_signed = finding(inspect::codes::cert_self_signed, inspect::Severity::error,
+                             "<img src=x onerror=alert(1)>");
+  self_signed.remedy = "Use a certificate from a public CA <now>";
+  e.findings.push_back(self_signed);
   lines.push_back(line_of(e));
   lines.push_back("corrupt {");
   write_lines(dir.file("c.jsonl"), lines);

@@ -169,3 +169,33 @@ TEST_CASE("recorder: at most 16 findings of a code, the last says how many more"
   }
   CHECK(log.lines().size() == 1);
 }
+
+TEST_CASE("recorder: shared findings are held, not copied, and never changed for others",
+          "[recorder]") {
+  // A tunnel's findings come from its side probe's cache entry, which every tunnel to the
+  // host shares: 20 of one code there, so this record notes the 4 it does not list.
+  proxy::FindingList cached;
+  for (int i = 0; i < 20; ++i)
+    cached.push_back(finding("chain.incomplete", "a.test:443", {{"n", std::to_string(i)}}));
+  TempLog log;
+  {
+    ConnectionRecorder rec(log.get(), nullptr, opening(LogMode::tunnel));
+    rec.add_shared_findings(cached);
+    rec.add_shared_findings(cached);  // the same ones again: listed once
+    REQUIRE(rec.facts().findings.size() == ConnectionRecorder::kMaxFindingsPerCode);
+    for (std::size_t i = 0; i < rec.facts().findings.size(); ++i)
+      CHECK(rec.facts().findings.refs()[i] == cached.refs()[i]);  // the same objects
+    rec.close(0, 0);
+    const auto& last = rec.facts().findings.back();
+    CHECK(last.evidence.at("not_listed") == "4");
+    CHECK(rec.facts().findings.refs().back() != cached.refs()[15]);  // a changed copy
+  }
+  // The cache's findings are as they were, for the next tunnel.
+  for (const auto& f : cached) CHECK(f.evidence.count("not_listed") == 0);
+  const auto lines = log.lines();
+  REQUIRE(lines.size() == 1);
+  const auto& logged = lines[0].at("tlsprobe").at("findings").as_array();
+  REQUIRE(logged.size() == ConnectionRecorder::kMaxFindingsPerCode);
+  CHECK(logged.back().at("evidence").at("not_listed").as_string() == "4");
+  CHECK_FALSE(logged.front().at("evidence").as_object().contains("not_listed"));
+}

@@ -20,7 +20,7 @@ inspect::ClientHelloObservation hello_for(std::optional<std::string> sni, std::s
   return h;
 }
 
-bool has_code(const inspect::Findings& fs, std::string_view code) {
+bool has_code(const proxy::FindingList& fs, std::string_view code) {
   return std::any_of(fs.begin(), fs.end(), [&](const auto& f) { return f.code == code; });
 }
 
@@ -47,6 +47,7 @@ TEST_CASE("client findings are diagnosed once per distinct hello, host and port"
     CHECK(again[i].code == first[i].code);
     CHECK(again[i].subject == first[i].subject);
     CHECK(again[i].evidence == first[i].evidence);
+    CHECK(again.refs()[i] == first.refs()[i]);  // the same shared finding, not a copy
   }
 
   // Anything the diagnosis reads makes another entry, with its own answer.
