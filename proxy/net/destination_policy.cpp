@@ -81,12 +81,12 @@ std::vector<ip::address> interface_addresses() {
   return out;
 }
 
-std::string client_key(const ip::address& client) {
+ip::address client_key(const ip::address& client) {
   const auto a = unmapped(client);
-  if (a.is_v4()) return a.to_string();
+  if (a.is_v4()) return a;
   auto b = a.to_v6().to_bytes();
   std::fill(b.begin() + 8, b.end(), 0);
-  return ip::address_v6(b).to_string() + "/64";
+  return ip::address_v6(b);
 }
 
 }  // namespace tlsprobe::proxy

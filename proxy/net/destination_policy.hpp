@@ -59,7 +59,9 @@ std::vector<boost::asio::ip::address> interface_addresses();
 
 // The key one client is counted under for max_connections_per_client: its IPv4 address,
 // or its IPv6 /64 (one host usually owns a whole /64, and could otherwise open each
-// connection from a fresh address of it).
-std::string client_key(const boost::asio::ip::address& client);
+// connection from a fresh address of it, whose network address is the key). An address,
+// not its text: every connection is counted, and formatting one cost an inet_ntop and an
+// allocation each.
+boost::asio::ip::address client_key(const boost::asio::ip::address& client);
 
 }  // namespace tlsprobe::proxy

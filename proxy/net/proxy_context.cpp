@@ -20,11 +20,22 @@ std::string make_via_token() {
 ProxyContext::ProxyContext(ProxySettings s, ConnectionLog* l, std::shared_ptr<SideProbe> p)
     : settings(std::move(s)), log(l), side_probe(std::move(p)), via_token(make_via_token()) {
   listen_ = settings.listen;
+  rules_.allow_destinations = settings.allow_destinations;
+  update_rules_locked();
+}
+
+void ProxyContext::update_rules_locked() {
+  rules_.own_ports.assign(1, listen_.port());
+  rules_.own_ports.insert(rules_.own_ports.end(), other_ports_.begin(), other_ports_.end());
+  // Proxy clients come only through the proxy's listener (0.0.0.0 and :: accept on every
+  // interface: beyond loopback too); the admin listener serves no proxy client.
+  rules_.beyond_loopback = !unmapped(listen_.address()).is_loopback();
 }
 
 void ProxyContext::set_listen_endpoint(const boost::asio::ip::tcp::endpoint& ep) {
   std::lock_guard lock(mutex_);
   listen_ = ep;
+  update_rules_locked();
 }
 
 boost::asio::ip::tcp::endpoint ProxyContext::listen_endpoint() const {
@@ -35,28 +46,19 @@ boost::asio::ip::tcp::endpoint ProxyContext::listen_endpoint() const {
 void ProxyContext::add_own_port(std::uint16_t port) {
   std::lock_guard lock(mutex_);
   other_ports_.push_back(port);
+  update_rules_locked();
 }
 
 DestinationVerdict ProxyContext::judge_destination(const boost::asio::ip::tcp::endpoint& ep) const {
-  DestinationRules rules;
-  rules.allow_destinations = settings.allow_destinations;
-  {
-    std::lock_guard lock(mutex_);
-    // Interfaces come and go (DHCP, VPN): the list is read again when a few seconds old,
-    // cheap enough next to the connect it guards.
-    const auto now = std::chrono::steady_clock::now();
-    if (now - host_addresses_read_ > std::chrono::seconds(5)) {
-      host_addresses_ = interface_addresses();
-      host_addresses_read_ = now;
-    }
-    rules.host_addresses = host_addresses_;
-    rules.own_ports.push_back(listen_.port());
-    // Proxy clients come only through the proxy's listener (0.0.0.0 and :: accept on
-    // every interface: beyond loopback too); the admin listener serves no proxy client.
-    rules.beyond_loopback = !unmapped(listen_.address()).is_loopback();
-    for (const auto p : other_ports_) rules.own_ports.push_back(p);
+  std::lock_guard lock(mutex_);
+  // Interfaces come and go (DHCP, VPN): the list is read again when a few seconds old,
+  // cheap enough next to the connect it guards.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - host_addresses_read_ > std::chrono::seconds(5)) {
+    rules_.host_addresses = interface_addresses();
+    host_addresses_read_ = now;
   }
-  return proxy::judge_destination(rules, ep);
+  return proxy::judge_destination(rules_, ep);
 }
 
 bool ProxyContext::is_self(const boost::asio::ip::tcp::endpoint& ep) const {
@@ -89,7 +91,7 @@ std::optional<std::uint64_t> ProxyContext::admit(std::function<void()> close) {
   std::lock_guard lock(mutex_);
   if (open_.size() >= settings.limits.max_connections) return std::nullopt;
   const auto id = next_id_++;
-  open_.emplace(id, OpenConnection{std::move(close), {}});
+  open_.emplace(id, OpenConnection{std::move(close), std::nullopt});
   return id;
 }
 
@@ -97,8 +99,8 @@ void ProxyContext::release(std::uint64_t id) {
   std::lock_guard lock(mutex_);
   const auto it = open_.find(id);
   if (it == open_.end()) return;
-  if (!it->second.client.empty()) {
-    const auto c = per_client_.find(it->second.client);
+  if (it->second.client) {
+    const auto c = per_client_.find(*it->second.client);
     if (c != per_client_.end() && --c->second == 0) per_client_.erase(c);
   }
   open_.erase(it);

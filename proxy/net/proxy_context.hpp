@@ -94,15 +94,19 @@ class ProxyContext {
  private:
   struct OpenConnection {
     std::function<void()> close;
-    std::string client;  // client_key, empty when not counted per client
+    std::optional<boost::asio::ip::address> client;  // client_key; none: not counted per client
   };
   mutable std::mutex mutex_;
   boost::asio::ip::tcp::endpoint listen_;
   std::vector<std::uint16_t> other_ports_;
-  mutable std::vector<boost::asio::ip::address> host_addresses_;
+  // What judge_destination judges by, kept up to date here (every upstream connect asks:
+  // building it per ask copied three vectors); its host addresses are read again when a
+  // few seconds old.
+  mutable DestinationRules rules_;
   mutable std::chrono::steady_clock::time_point host_addresses_read_{};
+  void update_rules_locked();
   std::map<std::uint64_t, OpenConnection> open_;
-  std::map<std::string, std::size_t> per_client_;
+  std::map<boost::asio::ip::address, std::size_t> per_client_;
   std::uint64_t next_id_ = 1;
   std::atomic<long> pending_lines_{0};
 };

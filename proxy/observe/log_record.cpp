@@ -442,27 +442,31 @@ std::string_view dataset_of(LogMode m) {
 // `message`: one line a person reads in Discover or the Logs UI.
 std::string summary_line(const ConnectionFacts& facts, const inspect::Finding* error,
                          std::string_view destination) {
-  std::string out = std::string(to_string(facts.mode));
-  if (facts.mode == LogMode::watch) out += " " + std::string(inspect::to_string(facts.role));
-  if (!facts.client_address.empty()) out += " " + facts.client_address;
-  out += " -> ";
-  out += destination.empty() ? std::string("?") : std::string(destination);
+  // Appended piece by piece into one buffer: every line has one (no temporaries, each the
+  // size of a finding's message).
+  std::string out;
+  out.reserve(128 + (error != nullptr ? error->message.size() : 0) + facts.reason.size());
+  const auto add = [&out](auto... parts) { (out.append(std::string_view(parts)), ...); };
+  add(to_string(facts.mode));
+  if (facts.mode == LogMode::watch) add(" ", inspect::to_string(facts.role));
+  if (!facts.client_address.empty()) add(" ", facts.client_address);
+  add(" -> ", destination.empty() ? std::string_view("?") : destination);
   if (facts.http && !facts.http->method.empty()) {
-    out += " " + facts.http->method;
-    if (facts.http->status != 0) out += " " + std::to_string(facts.http->status);
+    add(" ", facts.http->method);
+    if (facts.http->status != 0) add(" ", std::to_string(facts.http->status));
   }
   if (facts.handshake && facts.mode != LogMode::tunnel && !facts.handshake->tls_version.empty())
-    out += " TLS " + facts.handshake->tls_version;
+    add(" TLS ", facts.handshake->tls_version);
   if (facts.tunnel_tls && facts.mode == LogMode::tunnel && !facts.tunnel_tls->version.empty())
-    out += " TLS " + facts.tunnel_tls->version;
+    add(" TLS ", facts.tunnel_tls->version);
   if (facts.findings.empty()) {
-    out += ": no findings";
+    add(": no findings");
   } else {
-    out += ": " + std::to_string(facts.findings.size()) +
-           (facts.findings.size() == 1 ? " finding" : " findings");
-    if (error != nullptr) out += ", " + error->code + " (" + error->message + ")";
+    add(": ", std::to_string(facts.findings.size()),
+        facts.findings.size() == 1 ? " finding" : " findings");
+    if (error != nullptr) add(", ", error->code, " (", error->message, ")");
   }
-  if (!facts.reason.empty()) out += "; " + facts.reason;
+  if (!facts.reason.empty()) add("; ", facts.reason);
   return out;
 }
 

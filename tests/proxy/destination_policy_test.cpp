@@ -99,12 +99,12 @@ TEST_CASE("destination policy: interface_addresses lists this host's own address
 
 TEST_CASE("destination policy: clients are counted per IPv4 address and per IPv6 /64",
           "[destination_policy]") {
-  CHECK(client_key(ip::make_address("127.0.0.1")) == "127.0.0.1");
-  CHECK(client_key(ip::make_address("::ffff:127.0.0.1")) == "127.0.0.1");
+  CHECK(client_key(ip::make_address("127.0.0.1")).to_string() == "127.0.0.1");
+  CHECK(client_key(ip::make_address("::ffff:127.0.0.1")).to_string() == "127.0.0.1");
   CHECK(client_key(ip::make_address("127.0.0.2")) != client_key(ip::make_address("127.0.0.1")));
   CHECK(client_key(ip::make_address("2001:db8:1:2::1")) ==
         client_key(ip::make_address("2001:db8:1:2:ffff::9")));
-  CHECK(client_key(ip::make_address("2001:db8:1:2::1")) == "2001:db8:1:2::/64");
+  CHECK(client_key(ip::make_address("2001:db8:1:2::1")).to_string() == "2001:db8:1:2::");  // /64
   CHECK(client_key(ip::make_address("2001:db8:1:3::1")) !=
         client_key(ip::make_address("2001:db8:1:2::1")));
 }
