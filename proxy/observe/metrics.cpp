@@ -124,6 +124,13 @@ struct Metrics::Family {
     return true;
   }
 
+  // The series' value, made at zero if new (null past max_series). Stays valid as long as
+  // the series is not erased (a counter's never is).
+  std::atomic<std::int64_t>* series_for(Values values, std::size_t max_series) {
+    std::lock_guard lock(mutex);
+    return find_or_add_locked(values, max_series);
+  }
+
   bool set(Values values, std::int64_t n, std::size_t max_series) {
     std::lock_guard lock(mutex);
     auto* v = find_or_add_locked(values, max_series);
@@ -215,7 +222,8 @@ Metrics::Metrics(std::string version, std::size_t max_series)
       std::vector<std::string>{"host", "role", "address"});
   // Every outcome exists from the start, so rate() and absent-series alerts work at once.
   for (auto o : {ProbeOutcome::ok, ProbeOutcome::failed, ProbeOutcome::cached})
-    probes_->add({to_string(o)}, 0, max_series_);
+    probe_series_.at(static_cast<std::size_t>(o)) =
+        probes_->series_for({to_string(o)}, max_series_);
 }
 
 Metrics::~Metrics() = default;
@@ -233,7 +241,10 @@ void Metrics::add_bytes(std::string_view mode, Direction direction, std::uint64_
 }
 
 void Metrics::probe_finished(ProbeOutcome outcome, std::chrono::duration<double> duration) {
-  probes_->add({to_string(outcome)}, 1, max_series_);
+  if (auto* series = probe_series_.at(static_cast<std::size_t>(outcome)))
+    series->fetch_add(1, std::memory_order_relaxed);
+  else
+    probes_->add({to_string(outcome)}, 1, max_series_);
   if (outcome == ProbeOutcome::cached) return;
   const double seconds = duration.count() < 0 ? 0 : duration.count();
   std::size_t i = 0;
