@@ -106,9 +106,8 @@ void ask_side_probe(TunnelState& st) {
   auto& facts = st.record->facts();
   if (st.tap.state() == TapState::tls) {
     ++ctx.counters.tls_found;
-    auto hello = st.tap.hello();
-    hello.connect_host = config::format_host_port(st.target.host, st.target.port);
-    facts.client_hello = hello;
+    facts.client_hello = st.tap.hello();
+    facts.client_hello->connect_host = config::format_host_port(st.target.host, st.target.port);
   } else {
     ++ctx.counters.tls_not_found;
     facts.reason = st.tap.reason();
