@@ -27,13 +27,18 @@ void ConnectionRecorder::add_shared_findings(const FindingList& findings) {
 }
 
 void ConnectionRecorder::add_finding(FindingRef f) {
-  if (!seen_.insert(f->dedup_key()).second) return;
-  held_.push_back(f);
-  const std::string_view code = f->finding().code;
-  if (++listed_[code] > kMaxFindingsPerCode) {
-    ++unlisted_[code];
+  if (seen_.contains(f->dedup_key())) return;
+  // The first finding of a code is always listed, and held: the maps' keys view its code.
+  const auto counted = listed_.try_emplace(f->finding().code, 0).first;
+  if (counted->second == kMaxFindingsPerCode) {
+    // Past the cap only its key is kept: a keep-alive connection may carry thousands.
+    seen_.insert(unlisted_keys_.emplace_back(f->dedup_key()));
+    ++unlisted_[counted->first];
     return;
   }
+  ++counted->second;
+  seen_.insert(f->dedup_key());
+  held_.push_back(f);
   facts_.findings.push_back(std::move(f));
 }
 
@@ -43,6 +48,7 @@ void ConnectionRecorder::clear_findings() {
   listed_.clear();
   unlisted_.clear();
   held_.clear();
+  unlisted_keys_.clear();
 }
 
 // The last listed finding of each code that had more says how many more in its evidence

@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <set>
 #include <string>
@@ -82,9 +83,11 @@ class ConnectionRecorder {
   Metrics* metrics_;
   LogMode mode_;
   ConnectionFacts facts_;
-  // Finding keys of this record (views into `held_`, which keeps every finding seen alive,
-  // listed or not), and per code how many were listed and how many were not.
+  // Finding keys of this record: views into `held_` (every finding listed, kept alive even
+  // when note_unlisted replaces one in the facts) or into `unlisted_keys_` (the keys of
+  // those past the cap); per code how many were listed and how many were not.
   std::vector<FindingRef> held_;
+  std::deque<std::string> unlisted_keys_;
   std::set<std::string_view> seen_;
   std::map<std::string_view, std::size_t> listed_, unlisted_;
   bool written_ = false, closed_ = false;
