@@ -22,7 +22,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <map>
 #include <set>
 #include <string>
@@ -87,7 +87,7 @@ class ConnectionRecorder {
   // when note_unlisted replaces one in the facts) or into `unlisted_keys_` (the keys of
   // those past the cap); per code how many were listed and how many were not.
   std::vector<FindingRef> held_;
-  std::deque<std::string> unlisted_keys_;
+  std::list<std::string> unlisted_keys_;  // a list: no allocation while empty (a deque makes one)
   std::set<std::string_view> seen_;
   std::map<std::string_view, std::size_t> listed_, unlisted_;
   bool written_ = false, closed_ = false;
