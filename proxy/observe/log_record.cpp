@@ -501,8 +501,8 @@ std::string describe_key(const certs::KeyInfo& key) {
 
 namespace {
 
-// A value that recurs from line to line (a certificate of the side probe's chain, a finding,
-// the OCSP and SCT parts): its text is built once and memoised under a key that fixes it.
+// A value that recurs from line to line (a certificate of the side probe's chain, the OCSP
+// and SCT parts): its text is built once and memoised under a key that fixes it.
 // Without a memo (make_connection_record) it is built in place.
 class Fragments {
  public:
@@ -904,7 +904,8 @@ json::object make_connection_record(const ConnectionFacts& facts, const RecordOp
 }
 
 std::string connection_record_line(const ConnectionFacts& facts, const RecordOptions& options) {
-  // Certificates and findings recur in every tunnel to a host: their text is memoised.
+  // Certificates recur in every tunnel to a host: their text is memoised (a finding keeps
+  // its own, logged_finding.hpp).
   static FragmentMemo memo(kFragmentMemoBytes);
   return record_text(facts, options, &memo);
 }
