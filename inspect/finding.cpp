@@ -51,10 +51,12 @@ bool has_error(const Findings& findings) {
                      [](const Finding& f) { return f.severity == Severity::error; });
 }
 
+bool worse_severity(const Finding& a, const Finding& b) {
+  return static_cast<int>(a.severity) > static_cast<int>(b.severity);
+}
+
 void sort_by_severity(Findings& findings) {
-  const auto worse = [](const Finding& a, const Finding& b) {
-    return static_cast<int>(a.severity) > static_cast<int>(b.severity);
-  };
+  const auto worse = worse_severity;
   // Every connection's findings pass here, and they nearly always come in order already (the
   // probe's sorted ones, then the client's warnings): stable_sort would still take a buffer
   // and move each finding through it.

@@ -34,6 +34,8 @@ using Findings = std::vector<Finding>;
 
 // True when any finding has severity error.
 bool has_error(const Findings& findings);
+// The order of sort_by_severity: true when `a` is worse than `b` (error, warning, info).
+bool worse_severity(const Finding& a, const Finding& b);
 // Worst first (error, warning, info), stable otherwise.
 void sort_by_severity(Findings& findings);
 

@@ -45,7 +45,7 @@ inspect::Findings FindingList::copy() const { return inspect::Findings(begin(), 
 
 void sort_by_severity(FindingList& findings) {
   const auto worse = [](const FindingRef& a, const FindingRef& b) {
-    return static_cast<int>(a->finding().severity) > static_cast<int>(b->finding().severity);
+    return inspect::worse_severity(a->finding(), b->finding());
   };
   auto& refs = findings.refs();
   // Nearly always in order already (the probe's sorted findings, then the client's).
