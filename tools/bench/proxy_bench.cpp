@@ -4,11 +4,14 @@
 // the same round (same_round_ratios.hpp, the driver intercept_bench uses too).
 //
 //   proxy_bench [--rounds N] [--seconds S] [--bulk-mib M] [--idle N] [--tlsprobe PATH]
-//               [--baseline PATH] [--peers yes|no]
+//               [--baseline PATH] [--peers yes|no] [--peer-logs both|on|off]
 //
 // --baseline adds a second tlsprobe binary (e.g. the build before a change) as candidate
 // "baseline", measured in the same rounds: a before/after comparison under the same load.
 // --peers no leaves squid and tinyproxy out: for profiling tlsprobe alone (perf, strace).
+// --peer-logs: each peer logging nothing ("squid", "tinyproxy"), logging each connection as
+// Debian ships it ("squid+log", "tinyproxy+log"), or both (the default). tlsprobe always
+// writes its ECS record of each connection.
 // "floor" is tools/bench/relay_floor, a bare CONNECT relay: the cost any proxy pays here.
 //
 // Figures: new tunnels/s (CONNECT + full TLS handshake + one request), keep-alive
@@ -23,9 +26,11 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -238,6 +243,7 @@ int main(int argc, char** argv) {
   std::string tlsprobe = (bin_dir / "tlsprobe").string();
   std::string baseline;
   bool peers = true;
+  std::string peer_logs = "both";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     if (k == "--rounds") rounds = std::atoi(argv[i + 1]);
@@ -247,6 +253,12 @@ int main(int argc, char** argv) {
     if (k == "--tlsprobe") tlsprobe = argv[i + 1];
     if (k == "--baseline") baseline = argv[i + 1];
     if (k == "--peers") peers = std::string(argv[i + 1]) != "no";
+    if (k == "--peer-logs") peer_logs = argv[i + 1];
+  }
+  if (peer_logs != "both" && peer_logs != "on" && peer_logs != "off") {
+    std::fprintf(stderr, "proxy_bench: --peer-logs must be both, on or off, not \"%s\"\n",
+                 peer_logs.c_str());
+    return 64;
   }
   struct sigaction sa {};
   sa.sa_handler = on_signal;
@@ -304,24 +316,50 @@ int main(int argc, char** argv) {
   }
   cands.push_back(start_tlsprobe("tlsprobe", tlsprobe, dir));
   if (!baseline.empty()) cands.push_back(start_tlsprobe("baseline", baseline, dir));
-  if (peers && tlsprobe::bench::have_command("squid")) {
-    Candidate s{"squid", tlsprobe::bench::free_port(), {}};
-    std::ofstream conf(dir + "/squid.conf");
-    conf << "http_port 127.0.0.1:" << s.port << "\nhttp_access allow all\ncache deny all\n"
-         << "access_log none\ncache_log /dev/null\npid_filename none\ncache_mem 8 MB\n"
-         << "max_filedescriptors 30000\nshutdown_lifetime 1 second\ncoredump_dir " << dir << "\n";
-    conf.close();
-    s.proc = Child({"squid", "-N", "-f", dir + "/squid.conf"}, dir + "/squid.out");
-    cands.push_back(std::move(s));
-  }
-  if (peers && tlsprobe::bench::have_command("tinyproxy")) {
-    Candidate t{"tinyproxy", tlsprobe::bench::free_port(), {}};
-    std::ofstream conf(dir + "/tinyproxy.conf");
-    conf << "Port " << t.port << "\nListen 127.0.0.1\nTimeout 600\nMaxClients 10000\n"
-         << "Allow 127.0.0.1\nLogLevel Critical\n";
-    conf.close();
-    t.proc = Child({"tinyproxy", "-d", "-c", dir + "/tinyproxy.conf"}, dir + "/tinyproxy.out");
-    cands.push_back(std::move(t));
+  // Each peer as the bench has always run it, logging nothing, and (--peer-logs both, the
+  // default) once more logging each connection as Debian ships it: squid's access.log through
+  // its log daemon (a child, in the process tree whose CPU is counted), tinyproxy at LogLevel
+  // Info into a file. tlsprobe always writes its record per connection; the logging rows
+  // compare the same kind of work, the silent rows the relaying alone.
+  for (const bool logging : {false, true}) {
+    if (!peers || (logging ? peer_logs == "off" : peer_logs == "on")) continue;
+    const std::string suffix = logging ? "+log" : "";
+    // squid started as root runs as its cache_effective_user (Debian: proxy), and so does
+    // its log daemon: the logs go where that user can write.
+    const std::string log_dir = dir + "/peer-logs";
+    if (logging && !std::filesystem::exists(log_dir)) {
+      std::filesystem::create_directory(log_dir);
+      if (const passwd* pw = ::getpwnam("proxy"); ::geteuid() == 0 && pw != nullptr) {
+        if (::chown(log_dir.c_str(), pw->pw_uid, pw->pw_gid) != 0 ||
+            ::chmod(dir.c_str(), 0711) != 0)
+          std::fprintf(stderr, "proxy_bench: cannot hand %s to user proxy\n", log_dir.c_str());
+      }
+    }
+    if (tlsprobe::bench::have_command("squid")) {
+      Candidate s{"squid" + suffix, tlsprobe::bench::free_port(), {}};
+      const std::string conf_path = dir + "/" + s.name + ".conf";
+      std::ofstream conf(conf_path);
+      conf << "http_port 127.0.0.1:" << s.port << "\nhttp_access allow all\ncache deny all\n"
+           << (logging ? "access_log daemon:" + log_dir + "/squid-access.log squid\n"
+                       : std::string("access_log none\n"))
+           << "cache_log /dev/null\npid_filename none\ncache_mem 8 MB\n"
+           << "max_filedescriptors 30000\nshutdown_lifetime 1 second\ncoredump_dir " << dir << "\n";
+      conf.close();
+      s.proc = Child({"squid", "-N", "-f", conf_path}, dir + "/" + s.name + ".out");
+      cands.push_back(std::move(s));
+    }
+    if (tlsprobe::bench::have_command("tinyproxy")) {
+      Candidate t{"tinyproxy" + suffix, tlsprobe::bench::free_port(), {}};
+      const std::string conf_path = dir + "/" + t.name + ".conf";
+      std::ofstream conf(conf_path);
+      conf << "Port " << t.port << "\nListen 127.0.0.1\nTimeout 600\nMaxClients 10000\n"
+           << "Allow 127.0.0.1\n"
+           << (logging ? "LogFile \"" + log_dir + "/tinyproxy.log\"\nLogLevel Info\n"
+                       : std::string("LogLevel Critical\n"));
+      conf.close();
+      t.proc = Child({"tinyproxy", "-d", "-c", conf_path}, dir + "/" + t.name + ".out");
+      cands.push_back(std::move(t));
+    }
   }
   for (auto& c : cands)
     if (c.pid() > 0 && !tlsprobe::bench::wait_port(c.port, c.proc))
@@ -350,12 +388,12 @@ int main(int argc, char** argv) {
               res.rounds(), seconds, bulk_mib);
   std::printf("load average (1/5/15 min): %s at start, %s at end; %u CPUs\n", load_start.c_str(),
               load_end.c_str(), std::thread::hardware_concurrency());
-  std::printf("%-10s %18s %20s %18s %11s %10s %16s\n", "candidate", "new tunnels/s",
+  std::printf("%-13s %18s %20s %18s %11s %10s %16s\n", "candidate", "new tunnels/s",
               "keep-alive req/s", "bulk MB/s", "CPU ms/new", "CPU us/ka", "RSS/idle tunnel");
   using tlsprobe::bench::raw_and_ratio;
   using tlsprobe::bench::raw_only;
   for (const auto& c : cands) {
-    std::printf("%-10s %18s %20s %18s %11s %10s %16s\n", c.name.c_str(),
+    std::printf("%-13s %18s %20s %18s %11s %10s %16s\n", c.name.c_str(),
                 raw_and_ratio(res, c.name, "new/s").c_str(),
                 raw_and_ratio(res, c.name, "ka/s", "%8.0f").c_str(),
                 raw_and_ratio(res, c.name, "bulk MB/s").c_str(),
