@@ -8,7 +8,9 @@
 
 #include "certs/chain_path.hpp"
 #include "certs/verify.hpp"
-#include "inspect/diagnose.hpp"
+#include "inspect/diagnose_options.hpp"
+#include "inspect/finding.hpp"
+#include "inspect/observation.hpp"
 
 #include <cstdint>
 #include <string>

@@ -9,7 +9,7 @@ this tree count ("proxy/net/listener.hpp"); system and third-party headers are i
   tools/include_cycles.py [--root ROOT] [FOLDER...]
       ROOT defaults to the repository (this file's parent's parent). With FOLDERs (e.g. proxy),
       only cycles with a member under one of them are reported; the graph is always the whole
-      tree. ctest runs it over proxy/ (tests/CMakeLists.txt).
+      tree. ctest runs it over the whole tree (tests/CMakeLists.txt).
 """
 import os
 import re
